@@ -1,0 +1,189 @@
+"""The `dangjian` command: a thin shell over `rag`. Library errors become one stderr line + exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
+
+from .config import Settings
+from .errors import DangjianError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"dangjian: 参数错误：{message}（用 dangjian --help 查看用法）\n")
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    names = {"parse": "解析文件", "embed": "计算向量", "save": "写入索引"}
+    end = "\n" if done >= total else ""
+    print(f"\r{names.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings.from_env()
+    if args.corpus:
+        s = replace(s, corpus_dir=Path(args.corpus))
+    if args.index:
+        s = replace(s, index_dir=Path(args.index))
+    return s
+
+
+def _assistant(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .pipeline import Assistant
+
+    return Assistant.open(_settings(args), progress=_progress, notify=_notify)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .embed import make_embeddings
+    from .index import build
+
+    s = _settings(args)
+    idx = build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress)
+    c = idx.manifest["counts"]
+    print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .render import answer_json
+
+    ans = _assistant(args).ask(args.question, args.history or ())
+    if args.json:
+        print(json.dumps(answer_json(ans), ensure_ascii=False, indent=2))
+    else:
+        print(ans.text)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    history: list[str] = []
+    print("党建问答 · 输入问题后回车；输入 exit 或按 Ctrl-D 退出。", file=sys.stderr)
+    while True:
+        try:
+            question = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if question.lower() in {"exit", "quit", "退出"}:
+            return 0
+        if not question:
+            continue
+        try:
+            ans = assistant.ask(question, history)
+        except DangjianError as err:
+            print(f"错误：{err}", file=sys.stderr)
+            continue
+        print(ans.text + "\n")
+        history.append(question)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    ev = assistant.search(args.question)
+    print(f"max_dense={ev.max_dense:.3f} coverage={ev.coverage:.3f}")
+    print(f"{'rank':>4} {'ref':<24} {'fused':>7} {'bm25':>7} {'dense':>6}  title")
+    for rank, hit in enumerate(ev.hits[: args.k], 1):
+        found = assistant.unit(hit.key)
+        title = found[1].title if found else ""
+        print(f"{rank:>4} {hit.key:<24} {hit.score:7.4f} {hit.bm25:7.3f} {hit.dense:6.3f}  {title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from . import answer as compose
+    from .refs import cn_to_int
+
+    assistant = _assistant(args)
+    doc = assistant.primary
+    target = args.ref.strip().rstrip("、")
+    if target in ("header", "preamble") or target.isdigit():
+        found = assistant.unit(target)
+        if found is None:
+            raise DangjianError(f"《{doc.meta.title}》共{len(doc.numbered)}条，没有“{args.ref}”")
+        d, u = found
+        print(compose.unit_heading(d, u))
+        print(u.text)
+        return 0
+    no = cn_to_int(target)
+    if no is None or doc.section(no) is None:
+        raise DangjianError(f"没有这个部分：“{args.ref}”（共{len(doc.sections)}个部分，一至{len(doc.sections)}）")
+    print(compose.compose_section("", doc, no, per_item=99).text)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run_cli
+
+    return run_cli(_assistant(args), args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import serve
+    except ImportError as err:
+        raise DangjianError(f"无法启动网页界面：{err}") from err
+    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
+    common.add_argument("--index", help="索引目录（默认 index/，或 DANGJIAN_INDEX_DIR）")
+    parser = _Parser(prog="dangjian", description="党建文件问答：逐字引用、注明出处的检索问答。")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("index", parents=[common], help="构建或重建索引").set_defaults(func=cmd_index)
+    p = sub.add_parser("ask", parents=[common], help="提一个问题")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--history", action="append", metavar="前一问", help="之前的提问（可重复，按时间顺序）")
+    p.set_defaults(func=cmd_ask)
+    sub.add_parser("chat", parents=[common], help="多轮对话").set_defaults(func=cmd_chat)
+    p = sub.add_parser("search", parents=[common], help="检索测试：列出排序结果和分数")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=10)
+    p.set_defaults(func=cmd_search)
+    p = sub.add_parser("show", parents=[common], help="显示条目（如 8、header）或部分（如 三）")
+    p.add_argument("ref")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("eval", parents=[common], help="运行评测集")
+    p.add_argument("--file", default="eval/questions.jsonl")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--thresholds", default="eval/thresholds.toml")
+    p.add_argument("--no-gate", action="store_true", help="只报告，不按阈值判定失败")
+    p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
+    p.add_argument("--report", default="eval/report.md")
+    p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("serve", parents=[common], help="启动网页界面")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DangjianError as err:
+        print(f"dangjian: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,37 @@
+"""The library's errors, each carrying a Chinese message meant for the user.
+
+    DangjianError
+    ├── InputError          bad question (empty, too long)
+    ├── CorpusError         corpus folder or manifest unusable
+    ├── IndexError_         index missing, stale beyond repair, or corrupt
+    ├── EmbedderError       embedding backend unavailable (model not local, package missing)
+    └── LLMError            LLM endpoint failed (connection, timeout, bad reply)
+
+Edges (CLI, UI, API) convert these once into their own form; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+
+class DangjianError(Exception):
+    """Base class; `str(err)` is the user-facing Chinese message."""
+
+
+class InputError(DangjianError):
+    pass
+
+
+class CorpusError(DangjianError):
+    pass
+
+
+class IndexError_(DangjianError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    pass
+
+
+class EmbedderError(DangjianError):
+    pass
+
+
+class LLMError(DangjianError):
+    pass

@@ -1,0 +1,214 @@
+"""`Assistant.ask(question, history)` → `Answer`: the one façade the CLI, UI, API and eval use.
+
+Order: references (第8条, 下一条, 第三部分) resolved deterministically; metadata and preamble
+intents; cited-document questions; then hybrid retrieval, with calibrated abstention.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from . import answer as compose
+from . import intents
+from .config import MAX_QUESTION_CHARS, Settings
+from .embed import VectorEmbeddings, make_embeddings
+from .errors import InputError
+from .index import Index, Progress, open_index
+from .records import Answer, Document, Unit
+from .refs import RefQuery, parse_refs
+from .retrieve import Evidence, Mode, confident, search
+from .text import normalize_question
+
+# Calibrated on eval/questions.jsonl (see eval/report.md); DANGJIAN_ABSTAIN_THRESHOLD overrides dense.
+DENSE_MIN = 0.50
+COVERAGE_MIN = 0.60
+MAX_GENERAL_UNITS = 3
+MAX_GENERAL_SENTENCES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Switches for ablation; the defaults are the full pipeline."""
+
+    use_refs: bool = True
+    mode: Mode = "hybrid"
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the conversation is about: the doc and units of the last answer, and its section."""
+
+    doc_id: str = ""
+    refs: tuple[str, ...] = ()
+    section: int | None = None
+
+
+def validate(question: object) -> str:
+    if not isinstance(question, str):
+        raise InputError("问题必须是文本")
+    question = question.strip()
+    if not question:
+        raise InputError("问题不能为空")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内")
+    return question
+
+
+class Assistant:
+    """Owns the loaded index and embedder; every method is safe to call from several threads."""
+
+    def __init__(self, index: Index, emb: VectorEmbeddings, settings: Settings) -> None:
+        self.index = index
+        self.emb = emb
+        self.settings = settings
+        self.dense_min = settings.abstain_threshold or DENSE_MIN
+
+    @classmethod
+    def open(cls, settings: Settings, *, progress: Progress | None = None,
+             notify: Callable[[str], None] | None = None) -> Assistant:
+        emb = make_embeddings(settings)
+        index = open_index(settings.corpus_dir, settings.index_dir, emb,
+                           progress or (lambda *_a: None), notify or (lambda _m: None))
+        return cls(index, emb, settings)
+
+    @property
+    def primary(self) -> Document:
+        return self.index.primary
+
+    def ask(self, question: str, history: Sequence[str] = (), *, options: Options = Options()) -> Answer:
+        question = validate(question)
+        history = [validate(h) for h in history]
+        state = State()
+        for turn in history:
+            state = self._next_state(state, self._answer(turn, state, options))
+        start = time.perf_counter()
+        ans = self._answer(question, state, options)
+        timings = dict(ans.timings_ms, total=round((time.perf_counter() - start) * 1000, 2))
+        return replace(ans, timings_ms=timings)
+
+    def search(self, question: str, *, mode: Mode = "hybrid") -> Evidence:
+        return search(self.index, self.emb, normalize_question(validate(question)), mode=mode)
+
+    def unit(self, key: str) -> tuple[Document, Unit] | None:
+        """`doc_id#ref` (or a bare ref of the primary document) → its document and unit."""
+        doc_id, _, ref = key.rpartition("#")
+        doc = self.index.doc(doc_id) if doc_id else self.primary
+        unit = doc.unit(ref) if doc else None
+        return (doc, unit) if doc and unit else None
+
+    # -- the steps --------------------------------------------------------------------------
+
+    def _answer(self, question: str, state: State, options: Options) -> Answer:
+        q = normalize_question(question)
+        doc = self.index.doc(state.doc_id) or self.primary
+        if options.use_refs:
+            rq = parse_refs(q, section_titles=[s.title for s in doc.sections])
+            if not rq.empty:
+                return self._by_reference(question, doc, rq, state, options)
+        if fields := intents.metadata_fields(q):
+            return self._metadata(question, self.primary, fields)
+        if intents.asks_preamble(q) and (pre := self.primary.unit("preamble")):
+            return compose.compose_quotes(question, self.primary, pre, range(len(pre.sentences)),
+                                          "preamble", f"《{self.primary.meta.title}》的总体要求：")
+        return self._by_search(question, q, options)
+
+    def _by_reference(self, question: str, doc: Document, rq: RefQuery, state: State,
+                      options: Options) -> Answer:
+        if rq.section is not None and not rq.items:
+            if doc.section(rq.section) is None:
+                return compose.abstain(question, (), reason=(
+                    f"《{doc.meta.title}》共{len(doc.sections)}个部分，没有第{rq.section}部分。"))
+            return compose.compose_section(question, doc, rq.section)
+        numbers = list(rq.items) or self._relative(rq, state, doc)
+        if not numbers:
+            return compose.abstain(question, (), reason="请先说明要问的是第几条，例如“第8条要求什么？”。")
+        units = [u for n in numbers if (u := doc.unit(str(n))) is not None]
+        missing = [n for n in numbers if doc.unit(str(n)) is None]
+        if not units:
+            return compose.out_of_range(question, doc, missing)
+        focus = self._focus_sentences(rq.rest, doc, units) if rq.rest else None
+        ans = compose.compose_units(question, doc, units, focus)
+        if missing:
+            note = compose.out_of_range(question, doc, missing).text
+            ans = replace(ans, text=f"{ans.text}\n\n（{note}）")
+        return replace(ans, retrieved=tuple(u.key for u in units))
+
+    def _relative(self, rq: RefQuery, state: State, doc: Document) -> list[int]:
+        nums = [int(r) for r in state.refs if r.isdigit()]
+        if not nums or rq.relative is None:
+            return []
+        if rq.relative == "next":
+            return [max(nums) + 1]
+        if rq.relative == "prev":
+            return [min(nums) - 1]
+        return nums
+
+    def _focus_sentences(self, rest: str, doc: Document, units: Sequence[Unit]) -> dict[str, list[int]] | None:
+        """For "这一条里关于X…": the sentences of the referenced units that match X."""
+        tokens = self.index.tokenizer.tokens(rest)
+        if not tokens:
+            return None
+        out: dict[str, list[int]] = {}
+        for unit in units:
+            scored = [(sum(t in s for t in tokens), n) for n, s in enumerate(unit.sentences)]
+            best = [n for score, n in sorted(scored, reverse=True) if score > 0][:3]
+            if best:
+                out[unit.ref] = sorted(best)
+        return out or None
+
+    def _metadata(self, question: str, doc: Document, fields: list[intents.MetaField]) -> Answer:
+        header = doc.unit("header")
+        if header is None:
+            return compose.abstain(question, (), reason=f"《{doc.meta.title}》没有可引用的文件头。")
+        wanted = {"issuer": doc.meta.issuer, "doc_number": doc.meta.doc_number,
+                  "date": doc.meta.date, "addressees": doc.meta.addressees,
+                  "title": doc.meta.notice_title}
+        picks = []
+        for f in fields:
+            value = wanted[f]
+            n = next((i for i, s in enumerate(header.sentences) if value and value in s), None)
+            if n is not None and n not in picks:
+                picks.append(n)
+        if not picks:
+            picks = list(range(len(header.sentences)))
+        return compose.compose_quotes(question, doc, header, picks, "metadata",
+                                      f"《{doc.meta.title}》文件头载明：")
+
+    def _by_search(self, question: str, q: str, options: Options) -> Answer:
+        t0 = time.perf_counter()
+        ev = search(self.index, self.emb, q, mode=options.mode)
+        t1 = time.perf_counter()
+        retrieved = tuple(h.key for h in ev.hits)
+        timings = {"retrieve": round((t1 - t0) * 1000, 2)}
+        if not confident(ev, dense_min=self.dense_min, coverage_min=COVERAGE_MIN):
+            sugg = [p for h in ev.hits[:3] if (p := self.unit(h.key)) and p[1].number is not None]
+            ans = compose.abstain(question, sugg)
+        else:
+            ans = compose.compose_general(question, self._pick_sentences(ev))
+            ans = replace(ans, focus=retrieved[:1])
+        return replace(ans, retrieved=retrieved, timings_ms=timings)
+
+    def _pick_sentences(self, ev: Evidence) -> list[tuple[Document, Unit, list[int]]]:
+        """Top units, up to two best sentences each, at most six in all, in document order."""
+        picks: list[tuple[Document, Unit, list[int]]] = []
+        for hit in ev.hits[:MAX_GENERAL_UNITS]:
+            found = self.unit(hit.key)
+            if found is None:
+                continue
+            doc, unit = found
+            sents = [n for n in hit.sentences if not (unit.kind == "item" and n == 0)][:2]
+            picks.append((doc, unit, sents or list(hit.sentences[:1])))
+        order = {d.doc_id: i for i, d in enumerate(self.index.docs)}
+        picks.sort(key=lambda p: (order[p[0].doc_id], p[1].number or 0, p[1].ref))
+        return picks
+
+    def _next_state(self, state: State, ans: Answer) -> State:
+        if not ans.focus:
+            return state
+        doc_id = ans.focus[0].rpartition("#")[0]
+        refs = tuple(k.rpartition("#")[2] for k in ans.focus if k.startswith(doc_id + "#"))
+        if ans.kind == "general":
+            refs = refs[:1]
+        return State(doc_id, refs, None)

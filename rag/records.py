@@ -1,0 +1,147 @@
+"""Plain frozen dataclasses for the data that flows between stages.
+
+The tree is deliberately generic: a `Document` holds `Unit`s (the numbered items of a notice, or
+the 第X条 articles of a regulation) grouped under `Section`s (一、… headings, or 第X章/第X节).
+Header and preamble are units too, with refs "header" and "preamble", so every quotable piece of
+text has a `doc_id#ref` address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+UnitKind = Literal["header", "preamble", "item", "article", "lead"]
+AnswerKind = Literal[
+    "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DocMeta:
+    """What the manifest (and the text's own header) says about a document."""
+
+    doc_id: str
+    title: str
+    file: str = ""
+    doc_number: str = ""
+    issuer: str = ""
+    date: str = ""
+    kind: str = "notice"
+    primary: bool = False
+    addressees: str = ""
+    notice_title: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One citable unit: an item (第8条 of the notice), an article, the header or the preamble."""
+
+    doc_id: str
+    ref: str
+    kind: UnitKind
+    label: str
+    title: str
+    text: str
+    sentences: tuple[str, ...]
+    section_no: int | None = None
+    section_title: str = ""
+    path: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.ref}"
+
+    @property
+    def number(self) -> int | None:
+        return int(self.ref) if self.ref.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading that groups units: 一、… in a notice, 第X章 in a regulation."""
+
+    no: int
+    label: str
+    title: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    meta: DocMeta
+    units: tuple[Unit, ...]
+    sections: tuple[Section, ...] = ()
+    citations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (《title》, refs citing it)
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id
+
+    @property
+    def numbered(self) -> tuple[Unit, ...]:
+        """Items or articles, in order: what 第N条 counts."""
+        return tuple(u for u in self.units if u.number is not None)
+
+    def unit(self, ref: str) -> Unit | None:
+        return next((u for u in self.units if u.ref == ref), None)
+
+    def section(self, no: int) -> Section | None:
+        return next((s for s in self.sections if s.no == no), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable piece of text. Sentence chunks point at their unit through `ref`."""
+
+    chunk_id: int
+    doc_id: str
+    ref: str
+    level: Literal["unit", "sentence"]
+    sent_no: int
+    text: str
+    context: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A unit ranked by retrieval, with the sentences that made it rank."""
+
+    doc_id: str
+    ref: str
+    score: float
+    bm25: float = 0.0
+    dense: float = 0.0
+    sentences: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    doc_id: str
+    ref: str
+    label: str
+    title: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    kind: AnswerKind
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    focus: tuple[str, ...] = ()  # doc_id#ref keys the conversation is now about

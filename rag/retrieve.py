@@ -1,0 +1,127 @@
+"""Hybrid retrieval: BM25 and dense at sentence level and unit level, fused, ranked by unit.
+
+Reference lookup (第8条) happens before this, in the pipeline; this module answers "which units
+does this free-text question point at, and how sure are we".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from . import bm25
+from .embed import VectorEmbeddings
+from .glossary import expand
+from .index import Index
+from .records import Hit
+
+Mode = Literal["hybrid", "bm25", "dense"]
+RRF_K = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Ranked units plus the absolute signals abstention is decided on."""
+
+    hits: tuple[Hit, ...]
+    max_dense: float
+    coverage: float
+    sentence_scores: dict[int, float]  # chunk_id → fused sentence score
+
+
+def _rrf(rankings: list[list[int]], n: int) -> np.ndarray:
+    """Reciprocal rank fusion (Cormack et al., SIGIR 2009): Σ 1 / (k + rank)."""
+    fused = np.zeros(n, dtype=np.float64)
+    for ranking in rankings:
+        for rank, idx in enumerate(ranking):
+            fused[idx] += 1.0 / (RRF_K + rank + 1)
+    return fused
+
+
+def _ranking(scores: np.ndarray, *, positive_only: bool) -> list[int]:
+    order = np.argsort(-scores, kind="stable")
+    return [int(i) for i in order if not positive_only or scores[i] > 0]
+
+
+def coverage(model: bm25.BM25, tokens: list[str], doc: int) -> float:
+    """Share of the query's information (idf-weighted tokens) found in one document.
+
+    Tokens the corpus never uses weigh as much as the rarest word: a question about 党费 or GDP
+    that only shares 标准 or 目标 with the text gets a low coverage.
+    """
+    terms = list(dict.fromkeys(tokens))
+    if not terms:
+        return 0.0
+    unseen = bm25.idf(len(model.tfs), 0)
+    total = sum(model.idf.get(t, unseen) for t in terms)
+    found = sum(model.idf[t] for t in terms if t in model.tfs[doc])
+    return found / total if total else 0.0
+
+
+def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "hybrid",
+           doc_ids: tuple[str, ...] = ()) -> Evidence:
+    """Rank every unit for a free-text question."""
+    query = expand(question)
+    tokens = index.tokenizer.tokens(query)
+    sent_ids = [c.chunk_id for c in index.chunks if c.level == "sentence"]
+    unit_ids = [c.chunk_id for c in index.chunks if c.level == "unit"]
+    qvec = emb.encode([query])
+    dense_all = np.zeros(len(index.chunks), dtype=np.float32)
+    if mode != "bm25":
+        sims, ids = index.faiss_index.search(qvec, len(index.chunks))
+        dense_all[ids[0]] = sims[0]
+    s_bm = np.array(bm25.scores(index.bm25_sent, tokens)) if mode != "dense" else np.zeros(len(sent_ids))
+    u_bm = np.array(bm25.scores(index.bm25_unit, tokens)) if mode != "dense" else np.zeros(len(unit_ids))
+    s_dense, u_dense = dense_all[sent_ids], dense_all[unit_ids]
+
+    s_rank = []
+    if mode != "dense":
+        s_rank.append(_ranking(s_bm, positive_only=True))
+    if mode != "bm25":
+        s_rank.append(_ranking(s_dense, positive_only=False))
+    s_fused = _rrf(s_rank, len(sent_ids))
+
+    unit_pos = {index.chunks[cid].key: i for i, cid in enumerate(unit_ids)}
+    best_sent = np.zeros(len(unit_ids))
+    best_sent_bm = np.zeros(len(unit_ids))
+    best_sent_dense = np.full(len(unit_ids), -1.0)
+    for j, cid in enumerate(sent_ids):
+        u = unit_pos[index.chunks[cid].key]
+        best_sent[u] = max(best_sent[u], s_fused[j])
+        best_sent_bm[u] = max(best_sent_bm[u], s_bm[j])
+        best_sent_dense[u] = max(best_sent_dense[u], s_dense[j])
+
+    u_rank = [_ranking(best_sent, positive_only=True)]
+    if mode != "dense":
+        u_rank.append(_ranking(u_bm, positive_only=True))
+    if mode != "bm25":
+        u_rank.append(_ranking(u_dense, positive_only=False))
+    u_fused = _rrf(u_rank, len(unit_ids))
+    if doc_ids:
+        u_fused = np.array([s if index.chunks[unit_ids[i]].doc_id in doc_ids else -1.0
+                            for i, s in enumerate(u_fused)])
+
+    per_unit: dict[str, list[tuple[float, int]]] = {}
+    for j, cid in enumerate(sent_ids):
+        c = index.chunks[cid]
+        per_unit.setdefault(c.key, []).append((float(s_fused[j]), c.sent_no))
+    hits = []
+    for i in _ranking(u_fused, positive_only=False):
+        c = index.chunks[unit_ids[i]]
+        if u_fused[i] < 0:
+            continue
+        sents = tuple(n for _s, n in sorted(per_unit.get(c.key, []), reverse=True))
+        hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
+                        float(max(u_dense[i], best_sent_dense[i])), sents))
+    top_cov = max((coverage(index.bm25_unit, tokens, unit_pos[h.key]) for h in hits[:5]), default=0.0)
+    max_dense = float(max(s_dense.max(initial=-1.0), u_dense.max(initial=-1.0))) if mode != "bm25" else 0.0
+    sent_scores = {cid: float(s_fused[j]) for j, cid in enumerate(sent_ids)}
+    return Evidence(tuple(hits), max_dense, top_cov if mode != "dense" else 0.0, sent_scores)
+
+
+def confident(ev: Evidence, *, dense_min: float, coverage_min: float) -> bool:
+    """Answer only when the text shares enough of the question's words or meaning."""
+    return bool(ev.hits) and (ev.coverage >= coverage_min or ev.max_dense >= dense_min) and not math.isnan(ev.max_dense)

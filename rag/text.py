@@ -1,0 +1,56 @@
+"""Text normalisation shared by parsing, indexing and question handling."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SENT_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])")
+_WS = re.compile(r"\s+")
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII (８, ｉｔｅｍ, ＃) → half-width; keeps CJK punctuation such as 。，《》〔〕."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E and ch not in "（）：；，！？":
+            out.append(chr(code - 0xFEE0))
+        elif ch == "\u3000":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> object:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Fold traditional characters to simplified (OpenCC t2s, dictionaries ship with the package)."""
+    if all(ord(c) < 0x3400 or ord(c) > 0x9FFF for c in text):
+        return text
+    return str(_t2s().convert(text))  # type: ignore[attr-defined]
+
+
+def normalize_question(text: str) -> str:
+    """The form every question is matched in: NFC, half-width ASCII, simplified, single spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = fold_width(text).replace("「", "“").replace("」", "”").replace("『", "“").replace("』", "”")
+    return _WS.sub(" ", to_simplified(text)).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at 。！？ (keeping closing quotes with their sentence); no character is dropped."""
+    parts = [p for p in _SENT_END.split(text) if p]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def squash(text: str) -> str:
+    """Remove all whitespace: the form used to check that no character was lost."""
+    return _WS.sub("", text)
