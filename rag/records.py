@@ -13,7 +13,7 @@ from typing import Literal
 
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
 AnswerKind = Literal[
-    "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations"
+    "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"
 ]
 
 
@@ -145,3 +145,6 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     focus: tuple[str, ...] = ()  # doc_id#ref keys the conversation is now about
+    generated: bool = False  # True when an LLM wrote the text (verified against the sources)
+    verification: dict[str, object] | None = None
+    notes: tuple[str, ...] = ()  # one-line notices for the user (e.g. the LLM fell back)

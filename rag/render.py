@@ -18,4 +18,7 @@ def answer_json(ans: Answer) -> dict[str, Any]:
         "retrieved": list(ans.retrieved),
         "suggestions": list(ans.suggestions),
         "timings_ms": dict(ans.timings_ms),
+        "generated": ans.generated,
+        "verification": ans.verification,
+        "notes": list(ans.notes),
     }
