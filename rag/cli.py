@@ -127,9 +127,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import run_cli
-
-    return run_cli(_assistant(args), args)
+    return run_eval(_assistant(args), args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -187,3 +185,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
+    from . import evaluate as ev
+
+    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
+    if args.ablation:
+        from .ablation import write_report
+
+        path = write_report(assistant, qs, Path(args.report), k=args.k)
+        print(f"消融报告已写入 {path}")
+        return 0
+    if args.update_golden:
+        from .golden import update_golden
+
+        print(f"黄金答案已更新：{update_golden(assistant)} 个")
+        return 0
+    results = ev.run(qs, lambda q, h: assistant.ask(q, h), k=args.k)
+    report = ev.report_json(assistant.primary.doc_id, results)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(ev.format_table(report["metrics"], report["by_category"]))
+        fails = ev.failures(results)
+        print(f"\n未完全通过：{len(fails)}/{len(results)}")
+        for r in fails:
+            print(f"- [{r.question.id}/{r.question.category}] {r.question.question}")
+            print(f"    期望 gold={list(r.question.gold)} answerable={r.question.answerable} "
+                  f"must_include={list(r.question.must_include)}")
+            print(f"    实际 abstained={r.abstained} cited={list(r.citations)[:5]} "
+                  f"retrieved={list(r.retrieved)[:5]}")
+    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(Path(args.thresholds)))
+    for line in breaches:
+        print(f"dangjian eval: 质量门槛未通过：{line}", file=sys.stderr)
+    return EXIT_ERROR if breaches else 0

@@ -22,8 +22,8 @@ from .retrieve import Evidence, Mode, confident, search
 from .text import normalize_question
 
 # Calibrated on eval/questions.jsonl (see eval/report.md); DANGJIAN_ABSTAIN_THRESHOLD overrides dense.
-DENSE_MIN = 0.50
-COVERAGE_MIN = 0.60
+MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit
+UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
 MAX_GENERAL_UNITS = 3
 MAX_GENERAL_SENTENCES = 6
 
@@ -63,7 +63,7 @@ class Assistant:
         self.index = index
         self.emb = emb
         self.settings = settings
-        self.dense_min = settings.abstain_threshold or DENSE_MIN
+        self.min_strength = settings.abstain_threshold or MIN_STRENGTH
 
     @classmethod
     def open(cls, settings: Settings, *, progress: Progress | None = None,
@@ -110,8 +110,9 @@ class Assistant:
         if fields := intents.metadata_fields(q):
             return self._metadata(question, self.primary, fields)
         if intents.asks_preamble(q) and (pre := self.primary.unit("preamble")):
-            return compose.compose_quotes(question, self.primary, pre, range(len(pre.sentences)),
-                                          "preamble", f"《{self.primary.meta.title}》的总体要求：")
+            ans = compose.compose_quotes(question, self.primary, pre, range(len(pre.sentences)),
+                                         "preamble", f"《{self.primary.meta.title}》的总体要求：")
+            return replace(ans, retrieved=ans.focus)
         return self._by_search(question, q, options)
 
     def _by_reference(self, question: str, doc: Document, rq: RefQuery, state: State,
@@ -120,7 +121,8 @@ class Assistant:
             if doc.section(rq.section) is None:
                 return compose.abstain(question, (), reason=(
                     f"《{doc.meta.title}》共{len(doc.sections)}个部分，没有第{rq.section}部分。"))
-            return compose.compose_section(question, doc, rq.section)
+            ans = compose.compose_section(question, doc, rq.section)
+            return replace(ans, retrieved=ans.focus)
         numbers = list(rq.items) or self._relative(rq, state, doc)
         if not numbers:
             return compose.abstain(question, (), reason="请先说明要问的是第几条，例如“第8条要求什么？”。")
@@ -136,6 +138,8 @@ class Assistant:
         return replace(ans, retrieved=tuple(u.key for u in units))
 
     def _relative(self, rq: RefQuery, state: State, doc: Document) -> list[int]:
+        if rq.relative == "last":
+            return [len(doc.numbered)]
         nums = [int(r) for r in state.refs if r.isdigit()]
         if not nums or rq.relative is None:
             return []
@@ -173,8 +177,9 @@ class Assistant:
                 picks.append(n)
         if not picks:
             picks = list(range(len(header.sentences)))
-        return compose.compose_quotes(question, doc, header, picks, "metadata",
-                                      f"《{doc.meta.title}》文件头载明：")
+        ans = compose.compose_quotes(question, doc, header, picks, "metadata",
+                                     f"《{doc.meta.title}》文件头载明：")
+        return replace(ans, retrieved=ans.focus)
 
     def _by_search(self, question: str, q: str, options: Options) -> Answer:
         t0 = time.perf_counter()
@@ -182,7 +187,7 @@ class Assistant:
         t1 = time.perf_counter()
         retrieved = tuple(h.key for h in ev.hits)
         timings = {"retrieve": round((t1 - t0) * 1000, 2)}
-        if not confident(ev, dense_min=self.dense_min, coverage_min=COVERAGE_MIN):
+        if not confident(ev, min_strength=self.min_strength):
             sugg = [p for h in ev.hits[:3] if (p := self.unit(h.key)) and p[1].number is not None]
             ans = compose.abstain(question, sugg)
         else:
@@ -193,7 +198,10 @@ class Assistant:
     def _pick_sentences(self, ev: Evidence) -> list[tuple[Document, Unit, list[int]]]:
         """Top units, up to two best sentences each, at most six in all, in document order."""
         picks: list[tuple[Document, Unit, list[int]]] = []
+        best = max(h.strength for h in ev.hits[:MAX_GENERAL_UNITS])
         for hit in ev.hits[:MAX_GENERAL_UNITS]:
+            if hit.strength < best - UNIT_MARGIN and picks:
+                continue
             found = self.unit(hit.key)
             if found is None:
                 continue

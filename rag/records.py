@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
+COVERAGE_WEIGHT = 0.5
 AnswerKind = Literal[
     "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"
 ]
@@ -118,6 +119,12 @@ class Hit:
     bm25: float = 0.0
     dense: float = 0.0
     sentences: tuple[int, ...] = ()
+    coverage: float = 0.0  # share of the question's idf-weighted tokens found in this unit
+
+    @property
+    def strength(self) -> float:
+        """An absolute relevance signal (unlike the rank-based fused score), for thresholds."""
+        return self.dense + COVERAGE_WEIGHT * self.coverage
 
     @property
     def key(self) -> str:

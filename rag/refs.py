@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
-Relative = Literal["next", "prev", "this"]
+Relative = Literal["next", "prev", "this", "last"]
 
 _RANGE_CAP = 200  # a longer range is almost certainly a typo; keep only its endpoints
+_MAX_SCAN = 1000  # references sit in the question itself; bounds regex time on pasted text
+_DOC_WINDOW = 60  # no document name is longer; bounds the backwards search for one
 
 # Full-width ASCII (digits, punctuation) -> ASCII, ideographic space -> space, and the traditional
 # characters that matter for the patterns below -> simplified.
@@ -43,11 +45,14 @@ _CN_GROUP = rf"第?\s*{_N}(?:\s*(?:{_RSEP}|{_LSEP})\s*第?\s*{_N})*\s*{_UNIT}"
 _CN_CHAIN = re.compile(rf"第\s*{_N}(?:\s*(?:{_RSEP}|{_LSEP})\s*第?\s*{_N})*\s*{_UNIT}"
                        rf"(?:\s*(?:{_RSEP}|(?!,){_LSEP})\s*{_CN_GROUP})*")
 _CN_TOKEN = re.compile(rf"{_N}|{_RSEP}")
+_CN_RANGE = frozenset({"至", "到", "-", "—", "–", "~"})
 _KEYPOINT = re.compile(r"要点\s*([0-9]+|[一二两三四五六七八九十百]+(?![\u4e00-\u9fff])"
                        r"|[一二两三四五六七八九十百]+(?=[呢吗的里讲说是和与]))")
 _LEAD_ITEM = re.compile(r"^\s*([0-9]+)\s*[.、](?![0-9])")
+_LEAD_COUNT = re.compile(r"^\s*([0-9]{1,3})\s*[条项点](?![例件款目])")  # "19条讲什么"
+_EN_NUMBER = re.compile(r"\b(?:number|no\.)\s*(\d{1,3})\b", re.I)  # "explain number 16"
 _LEAD_SECTION = re.compile(r"^\s*([零〇一二两三四五六七八九十百]+)\s*、")
-_CN_SECTION = re.compile(rf"第\s*({_N})\s*(?:部分|大项|方面|板块|章)")
+_CN_SECTION = re.compile(rf"第\s*({_N})\s*(?:大部分|部分|大项|方面|板块|章)")
 
 _EN_NUMREF = r"(?:no\.?\s*|number\s+|#\s*)?\d+"
 _EN_SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|\s*[&~\-–—]\s*|\s+(?:to|through|thru)\s+)"
@@ -55,6 +60,7 @@ _EN_KIND = r"(?:items?|articles?|points?)"
 _EN_ITEMS = re.compile(rf"\b{_EN_KIND}\s*{_EN_NUMREF}(?:{_EN_SEP}(?:{_EN_KIND}\s*)?{_EN_NUMREF})*",
                        re.I)
 _EN_TOKEN = re.compile(r"\d+|\bto\b|\bthrough\b|\bthru\b|[~\-–—]", re.I)
+_EN_RANGE = _CN_RANGE | {"to", "through", "thru"}
 _EN_HASH = re.compile(r"(?<![\w#&])#\s*(\d+)")
 _ORD = rf"(?:{'|'.join(_ORDINALS)}|\d+(?:st|nd|rd|th))"
 _EN_ORD_ITEM = re.compile(rf"\b(?:the\s+)?({_ORD})\s+(?:item|article|point)\b", re.I)
@@ -71,13 +77,16 @@ _RELATIVE: tuple[tuple[Relative, re.Pattern[str]], ...] = (
                         r"|上一个(?=[呢吗?,。!\s]|$)"
                         r"|\b(?:the\s+)?(?:previous|prior|preceding)\s+(?:item|one|point|article)\b"
                         r"|\bthe\s+(?:previous|prior)\b(?=\s*(?:[?.!,]|$))", re.I)),
+    ("last", re.compile(r"最后一[条项点]|最末一[条项点]|\b(?:the\s+)?(?:last|final)\s+(?:item|one|point|article)\b",
+                        re.I)),
     ("this", re.compile(rf"[这那]一[条项点]{_NOT_NOUN}|[这那][条项]{_NOT_NOUN}|[该本此][条项]{_NOT_NOUN}"
                         r"|\b(?:this|that)\s+(?:item|one|point|article)\b", re.I)),
 )
 
 _DEMONSTRATIVE = r"(?:这一|这个|那一|那个|这|那|该)?"
 _SECTION_WORD = r"(?:部分|方面|板块|大项)"
-_QUOTED_SECTION = re.compile(rf"[“\"「『‘']([^“”\"「」『』‘’']+)[”\"」』’']\s*{_DEMONSTRATIVE}{_SECTION_WORD}")
+_QUOTED_SECTION = re.compile(rf"[“\"「『‘']([^“”\"「」『』‘’']+)[”\"」』’']"
+                             rf"\s*{_DEMONSTRATIVE}{_SECTION_WORD}")
 _BARE_SECTION = re.compile(rf"([\u4e00-\u9fff]+?){_DEMONSTRATIVE}{_SECTION_WORD}")
 _MIN_FRAGMENT = 4  # shorter fragments ("党建", "部分党员") are too generic to name a section
 
@@ -189,10 +198,6 @@ def _expand(tokens: Iterable[str], is_range: frozenset[str]) -> tuple[int, ...]:
     return tuple(out)
 
 
-_CN_RANGE = frozenset({"至", "到", "-", "—", "–", "~"})
-_EN_RANGE = _CN_RANGE | {"to", "through", "thru"}
-
-
 def _single(match: re.Match[str], value: int | None) -> list[_Hit]:
     """A hit for one number, or nothing when the number did not parse."""
     return [] if value is None else [_Hit(match.start(), match.end(), (value,))]
@@ -204,7 +209,8 @@ def _item_hits(text: str) -> list[_Hit]:
             for m in _CN_CHAIN.finditer(text)]
     hits += [_Hit(m.start(), m.end(), _expand(_EN_TOKEN.findall(m.group()), _EN_RANGE))
              for m in _EN_ITEMS.finditer(text)]
-    for m in (*_KEYPOINT.finditer(text), *_EN_HASH.finditer(text), *_LEAD_ITEM.finditer(text)):
+    for m in (*_KEYPOINT.finditer(text), *_EN_HASH.finditer(text), *_LEAD_ITEM.finditer(text),
+              *_LEAD_COUNT.finditer(text), *_EN_NUMBER.finditer(text)):
         hits += _single(m, cn_to_int(m.group(1)))
     for m in _EN_ORD_ITEM.finditer(text):
         hits += _single(m, _en_value(m.group(1)))
@@ -270,15 +276,16 @@ def _relative_hit(text: str) -> tuple[Relative, _Hit] | None:
 
 def _doc_phrase(text: str, ref_start: int) -> tuple[str, int]:
     """Document name written right before a reference, and where its words start (with filler)."""
-    head = text[:ref_start]
+    offset = max(0, ref_start - _DOC_WINDOW)
+    head = text[offset:ref_start]
     titled = _DOC_TITLE.search(head)
     if titled:
-        return titled.group(1).strip(), titled.start()
+        return titled.group(1).strip(), offset + titled.start()
     bare = _DOC_BARE.search(head)
     if not bare:
         return "", ref_start
     name = _DOC_FILLER.sub("", bare.group(1))
-    return (name, bare.start()) if name else ("", ref_start)
+    return (name, offset + bare.start()) if name else ("", ref_start)
 
 
 def _mask_titles(text: str) -> str:
@@ -307,7 +314,7 @@ def _unique(numbers: Iterable[int]) -> tuple[int, ...]:
 
 def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery:
     """Find item/section/relative references in a question before any search runs."""
-    text = _normalize(question)
+    text = _normalize(question[:_MAX_SCAN])
     masked = _mask_titles(text)
     items = _item_hits(masked)
     sections = _section_hits(masked)

@@ -114,14 +114,17 @@ def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "
         if u_fused[i] < 0:
             continue
         sents = tuple(n for _s, n in sorted(per_unit.get(c.key, []), reverse=True))
+        cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" else 0.0
+        dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
         hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
-                        float(max(u_dense[i], best_sent_dense[i])), sents))
-    top_cov = max((coverage(index.bm25_unit, tokens, unit_pos[h.key]) for h in hits[:5]), default=0.0)
+                        dense, sents, cov))
+    top_cov = max((h.coverage for h in hits[:5]), default=0.0)
     max_dense = float(max(s_dense.max(initial=-1.0), u_dense.max(initial=-1.0))) if mode != "bm25" else 0.0
     sent_scores = {cid: float(s_fused[j]) for j, cid in enumerate(sent_ids)}
-    return Evidence(tuple(hits), max_dense, top_cov if mode != "dense" else 0.0, sent_scores)
+    return Evidence(tuple(hits), max_dense, top_cov, sent_scores)
 
 
-def confident(ev: Evidence, *, dense_min: float, coverage_min: float) -> bool:
-    """Answer only when the text shares enough of the question's words or meaning."""
-    return bool(ev.hits) and (ev.coverage >= coverage_min or ev.max_dense >= dense_min) and not math.isnan(ev.max_dense)
+def confident(ev: Evidence, *, min_strength: float) -> bool:
+    """Answer only when some unit shares enough of the question's words and meaning."""
+    best = max((h.strength for h in ev.hits[:5]), default=0.0)
+    return not math.isnan(best) and best >= min_strength

@@ -1,0 +1,183 @@
+"""Load a question set, run it through the same pipeline as `ask`, score it, gate on thresholds."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DangjianError
+from .records import Answer
+
+METRICS = ("hit_at_1", "recall_at_5", "mrr", "citation_precision", "abstention_accuracy",
+           "must_include_rate", "latency_ms_p50", "latency_ms_p95")
+REQUIRED = ("id", "question", "gold", "answerable")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    question: str
+    gold: tuple[str, ...]
+    answerable: bool
+    history: tuple[str, ...] = ()
+    must_include: tuple[str, ...] = ()
+    category: str = "uncategorized"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    question: Question
+    answer: str
+    abstained: bool
+    citations: tuple[str, ...]
+    retrieved: tuple[str, ...]
+    latency_ms: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def load_questions(path: Path, primary_doc: str) -> list[Question]:
+    """Read a JSONL set; integer gold refs are items of the primary document."""
+    if not path.is_file():
+        raise DangjianError(f"找不到评测集文件：{path}")
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DangjianError(f"{path}:{lineno}: 不是合法的 JSON：{err.msg}") from err
+        missing = [k for k in REQUIRED if k not in row]
+        if missing:
+            raise DangjianError(f"{path}:{lineno}: 缺少字段 {', '.join(missing)}")
+        gold = tuple(f"{primary_doc}#{g}" if isinstance(g, int) else str(g) for g in row["gold"])
+        out.append(Question(str(row["id"]), str(row["question"]), gold, bool(row["answerable"]),
+                            tuple(row.get("history") or ()), tuple(row.get("must_include") or ()),
+                            str(row.get("category") or "uncategorized")))
+    return out
+
+
+def score(q: Question, answer: str, abstained: bool, citations: Sequence[str],
+          retrieved: Sequence[str], *, k: int = 5) -> dict[str, float]:
+    """Per-question metric values; a metric that does not apply to the question is absent."""
+    s: dict[str, float] = {"abstention_accuracy": float(abstained != q.answerable)}
+    if q.answerable and q.gold:
+        gold = set(q.gold)
+        s["hit_at_1"] = float(bool(retrieved) and retrieved[0] in gold)
+        s["recall_at_5"] = len(gold & set(retrieved[:k])) / len(gold)
+        s["mrr"] = next((1.0 / r for r, key in enumerate(retrieved, 1) if key in gold), 0.0)
+        if citations:
+            s["citation_precision"] = sum(c in gold for c in citations) / len(citations)
+    if q.must_include and q.answerable:
+        s["must_include_rate"] = float(all(m in answer for m in q.must_include))
+    elif q.must_include:
+        s["must_include_rate"] = float(abstained and all(m in answer for m in q.must_include))
+    return s
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    vals = list(values)
+    return round(sum(vals) / len(vals), 4) if vals else None
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))], 2)
+
+
+def aggregate(results: Sequence[Result]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for name in METRICS[:6]:
+        out[name] = _mean(r.scores[name] for r in results if name in r.scores)
+    lat = [r.latency_ms for r in results]
+    out["latency_ms_p50"] = _percentile(lat, 50)
+    out["latency_ms_p95"] = _percentile(lat, 95)
+    return out
+
+
+Asker = Callable[[str, Sequence[str]], Answer]
+
+
+def run(questions: Sequence[Question], ask: Asker, *, k: int = 5) -> list[Result]:
+    """Each question with its history replayed by `ask`, exactly as `dangjian ask --history`."""
+    results = []
+    for q in questions:
+        start = time.perf_counter()
+        ans = ask(q.question, q.history)
+        ms = (time.perf_counter() - start) * 1000
+        cites = tuple(dict.fromkeys(f"{c.doc_id}#{c.ref}" for c in ans.citations))
+        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2),
+                              score(q, ans.text, ans.abstained, cites, ans.retrieved, k=k)))
+    return results
+
+
+def by_category(results: Sequence[Result]) -> dict[str, dict[str, float | None]]:
+    cats: dict[str, list[Result]] = {}
+    for r in results:
+        cats.setdefault(r.question.category, []).append(r)
+    return {c: aggregate(rs) for c, rs in sorted(cats.items())}
+
+
+def report_json(primary_doc: str, results: Sequence[Result]) -> dict[str, Any]:
+    return {
+        "primary_doc": primary_doc,
+        "metrics": aggregate(results),
+        "by_category": by_category(results),
+        "results": [
+            {"id": r.question.id, "question": r.question.question, "category": r.question.category,
+             "answer": r.answer, "abstained": r.abstained, "citations": list(r.citations),
+             "retrieved": list(r.retrieved), "latency_ms": r.latency_ms, "scores": r.scores}
+            for r in results
+        ],
+    }
+
+
+def failures(results: Sequence[Result]) -> list[Result]:
+    """Questions where any applicable quality metric is below 1 (latency aside)."""
+    return [r for r in results if any(v < 1.0 for k, v in r.scores.items() if k != "recall_at_5")
+            or r.scores.get("recall_at_5", 1.0) < 1.0]
+
+
+def load_thresholds(path: Path) -> dict[str, float]:
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: float(v) for k, v in data.get("min", {}).items()} | {
+        f"max:{k}": float(v) for k, v in data.get("max", {}).items()}
+
+
+def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list[str]:
+    """Breaches as Chinese lines; empty when every threshold holds."""
+    out = []
+    for name, limit in thresholds.items():
+        if name.startswith("max:"):
+            value = metrics.get(name[4:])
+            if value is not None and value > limit:
+                out.append(f"{name[4:]} = {value} 高于上限 {limit}")
+        else:
+            value = metrics.get(name)
+            if value is not None and value < limit:
+                out.append(f"{name} = {value} 低于阈值 {limit}")
+    return out
+
+
+def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]]) -> str:
+    names = [m for m in METRICS]
+    short = {"hit_at_1": "hit@1", "recall_at_5": "R@5", "mrr": "MRR", "citation_precision": "cite_P",
+             "abstention_accuracy": "abstain", "must_include_rate": "must_inc",
+             "latency_ms_p50": "p50ms", "latency_ms_p95": "p95ms"}
+    head = f"{'category':<18}" + "".join(f"{short[n]:>9}" for n in names)
+    rows = [head, "-" * len(head)]
+    for label, m in [("ALL", overall), *cats.items()]:
+        cells = "".join(f"{'—' if m.get(n) is None else format(m[n], '.3f' if n[:3] != 'lat' else '.1f'):>9}"
+                        for n in names)
+        rows.append(f"{label:<18}{cells}")
+    return "\n".join(rows)
