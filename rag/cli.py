@@ -138,6 +138,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from .feedback import export
+
+    source = Path(args.feedback) if args.feedback else Settings.from_env().feedback_path
+    rows, text = export(source, Path(args.out) if args.out else None)
+    if args.out:
+        print(f"已导出 {len(rows)} 条反馈到 {args.out}（来自 {source}）", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
@@ -173,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("feedback-export", help="把网页 👍/👎 反馈导出为候选评测题（JSONL）")
+    p.add_argument("--out", help="输出文件（默认打印到标准输出）")
+    p.add_argument("--feedback", help="反馈文件（默认 feedback.jsonl，或 DANGJIAN_FEEDBACK_PATH）")
+    p.set_defaults(func=cmd_feedback_export)
     return parser
 
 

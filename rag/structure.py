@@ -17,7 +17,7 @@ from .text import split_sentences
 CN_DIGITS = "〇零一二三四五六七八九十百千两"
 _SECTION_RE = re.compile(rf"^([{CN_DIGITS}]+)、\s*(.+)$")
 _ITEM_RE = re.compile(r"^(\d{1,3})[.．、]\s*(.+)$")
-_DOCNO_RE = re.compile(r"〔\d{4}〕\d+号")
+_DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号")
 _DATE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 _TITLE_RE = re.compile(r"《([^《》]+)》")
 _PARA_END = "。！？；：!?;:”）)"

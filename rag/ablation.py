@@ -1,0 +1,62 @@
+"""Run one question set through several configurations side by side and write a markdown table."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import evaluate as ev
+from .baseline import NaiveBaseline
+from .pipeline import Assistant, Options
+
+CONFIGS: tuple[tuple[str, str], ...] = (
+    ("full", "完整流程 full pipeline"),
+    ("no_refs", "去掉引用解析 without reference resolver"),
+    ("bm25", "仅 BM25 (BM25 only)"),
+    ("dense", "仅向量 (dense only)"),
+    ("naive", "朴素 LangChain 基线 naive LangChain baseline"),
+)
+_OPTIONS = {"full": Options(), "no_refs": Options(use_refs=False), "bm25": Options(mode="bm25"),
+            "dense": Options(mode="dense")}
+
+
+def run_all(assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 5) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for name, _label in CONFIGS:
+        if name == "naive":
+            base = NaiveBaseline(assistant.settings.corpus_dir, assistant.emb)
+            results = ev.run(questions, base.ask, k=k)
+        else:
+            opts = _OPTIONS[name]
+            results = ev.run(questions, lambda q, h, o=opts: assistant.ask(q, h, options=o), k=k)
+        out[name] = ev.aggregate(results)
+    return out
+
+
+def markdown(table: dict[str, dict[str, float | None]], n_questions: int, source: str) -> str:
+    names = [c for c, _ in CONFIGS if c in table]
+    head = "| metric | " + " | ".join(names) + " |"
+    rows = [head, "|" + "---|" * (len(names) + 1)]
+    for metric in ev.METRICS:
+        cells = []
+        for c in names:
+            v = table[c].get(metric)
+            cells.append("—" if v is None else (f"{v:.1f}" if metric.startswith("latency") else f"{v:.3f}"))
+        rows.append(f"| {metric} | " + " | ".join(cells) + " |")
+    legend = "\n".join(f"- `{c}`: {label}" for c, label in CONFIGS if c in table)
+    return (f"# 消融实验 Ablation\n\n"
+            f"Question set: `{source}` ({n_questions} questions). Regenerate: `dangjian eval --ablation`.\n"
+            f"Machine: {platform.machine()}, Python {platform.python_version()}; generated "
+            f"{time.strftime('%Y-%m-%d')}. Latency is per question after load, in ms.\n\n"
+            f"{chr(10).join(rows)}\n\n{legend}\n")
+
+
+def write_report(assistant: Assistant, questions: Sequence[ev.Question], path: Path, *,
+                 k: int = 5, source: str = "eval/questions.jsonl") -> Path:
+    text = markdown(run_all(assistant, questions, k=k), len(questions), source)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def cli_env(settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at the session's (already built) index."""
+    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
+    return settings
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ask_json_contract(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(["ask", "--json", "第8条要求什么？"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms"} <= data.keys()
+    assert data["abstained"] is False and data["retrieved"][0] == "dongzhi-2025-3#8"
+    for c in data["citations"]:
+        assert set(c) == {"doc_id", "ref", "label", "title", "section", "quote"}
+        assert c["ref"] == "8" and c["label"] == "第8条" and c["quote"] in data["answer"]
+
+
+def test_ask_history_replays_follow_up(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "--json", "--history", "第8条要求什么？", "那第9条呢？"], capsys)
+    assert code == 0 and {c["ref"] for c in json.loads(out)["citations"]} == {"9"}
+
+
+def test_out_of_range_json(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "--json", "第20条要求什么？"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["abstained"] is True and "共19条" in data["answer"]
+
+
+def test_show_item_and_section(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["show", "8"], capsys)
+    assert code == 0 and out.startswith("第8条 深化“四强”党支部建设")
+    code, out, _ = run(["show", "三"], capsys)
+    assert code == 0 and "第9条 加强党员教育管理监督" in out
+
+
+def test_search_prints_scores(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["search", "流动党员"], capsys)
+    assert code == 0 and "dongzhi-2025-3#9" in out.splitlines()[2] and "bm25" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["ask", ""], "问题不能为空"),
+    (["ask", "问" * 2001], "问题过长"),
+    (["show", "20"], "共19条"),
+    (["show", "七"], "没有这个部分"),
+])
+def test_errors_are_one_line_without_traceback(cli_env: Settings, capsys: pytest.CaptureFixture[str],
+                                               args: list[str], message: str) -> None:
+    code, out, err = run(args, capsys)
+    assert code == 1 and out == ""
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_index_is_a_clear_error(tmp_path: Path, corpus_copy: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")]
+    assert run(["index", *args], capsys)[0] == 0
+    faiss_file = tmp_path / "ix" / "vectors.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:64])
+    code, _out, err = run(["ask", "第8条", *args], capsys)
+    assert code == 1 and "vectors.faiss" in err and "dangjian index" in err and "Traceback" not in err
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(["ask", "第8条", "--corpus", str(tmp_path), "--index", str(tmp_path / "i")], capsys)
+    assert code == 1 and "manifest.toml" in err
+
+
+def test_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "--bogus", "x"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--bogus" in err and len(err.strip().splitlines()) == 1
+
+
+def test_module_entry_point_runs_offline(cli_env: Settings) -> None:
+    proc = subprocess.run([sys.executable, "-m", "rag", "ask", "--json", "What does item 8 require?"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["retrieved"][0] == "dongzhi-2025-3#8"

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag import evaluate as ev
+from rag.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+P = "dongzhi-2025-3"
+
+
+def q(**kw: object) -> ev.Question:
+    base: dict[str, object] = {"id": "t", "question": "x", "gold": (), "answerable": True}
+    return ev.Question(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_perfect_answer_scores_one() -> None:
+    s = ev.score(q(gold=(f"{P}#8",), must_include=("四强",)), "…四强…", False, [f"{P}#8"], [f"{P}#8", f"{P}#9"])
+    assert s == {"abstention_accuracy": 1.0, "hit_at_1": 1.0, "recall_at_5": 1.0, "mrr": 1.0,
+                 "citation_precision": 1.0, "must_include_rate": 1.0}
+
+
+def test_partial_retrieval_and_citations() -> None:
+    gold = (f"{P}#3", f"{P}#5")
+    s = ev.score(q(gold=gold), "", False, [f"{P}#5", f"{P}#9"], [f"{P}#9", f"{P}#5", f"{P}#1"])
+    assert s["hit_at_1"] == 0.0 and s["recall_at_5"] == 0.5 and s["mrr"] == 0.5
+    assert s["citation_precision"] == 0.5
+
+
+def test_empty_gold_checks_only_abstention_and_must_include() -> None:
+    s = ev.score(q(must_include=("19",)), "共19条", False, [], [])
+    assert s == {"abstention_accuracy": 1.0, "must_include_rate": 1.0}
+
+
+def test_unanswerable_rewards_refusal() -> None:
+    assert ev.score(q(answerable=False), "未找到", True, [], [f"{P}#1"]) == {"abstention_accuracy": 1.0}
+    assert ev.score(q(answerable=False), "…", False, [f"{P}#1"], [f"{P}#1"]) == {"abstention_accuracy": 0.0}
+
+
+def test_out_of_range_must_include_needs_refusal() -> None:
+    assert ev.score(q(answerable=False, must_include=("19",)), "共19条", True, [], [])["must_include_rate"] == 1.0
+    assert ev.score(q(answerable=False, must_include=("19",)), "第19条…", False, [], [])["must_include_rate"] == 0.0
+
+
+def test_load_questions_maps_int_gold_and_keeps_history(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps({"id": "a", "question": "下一条", "history": ["第8条"], "gold": [9, "x#header"],
+                                "answerable": True}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (row,) = ev.load_questions(path, P)
+    assert row.gold == (f"{P}#9", "x#header") and row.history == ("第8条",) and row.category == "uncategorized"
+
+
+def test_load_questions_rejects_bad_rows(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "a"}\n', encoding="utf-8")
+    with pytest.raises(Exception, match="缺少字段"):
+        ev.load_questions(path, P)
+
+
+def test_gate() -> None:
+    assert ev.gate({"hit_at_1": 0.95, "latency_ms_p95": 5}, {"hit_at_1": 0.9, "max:latency_ms_p95": 10}) == []
+    assert len(ev.gate({"hit_at_1": 0.5, "latency_ms_p95": 50}, {"hit_at_1": 0.9, "max:latency_ms_p95": 10})) == 2
+
+
+TINY = [
+    {"id": "t1", "question": "第8条要求什么？", "history": [], "gold": [8], "answerable": True,
+     "must_include": ["四强"], "category": "item_lookup"},
+    {"id": "t2", "question": "那第9条呢？", "history": ["第8条要求什么？"], "gold": [9], "answerable": True,
+     "must_include": [], "category": "followup"},
+    {"id": "t3", "question": "第20条", "history": [], "gold": [], "answerable": False, "must_include": ["19"],
+     "category": "out_of_range"},
+]
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path, settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in TINY), encoding="utf-8")
+    return path
+
+
+def test_runner_json_contract(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--file", str(tiny), "--json", "--no-gate"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["primary_doc"] == P
+    assert set(ev.METRICS) <= data["metrics"].keys()
+    assert data["metrics"]["hit_at_1"] == 1.0 and data["metrics"]["abstention_accuracy"] == 1.0
+    assert set(data["by_category"]) == {"item_lookup", "followup", "out_of_range"}
+    r = data["results"][1]
+    assert {"id", "question", "answer", "abstained", "citations", "retrieved", "latency_ms"} <= r.keys()
+    assert r["citations"] == [f"{P}#9"]
+
+
+def test_threshold_breach_exits_non_zero(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strict = tmp_path / "t.toml"
+    strict.write_text("[max]\nlatency_ms_p95 = 0.0001\n", encoding="utf-8")
+    assert main(["eval", "--file", str(tiny), "--thresholds", str(strict)]) == 1
+    assert "质量门槛未通过" in capsys.readouterr().err
+    ok = tmp_path / "ok.toml"
+    ok.write_text("[min]\nhit_at_1 = 0.9\n", encoding="utf-8")
+    assert main(["eval", "--file", str(tiny), "--thresholds", str(ok)]) == 0
+
+
+def test_full_set_meets_committed_thresholds(assistant: Assistant) -> None:
+    """The CI gate itself: the team's set through the real pipeline and default model."""
+    qs = ev.load_questions(ROOT / "eval" / "questions.jsonl", P)
+    assert len(qs) >= 150
+    results = ev.run(qs, lambda question, history: assistant.ask(question, history))
+    breaches = ev.gate(ev.aggregate(results), ev.load_thresholds(ROOT / "eval" / "thresholds.toml"))
+    assert breaches == []
