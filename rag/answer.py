@@ -109,8 +109,7 @@ def abstain(question: str, suggestions: Sequence[tuple[Document, Unit]], *, reas
 
 def out_of_range(question: str, doc: Document, numbers: Sequence[int]) -> Answer:
     count = len(doc.numbered)
-    unit_word = "条" if doc.meta.primary or doc.meta.kind == "notice" else "条"
-    missing = "、".join(f"第{n}{unit_word}" for n in numbers)
-    text = (f"《{doc.meta.title}》共{count}{unit_word}（第1—{count}{unit_word}），"
+    missing = "、".join(f"第{n}条" for n in numbers)
+    text = (f"《{doc.meta.title}》共{count}条（第1—{count}条），"
             f"没有{missing}。请输入 1 到 {count} 之间的编号。")
     return Answer(question, text, True, "out_of_range")

@@ -18,6 +18,10 @@ cross-reference. A line that begins with 第N条 but has no space after 条 (a p
 "第三十条规定的…" at a line start) is accepted only when N is the next article number and the
 previous line ended a sentence.
 
+Text between a heading and the next article belongs to the unit before it: to an implicit
+preamble (label "序言", empty title) when no article has come yet, else to the previous article
+(real texts have no such chapter introductions; the test suite checks it on every file).
+
 Nothing is dropped: the whitespace-squashed source equals `source_text(doc)` squashed (lead,
 headings, preamble, article labels and texts in order). Titles of headings are normalised
 ("总　　则" → "总则"); unit texts keep the source characters.
@@ -28,21 +32,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Literal
 
 from .records import DocMeta, Document, Section, Unit
 from .structure import cited_titles, cn_numeral
 from .text import split_sentences
 
-_CN = "〇零一二三四五六七八九十百千两"
+_CN = "〇零一二三四五六七八九十百千两兩"
 _WS = " \t\u3000\u00a0\ufeff"
-_HEADING_RE = re.compile(rf"^第\s*([{_CN}]+|\d+)\s*([编章节])(?:[\s\u3000]+|$)(.*)$")
-_HEADING_TIGHT_RE = re.compile(rf"^第([{_CN}]+|\d+)([编章节])(.+)$")
-_ARTICLE_RE = re.compile(rf"^第\s*([{_CN}]+|\d+)\s*条([\s\u3000]+|$)?(.*)$")
+_HEADING_RE = re.compile(rf"^第\s*([{_CN}]+|\d+)\s*([编編章节節])(?:[\s\u3000]+|$)(.*)$")
+_HEADING_TIGHT_RE = re.compile(rf"^第([{_CN}]+|\d+)([编編章节節])(.+)$")
+_ARTICLE_RE = re.compile(rf"^第\s*([{_CN}]+|\d+)\s*([条條])([\s\u3000]+|$)?(.*)$")
+_LEVEL = {"編": "编", "節": "节"}  # traditional-character texts
 _PREAMBLE_RE = re.compile(r"^(总[\s\u3000]*纲|序[\s\u3000]*言)$")
 _CLAUSE_RE = re.compile(rf"^[（(]([{_CN}]+|\d+)[）)]")
-_ARTICLE_LINE_RE = re.compile(rf"^[{_WS}]*第\s*(?:[{_CN}]+|\d+)\s*条")
-_PARA_END = "。！？；：!?;:”’）)」』"
+_ARTICLE_LINE_RE = re.compile(rf"^[{_WS}]*第\s*(?:[{_CN}]+|\d+)\s*[条條]")
+_SENT_END = "。！？；：!?;:…"
+_CLOSERS = "”’）)」』"
+_PARA_END = _SENT_END + _CLOSERS
 _SENT_STOP = "。！？；：，、!?;:,"  # a heading title never ends with these ("（境）" may close one)
 _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])[\s\u3000]+(?=[^\x00-\x7f])")
 _HEADING_MAX = 40
@@ -62,7 +70,7 @@ def normalize_title(title: str) -> str:
 
 
 def _number(token: str) -> int:
-    return int(token) if token.isdigit() else cn_numeral(token)
+    return int(token) if token.isdigit() else cn_numeral(token.replace("兩", "两"))
 
 
 @dataclass(slots=True)
@@ -85,8 +93,8 @@ def _classify(line: str) -> _Line:
     if m := _ARTICLE_RE.match(line):
         no = _number(m.group(1))
         if no > 0:
-            label = f"第{m.group(1)}条"
-            return _Line("article", line, no=no, label=label, rest=m.group(3), spaced=m.group(2) is not None)
+            label = f"第{m.group(1)}{m.group(2)}"
+            return _Line("article", line, no=no, label=label, rest=m.group(4), spaced=m.group(3) is not None)
     m = _HEADING_RE.match(line)
     if not m and (t := _HEADING_TIGHT_RE.match(line)) and len(t.group(3)) <= 15 and t.group(2) == "章":
         m = t  # "第一章总则": no space, short, no punctuation (checked below)
@@ -95,7 +103,8 @@ def _classify(line: str) -> _Line:
         if len(title) <= _HEADING_MAX and not title.endswith(tuple(_SENT_STOP)):
             no = _number(m.group(1))
             if no > 0:
-                return _Line("heading", line, level=m.group(2), no=no, label=f"第{m.group(1)}{m.group(2)}",
+                return _Line("heading", line, level=_LEVEL.get(m.group(2), m.group(2)), no=no,
+                             label=f"第{m.group(1)}{m.group(2)}",
                              rest=normalize_title(title))
     if _CLAUSE_RE.match(line):
         return _Line("clause", line)
@@ -108,7 +117,12 @@ def _source_lines(raw: str) -> list[str]:
 
 
 def _is_open(text: str) -> bool:
-    return not text.endswith(tuple(_PARA_END))
+    """A body line that does not end a sentence: a page break fell inside it.
+
+    A closing quote or bracket ends a sentence only after 。！？；： ("…落实。”"); a line ending
+    "…保障“三会一课”" is a fragment (every such line in real texts is one)."""
+    core = text.rstrip(_CLOSERS)
+    return not core.endswith(tuple(_SENT_END)) if core != text else not text.endswith(tuple(_PARA_END))
 
 
 def _body_start(lines: list[_Line]) -> int:
@@ -125,16 +139,21 @@ def _body_start(lines: list[_Line]) -> int:
 
 
 def _lead_paragraphs(lines: list[str]) -> list[str]:
-    """Lead lines: joined only when a line ends with a comma or leaves a （ open (revision line)."""
+    """Lead lines, joined across page breaks: after a comma, inside an open （…） (the revision
+    line often wraps), or after an unfinished line of prose. A line without any punctuation
+    (the title, "新华社…电") ends its paragraph."""
     out: list[str] = []
     joining = False
     for line in lines:
         if joining and out:
-            out[-1] += ("" if out[-1].endswith(("，", "、", ",")) else " ") + line
+            # "…审议批准" + "2024年2月5日…发布）": keep the two dated acts apart
+            out[-1] += (" " if re.match(r"\d{4}年", line) and not out[-1][-1:].isdigit() else "") + line
         else:
             out.append(line)
         last = out[-1]
-        joining = last.endswith(("，", "、", ",")) or last.count("（") + last.count("(") > last.count("）") + last.count(")")
+        unclosed = last.count("（") + last.count("(") > last.count("）") + last.count(")")
+        prose = _is_open(last) and re.search(r"[，。；：、,]", last) is not None
+        joining = unclosed or last.endswith(("，", "、", ",")) or prose
     return out
 
 
@@ -245,8 +264,7 @@ def parse_regulation(raw: str, meta: DocMeta) -> Document:
     preamble_seen = False
     for b in blocks:
         if b.kind == "preamble" and preamble_seen:
-            # a second unnumbered stretch (text between a heading and the first article of a
-            # later chapter cannot occur before articles; only another 序言-like block can)
+            # a second 总纲/序言 heading (malformed input): one preamble unit, its text appended
             prev = next(u for u in units if u.ref == "preamble")
             merged = prev.text + "\n" + "\n".join(b.paras)
             units[units.index(prev)] = replace(prev, text=merged, sentences=prev.sentences + _sentences(b.paras))
@@ -308,7 +326,7 @@ def check_numbering(doc: Document) -> list[str]:
         return ["没有解析出任何“第X条”"]
     if nos[0] != 1:
         problems.append(f"条文从第{nos[0]}条开始，而不是第一条")
-    for a, b in zip(nos, nos[1:]):
+    for a, b in pairwise(nos):
         if b != a + 1:
             problems.append(f"第{a}条之后是第{b}条" + ("（重复）" if b == a else "（不连续）"))
     return problems

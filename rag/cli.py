@@ -180,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default="eval/report.md")
     p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("add", parents=[common], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--doc-id")
+    p.add_argument("--title")
+    p.add_argument("--kind", choices=["notice", "regulation"])
+    p.add_argument("--encoding", help="强制文本编码，如 gbk")
+    p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
+    p.set_defaults(func=cmd_add)
     p = sub.add_parser("serve", parents=[common], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -237,3 +245,28 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     for line in breaches:
         print(f"dangjian eval: 质量门槛未通过：{line}", file=sys.stderr)
     return EXIT_ERROR if breaches else 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Copy documents into the corpus (one report line each), then rebuild the index."""
+    from .embed import make_embeddings
+    from .index import build
+    from .ingest import add_files
+
+    s = _settings(args)
+    flags = {k: v for k, v in {"doc_id": args.doc_id, "title": args.title, "kind": args.kind,
+                               "encoding": args.encoding}.items() if v}
+    if len(args.files) > 1 and {"doc_id", "title"} & flags.keys():
+        raise DangjianError("--doc-id / --title 只能在添加单个文件时使用")
+    overrides = {args.files[0]: flags} if len(args.files) == 1 else flags
+    results = add_files(args.files, s.corpus_dir, overrides=overrides,
+                        allow_ambiguous=args.allow_ambiguous)
+    for r in results:
+        if r.status == "ok":
+            print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
+        else:
+            print(f"✗ {r.path}：{r.reason}")
+    if any(r.status == "ok" for r in results):
+        build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress)
+        print(f"索引已重建：{s.index_dir}")
+    return 0 if all(r.status == "ok" for r in results) else EXIT_ERROR

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .records import DocMeta, Document
+from .articles import detect_scheme, parse_regulation
 from .structure import parse_notice
 
 MANIFEST = "manifest.toml"
@@ -65,8 +66,9 @@ def _file(corpus_dir: Path, meta: DocMeta) -> Path:
 
 
 def parse_document(text: str, meta: DocMeta) -> Document:
-    """Dispatch on the document's scheme; notices are the only scheme parsed so far."""
-    return parse_notice(text, meta)
+    """Dispatch on the scheme the manifest names; a kind other than notice/regulation is detected."""
+    scheme = meta.kind if meta.kind in ("notice", "regulation") else detect_scheme(text)
+    return parse_regulation(text, meta) if scheme == "regulation" else parse_notice(text, meta)
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:

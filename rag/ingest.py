@@ -27,13 +27,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .articles import check_numbering, detect_scheme, parse_regulation
 from .errors import DangjianError
 from .records import DocMeta, Document
 from .structure import parse_notice
-from .text import squash
+from .text import squash, to_simplified
 
 MANIFEST = "manifest.toml"
 ORIGINALS = "originals"
@@ -50,7 +50,7 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_pages: int = 500
     max_bad_share: float = 0.01  # undecodable / replacement characters
-    max_rare_share: float = 0.05  # GB-decoded text: characters outside GB2312 among the non-ASCII ones
+    max_rare_share: float = 0.10  # GB-decoded text: implausible characters among the non-ASCII ones
 
 
 DEFAULT_LIMITS = Limits()
@@ -99,7 +99,7 @@ def read_text(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
         text, note = decode_bytes(data, p.name, limits=limits, encoding=encoding or _html_charset(data))
         text, note = _html_to_text(text), f"html ({note})"
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    _check_quality(text, p.name, limits)
+    _check_quality(text, p.name, limits, private_use_is_bad="ambiguous" not in note)
     return text, note
 
 
@@ -139,25 +139,41 @@ def _decode_lenient(data: bytes, codec: str, name: str, limits: Limits) -> str:
     return text
 
 
+def _in_gb2312(c: str) -> bool:
+    try:
+        c.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _rare_share(text: str) -> float:
-    """Share of non-ASCII characters that GB2312 (the 6,763 common hanzi + symbols) lacks."""
+    """Share of non-ASCII characters that are neither in GB2312 (6,763 common hanzi + symbols)
+    nor the traditional form of one (GBK text may legitimately be traditional Chinese).
+
+    Big5 or Shift-JIS bytes read as GB18030 give 50–80 %; real GBK documents well under 1 %.
+    """
     non_ascii = [c for c in text if ord(c) > 0x7F and not c.isspace()]
     if not non_ascii:
         return 0.0
-    rare = 0
-    for c in non_ascii:
-        try:
-            c.encode("gb2312")
-        except UnicodeEncodeError:
-            rare += 1
-    return rare / len(non_ascii)
+    plausible: dict[str, bool] = {}
+    for c in set(non_ascii):
+        ok = _in_gb2312(c)
+        if not ok and 0x4E00 <= ord(c) <= 0x9FFF:
+            simple = to_simplified(c)
+            ok = simple != c and all(_in_gb2312(x) for x in simple)
+        plausible[c] = ok
+    return sum(not plausible[c] for c in non_ascii) / len(non_ascii)
 
 
-def _check_quality(text: str, name: str, limits: Limits) -> None:
+def _check_quality(text: str, name: str, limits: Limits, *, private_use_is_bad: bool = True) -> None:
+    """Refuse empty text and text with too many replacement/control/private-use characters.
+
+    An "ambiguous" GB decode is left to the caller (its private-use characters are the symptom)."""
     if not squash(text):
         raise IngestError(f"文件中没有文字内容：{name}")
-    bad = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Co", "Cs")
-                                                   and c not in "\n\t"))
+    bad_cats = ("Cc", "Cs", "Co") if private_use_is_bad else ("Cc", "Cs")
+    bad = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in bad_cats and c not in "\n\t"))
     share = bad / max(len(squash(text)), 1)
     if share > limits.max_bad_share:
         raise IngestError(f"文件中无法识别的字符过多：{name}（{share:.1%}，上限 {limits.max_bad_share:.0%}），"
@@ -177,7 +193,7 @@ def _read_docx(p: Path) -> str:
         raise IngestError("读取 Word 文件需要安装 python-docx（pip install 'dangjian-rag[ingest]'）") from err
     try:
         document = docx.Document(str(p))
-    except Exception as err:  # noqa: BLE001 - python-docx raises zipfile/KeyError/lxml errors alike
+    except Exception as err:  # python-docx raises zipfile/KeyError/lxml errors alike
         raise IngestError(f"无法读取 Word 文件：{p.name}（文件已损坏或不是 .docx 格式）") from err
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -216,7 +232,7 @@ def _read_pdf(p: Path, limits: Limits) -> str:
         pages = len(reader.pages)
     except IngestError:
         raise
-    except Exception as err:  # noqa: BLE001 - pypdf raises many error types for broken files
+    except Exception as err:  # pypdf raises many error types for broken files
         raise IngestError(f"无法读取 PDF 文件：{p.name}（文件已损坏或不是 PDF 格式）") from err
     if pages > limits.max_pages:
         raise IngestError(f"PDF 页数过多：{p.name} 共 {pages} 页，上限为 {limits.max_pages} 页")
@@ -224,7 +240,7 @@ def _read_pdf(p: Path, limits: Limits) -> str:
     try:
         for page in reader.pages:
             texts.append(page.extract_text() or "")
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         raise IngestError(f"无法提取 PDF 文字：{p.name}（{type(err).__name__}）") from err
     lines = [ln for t in texts for ln in t.split("\n") if not _PAGE_NO.match(ln)]
     text = "\n".join(lines)
@@ -233,7 +249,7 @@ def _read_pdf(p: Path, limits: Limits) -> str:
     return text
 
 
-_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 
 
 def _html_charset(data: bytes) -> str | None:
@@ -252,10 +268,10 @@ def _html_charset(data: bytes) -> str | None:
 
 
 class _HTMLText(html.parser.HTMLParser):
-    DROP = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    DROP: ClassVar[frozenset[str]] = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe"})
+    BLOCK: ClassVar[frozenset[str]] = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
              "section", "article", "header", "footer", "nav", "blockquote", "pre", "hr", "dt", "dd",
-             "dl", "title", "center", "main", "aside", "form", "figure", "figcaption"}
+             "dl", "title", "center", "main", "aside", "form", "figure", "figcaption"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -318,7 +334,7 @@ def _lead_region(text: str) -> str:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         s = line.strip(" \t\u3000\ufeff")
-        if re.match(r"^(第[〇零一二三四五六七八九十百千两\d]+[编章节条]|总\s*纲$|序\s*言$)", s):
+        if re.match(r"^(第[〇零一二三四五六七八九十百千两兩\d]+[编編章节節条條]|总\s*纲$|序\s*言$)", s):
             return "\n".join(lines[:i])
     return "\n".join(lines[:40])
 
@@ -446,7 +462,8 @@ def slugify(name: str) -> str:
 
 
 def parse_text(text: str, meta: DocMeta) -> Document:
-    """Parse with the scheme the manifest names, or the detected one when it names none."""
+    """Parse with the scheme the manifest names ("notice"/"regulation"), else the detected one
+    (kind "" or anything else, e.g. "auto")."""
     scheme = meta.kind if meta.kind in ("notice", "regulation") else detect_scheme(text)
     return parse_regulation(text, meta) if scheme == "regulation" else parse_notice(text, meta)
 

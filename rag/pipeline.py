@@ -16,6 +16,7 @@ from .config import MAX_QUESTION_CHARS, Settings
 from .embed import VectorEmbeddings, make_embeddings
 from .errors import InputError
 from .index import Index, Progress, open_index
+from .ingest import aliases_for
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
 from .retrieve import Evidence, Mode, confident, search
@@ -98,6 +99,15 @@ class Assistant:
         unit = doc.unit(ref) if doc else None
         return (doc, unit) if doc and unit else None
 
+    def find_doc(self, phrase: str) -> Document | None:
+        """A document named by its full title, the title without 中国共产党, or a short name (党章)."""
+        phrase = phrase.strip("《》 ")
+        for doc in self.index.docs:
+            names = {doc.meta.title, *doc.meta.aliases, *aliases_for(doc.meta.title)}
+            if phrase in names or any(phrase.endswith(n) for n in names if len(n) >= 2):
+                return doc
+        return None
+
     # -- the steps --------------------------------------------------------------------------
 
     def _answer(self, question: str, state: State, options: Options) -> Answer:
@@ -105,6 +115,12 @@ class Assistant:
         doc = self.index.doc(state.doc_id) or self.primary
         if options.use_refs:
             rq = parse_refs(q, section_titles=[s.title for s in doc.sections])
+            if rq.doc_phrase and not rq.empty:
+                named = self.find_doc(rq.doc_phrase)
+                if named is None:
+                    return compose.abstain(question, (), reason=(
+                        f"已收录文件中没有《{rq.doc_phrase.strip('《》')}》的全文，无法引用其条文。"))
+                doc = named
             if not rq.empty:
                 return self._by_reference(question, doc, rq, state, options)
         if fields := intents.metadata_fields(q):

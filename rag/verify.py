@@ -247,6 +247,8 @@ def _numbers(text: str, *, strict: bool) -> list[_Num]:
         run = m.group(0)
         unit = text[m.end()] if m.end() < len(text) and text[m.end()] in _CLASSIFIERS else ""
         value = cn_value(run)
+        if value is None and len(run) == 4 and all(ch in _CN_DIGITS for ch in run):
+            value = int("".join(str(_CN_DIGITS[ch]) for ch in run))  # 二〇二五 (a year)
         if strict and len(run) == 1 and (run == "一" or not unit):
             continue  # 统一, 进一步, 三中全会: words, not quantities
         if strict and len(run) > 1 and value is None and not unit and len(set(run)) == 1:
@@ -380,7 +382,7 @@ def _bigrams(text: str) -> set[str]:
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
-def best_quote(sentence: str, source: Source, *, min_overlap: float = 0.15) -> str:
+def best_quote(sentence: str, source: Source, *, min_overlap: float = 0.3) -> str:
     """The source sentence sharing most character bigrams with `sentence`, else the unit title."""
     plain = _BRACKET.sub(lambda m: "" if _parse_marker(m.group(1)) else m.group(0), sentence)
     want = _bigrams(plain.replace(FLAG_MARK, ""))

@@ -5,7 +5,7 @@
                                    with "stream": true as SSE chunks ending in `data: [DONE]`
 
 Scenarios (see SCENARIOS): scripted replies ("good_8", "one_slip_8", "fabricated_25",
-"wrong_number_8", "no_citation_8", "refusal") and faults ("http_429", "http_500", "malformed",
+"wrong_number_8", "no_citation_8", "refusal", "think_8" (a <think> block first)) and faults ("http_429", "http_500", "malformed",
 "halfway" (chunked body cut off), "halfway_eof" (clean close, no finish_reason, no [DONE]),
 "empty", "slow" (no answer for 30 s), "trickle" (a token every 0.3 s for 15 s)).
 
@@ -57,6 +57,7 @@ SCENARIOS: dict[str, Scenario] = {
     "wrong_number_8": Scenario("reply", WRONG_NUMBER_8),
     "no_citation_8": Scenario("reply", NO_CITATION_8),
     "refusal": Scenario("reply", REFUSAL),
+    "think_8": Scenario("reply", "<think>问题问第8条，资料1就是第8条。</think>\n" + GOOD_8),
     "http_429": Scenario("status", status=429),
     "http_500": Scenario("status", status=500),
     "malformed": Scenario("malformed"),
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -131,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- endpoints --------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/") != "/v1/models":
             self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return
@@ -141,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in SCENARIOS]
         self._json(200, {"object": "list", "data": data})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -217,6 +218,9 @@ class _Server(ThreadingHTTPServer):
         self.force = ""
         self.models_status = 200
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up on the slow and cut-off scenarios are expected: stay quiet."""
+
 
 class FakeOpenAI:
     """Start with `.start()` (or the fixture); `.base_url` is http://127.0.0.1:PORT/v1."""
@@ -228,8 +232,8 @@ class FakeOpenAI:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
 
     @property
     def requests(self) -> list[dict[str, Any]]:

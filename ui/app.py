@@ -25,7 +25,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import gradio as gr
@@ -38,11 +37,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import feedback
 from rag.answer import marker, section_path, unit_heading
-from rag.config import MAX_QUESTION_CHARS, Settings
+from rag.config import Settings
 from rag.errors import DangjianError, InputError
 from rag.pipeline import Assistant
 from rag.records import Answer, Document, Unit
 from rag.render import answer_json
+
+from .style import CSS
 
 APP_TITLE = "党建文件问答"
 HISTORY_TURNS = 8  # earlier questions replayed for follow-ups (那第9条呢、下一条)
@@ -303,7 +304,9 @@ def _suggestions(keys: Sequence[str]) -> str:
 def _timing(ms: object) -> str:
     if not isinstance(ms, (int, float)):
         return ""
-    return f"用时 {ms / 1000:.1f} 秒" if ms >= 1000 else f"用时 {ms:.0f} 毫秒"
+    if ms >= 1000:
+        return f"用时 {ms / 1000:.1f} 秒"
+    return f"用时 {ms:.0f} 毫秒" if ms >= 10 else f"用时 {ms:.1f} 毫秒"
 
 
 def render_turn(turn: dict[str, Any], index: int) -> str:
@@ -314,7 +317,7 @@ def render_turn(turn: dict[str, Any], index: int) -> str:
     vote = turn.get("vote")
     votes = "".join(
         f'<button class="dj-vote{" on" if vote == v else ""}" data-action="vote" data-vote="{v}" '
-        f'data-turn="{index}" title="{label}" aria-label="{label}">{icon}</button>'
+        f'data-turn="{index}" title="{label}">{icon} {label}</button>'
         for v, icon, label in (("up", "👍", "有帮助"), ("down", "👎", "没帮助")))
     thanks = '<span class="dj-thanks">已记录，谢谢反馈</span>' if vote else ""
     head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "")
@@ -356,9 +359,14 @@ ChatOut = tuple[Any, Any, Any, Any, Any]
 
 
 def _warn(message: str) -> None:
+    """A toast in the page; outside a Gradio request (direct calls, tests) only the status line shows."""
+    from gradio.context import LocalContext
+
+    if LocalContext.blocks.get(None) is None or LocalContext.event_id.get(None) is None:
+        return
     try:
-        gr.Warning(message)
-    except Exception:  # noqa: BLE001 - outside a request (direct calls in tests) a toast is optional
+        gr.Warning(message, title="提示")
+    except Exception:  # noqa: BLE001 - a toast is optional; the status line carries the message
         pass
 
 
@@ -564,6 +572,7 @@ element.addEventListener('click', (ev) => {
   const action = d.action || 'item';
   const payload = {action, key: d.key || '', turn: d.turn || '', question: d.question || '', vote: d.vote || ''};
   if (action === 'source' || action === 'item') {
+    window.__djShowPanel = true;
     element.querySelectorAll('.dj-active').forEach((x) => x.classList.remove('dj-active'));
     el.classList.add('dj-active');
     trigger('select', payload);
@@ -573,7 +582,35 @@ element.addEventListener('click', (ev) => {
 });
 """
 
-CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+
+
+# After a new answer, scroll the transcript so the new question sits at the top of the view.
+_SCROLL_JS = """
+watch('value', () => {
+  const turns = element.querySelectorAll('.dj-turn');
+  const last = turns[turns.length - 1];
+  if (!last) return;
+  let box = element;
+  while (box && box !== document.body) {
+    const style = getComputedStyle(box);
+    if (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight) break;
+    box = box.parentElement;
+  }
+  if (!box || box === document.body) return;
+  box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+});
+"""
+
+
+# On narrow screens the side panel sits below the chat: bring it into view after a click.
+_PANEL_JS = """
+watch('value', () => {
+  if (!window.__djShowPanel) return;
+  window.__djShowPanel = false;
+  const r = element.getBoundingClientRect();
+  if (r.top > window.innerHeight || r.bottom < 0) element.scrollIntoView({behavior: 'smooth', block: 'start'});
+});
+"""
 
 
 def build_demo() -> gr.Blocks:
@@ -586,7 +623,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=360):
                         transcript = gr.HTML(render_transcript([]), elem_id="dj-transcript",
-                                             js_on_load=_DELEGATE_JS, max_height=640, autoscroll=True,
+                                             js_on_load=_DELEGATE_JS + _SCROLL_JS, max_height=640,
                                              apply_default_css=False)
                         with gr.Row(elem_id="dj-input-row"):
                             question = gr.Textbox(placeholder="输入问题，回车发送。例如：第8条要求什么？",
@@ -595,19 +632,18 @@ def build_demo() -> gr.Blocks:
                             send = gr.Button("提问", variant="primary", scale=1, min_width=80,
                                              elem_id="dj-send")
                         status = gr.HTML("", elem_id="dj-status", js_on_load=None)
-                        with gr.Row(elem_id="dj-examples"):
-                            gr.HTML('<span class="dj-ex-label">新任书记入门：</span>', js_on_load=None)
-                            example_buttons = [gr.Button(q, size="sm", elem_classes=["dj-ex"]) for q in EXAMPLES]
+                        examples = gr.HTML(examples_html(), elem_id="dj-examples", js_on_load=_DELEGATE_JS,
+                                           apply_default_css=False)
                         clear = gr.Button("清空对话", size="sm", elem_id="dj-clear", variant="secondary")
                     with gr.Column(scale=2, min_width=300, elem_id="dj-side"):
-                        panel = gr.HTML(PANEL_EMPTY, elem_id="dj-panel", js_on_load=None)
+                        panel = gr.HTML(PANEL_EMPTY, elem_id="dj-panel", js_on_load=_PANEL_JS)
             with gr.Tab("目录", id="browse"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
                         tree = gr.HTML("", elem_id="dj-tree", js_on_load=_DELEGATE_JS, max_height=720,
                                        apply_default_css=False)
                     with gr.Column(scale=3, min_width=360):
-                        item_view = gr.HTML(ITEM_EMPTY, elem_id="dj-item", js_on_load=None)
+                        item_view = gr.HTML(ITEM_EMPTY, elem_id="dj-item", js_on_load=_PANEL_JS)
                         ask_btn = gr.Button("就此条提问", variant="primary", interactive=False,
                                             elem_id="dj-ask-item")
 
@@ -615,9 +651,8 @@ def build_demo() -> gr.Blocks:
         question.submit(chat, [question, turns], chat_outputs, api_name="ask",
                         show_progress="minimal")
         send.click(chat, [question, turns], chat_outputs, api_visibility="private", show_progress="minimal")
-        for button, q in zip(example_buttons, EXAMPLES, strict=True):
-            button.click(_fixed_question(q), [turns], chat_outputs, api_visibility="private",
-                         show_progress="minimal")
+        examples.click(on_transcript_click, [turns], chat_outputs, api_visibility="private",
+                       show_progress="minimal")
         transcript.click(on_transcript_click, [turns], chat_outputs, api_visibility="private",
                          show_progress="minimal")
         transcript.select(on_source_select, [turns], [panel], api_visibility="private", show_progress="hidden")
@@ -627,7 +662,8 @@ def build_demo() -> gr.Blocks:
         ask_btn.click(ask_about, [selected, turns], [*chat_outputs, tabs], api_visibility="private",
                       show_progress="minimal")
         blocks.load(on_load, None, [header, tree], api_visibility="private", show_progress="hidden")
-    return blocks
+    built: gr.Blocks = blocks
+    return built
 
 
 def header_html_placeholder() -> str:
@@ -635,11 +671,10 @@ def header_html_placeholder() -> str:
             '<div class="dj-sub">逐字引用，注明出处</div></div></div>')
 
 
-def _fixed_question(q: str) -> Callable[[list[dict[str, Any]] | None], ChatOut]:
-    def handler(turns: list[dict[str, Any]] | None) -> ChatOut:
-        return chat(q, turns)
-    handler.__name__ = "example"
-    return handler
+def examples_html() -> str:
+    chips = "".join(f'<button class="dj-chip" data-action="ask" data-question="{esc(q)}">{esc(q)}</button>'
+                    for q in EXAMPLES)
+    return f'<div class="dj-examples"><span class="dj-ex-label">新任书记入门：</span>{chips}</div>'
 
 
 demo = build_demo()
@@ -674,7 +709,10 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     msgs = []
     for e in errors[:3]:
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
-        field = _FIELD_NAMES.get(loc[0], loc[0]) if loc else "请求体"
+        if not loc:
+            msgs.append('请求体应为 JSON 对象，例如 {"question": "第8条要求什么？", "history": []}')
+            continue
+        field = _FIELD_NAMES.get(loc[0], loc[0])
         kind = str(e.get("type", ""))
         if kind == "missing":
             msgs.append(f"缺少字段 {field}")
@@ -715,8 +753,13 @@ def parse_auth(auth: str) -> tuple[str, str] | None:
     return user, password
 
 
-def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app with the API routes and `demo` mounted at "/" (no server started)."""
+def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None = None,
+               blocks: gr.Blocks | None = None) -> FastAPI:
+    """The FastAPI app with the API routes and `blocks` (default `demo`) mounted at "/".
+
+    No server is started. Mounting configures the Blocks object, so a second app in the same
+    process (tests) should pass its own `build_demo()`.
+    """
     settings = settings or _rt.settings or (_rt.assistant.settings if _rt.assistant else Settings.from_env())
     app = FastAPI(title=f"{APP_TITLE} API", version="1.0",
                   description="党建文件问答的 HTTP 接口：答案逐字引用原文并注明出处。")
@@ -754,7 +797,8 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
         except DangjianError as err:
             return _error(503, str(err))
         if found is None:
-            return _error(404, f"没有条目“{ref}”：可用 1–19 的编号、header、preamble 或 doc_id#ref")
+            count = len(get_assistant().primary.numbered)
+            return _error(404, f"没有条目“{ref}”：可用 1–{count} 的编号、header、preamble 或 doc_id#ref")
         return item_json(*found)
 
     @app.get("/api/items/{ref}", dependencies=[guard], summary="取一条原文（8、header、preamble 或 doc_id#ref）")
@@ -764,6 +808,14 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
     @app.get("/api/items/{doc_id}/{ref}", dependencies=[guard], summary="取某个文件的一条原文")
     def api_doc_item(doc_id: str, ref: str) -> Any:
         return _item(f"{doc_id}#{ref}")
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    def api_fallback(rest: str, request: Request) -> Any:
+        """Anything else under /api/ is a JSON error, never the Gradio page's own 404."""
+        if rest == "ask" or rest.startswith("items/"):
+            return _error(405, f"不支持 {request.method} 方法：/api/ask 请用 POST，/api/items 请用 GET")
+        return _error(404, "没有这个接口：可用 POST /api/ask、GET /api/items/{ref}、GET /healthz")
 
     @app.get("/healthz", summary="健康检查")
     def healthz() -> Any:
@@ -776,12 +828,13 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
                 **{k: v for k, v in counts.items() if k != "documents"}}
 
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
-    return gr.mount_gradio_app(
-        app, demo, path="/", auth=auth, auth_message=f"{APP_TITLE}：请登录",
+    mounted: FastAPI = gr.mount_gradio_app(
+        app, blocks or demo, path="/", auth=auth, auth_message=f"{APP_TITLE}：请登录",
         footer_links=[], run_history=False, allowed_paths=[], blocked_paths=blocked,
         show_error=False, ssr_mode=False, mcp_server=False, pwa=False,
         theme=_theme(), css=CSS, head='<meta name="robots" content="noindex">',
     )
+    return mounted
 
 
 def _theme() -> gr.themes.Base:

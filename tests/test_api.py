@@ -1,0 +1,181 @@
+"""The HTTP API and the mounted Gradio app, against a real uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from rag import Assistant, Settings
+from rag.config import MAX_QUESTION_CHARS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = "dongzhi-2025-3"
+pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning",
+                                        "ignore:The copy keyword:Warning")
+CITATION_KEYS = {"doc_id", "ref", "label", "title", "section", "quote"}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.getbasetemp()
+    return Settings(corpus_dir=ROOT / "corpus", index_dir=base / "ui-index",
+                    feedback_path=base / "ui-feedback.jsonl")
+
+
+@pytest.fixture(scope="module")
+def base_url(settings: Settings) -> Iterator[str]:
+    import ui.app as module
+    from ui.testserver import running
+
+    module.set_assistant(Assistant.open(settings), settings)
+    app = module.create_app(settings=settings, blocks=module.build_demo())
+    with running(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30.0) as c:
+        yield c
+
+
+def assert_clean_error(resp: httpx.Response, status: int | tuple[int, ...]) -> str:
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert resp.status_code in statuses, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
+    assert "Traceback" not in resp.text and "File \"" not in resp.text
+    return str(body["error"])
+
+
+def test_healthz(client: httpx.Client) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["documents"] == 1 and body["units"] == 21
+
+
+def test_ask_contract(client: httpx.Client) -> None:
+    resp = client.post("/api/ask", json={"question": "第8条要求什么？"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms"} <= set(body)
+    assert body["question"] == "第8条要求什么？" and body["abstained"] is False
+    assert "〔第8条〕" in body["answer"]
+    assert body["citations"] and all(set(c) == CITATION_KEYS for c in body["citations"])
+    assert {(c["doc_id"], c["ref"], c["label"]) for c in body["citations"]} == {(DOC, "8", "第8条")}
+    assert body["retrieved"] == [f"{DOC}#8"]
+    assert body["timings_ms"]["total"] >= 0
+
+
+def test_ask_with_history_and_mode(client: httpx.Client) -> None:
+    body = client.post("/api/ask", json={"question": "那第9条呢？", "history": ["第8条要求什么？"],
+                                         "mode": "extractive"}).json()
+    assert {c["ref"] for c in body["citations"]} == {"9"}
+
+
+def test_ask_abstains(client: httpx.Client) -> None:
+    body = client.post("/api/ask", json={"question": "今天天气怎么样？"}).json()
+    assert body["abstained"] is True and body["citations"] == [] and body["suggestions"]
+
+
+def test_items(client: httpx.Client) -> None:
+    item = client.get("/api/items/8").json()
+    assert set(item) == {"doc_id", "ref", "label", "title", "section", "text", "sentences"}
+    assert item["doc_id"] == DOC and item["ref"] == "8" and item["title"] == "深化“四强”党支部建设"
+    assert item["section"].startswith("三、") and item["sentences"][1] in item["text"]
+    assert client.get("/api/items/header").json()["label"] == "文件头"
+    assert client.get("/api/items/preamble").json()["label"] == "总体要求"
+    assert client.get(f"/api/items/{DOC}%238").json()["ref"] == "8"
+    assert client.get(f"/api/items/{DOC}/9").json()["ref"] == "9"
+    for missing in ("99", "nope", "other-doc%238"):
+        assert_clean_error(client.get(f"/api/items/{missing}"), 404)
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"question": ""}, 400),
+    ({"question": "   "}, 400),
+    ({"question": "党" * (MAX_QUESTION_CHARS + 1)}, 400),
+    ({"question": 8}, 422),
+    ({"question": ["第8条"]}, 422),
+    ({}, 422),
+    ({"question": "第8条", "history": "第7条"}, 422),
+    ({"question": "第8条", "history": [1]}, 422),
+    ({"question": "第8条", "history": [""]}, 400),
+    ({"question": "第8条", "mode": "llm"}, 422),
+    ([1, 2], 422),
+])
+def test_bad_requests_are_json_errors(client: httpx.Client, payload: Any, status: int) -> None:
+    message = assert_clean_error(client.post("/api/ask", json=payload), status)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)  # a Chinese message
+
+
+def test_invalid_json_and_methods(client: httpx.Client) -> None:
+    msg = assert_clean_error(client.post("/api/ask", content=b"{bad json",
+                                         headers={"content-type": "application/json"}), 400)
+    assert "JSON" in msg
+    assert_clean_error(client.post("/api/ask", content=b"question=1"), (400, 422))
+    assert_clean_error(client.get("/api/ask"), 405)
+    assert "过长" in assert_clean_error(client.post("/api/ask", json={"question": "x" * 2001}), 400)
+
+
+def test_parallel_asks(client: httpx.Client) -> None:
+    jobs = [(f"第{n}条要求什么？", [], str(n)) for n in range(1, 20)]
+    jobs += [("那下一条呢？", [f"第{n}条要求什么？"], str(n + 1)) for n in range(1, 12)]
+
+    def run(job: tuple[str, list[str], str]) -> tuple[int, set[str], str]:
+        question, history, _want = job
+        resp = client.post("/api/ask", json={"question": question, "history": history})
+        return resp.status_code, {c["ref"] for c in resp.json().get("citations", [])}, job[2]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, jobs))
+    assert len(results) == 30
+    for status, refs, want in results:
+        assert status == 200 and refs == {want}
+
+
+def test_openapi_docs_and_ui_page(client: httpx.Client) -> None:
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/api/ask", "/api/items/{ref}", "/healthz"} <= set(spec["paths"])
+    page = client.get("/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    config = client.get("/config").json()
+    assert config["analytics_enabled"] is False
+
+
+def test_index_and_corpus_are_not_served(client: httpx.Client, settings: Settings) -> None:
+    for path in (settings.index_dir / "manifest.json", settings.corpus_dir / "manifest.toml"):
+        resp = client.get(f"/gradio_api/file={path.resolve()}")
+        assert resp.status_code in (403, 404), resp.status_code
+        assert "doc_id" not in resp.text and "format" not in resp.text.lower()[:50]
+
+
+def test_gradio_client_predict(base_url: str) -> None:
+    from gradio_client import Client
+
+    result = Client(base_url + "/", verbose=False).predict("第8条要求什么？", api_name="/ask")
+    transcript = result[0] if isinstance(result, (list, tuple)) else result
+    assert "〔第8条〕" in transcript and 'class="dj-cite"' in transcript
+
+
+def test_auth_guards_api(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    import ui.app as module
+
+    app = module.create_app(auth=("branch", "s3cret"), settings=settings, blocks=module.build_demo())
+    with TestClient(app) as tc:
+        assert tc.get("/healthz").status_code == 200
+        assert_clean_error(tc.post("/api/ask", json={"question": "第8条要求什么？"}), 401)
+        assert_clean_error(tc.get("/api/items/8", auth=("branch", "wrong")), 401)
+        assert tc.get("/api/items/8", auth=("branch", "s3cret")).status_code == 200
+        assert tc.get("/config").status_code == 401  # the Gradio page needs a login too
+    assert module.parse_auth("") is None and module.parse_auth("a:b:c") == ("a", "b:c")
+    with pytest.raises(module.DangjianError):
+        module.parse_auth("no-colon")

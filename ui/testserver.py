@@ -1,0 +1,51 @@
+"""Run an ASGI app with uvicorn in a background thread (for tests and screenshots)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0,
+            ready_path: str = "/healthz") -> Iterator[str]:
+    """Serve `app` on a loopback port until the block exits; yields the base URL."""
+    port = port or free_port(host)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    base = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if not thread.is_alive():
+                raise RuntimeError(f"server on {base} exited during start-up")
+            try:
+                if httpx.get(base + ready_path, timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"server on {base} not ready after {timeout:.0f}s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=3)
+        if thread.is_alive():  # open streaming connections (Gradio heartbeats): stop anyway
+            server.force_exit = True
+            thread.join(timeout=5)
