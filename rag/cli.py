@@ -61,12 +61,32 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answer_json
 
-    ans = _assistant(args).ask(args.question, args.history or ())
+    assistant = _assistant(args)
+    if args.mode == "llm":
+        from .llm import llm_answer
+
+        stream = None if args.json else (lambda d: print(d, end="", file=sys.stderr, flush=True))
+        ans = llm_answer(assistant, args.question, args.history or (), settings=assistant.settings,
+                         on_token=stream)
+        if stream:
+            print(file=sys.stderr)
+    else:
+        ans = assistant.ask(args.question, args.history or ())
+    for note in ans.notes:
+        print(f"【{note}】", file=sys.stderr)
     if args.json:
         print(json.dumps(answer_json(ans), ensure_ascii=False, indent=2))
     else:
         print(ans.text)
     return 0
+
+
+def cmd_llm_check(args: argparse.Namespace) -> int:
+    from .llm import llm_check
+
+    ok, message = llm_check(_settings(args))
+    print(message)
+    return 0 if ok else EXIT_ERROR
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -161,7 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--history", action="append", metavar="前一问", help="之前的提问（可重复，按时间顺序）")
+    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
+                   help="llm：经 DANGJIAN_LLM_* 配置的大模型生成并核验引用")
     p.set_defaults(func=cmd_ask)
+    sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
     sub.add_parser("chat", parents=[common], help="多轮对话").set_defaults(func=cmd_chat)
     p = sub.add_parser("search", parents=[common], help="检索测试：列出排序结果和分数")
     p.add_argument("question")

@@ -179,3 +179,10 @@ def test_auth_guards_api(settings: Settings) -> None:
     assert module.parse_auth("") is None and module.parse_auth("a:b:c") == ("a", "b:c")
     with pytest.raises(module.DangjianError):
         module.parse_auth("no-colon")
+
+
+def test_serve_rejects_malformed_auth(capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+
+    assert main(["serve", "--auth", "no-colon", "--port", "1"]) == 1  # fails before loading anything
+    assert "用户名:密码" in capsys.readouterr().err

@@ -102,3 +102,25 @@ def test_module_entry_point_runs_offline(cli_env: Settings) -> None:
                           env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["retrieved"][0] == "dongzhi-2025-3#8"
+
+
+def test_ask_llm_mode_and_llm_check_over_real_http(cli_env: Settings, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    try:
+        monkeypatch.setenv("DANGJIAN_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("DANGJIAN_LLM_MODEL", "good_8")
+        code, out, err = run(["ask", "--json", "--mode", "llm", "第8条要求什么？"], capsys)
+        data = json.loads(out)
+        assert code == 0 and data["generated"] is True and "AI生成" in err
+        assert data["verification"]["ok"] is True and "〔第8条〕" in data["answer"]
+        code, out, _ = run(["llm-check"], capsys)
+        assert code == 0 and "good_8" in out
+        monkeypatch.setenv("DANGJIAN_LLM_MODEL", "fabricated_25")
+        code, out, err = run(["ask", "--json", "--mode", "llm", "第8条要求什么？"], capsys)
+        data = json.loads(out)
+        assert data["generated"] is False and "未通过引用核验" in err and "第25条" not in data["answer"]
+    finally:
+        server.stop()
