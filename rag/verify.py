@@ -41,6 +41,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .refs import cn_to_int
+
 THRESHOLD = 0.34
 FLAG_MARK = "⚠"
 
@@ -122,24 +124,8 @@ _CITE_REF = re.compile(rf"([\d]+|[{_CN_NUM}]+)|(文件头|总体要求|header|pr
 
 
 def cn_value(text: str) -> int | None:
-    """Value of an Arabic or standard Chinese numeral below 10000 (十九, 二十, 一百零八)."""
-    if text.isdigit() and text.isascii():
-        return int(text)
-    total, digit, last_unit = 0, None, 10_000
-    for i, ch in enumerate(text):
-        if ch in _CN_DIGITS:
-            if digit is not None:
-                return None
-            digit = _CN_DIGITS[ch] or None
-        elif ch in _CN_UNITS:
-            unit = _CN_UNITS[ch]
-            if unit >= last_unit or (digit is None and not (ch == "十" and i == 0)):
-                return None
-            total += (digit or 1) * unit
-            digit, last_unit = None, unit
-        else:
-            return None
-    return total + (digit or 0) if text else None
+    """Value of an Arabic or standard Chinese numeral (十九, 二十, 一百零八); one parser for the project."""
+    return cn_to_int(text) if text else None
 
 
 def _norm_title(title: str) -> str:
