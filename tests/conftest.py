@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,7 +18,8 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index") / "index")
+    base = tmp_path_factory.mktemp("run")
+    return Settings(corpus_dir=CORPUS, index_dir=base / "index", feedback_path=base / "feedback.jsonl")
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +33,22 @@ def corpus_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(CORPUS, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def ui_module(assistant: Assistant, settings: Settings) -> ModuleType:
+    """`ui.app` wired to the session's assistant (one index, one model load for every UI test)."""
+    import ui.app as module
+
+    module.set_assistant(assistant, settings)
+    return module
+
+
+@pytest.fixture(scope="session")
+def base_url(ui_module: ModuleType, settings: Settings) -> Iterator[str]:
+    """The API + Gradio app served by a real uvicorn server on a loopback port."""
+    from ui.testserver import running
+
+    app = ui_module.create_app(settings=settings, blocks=ui_module.build_demo())
+    with running(app) as url:
+        yield url

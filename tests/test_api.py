@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rag import Assistant, Settings
+from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,24 +18,6 @@ DOC = "dongzhi-2025-3"
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning",
                                         "ignore:The copy keyword:Warning")
 CITATION_KEYS = {"doc_id", "ref", "label", "title", "section", "quote"}
-
-
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    base = tmp_path_factory.getbasetemp()
-    return Settings(corpus_dir=ROOT / "corpus", index_dir=base / "ui-index",
-                    feedback_path=base / "ui-feedback.jsonl")
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings) -> Iterator[str]:
-    import ui.app as module
-    from ui.testserver import running
-
-    module.set_assistant(Assistant.open(settings), settings)
-    app = module.create_app(settings=settings, blocks=module.build_demo())
-    with running(app) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

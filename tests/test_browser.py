@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from rag import Assistant, Settings
-
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "dongzhi-2025-3"
@@ -22,24 +20,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed"),
 ]
-
-
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    base = tmp_path_factory.getbasetemp()
-    return Settings(corpus_dir=ROOT / "corpus", index_dir=base / "ui-index",
-                    feedback_path=base / "ui-feedback.jsonl")
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings) -> Iterator[str]:
-    import ui.app as module
-    from ui.testserver import running
-
-    module.set_assistant(Assistant.open(settings), settings)
-    app = module.create_app(settings=settings, blocks=module.build_demo())
-    with running(app) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

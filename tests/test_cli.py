@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_unknown_option_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]
 def test_module_entry_point_runs_offline(cli_env: Settings) -> None:
     proc = subprocess.run([sys.executable, "-m", "rag", "ask", "--json", "What does item 8 require?"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+                          check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["retrieved"][0] == "dongzhi-2025-3#8"
 

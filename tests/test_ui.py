@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from rag import Assistant, Settings
+from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,18 +20,8 @@ DOC = "dongzhi-2025-3"
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    base = tmp_path_factory.getbasetemp()
-    return Settings(corpus_dir=ROOT / "corpus", index_dir=base / "ui-index",
-                    feedback_path=base / "ui-feedback.jsonl")
-
-
-@pytest.fixture(scope="session")
-def app(settings: Settings) -> Any:
-    import ui.app as module
-
-    module.set_assistant(Assistant.open(settings), settings)
-    return module
+def app(ui_module: Any) -> Any:
+    return ui_module
 
 
 def ev(**data: Any) -> gr.EventData:
