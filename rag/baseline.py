@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 
 from .corpus import decode, read_manifest
 from .embed import VectorEmbeddings
@@ -26,8 +25,8 @@ class NaiveBaseline:
         import faiss
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        meta = next(m for m in read_manifest(corpus_dir) if m.primary) if any(
-            m.primary for m in read_manifest(corpus_dir)) else read_manifest(corpus_dir)[0]
+        metas = read_manifest(corpus_dir)
+        meta = next((m for m in metas if m.primary), metas[0])
         self.doc_id = meta.doc_id
         raw = decode((corpus_dir / meta.file).read_bytes(), meta.file)
         splitter = RecursiveCharacterTextSplitter(
@@ -65,7 +64,3 @@ class NaiveBaseline:
                       for i in top)
         text = "\n".join(f"{self.chunks[i]}〔第{self.refs[i]}条〕" for i in top)
         return Answer(question, text, False, "general", cites, retrieved)
-
-
-def embed_sanity(emb: VectorEmbeddings) -> bool:
-    return bool(np.isfinite(emb.encode(["测试"])).all())

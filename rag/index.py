@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,22 @@ class Index:
 
     def doc(self, doc_id: str) -> Document | None:
         return next((d for d in self.docs if d.doc_id == doc_id), None)
+
+    @cached_property
+    def sentence_ids(self) -> list[int]:
+        """Chunk ids of sentence chunks, in BM25-sentence-model order."""
+        return [c.chunk_id for c in self.chunks if c.level == "sentence"]
+
+    @cached_property
+    def unit_ids(self) -> list[int]:
+        """Chunk ids of unit chunks, in BM25-unit-model order."""
+        return [c.chunk_id for c in self.chunks if c.level == "unit"]
+
+    @cached_property
+    def unit_of_sentence(self) -> list[int]:
+        """For each sentence chunk, the position of its unit in `unit_ids`."""
+        pos = {self.chunks[cid].key: i for i, cid in enumerate(self.unit_ids)}
+        return [pos[self.chunks[cid].key] for cid in self.sentence_ids]
 
 
 def _noop(stage: str, done: int, total: int) -> None:

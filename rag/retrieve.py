@@ -29,7 +29,6 @@ class Evidence:
     hits: tuple[Hit, ...]
     max_dense: float
     coverage: float
-    sentence_scores: dict[int, float]  # chunk_id → fused sentence score
 
 
 def _rrf(rankings: list[list[int]], n: int) -> np.ndarray:
@@ -61,13 +60,11 @@ def coverage(model: bm25.BM25, tokens: list[str], doc: int) -> float:
     return found / total if total else 0.0
 
 
-def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "hybrid",
-           doc_ids: tuple[str, ...] = ()) -> Evidence:
+def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "hybrid") -> Evidence:
     """Rank every unit for a free-text question."""
     query = expand(question)
     tokens = index.tokenizer.tokens(query)
-    sent_ids = [c.chunk_id for c in index.chunks if c.level == "sentence"]
-    unit_ids = [c.chunk_id for c in index.chunks if c.level == "unit"]
+    sent_ids, unit_ids = index.sentence_ids, index.unit_ids
     qvec = emb.encode([query])
     dense_all = np.zeros(len(index.chunks), dtype=np.float32)
     if mode != "bm25":
@@ -84,12 +81,10 @@ def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "
         s_rank.append(_ranking(s_dense, positive_only=False))
     s_fused = _rrf(s_rank, len(sent_ids))
 
-    unit_pos = {index.chunks[cid].key: i for i, cid in enumerate(unit_ids)}
     best_sent = np.zeros(len(unit_ids))
     best_sent_bm = np.zeros(len(unit_ids))
     best_sent_dense = np.full(len(unit_ids), -1.0)
-    for j, cid in enumerate(sent_ids):
-        u = unit_pos[index.chunks[cid].key]
+    for j, u in enumerate(index.unit_of_sentence):
         best_sent[u] = max(best_sent[u], s_fused[j])
         best_sent_bm[u] = max(best_sent_bm[u], s_bm[j])
         best_sent_dense[u] = max(best_sent_dense[u], s_dense[j])
@@ -100,28 +95,21 @@ def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "
     if mode != "bm25":
         u_rank.append(_ranking(u_dense, positive_only=False))
     u_fused = _rrf(u_rank, len(unit_ids))
-    if doc_ids:
-        u_fused = np.array([s if index.chunks[unit_ids[i]].doc_id in doc_ids else -1.0
-                            for i, s in enumerate(u_fused)])
 
-    per_unit: dict[str, list[tuple[float, int]]] = {}
-    for j, cid in enumerate(sent_ids):
-        c = index.chunks[cid]
-        per_unit.setdefault(c.key, []).append((float(s_fused[j]), c.sent_no))
+    per_unit: list[list[tuple[float, int]]] = [[] for _ in unit_ids]
+    for j, (cid, u) in enumerate(zip(sent_ids, index.unit_of_sentence)):
+        per_unit[u].append((float(s_fused[j]), index.chunks[cid].sent_no))
     hits = []
     for i in _ranking(u_fused, positive_only=False):
         c = index.chunks[unit_ids[i]]
-        if u_fused[i] < 0:
-            continue
-        sents = tuple(n for _s, n in sorted(per_unit.get(c.key, []), reverse=True))
+        sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
         cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" else 0.0
         dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
         hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
                         dense, sents, cov))
     top_cov = max((h.coverage for h in hits[:5]), default=0.0)
     max_dense = float(max(s_dense.max(initial=-1.0), u_dense.max(initial=-1.0))) if mode != "bm25" else 0.0
-    sent_scores = {cid: float(s_fused[j]) for j, cid in enumerate(sent_ids)}
-    return Evidence(tuple(hits), max_dense, top_cov, sent_scores)
+    return Evidence(tuple(hits), max_dense, top_cov)
 
 
 def confident(ev: Evidence, *, min_strength: float) -> bool:
