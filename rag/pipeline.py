@@ -99,14 +99,19 @@ class Assistant:
         unit = doc.unit(ref) if doc else None
         return (doc, unit) if doc and unit else None
 
-    def find_doc(self, phrase: str) -> Document | None:
-        """A document named by its full title, the title without 中国共产党, or a short name (党章)."""
+    def docs_named(self, phrase: str) -> list[Document]:
+        """Documents a name may point at: full title, short name (党章, 纪律处分条例), or a title fragment (要点)."""
         phrase = phrase.strip("《》 ")
-        for doc in self.index.docs:
-            names = {doc.meta.title, *doc.meta.aliases, *aliases_for(doc.meta.title)}
-            if phrase in names or any(phrase.endswith(n) for n in names if len(n) >= 2):
-                return doc
-        return None
+        return [d for d in self.index.docs
+                if any(phrase in n or n in phrase
+                       for n in (d.meta.title, *d.meta.aliases, *aliases_for(d.meta.title)) if n)]
+
+    def find_doc(self, phrase: str, *, prefer: Document | None = None) -> Document | None:
+        """The one document a name points at; when several match, the conversation's document wins."""
+        matches = self.docs_named(phrase)
+        if len(matches) == 1:
+            return matches[0]
+        return prefer if prefer in matches else None
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -116,10 +121,9 @@ class Assistant:
         if options.use_refs:
             rq = parse_refs(q, section_titles=[s.title for s in doc.sections])
             if rq.doc_phrase and not rq.empty:
-                named = self.find_doc(rq.doc_phrase)
+                named = self.find_doc(rq.doc_phrase, prefer=doc)
                 if named is None:
-                    return compose.abstain(question, (), reason=(
-                        f"已收录文件中没有《{rq.doc_phrase.strip('《》')}》的全文，无法引用其条文。"))
+                    return self._unknown_doc(question, rq.doc_phrase)
                 doc = named
             if not rq.empty:
                 return self._by_reference(question, doc, rq, state, options)
@@ -152,6 +156,14 @@ class Assistant:
             note = compose.out_of_range(question, doc, missing).text
             ans = replace(ans, text=f"{ans.text}\n\n（{note}）")
         return replace(ans, retrieved=tuple(u.key for u in units))
+
+    def _unknown_doc(self, question: str, phrase: str) -> Answer:
+        name = phrase.strip("《》 ")
+        several = self.docs_named(phrase)
+        if several:
+            titles = "、".join(f"《{d.meta.title}》" for d in several)
+            return compose.abstain(question, (), reason=f"“{name}”可能指多份文件：{titles}，请说明是哪一份。")
+        return compose.abstain(question, (), reason=f"已收录文件中没有《{name}》的全文，无法引用其条文。")
 
     def _relative(self, rq: RefQuery, state: State, doc: Document) -> list[int]:
         if rq.relative == "last":

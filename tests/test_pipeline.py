@@ -21,7 +21,8 @@ def cited(ans) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("question", [
     "第8条要求什么？", "第八条要求什么？", "第8项", "第八项是什么", "第8点", "要点8", "第 8 条", "第８条",
-    "8. 讲了什么", "What does item 8 require?", "Item No. 8", "#8", "第八條要求什麼？",
+    "8. 讲了什么", "What does item 8 require?", "Item No. 8", "#8", "第八條要求什麼？", "要点第8条",
+    "《2025年市直机关党的建设要点》第8条",
 ])
 def test_item_8_by_each_form(assistant: Assistant, question: str) -> None:
     ans = assistant.ask(question)
@@ -62,6 +63,11 @@ def test_out_of_range_is_refused_with_the_count(assistant: Assistant, question: 
     ans = assistant.ask(question)
     assert ans.abstained and ans.kind == "out_of_range" and not ans.citations
     assert "共19条" in ans.text and "第1—19条" in ans.text
+
+
+def test_a_document_not_in_the_corpus_is_named_not_guessed(assistant: Assistant) -> None:
+    ans = assistant.ask("党章第三十二条怎么说")
+    assert ans.abstained and not ans.citations and "没有《党章》的全文" in ans.text
 
 
 def test_next_after_last_item_is_out_of_range(assistant: Assistant) -> None:

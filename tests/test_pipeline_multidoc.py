@@ -1,0 +1,61 @@
+"""Questions across documents: the notice plus a self-written regulation (tests/data)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+
+DATA = Path(__file__).resolve().parent / "data"
+REG = "shequ"
+REG_TITLE = "中国共产党示范社区党建工作条例"
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Assistant:
+    root = tmp_path_factory.mktemp("multi")
+    corpus = root / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus)
+    shutil.copy(DATA / "sample-regulation.txt", corpus / "shequ.txt")
+    with open(corpus / "manifest.toml", "a", encoding="utf-8") as f:
+        f.write(f'\n[[documents]]\ndoc_id = "{REG}"\nfile = "shequ.txt"\ntitle = "{REG_TITLE}"\n'
+                'kind = "regulation"\n')
+    return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index", embed_backend="hash"))
+
+
+def refs(ans) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(dict.fromkeys(f"{c.doc_id}#{c.ref}" for c in ans.citations))
+
+
+@pytest.mark.parametrize("question", [
+    f"《{REG_TITLE}》第二条怎么说", "示范社区党建工作条例第2条", "示范社区党建工作条例第二条讲什么",
+])
+def test_article_lookup_names_the_document(multi: Assistant, question: str) -> None:
+    ans = multi.ask(question)
+    assert refs(ans) == [f"{REG}#2"] and f"〔《{REG_TITLE}》第二条〕" in ans.text
+
+
+def test_bare_item_still_means_the_primary_notice(multi: Assistant) -> None:
+    assert refs(multi.ask("第8条要求什么？")) == ["dongzhi-2025-3#8"]
+    assert refs(multi.ask("要点第8条")) == ["dongzhi-2025-3#8"]
+
+
+def test_follow_ups_stay_in_the_document_of_the_conversation(multi: Assistant) -> None:
+    assert refs(multi.ask("下一条", ["示范社区党建工作条例第二条"])) == [f"{REG}#3"]
+    assert refs(multi.ask("那第一条呢", ["示范社区党建工作条例第二条"])) == [f"{REG}#1"]
+
+
+def test_out_of_range_is_judged_per_document(multi: Assistant) -> None:
+    n = len(multi.find_doc(REG_TITLE).numbered)  # type: ignore[union-attr]
+    ans = multi.ask(f"示范社区党建工作条例第{n + 1}条")
+    assert ans.abstained and f"共{n}条" in ans.text and REG_TITLE in ans.text
+
+
+def test_unknown_and_ambiguous_document_names(multi: Assistant) -> None:
+    ans = multi.ask("党章第三十二条")
+    assert ans.abstained and "没有《党章》的全文" in ans.text and not ans.citations
+    assert multi.find_doc("条例") is not None  # only one regulation here, so the short name is unique
