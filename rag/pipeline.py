@@ -25,8 +25,7 @@ from .text import normalize_question
 # Calibrated on eval/questions.jsonl (see eval/report.md); DANGJIAN_ABSTAIN_THRESHOLD overrides dense.
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
-MAX_GENERAL_UNITS = 3
-MAX_GENERAL_SENTENCES = 6
+MAX_GENERAL_UNITS = 3  # and two sentences each: at most six quoted sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +38,10 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """What the conversation is about: the doc and units of the last answer, and its section."""
+    """What the conversation is about: the document and units of the last answer."""
 
     doc_id: str = ""
     refs: tuple[str, ...] = ()
-    section: int | None = None
 
 
 def validate(question: object) -> str:
@@ -58,7 +56,8 @@ def validate(question: object) -> str:
 
 
 class Assistant:
-    """Owns the loaded index and embedder; every method is safe to call from several threads."""
+    """Owns the loaded index and embedder. Calls are not guarded against each other: a server
+    that answers concurrently serialises `ask` (answers take milliseconds)."""
 
     def __init__(self, index: Index, emb: VectorEmbeddings, settings: Settings) -> None:
         self.index = index
@@ -126,7 +125,7 @@ class Assistant:
                     return self._unknown_doc(question, rq.doc_phrase)
                 doc = named
             if not rq.empty:
-                return self._by_reference(question, doc, rq, state, options)
+                return self._by_reference(question, doc, rq, state)
         if fields := intents.metadata_fields(q):
             return self._metadata(question, self.primary, fields)
         if intents.asks_preamble(q) and (pre := self.primary.unit("preamble")):
@@ -135,8 +134,7 @@ class Assistant:
             return replace(ans, retrieved=ans.focus)
         return self._by_search(question, q, options)
 
-    def _by_reference(self, question: str, doc: Document, rq: RefQuery, state: State,
-                      options: Options) -> Answer:
+    def _by_reference(self, question: str, doc: Document, rq: RefQuery, state: State) -> Answer:
         if rq.section is not None and not rq.items:
             if doc.section(rq.section) is None:
                 return compose.abstain(question, (), reason=(
@@ -146,8 +144,9 @@ class Assistant:
         numbers = list(rq.items) or self._relative(rq, state, doc)
         if not numbers:
             return compose.abstain(question, (), reason="请先说明要问的是第几条，例如“第8条要求什么？”。")
-        units = [u for n in numbers if (u := doc.unit(str(n))) is not None]
-        missing = [n for n in numbers if doc.unit(str(n)) is None]
+        found = [(n, doc.unit(str(n))) for n in numbers]
+        units = [u for _n, u in found if u is not None]
+        missing = [n for n, u in found if u is None]
         if not units:
             return compose.out_of_range(question, doc, missing)
         focus = self._focus_sentences(rq.rest, doc, units) if rq.rest else None
@@ -245,6 +244,4 @@ class Assistant:
             return state
         doc_id = ans.focus[0].rpartition("#")[0]
         refs = tuple(k.rpartition("#")[2] for k in ans.focus if k.startswith(doc_id + "#"))
-        if ans.kind == "general":
-            refs = refs[:1]
-        return State(doc_id, refs, None)
+        return State(doc_id, refs)
