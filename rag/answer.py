@@ -113,3 +113,27 @@ def out_of_range(question: str, doc: Document, numbers: Sequence[int]) -> Answer
     text = (f"《{doc.meta.title}》共{count}条（第1—{count}条），"
             f"没有{missing}。请输入 1 到 {count} 之间的编号。")
     return Answer(question, text, True, "out_of_range")
+
+
+def compose_citations(question: str, doc: Document, cited: Sequence[tuple[str, Sequence[str], Document | None]],
+                      *, lead: str) -> Answer:
+    """Where the notice cites each 《title》 (quoted), and whether the cited text itself is in the corpus."""
+    blocks, cites, keys = [lead], [], []
+    for title, refs, full_text in cited:
+        lines = [f"《{title}》："]
+        for ref in refs:
+            unit = doc.unit(ref)
+            if unit is None:
+                continue
+            sent_nos = [n for n, s in enumerate(unit.sentences) if f"《{title}》" in s]
+            quoted, c = _quotes(doc, unit, sent_nos, numbered=False)
+            lines.extend(quoted)
+            cites.extend(c)
+            keys.append(unit.key)
+        if full_text is None:
+            lines.append(f"（《{title}》的全文未收录，无法提供其具体内容；以上是《{doc.meta.title}》引用它的原文。）")
+        else:
+            lines.append(f"（《{full_text.meta.title}》的全文已收录，可以按条提问，例如“《{full_text.meta.title}》第一条”。）")
+        blocks.append("\n".join(lines))
+    focus = tuple(dict.fromkeys(keys))
+    return Answer(question, "\n\n".join(blocks), False, "citations", tuple(cites), retrieved=focus, focus=focus)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from . import answer as compose
+from . import citegraph
 from . import intents
 from .config import MAX_QUESTION_CHARS, Settings
 from .embed import VectorEmbeddings, make_embeddings
@@ -42,6 +43,10 @@ class State:
 
     doc_id: str = ""
     refs: tuple[str, ...] = ()
+
+
+def _fold_parens(text: str) -> str:
+    return text.replace("（", "(").replace("）", ")")
 
 
 def validate(question: object) -> str:
@@ -98,18 +103,27 @@ class Assistant:
         unit = doc.unit(ref) if doc else None
         return (doc, unit) if doc and unit else None
 
+    @staticmethod
+    def _names(doc: Document) -> list[str]:
+        """Title first, then short names; parentheses folded as `refs` folds them in questions."""
+        names = (doc.meta.title, *doc.meta.aliases, *aliases_for(doc.meta.title))
+        return list(dict.fromkeys(_fold_parens(n) for n in names if n))
+
     def docs_named(self, phrase: str) -> list[Document]:
         """Documents a name may point at: full title, short name (党章, 纪律处分条例), or a title fragment (要点)."""
-        phrase = phrase.strip("《》 ")
-        return [d for d in self.index.docs
-                if any(phrase in n or n in phrase
-                       for n in (d.meta.title, *d.meta.aliases, *aliases_for(d.meta.title)) if n)]
+        phrase = _fold_parens(phrase.strip("《》 "))
+        return [d for d in self.index.docs if any(phrase in n or n in phrase for n in self._names(d))]
 
     def find_doc(self, phrase: str, *, prefer: Document | None = None) -> Document | None:
-        """The one document a name points at; when several match, the conversation's document wins."""
+        """The one document a name points at: an exact title, else an exact short name, else the only
+        partial match; when several still match, the conversation's document wins."""
         matches = self.docs_named(phrase)
-        if len(matches) == 1:
-            return matches[0]
+        key = _fold_parens(phrase.strip("《》 "))
+        by_title = [d for d in matches if self._names(d)[0] == key]
+        by_name = [d for d in matches if key in self._names(d)]
+        for group in (by_title, by_name, matches):
+            if len(group) == 1:
+                return group[0]
         return prefer if prefer in matches else None
 
     # -- the steps --------------------------------------------------------------------------
@@ -124,8 +138,12 @@ class Assistant:
                 if named is None:
                     return self._unknown_doc(question, rq.doc_phrase)
                 doc = named
+            if rq.items and citegraph.asks_cited_documents(rq.rest):
+                return self._cited_by_items(question, doc, rq.items)
             if not rq.empty:
                 return self._by_reference(question, doc, rq, state)
+        if titles := citegraph.cited_titles_in_question(q, self.primary):
+            return self._citing_items(question, self.primary, titles)
         if fields := intents.metadata_fields(q):
             return self._metadata(question, self.primary, fields)
         if intents.asks_preamble(q) and (pre := self.primary.unit("preamble")):
@@ -155,6 +173,27 @@ class Assistant:
             note = compose.out_of_range(question, doc, missing).text
             ans = replace(ans, text=f"{ans.text}\n\n（{note}）")
         return replace(ans, retrieved=tuple(u.key for u in units))
+
+    def _full_text(self, title: str) -> Document | None:
+        """The corpus document a cited 《title》 is, if its full text was added."""
+        return next((d for d in self.index.docs if d.meta.title in title or title in d.meta.title), None)
+
+    def _citing_items(self, question: str, doc: Document, titles: Sequence[str]) -> Answer:
+        cited = [(t, citegraph.refs_citing(doc, t), self._full_text(t)) for t in titles]
+        return compose.compose_citations(question, doc, cited, lead=f"《{doc.meta.title}》中引用这份文件的地方：")
+
+    def _cited_by_items(self, question: str, doc: Document, numbers: Sequence[int]) -> Answer:
+        refs = [str(n) for n in numbers if doc.unit(str(n)) is not None]
+        if not refs:
+            return compose.out_of_range(question, doc, list(numbers))
+        cited = [(t, [r for r in refs if r in citegraph.refs_citing(doc, t)], self._full_text(t))
+                 for r in refs for t in citegraph.titles_cited_by(doc, r)]
+        labels = "、".join(u.label for r in refs if (u := doc.unit(r)) is not None)
+        if not cited:
+            ans = compose.compose_units(question, doc, [u for r in refs if (u := doc.unit(r))])
+            note = f"{labels}没有以书名号引用其他文件，以下是原文："
+            return replace(ans, text=f"{note}\n{ans.text}", retrieved=ans.focus)
+        return compose.compose_citations(question, doc, cited, lead=f"{labels}引用的文件：")
 
     def _unknown_doc(self, question: str, phrase: str) -> Answer:
         name = phrase.strip("《》 ")

@@ -13,6 +13,7 @@ from rag import Assistant, Settings
 DATA = Path(__file__).resolve().parent / "data"
 REG = "shequ"
 REG_TITLE = "中国共产党示范社区党建工作条例"
+CITED = "整治形式主义为基层减负若干规定"
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,16 @@ def multi(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Assis
     corpus = root / "corpus"
     shutil.copytree(settings.corpus_dir, corpus)
     shutil.copy(DATA / "sample-regulation.txt", corpus / "shequ.txt")
+    # the same made-up text filed under a title the notice cites, to test linking cited documents
+    shutil.copy(DATA / "sample-regulation.txt", corpus / "jianfu.txt")
+    trial = (DATA / "sample-regulation.txt").read_text(encoding="utf-8").replace("示范社区", "示范社区（试行）", 1)
+    (corpus / "shequ-trial.txt").write_text(trial, encoding="utf-8")
     with open(corpus / "manifest.toml", "a", encoding="utf-8") as f:
         f.write(f'\n[[documents]]\ndoc_id = "{REG}"\nfile = "shequ.txt"\ntitle = "{REG_TITLE}"\n'
+                'kind = "regulation"\n')
+        f.write(f'\n[[documents]]\ndoc_id = "shequ-trial"\nfile = "shequ-trial.txt"\n'
+                f'title = "{REG_TITLE}（试行）"\nkind = "regulation"\n')
+        f.write(f'\n[[documents]]\ndoc_id = "jianfu"\nfile = "jianfu.txt"\ntitle = "{CITED}"\n'
                 'kind = "regulation"\n')
     return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index", embed_backend="hash"))
 
@@ -32,7 +41,7 @@ def refs(ans) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("question", [
-    f"《{REG_TITLE}》第二条怎么说", "示范社区党建工作条例第2条", "示范社区党建工作条例第二条讲什么",
+    f"《{REG_TITLE}》第二条怎么说", f"{REG_TITLE}第2条", "中国共产党示范社区党建工作条例第二条讲什么",
 ])
 def test_article_lookup_names_the_document(multi: Assistant, question: str) -> None:
     ans = multi.ask(question)
@@ -45,17 +54,25 @@ def test_bare_item_still_means_the_primary_notice(multi: Assistant) -> None:
 
 
 def test_follow_ups_stay_in_the_document_of_the_conversation(multi: Assistant) -> None:
-    assert refs(multi.ask("下一条", ["示范社区党建工作条例第二条"])) == [f"{REG}#3"]
-    assert refs(multi.ask("那第一条呢", ["示范社区党建工作条例第二条"])) == [f"{REG}#1"]
+    assert refs(multi.ask("下一条", [f"{REG_TITLE}第二条"])) == [f"{REG}#3"]
+    assert refs(multi.ask("那第一条呢", [f"{REG_TITLE}第二条"])) == [f"{REG}#1"]
 
 
 def test_out_of_range_is_judged_per_document(multi: Assistant) -> None:
     n = len(multi.find_doc(REG_TITLE).numbered)  # type: ignore[union-attr]
-    ans = multi.ask(f"示范社区党建工作条例第{n + 1}条")
+    ans = multi.ask(f"{REG_TITLE}第{n + 1}条")
     assert ans.abstained and f"共{n}条" in ans.text and REG_TITLE in ans.text
 
 
 def test_unknown_and_ambiguous_document_names(multi: Assistant) -> None:
     ans = multi.ask("党章第三十二条")
     assert ans.abstained and "没有《党章》的全文" in ans.text and not ans.citations
-    assert multi.find_doc("条例") is not None  # only one regulation here, so the short name is unique
+    ans = multi.ask("示范社区党建工作条例第二条")  # names both the regulation and its trial version
+    assert ans.abstained and "可能指多份文件" in ans.text and f"{REG_TITLE}（试行）" in ans.text
+    assert refs(multi.ask("那第二条呢", [f"《{REG_TITLE}（试行）》第一条"])) == ["shequ-trial#2"]
+
+
+def test_a_cited_document_in_the_corpus_is_linked(multi: Assistant) -> None:
+    ans = multi.ask(f"哪些条引用了《{CITED}》？")
+    assert refs(ans) == ["dongzhi-2025-3#10"] and "全文已收录" in ans.text
+    assert refs(multi.ask(f"《{CITED}》第二条")) == ["jianfu#2"]

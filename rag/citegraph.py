@@ -1,0 +1,61 @@
+"""The notice's 《…》 citation graph: which items cite which documents, matched from questions.
+
+Questions name cited documents loosely ("理论学习中心组学习规则", "中办关于…的意见"), so a title
+matches when the question shares a long enough run of characters with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .records import Document
+
+MAX_SCAN = 300  # a pasted essay is not a where-is-it question; keeps the O(n·m) match cheap
+MIN_SHARED = 8  # characters a question must share with a title (titles are 12–40 characters)
+_TITLED = re.compile(r"《([^《》]+)》")
+_ASKS_WHERE = re.compile(r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|引用|提到|出自|全文|原文|which item|where", re.I)
+_ASKS_CITED = re.compile(r"(提到|引用|要求落实|落实|按照|根据)了?的?(哪些|哪个|什么)?(文件|意见|规定|方案|规则|纲要|条例|规划|制度)")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s《》“”\"（）()]", "", text)
+
+
+def longest_shared(a: str, b: str) -> int:
+    """Length of the longest common substring (dynamic programming; both strings are short)."""
+    best, prev = 0, [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0] * (len(b) + 1)
+        for j, cb in enumerate(b, 1):
+            if ca == cb:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def cited_titles_in_question(question: str, doc: Document) -> list[str]:
+    """Cited titles a question names: quoted in 《》, or sharing a long run with a where-question."""
+    q = _squash(question)[:MAX_SCAN]
+    explicit = [_squash(t) for t in _TITLED.findall(question)]
+    out = []
+    for title, _refs in doc.citations:
+        t = _squash(title)
+        shared = longest_shared(q, t)
+        if any(e and (e in t or t in e) for e in explicit) or (
+                shared >= MIN_SHARED and (shared >= 10 or _ASKS_WHERE.search(question))):
+            out.append(title)
+    return out
+
+
+def asks_cited_documents(rest: str) -> bool:
+    """"第16条提到的意见是什么" → the documents an item cites, not the item's requirements."""
+    return bool(_ASKS_CITED.search(rest))
+
+
+def titles_cited_by(doc: Document, ref: str) -> list[str]:
+    return [title for title, refs in doc.citations if ref in refs]
+
+
+def refs_citing(doc: Document, title: str) -> tuple[str, ...]:
+    return next((refs for t, refs in doc.citations if t == title), ())
