@@ -39,6 +39,11 @@ def _quotes(doc: Document, unit: Unit, sent_nos: Iterable[int], numbered: bool) 
     return lines, cites
 
 
+def quote_lines(doc: Document, unit: Unit, sent_nos: Iterable[int]) -> tuple[list[str], list[Citation]]:
+    """Bulleted verbatim sentences with their markers, and the matching citations."""
+    return _quotes(doc, unit, sent_nos, numbered=False)
+
+
 def requirement_sentences(unit: Unit) -> list[int]:
     """All sentences after the title sentence (an item's title is its first sentence)."""
     if unit.kind == "item" and len(unit.sentences) > 1:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-MetaField = Literal["issuer", "doc_number", "date", "addressees", "title"]
+MetaField = Literal["issuer", "doc_number", "date", "addressees", "title", "effective"]
 
 _FIELDS: dict[MetaField, re.Pattern[str]] = {
     "doc_number": re.compile(r"文号|字号|几号文|编号是|document number|reference number", re.I),
     "issuer": re.compile(r"谁(印发|发布|制定|下发|发的|发)|哪个(单位|部门|机关)(印发|发布|制定|发)|发文(单位|机关)|"
                          r"印发(单位|机关)|由谁|who issued|issued by|who published|which (body|organ|office)", re.I),
-    "date": re.compile(r"什么时候(印发|发布|发的|下发|出台)|何时(印发|发布|出台)|(印发|发布|成文|发文)(日期|时间)|哪天|"
+    "date": re.compile(r"什么时候(印发|发布|发的|下发|出台|通过|修订)|何时(印发|发布|出台|通过|修订)|(印发|发布|成文|发文)(日期|时间)|哪天|"
                        r"哪一天|几月几[日号]|when (was|is) (it|this|the)|what date|issue date|date of", re.I),
     "addressees": re.compile(r"发给(谁|哪些)|印发给|主送|下发给|发送给|对象是哪些|addressed|sent to|who (is|was) it (for|sent)", re.I),
+    "effective": re.compile(r"施行|生效|何时起|从什么时候开始|in force|take effect|effective", re.I),
     "title": re.compile(r"(文件|通知)的?(标题|题目|名称|名字)|叫什么|标题是|title of|what is the title|full title", re.I),
 }
-_DOC_WORDS = re.compile(r"文件|通知|要点|本|该|这个|此|它|notice|document|\bit\b|this", re.I)
+_DOC_WORDS = re.compile(r"文件|通知|要点|条例|章程|党章|规定|细则|本|该|这个|此|它|notice|document|\bit\b|this",
+                        re.I)
 _PREAMBLE = re.compile(
     r"总体要求|总要求|指导思想|主题是|以什么为主题|以什么为抓手|抓手是|以什么为牵引|牵引|四个带头|"
     r"带头做到哪|总体目标|overall requirement|general requirement|guiding (idea|thought|principle)|main theme",

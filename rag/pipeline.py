@@ -6,6 +6,7 @@ intents; cited-document questions; then hybrid retrieval, with calibrated absten
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from .retrieve import Evidence, Mode, confident, search
 from .text import normalize_question
 
 # Calibrated on eval/questions.jsonl (see eval/report.md); DANGJIAN_ABSTAIN_THRESHOLD overrides dense.
+_DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
 MAX_GENERAL_UNITS = 3  # and two sentences each: at most six quoted sentences
@@ -47,6 +49,11 @@ class State:
 
 def _fold_parens(text: str) -> str:
     return text.replace("（", "(").replace("）", ")")
+
+
+def _only(*groups: list[Document]) -> Document | None:
+    """The first group that names exactly one document."""
+    return next((g[0] for g in groups if len(g) == 1), None)
 
 
 def validate(question: object) -> str:
@@ -121,10 +128,7 @@ class Assistant:
         key = _fold_parens(phrase.strip("《》 "))
         by_title = [d for d in matches if self._names(d)[0] == key]
         by_name = [d for d in matches if key in self._names(d)]
-        for group in (by_title, by_name, matches):
-            if len(group) == 1:
-                return group[0]
-        return prefer if prefer in matches else None
+        return _only(by_title, by_name, matches) or (prefer if prefer in matches else None)
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -145,6 +149,9 @@ class Assistant:
         if titles := citegraph.cited_titles_in_question(q, self.primary):
             return self._citing_items(question, self.primary, titles)
         if fields := intents.metadata_fields(q):
+            named = self._doc_in_question(q)
+            if named is not None and not named.meta.primary:
+                return self._regulation_metadata(question, named, fields)
             return self._metadata(question, self.primary, fields)
         if intents.asks_preamble(q) and (pre := self.primary.unit("preamble")):
             ans = compose.compose_quotes(question, self.primary, pre, range(len(pre.sentences)),
@@ -237,7 +244,7 @@ class Assistant:
                   "title": doc.meta.notice_title}
         picks = []
         for f in fields:
-            value = wanted[f]
+            value = wanted.get(f, "")
             n = next((i for i, s in enumerate(header.sentences) if value and value in s), None)
             if n is not None and n not in picks:
                 picks.append(n)
@@ -246,6 +253,38 @@ class Assistant:
         ans = compose.compose_quotes(question, doc, header, picks, "metadata",
                                      f"《{doc.meta.title}》文件头载明：")
         return replace(ans, retrieved=ans.focus)
+
+    def _doc_in_question(self, q: str) -> Document | None:
+        """The one document whose title or short name the question mentions."""
+        folded = _fold_parens(q)
+        by_title = [d for d in self.index.docs if self._names(d)[0] in folded]
+        by_name = [d for d in self.index.docs if any(len(n) >= 2 and n in folded for n in self._names(d))]
+        return _only(by_title, by_name)
+
+    def _regulation_metadata(self, question: str, doc: Document, fields: list[intents.MetaField]) -> Answer:
+        """When/by whom/in force: the manifest's record, plus the text's own words quoted where it says so."""
+        m = doc.meta
+        facts = "，".join(f for f in (m.issuer and f"发文机关：{m.issuer}", m.date and f"日期：{m.date}",
+                                     m.doc_number and f"文号：{m.doc_number}") if f)
+        lead = f"《{m.title}》" + (f"（清单记载 {facts}）" if facts else "（清单未记载发文机关和日期）")
+        picks: list[tuple[Unit, list[int]]] = []
+        if "effective" in fields:
+            for unit in reversed(doc.numbered[-3:]):
+                picks += [(unit, [n for n, s in enumerate(unit.sentences) if "起施行" in s])]
+        if set(fields) - {"effective"} and (intro := doc.unit("lead")):
+            dated = [n for n, s in enumerate(intro.sentences)
+                     if _DATED.search(s) and any(w in s for w in ("通过", "发布", "印发", "批准", "修订"))]
+            picks.append((intro, dated))
+        picks = [(u, ns) for u, ns in picks if ns]
+        if not picks:
+            return compose.abstain(question, (), reason=f"{lead}。原文中没有找到相关的表述。")
+        blocks, cites = [f"{lead}，原文如下："], []
+        for unit, nos in picks:
+            lines, c = compose.quote_lines(doc, unit, nos)
+            blocks.extend(lines)
+            cites.extend(c)
+        keys = tuple(dict.fromkeys(u.key for u, _n in picks))
+        return Answer(question, "\n".join(blocks), False, "metadata", tuple(cites), retrieved=keys, focus=keys)
 
     def _by_search(self, question: str, q: str, options: Options) -> Answer:
         t0 = time.perf_counter()

@@ -76,3 +76,19 @@ def test_a_cited_document_in_the_corpus_is_linked(multi: Assistant) -> None:
     ans = multi.ask(f"哪些条引用了《{CITED}》？")
     assert refs(ans) == ["dongzhi-2025-3#10"] and "全文已收录" in ans.text
     assert refs(multi.ask(f"《{CITED}》第二条")) == ["jianfu#2"]
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    (f"{REG_TITLE}什么时候发布的", "2021年2月20日中共中央发布"),
+    (f"{REG_TITLE}是谁印发的", "中共中央发布"),
+])
+def test_metadata_of_another_document_is_quoted_from_its_lead(multi: Assistant, question: str, quoted: str) -> None:
+    ans = multi.ask(question)
+    assert ans.kind == "metadata" and not ans.abstained and quoted in ans.text
+    assert all(c.doc_id == REG and c.ref == "lead" for c in ans.citations)
+
+
+def test_effective_date_is_quoted_from_the_article_that_says_it(multi: Assistant) -> None:
+    ans = multi.ask(f"{REG_TITLE}什么时候施行")
+    assert ans.kind == "metadata" and ans.citations and "施行" in ans.citations[0].quote
+    assert ans.citations[0].ref.isdigit()
