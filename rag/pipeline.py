@@ -123,7 +123,11 @@ class Assistant:
 
     def find_doc(self, phrase: str, *, prefer: Document | None = None) -> Document | None:
         """The one document a name points at: an exact title, else an exact short name, else the only
-        partial match; when several still match, the conversation's document wins."""
+        partial match; when several still match, the conversation's document wins. Words before
+        the name ("除了要点", "和党章") are dropped until something matches."""
+        phrase = phrase.strip("《》 ")
+        while len(phrase) > 2 and not self.docs_named(phrase):
+            phrase = phrase[1:]
         matches = self.docs_named(phrase)
         key = _fold_parens(phrase.strip("《》 "))
         by_title = [d for d in matches if self._names(d)[0] == key]
@@ -145,7 +149,7 @@ class Assistant:
             if rq.items and citegraph.asks_cited_documents(rq.rest):
                 return self._cited_by_items(question, doc, rq.items)
             if not rq.empty:
-                return self._by_reference(question, doc, rq, state)
+                return self._with_named_document(self._by_reference(question, doc, rq, state), q, doc)
         if titles := citegraph.cited_titles_in_question(q, self.primary):
             return self._citing_items(question, self.primary, titles)
         if fields := intents.metadata_fields(q):
@@ -201,6 +205,20 @@ class Assistant:
             note = f"{labels}没有以书名号引用其他文件，以下是原文："
             return replace(ans, text=f"{note}\n{ans.text}", retrieved=ans.focus)
         return compose.compose_citations(question, doc, cited, lead=f"{labels}引用的文件：")
+
+    def _with_named_document(self, ans: Answer, q: str, doc: Document) -> Answer:
+        """"要点第9条…，党员教育管理工作条例对流动党员怎么规定？": add what the other document says."""
+        other = self._doc_in_question(q)
+        if ans.abstained or other is None or other is doc:
+            return ans
+        ev = search(self.index, self.emb, q)
+        hits = [h for h in ev.hits if h.doc_id == other.doc_id][:2]
+        if not hits or not confident(replace(ev, hits=tuple(hits)), min_strength=self.min_strength):
+            return ans
+        extra = compose.compose_general(q, self._pick_sentences(replace(ev, hits=tuple(hits))))
+        text = f"{ans.text}\n\n{extra.text.replace('，相关内容如下：', '的相关规定：', 1)}"
+        return replace(ans, text=text, citations=ans.citations + extra.citations,
+                       retrieved=ans.retrieved + tuple(h.key for h in hits))
 
     def _unknown_doc(self, question: str, phrase: str) -> Answer:
         name = phrase.strip("《》 ")

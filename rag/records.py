@@ -119,7 +119,7 @@ class Hit:
     bm25: float = 0.0
     dense: float = 0.0
     sentences: tuple[int, ...] = ()
-    coverage: float = 0.0  # share of the question's idf-weighted tokens found in this unit
+    coverage: float = 0.0  # share of the question's idf-weighted tokens in this unit (top 10 hits only)
 
     @property
     def strength(self) -> float:

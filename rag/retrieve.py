@@ -20,6 +20,7 @@ from .records import Hit
 
 Mode = Literal["hybrid", "bm25", "dense"]
 RRF_K = 60
+COVERAGE_TOP = 10  # coverage is only read for the best few units (abstention, answer selection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "
     for i in _ranking(u_fused, positive_only=False):
         c = index.chunks[unit_ids[i]]
         sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
-        cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" else 0.0
+        cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" and len(hits) < COVERAGE_TOP else 0.0
         dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
         hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
                         dense, sents, cov))
