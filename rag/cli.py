@@ -51,7 +51,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     from .embed import make_embeddings
     from .index import build
 
+    from .ingest import register_unlisted
+
     s = _settings(args)
+    _report(register_unlisted(s.corpus_dir))
     idx = build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress)
     c = idx.manifest["counts"]
     print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
@@ -270,6 +273,15 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     return EXIT_ERROR if breaches else 0
 
 
+def _report(results) -> None:  # type: ignore[no-untyped-def]
+    """One line per ingested file: ✓ with what was found, or ✗ with the reason."""
+    for r in results:
+        if r.status == "ok":
+            print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
+        else:
+            print(f"✗ {r.path}：{r.reason}")
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     """Copy documents into the corpus (one report line each), then rebuild the index."""
     from .embed import make_embeddings
@@ -284,11 +296,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     overrides = {args.files[0]: flags} if len(args.files) == 1 else flags
     results = add_files(args.files, s.corpus_dir, overrides=overrides,
                         allow_ambiguous=args.allow_ambiguous)
-    for r in results:
-        if r.status == "ok":
-            print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
-        else:
-            print(f"✗ {r.path}：{r.reason}")
+    _report(results)
     if any(r.status == "ok" for r in results):
         build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress)
         print(f"索引已重建：{s.index_dir}")

@@ -25,7 +25,7 @@ import tempfile
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -682,3 +682,33 @@ def _add_one(path: Path, corpus: Path, ov: dict[str, Any], limits: Limits, allow
         raise
     return IngestResult(path=str(path), status="ok", doc_id=doc_id, file=file, source=source, encoding=note,
                         meta=entry, units=len(doc.units), articles=len(doc.numbered), warnings=warnings)
+
+
+def unlisted_files(corpus_dir: str | os.PathLike[str]) -> list[Path]:
+    """Documents dropped into the corpus folder that no manifest entry names yet."""
+    from .corpus import MANIFEST, read_manifest
+
+    corpus = Path(corpus_dir)
+    listed = {m.file for m in read_manifest(corpus)} if (corpus / MANIFEST).is_file() else set()
+    return sorted(p for p in corpus.iterdir()
+                  if p.is_file() and p.suffix.lower() in SUPPORTED and p.name not in listed
+                  and not p.name.startswith(".") and p.name.lower() != "readme.md")
+
+
+def register_unlisted(corpus_dir: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
+    """Add dropped-in files through the same path as `dangjian add`; a file that fails stays where it was."""
+    corpus = Path(corpus_dir)
+    results = []
+    for path in unlisted_files(corpus):
+        with tempfile.TemporaryDirectory(prefix=".register-", dir=corpus) as tmp:
+            staged = Path(tmp) / path.name
+            path.rename(staged)  # out of the way, so add_files may write <doc_id>.txt under the same name
+            ok = False
+            try:
+                (result,) = add_files([staged], corpus, limits=limits)
+                ok = result.status == "ok"
+            finally:
+                if not ok:
+                    staged.rename(path)
+        results.append(replace(result, path=str(path)))
+    return results

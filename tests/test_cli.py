@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,30 @@ def test_ask_llm_mode_and_llm_check_over_real_http(cli_env: Settings, capsys: py
         assert data["generated"] is False and "未通过引用核验" in err and "第25条" not in data["answer"]
     finally:
         server.stop()
+
+
+def test_index_registers_files_dropped_into_the_corpus(corpus_copy: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANGJIAN_EMBED_BACKEND", "hash")
+    shutil.copy(ROOT / "tests" / "data" / "sample-regulation.txt", corpus_copy / "shequ.txt")
+    (corpus_copy / "broken.pdf").write_bytes(b"\xff\xfe not a pdf")
+    before = (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
+    code, out, _ = run(["index", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")], capsys)
+    assert code == 0 and "✓ shequ" in out and "✗" in out and "broken.pdf" in out and "2 个文件" in out
+    after = (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
+    assert after.startswith(before) and 'doc_id = "shequ"' in after
+    assert (corpus_copy / "broken.pdf").read_bytes() == b"\xff\xfe not a pdf"  # a failed file stays put
+    code, out, _ = run(["ask", "示范社区党建工作条例第八条", "--corpus", str(corpus_copy),
+                        "--index", str(tmp_path / "ix")], capsys)
+    assert code == 0 and "本条例自2021年3月1日起施行。" in out
+
+
+def test_add_reports_each_file_and_rebuilds(corpus_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANGJIAN_EMBED_BACKEND", "hash")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    args = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")]
+    code, out, _ = run(["add", str(ROOT / "tests" / "data" / "sample-regulation.txt"), str(empty), *args], capsys)
+    assert code == 1 and "✓ sample-regulation" in out and "✗" in out and "索引已重建" in out
