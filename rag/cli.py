@@ -92,6 +92,31 @@ def cmd_llm_check(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
+def _chat_turn(assistant, question: str, history: list[str], mode: str):  # type: ignore[no-untyped-def]
+    """One turn: the extractive answer, or the LLM answer streamed, then shown as verified."""
+    if mode != "llm":
+        ans = assistant.ask(question, history)
+        print(ans.text + "\n")
+        return ans
+    from .llm import llm_answer
+
+    streamed: list[str] = []
+
+    def on_token(delta: str) -> None:
+        streamed.append(delta)
+        print(delta, end="", flush=True)
+
+    ans = llm_answer(assistant, question, history, settings=assistant.settings, on_token=on_token)
+    if streamed:
+        print()
+    if "".join(streamed).strip() != ans.text.strip():
+        print(("\n—— 核验后的答案 ——\n" if streamed else "") + ans.text)
+    for note in ans.notes:
+        print(f"【{note}】")
+    print()
+    return ans
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     history: list[str] = []
@@ -107,11 +132,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            ans = assistant.ask(question, history)
+            ans = _chat_turn(assistant, question, history, args.mode)
         except DangjianError as err:
             print(f"错误：{err}", file=sys.stderr)
             continue
-        print(ans.text + "\n")
         history.append(question)
 
 
@@ -188,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="llm：经 DANGJIAN_LLM_* 配置的大模型生成并核验引用")
     p.set_defaults(func=cmd_ask)
     sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
-    sub.add_parser("chat", parents=[common], help="多轮对话").set_defaults(func=cmd_chat)
+    p = sub.add_parser("chat", parents=[common], help="多轮对话")
+    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive")
+    p.set_defaults(func=cmd_chat)
     p = sub.add_parser("search", parents=[common], help="检索测试：列出排序结果和分数")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=10)
@@ -205,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
     p.add_argument("--report", default="eval/report.md")
     p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
+    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
+                   help="llm：经配置的大模型作答，并报告 verified_rate")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("add", parents=[common], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
     p.add_argument("files", nargs="+")
@@ -237,6 +265,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _asker(assistant, mode: str):  # type: ignore[no-untyped-def]
+    """The same answering path as `ask --mode`: extractive, or the verified LLM answer."""
+    if mode != "llm":
+        return lambda q, h: assistant.ask(q, h)
+    from .llm import llm_answer
+
+    return lambda q, h: llm_answer(assistant, q, h, settings=assistant.settings)
+
+
 def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
     from . import evaluate as ev
@@ -253,7 +290,7 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
 
         print(f"黄金答案已更新：{update_golden(assistant)} 个")
         return 0
-    results = ev.run(qs, lambda q, h: assistant.ask(q, h), k=args.k)
+    results = ev.run(qs, _asker(assistant, args.mode), k=args.k)
     report = ev.report_json(assistant.primary.doc_id, results)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))

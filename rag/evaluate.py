@@ -95,7 +95,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 def aggregate(results: Sequence[Result]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for name in METRICS[:6]:
+    for name in (*METRICS[:6], "verified_rate"):
         out[name] = _mean(r.scores[name] for r in results if name in r.scores)
     lat = [r.latency_ms for r in results]
     out["latency_ms_p50"] = _percentile(lat, 50)
@@ -114,8 +114,10 @@ def run(questions: Sequence[Question], ask: Asker, *, k: int = 5) -> list[Result
         ans = ask(q.question, q.history)
         ms = (time.perf_counter() - start) * 1000
         cites = tuple(dict.fromkeys(f"{c.doc_id}#{c.ref}" for c in ans.citations))
-        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2),
-                              score(q, ans.text, ans.abstained, cites, ans.retrieved, k=k)))
+        scores = score(q, ans.text, ans.abstained, cites, ans.retrieved, k=k)
+        if ans.verification is not None:  # the LLM was asked: did its answer pass the citation check?
+            scores["verified_rate"] = float(bool(ans.verification.get("ok")))
+        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2), scores))
     return results
 
 
@@ -142,8 +144,7 @@ def report_json(primary_doc: str, results: Sequence[Result]) -> dict[str, Any]:
 
 def failures(results: Sequence[Result]) -> list[Result]:
     """Questions where any applicable quality metric is below 1 (latency aside)."""
-    return [r for r in results if any(v < 1.0 for k, v in r.scores.items() if k != "recall_at_5")
-            or r.scores.get("recall_at_5", 1.0) < 1.0]
+    return [r for r in results if any(v < 1.0 for v in r.scores.values())]
 
 
 def load_thresholds(path: Path) -> dict[str, float]:
@@ -170,8 +171,8 @@ def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list
 
 
 def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]]) -> str:
-    names = [m for m in METRICS]
-    short = {"hit_at_1": "hit@1", "recall_at_5": "R@5", "mrr": "MRR", "citation_precision": "cite_P",
+    names = [*METRICS, *(["verified_rate"] if overall.get("verified_rate") is not None else [])]
+    short = {"verified_rate": "verified", "hit_at_1": "hit@1", "recall_at_5": "R@5", "mrr": "MRR", "citation_precision": "cite_P",
              "abstention_accuracy": "abstain", "must_include_rate": "must_inc",
              "latency_ms_p50": "p50ms", "latency_ms_p95": "p95ms"}
     head = f"{'category':<18}" + "".join(f"{short[n]:>9}" for n in names)

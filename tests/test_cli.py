@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -153,3 +154,27 @@ def test_add_reports_each_file_and_rebuilds(corpus_copy: Path, tmp_path: Path, c
     args = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")]
     code, out, _ = run(["add", str(ROOT / "tests" / "data" / "sample-regulation.txt"), str(empty), *args], capsys)
     assert code == 1 and "✓ sample-regulation" in out and "✗" in out and "索引已重建" in out
+
+
+def test_chat_keeps_history_across_turns(cli_env: Settings, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("第8条要求什么？\n\n下一条\nexit\n"))
+    code, out, _ = run(["chat"], capsys)
+    assert code == 0 and "〔第8条〕" in out and "〔第9条〕" in out
+
+
+def test_chat_llm_mode_streams_then_shows_the_verified_answer(
+        cli_env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    try:
+        monkeypatch.setenv("DANGJIAN_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("DANGJIAN_LLM_MODEL", "fabricated_25")
+        monkeypatch.setattr("sys.stdin", io.StringIO("第8条要求什么？\n"))
+        code, out, _ = run(["chat", "--mode", "llm"], capsys)
+        assert code == 0 and "第25条" in out  # what streamed, as the model said it
+        verified = out.split("核验后的答案", 1)[1]
+        assert "第25条" not in verified and "〔第8条〕" in verified and "未通过引用核验" in verified
+    finally:
+        server.stop()

@@ -114,3 +114,29 @@ def test_full_set_meets_committed_thresholds(assistant: Assistant) -> None:
     results = ev.run(qs, lambda question, history: assistant.ask(question, history))
     breaches = ev.gate(ev.aggregate(results), ev.load_thresholds(ROOT / "eval" / "thresholds.toml"))
     assert breaches == []
+
+
+def test_eval_llm_mode_reports_verified_rate_against_the_test_server(
+        tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dangjian eval --mode llm` through the real HTTP client, against the scripted local server."""
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    try:
+        monkeypatch.setenv("DANGJIAN_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("DANGJIAN_LLM_MODEL", "good_8")  # a correct answer about item 8, whatever is asked
+        assert main(["eval", "--file", str(tiny), "--json", "--no-gate", "--mode", "llm"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        # t1 (item 8) verifies; t2 (item 9) gets the item-8 reply, which fails the check and falls back;
+        # t3 (第20条) is refused before any model call.
+        assert data["metrics"]["verified_rate"] == 0.5
+        assert data["results"][1]["citations"] == [f"{P}#9"]  # the extractive fallback, still correct
+        assert data["metrics"]["abstention_accuracy"] == 1.0
+        assert len(server.requests) == 2
+    finally:
+        server.stop()
+
+
+def test_extractive_mode_has_no_verified_rate(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--file", str(tiny), "--json", "--no-gate"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["verified_rate"] is None
