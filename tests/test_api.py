@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fake_openai import FakeOpenAI, fake_openai  # noqa: F401 - fixture
 
 from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
+from rag.llm import AI_NOTE, FAILED_CHECK_NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "dongzhi-2025-3"
@@ -39,6 +42,7 @@ def assert_clean_error(resp: httpx.Response, status: int | tuple[int, ...]) -> s
 def test_healthz(client: httpx.Client) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["documents"] == 1 and body["units"] == 21
+    assert body["llm"] is False
 
 
 def test_ask_contract(client: httpx.Client) -> None:
@@ -88,7 +92,8 @@ def test_items(client: httpx.Client) -> None:
     ({"question": "第8条", "history": "第7条"}, 422),
     ({"question": "第8条", "history": [1]}, 422),
     ({"question": "第8条", "history": [""]}, 400),
-    ({"question": "第8条", "mode": "llm"}, 422),
+    ({"question": "第8条", "mode": "gpt"}, 422),
+    ({"question": "第8条", "mode": "llm"}, 400),  # no LLM configured on this server
     ([1, 2], 422),
 ])
 def test_bad_requests_are_json_errors(client: httpx.Client, payload: Any, status: int) -> None:
@@ -168,3 +173,85 @@ def test_serve_rejects_malformed_auth(capsys: pytest.CaptureFixture[str]) -> Non
 
     assert main(["serve", "--auth", "no-colon", "--port", "1"]) == 1  # fails before loading anything
     assert "用户名:密码" in capsys.readouterr().err
+
+
+# -- "mode": "llm" against the scripted OpenAI-compatible server ------------------------------
+
+Q8 = "第8条要求什么？"
+
+
+@pytest.fixture(scope="module")
+def llm_base_url(ui_module: Any, settings: Settings, fake_openai: FakeOpenAI) -> Iterator[str]:  # noqa: F811
+    """A second server whose settings name the fake endpoint (model "good_8", 3 s timeout)."""
+    from ui.testserver import running
+
+    cfg = replace(settings, llm_base_url=fake_openai.base_url, llm_model="good_8", llm_timeout_s=3)
+    app = ui_module.create_app(settings=cfg, blocks=ui_module.build_demo(cfg))
+    with running(app) as url:
+        yield url
+
+
+@pytest.fixture()
+def llm_client(llm_base_url: str, fake_openai: FakeOpenAI) -> Iterator[httpx.Client]:  # noqa: F811
+    fake_openai.reset()
+    with httpx.Client(base_url=llm_base_url, timeout=30.0) as c:
+        yield c
+    fake_openai.reset()
+
+
+def test_ask_llm_contract(llm_client: httpx.Client) -> None:
+    assert llm_client.get("/healthz").json()["llm"] is True
+    resp = llm_client.post("/api/ask", json={"question": Q8, "mode": "llm"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert {"question", "answer", "abstained", "kind", "citations", "retrieved", "suggestions", "timings_ms",
+            "generated", "verification", "notes"} <= set(body)
+    assert body["generated"] is True and body["kind"] == "llm" and body["abstained"] is False
+    assert body["notes"] == [AI_NOTE]
+    assert body["answer"].startswith("第8条要求深化“四强”党支部建设。〔第8条〕") and "⚠" not in body["answer"]
+    assert body["citations"] and all(set(c) == CITATION_KEYS for c in body["citations"])
+    assert {(c["doc_id"], c["ref"]) for c in body["citations"]} == {(DOC, "8")}
+    v = body["verification"]
+    assert v["ok"] is True and v["flagged_ratio"] == 0 and v["flagged"] == [] and v["cited"] == [f"{DOC}#8"]
+    assert body["timings_ms"]["total"] >= body["timings_ms"]["llm"] > 0
+    # the extractive mode of the same server is untouched
+    plain = llm_client.post("/api/ask", json={"question": Q8}).json()
+    assert plain["generated"] is False and plain["verification"] is None and plain["notes"] == []
+
+
+def test_ask_llm_fabricated_falls_back(llm_client: httpx.Client, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.force = "fabricated_25"
+    body = llm_client.post("/api/ask", json={"question": Q8, "history": [], "mode": "llm"}).json()
+    plain = llm_client.post("/api/ask", json={"question": Q8, "mode": "extractive"}).json()
+    assert body["generated"] is False and body["notes"] == [FAILED_CHECK_NOTE]
+    assert "第25条" not in body["answer"] and body["answer"] == plain["answer"]
+    assert body["citations"] == plain["citations"]
+    v = body["verification"]
+    assert v["ok"] is False and v["flagged_ratio"] > v["threshold"]
+    assert any("unknown_citation" in f["flags"] for f in v["flagged"])
+
+
+def test_ask_llm_refusal_and_errors(llm_client: httpx.Client, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    body = llm_client.post("/api/ask", json={"question": "今天天气怎么样？", "mode": "llm"}).json()
+    assert body["abstained"] is True and body["generated"] is False and fake_openai.requests == []
+    assert "过长" in assert_clean_error(
+        llm_client.post("/api/ask", json={"question": "党" * (MAX_QUESTION_CHARS + 1), "mode": "llm"}), 400)
+    msg = assert_clean_error(llm_client.post("/api/ask", json={"question": Q8, "mode": "LLM"}), 422)
+    assert "extractive 或 llm" in msg
+    fake_openai.force = "http_500"
+    body = llm_client.post("/api/ask", json={"question": Q8, "mode": "llm"}).json()
+    assert body["generated"] is False and body["notes"] == ["大模型暂不可用（服务出错，HTTP 500），以下为原文摘录。"]
+    assert "〔第8条〕" in body["answer"]
+
+
+def test_ask_llm_not_configured(client: httpx.Client) -> None:
+    msg = assert_clean_error(client.post("/api/ask", json={"question": Q8, "mode": "llm"}), 400)
+    assert msg.startswith("未配置大模型") and "DANGJIAN_LLM_BASE_URL" in msg
+
+
+def test_gradio_client_llm_mode(llm_base_url: str) -> None:
+    from gradio_client import Client
+
+    result = Client(llm_base_url + "/", verbose=False).predict(Q8, "llm", api_name="/ask")
+    transcript = result[0] if isinstance(result, (list, tuple)) else result
+    assert AI_NOTE in transcript and 'class="dj-cite"' in transcript and "dj-pending" not in transcript

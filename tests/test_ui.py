@@ -6,14 +6,19 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pytest
+from fake_openai import FakeOpenAI, closed_port_url, fake_openai  # noqa: F401 - fixture
 
 from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
+from rag.llm import AI_NOTE, FAILED_CHECK_NOTE, unavailable_note
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "dongzhi-2025-3"
@@ -188,3 +193,157 @@ def test_unknown_events_are_ignored(app: Any) -> None:
     assert all(x == gr.skip() for x in out)
     assert app.on_source_select([], ev()) == gr.skip()
 
+
+
+# -- AI生成 (optional LLM mode) against the scripted OpenAI-compatible server -----------------
+
+Q8 = "第8条要求什么？"
+LLM_TIMEOUT_S = 3.0
+
+
+@pytest.fixture()
+def fake(fake_openai: FakeOpenAI) -> Iterator[FakeOpenAI]:  # noqa: F811
+    fake_openai.reset()
+    yield fake_openai
+    fake_openai.reset()
+
+
+def llm_settings(settings: Settings, base_url: str, model: str = "good_8") -> Settings:
+    return replace(settings, llm_base_url=base_url, llm_model=model, llm_timeout_s=LLM_TIMEOUT_S)
+
+
+def run_llm(app: Any, settings: Settings, question: str = Q8, turns: list[Any] | None = None) -> list[Any]:
+    outs = list(app.chat_stream(question, turns or [], "llm", settings))
+    assert outs and all(len(o) == 5 for o in outs)
+    return outs
+
+
+def stream_text(transcript: str) -> str:
+    """The text of the answer being streamed (tags stripped)."""
+    m = re.search(r'<div class="dj-text dj-stream">(.*?)</div><div class="dj-typing">', transcript, re.DOTALL)
+    assert m, transcript[-400:]
+    return re.sub(r"<[^>]+>", "", m.group(1))
+
+
+def test_llm_answer_streams_sources_then_tokens_then_final(app: Any, settings: Settings, fake: FakeOpenAI,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "STREAM_EVERY_S", 0.0)  # every token becomes an update
+    outs = run_llm(app, llm_settings(settings, fake.base_url))
+    # 1. the question appears at once (box cleared), 2. the sources before any token
+    first = outs[0][0]
+    assert "dj-pending" in first and "正在检索原文" in first and outs[0][3] == ""
+    with_sources = [i for i, o in enumerate(outs[:-1]) if "参考原文" in str(o[0])]
+    assert with_sources
+    i = with_sources[0]
+    assert stream_text(outs[i][0]) == "" and f'data-key="{DOC}#8"' in outs[i][0] and "深化“四强”党支部建设" in outs[i][0]
+    # 3. tokens stream into the bubble, growing; markers are already clickable
+    texts = [stream_text(o[0]) for o in outs[i + 1:-1]]
+    assert len(texts) >= 5 and all(a and len(a) < len(b) for a, b in pairwise(texts))
+    assert texts[-1].startswith("第8条要求深化“四强”党支部建设。〔第8条〕")
+    assert re.search(rf'<a class="dj-cite"[^>]*data-key="{DOC}#8"[^>]*>〔第8条〕</a>', outs[-2][0])
+    assert all(o[1] == gr.skip() for o in outs[:-1])  # the turns state changes once, at the end
+    # 4. the final answer replaces the streamed text
+    transcript, turns, panel, box, status = outs[-1]
+    assert box == "" and status == "" and "dj-pending" not in transcript
+    ans = turns[0]["answer"]
+    assert ans["generated"] is True and ans["kind"] == "llm" and ans["notes"] == [AI_NOTE]
+    assert ans["verification"]["ok"] is True
+    assert {c["ref"] for c in ans["citations"]} == {"8"}
+    links = app._marker_links(ans["citations"])
+    assert app.answer_body(ans["answer"], links, 0) in transcript
+    assert transcript.count(AI_NOTE) == 1 and 'class="dj-ai-h"' in transcript  # a label, not label + note
+    assert re.search(rf'<a class="dj-cite"[^>]*data-turn="0"[^>]*data-key="{DOC}#8"[^>]*>〔第8条〕</a>', transcript)
+    assert "来源" in transcript and "参考原文" not in transcript
+    assert "dj-time" in transcript and "用时" in transcript and 'data-action="vote"' in transcript
+    assert ans["timings_ms"]["total"] >= ans["timings_ms"]["llm"] > 0
+    # the cited unit opens in the panel, with the sentences the answer rests on marked
+    assert "第8条 深化“四强”党支部建设" in panel and "<mark>" in panel
+    assert "<mark>" in app.on_source_select(turns, ev(action="source", key=f"{DOC}#8", turn="0"))
+    # the model saw the sources, and only once
+    assert len(fake.requests) == 1 and "〔第8条〕" in json.dumps(fake.requests[0], ensure_ascii=False)
+
+
+def test_llm_fabricated_citations_fall_back_to_the_extractive_answer(
+        app: Any, settings: Settings, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "STREAM_EVERY_S", 0.0)
+    outs = run_llm(app, llm_settings(settings, fake.base_url, "fabricated_25"))
+    assert any("第25条" in stream_text(o[0]) for o in outs[:-1] if "dj-stream" in str(o[0]))  # was streamed
+    transcript, turns, panel, _b, _s = outs[-1]
+    ans = turns[0]["answer"]
+    assert ans["generated"] is False and ans["notes"] == [FAILED_CHECK_NOTE]
+    assert ans["verification"]["ok"] is False
+    assert "第25条" not in transcript and "第26条" not in transcript and "dj-ai-h" not in transcript
+    assert f'<div class="dj-note" role="note">{FAILED_CHECK_NOTE}</div>' in transcript
+    _t, plain, *_ = app.chat(Q8, [])
+    assert ans["answer"] == plain[0]["answer"]["answer"] and ans["citations"] == plain[0]["answer"]["citations"]
+    assert re.search(rf'<a class="dj-cite"[^>]*data-key="{DOC}#8"[^>]*>〔第8条〕</a>', transcript)
+    assert "第8条 深化“四强”党支部建设" in panel
+
+
+def test_llm_flagged_sentence_is_marked(app: Any, settings: Settings, fake: FakeOpenAI) -> None:
+    transcript, turns, *_ = run_llm(app, llm_settings(settings, fake.base_url, "one_slip_8"))[-1]
+    ans = turns[0]["answer"]
+    assert ans["generated"] is True and "⚠" in ans["answer"] and "第25条" not in transcript
+    assert f'<span class="dj-flag" title="{app.FLAG_TITLE}">⚠</span>' in transcript
+
+
+def test_llm_unreachable_falls_back_with_a_note(app: Any, settings: Settings) -> None:
+    outs = run_llm(app, llm_settings(settings, closed_port_url()))
+    transcript, turns, panel, box, status = outs[-1]
+    ans = turns[0]["answer"]
+    note = unavailable_note("无法连接")
+    assert ans["generated"] is False and ans["notes"] == [note] and status == "" and box == ""
+    assert note in transcript and "Traceback" not in transcript and "dj-ai-h" not in transcript
+    assert re.search(rf'<a class="dj-cite"[^>]*data-key="{DOC}#8"[^>]*>〔第8条〕</a>', transcript)
+    assert "第8条 深化“四强”党支部建设" in panel
+    # the note sits above the text it introduces ("以下为原文摘录")
+    assert transcript.index(note) < transcript.index('class="dj-text"', transcript.index('data-turn="0"'))
+
+
+def test_llm_unexpected_error_shows_the_extractive_answer(app: Any, settings: Settings, fake: FakeOpenAI,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_a: Any, **_k: Any) -> Iterator[Any]:
+        raise RuntimeError("secret internal detail")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(app, "stream_llm_answer", boom)
+    transcript, turns, _p, _b, status = run_llm(app, llm_settings(settings, fake.base_url))[-1]
+    assert turns[0]["answer"]["notes"] == [unavailable_note("内部错误")] and status == ""
+    assert "〔第8条〕" in transcript and "secret" not in transcript and "Traceback" not in transcript
+
+
+def test_llm_mode_keeps_refusals_errors_and_history(app: Any, settings: Settings, fake: FakeOpenAI) -> None:
+    cfg = llm_settings(settings, fake.base_url)
+    outs = run_llm(app, cfg, "今天天气怎么样？")
+    assert len(outs) == 1 and outs[0][1][0]["answer"]["abstained"] and "dj-abstain" in outs[0][0]
+    assert fake.requests == []  # a refusal never reaches the model
+    outs = run_llm(app, cfg, "   ")
+    assert len(outs) == 1 and outs[0][1] == []
+    long_q = "党" * (MAX_QUESTION_CHARS + 1)
+    (out,) = run_llm(app, cfg, long_q)
+    assert out[1] == [] and out[3] == long_q and "过长" in out[4]
+    # follow-ups resolve against the earlier questions, and the vote records the AI answer
+    _t, turns, *_ = run_llm(app, cfg)[-1]
+    _t, turns, *_ = run_llm(app, cfg, "那第9条呢？", turns)[-1]
+    assert turns[1]["history"] == [Q8] and {c["ref"] for c in turns[1]["answer"]["citations"]} == {"9"}
+    _t, turns, _s = app.vote(turns, 0, "up")
+    rec = json.loads(settings.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert rec["kind"] == "llm" and rec["vote"] == "up" and rec["citations"] == [f"{DOC}#8"]
+
+
+def _mode_row(blocks: gr.Blocks) -> Any:
+    (row,) = [b for b in blocks.blocks.values() if getattr(b, "elem_id", None) == "dj-mode-row"]
+    return row
+
+
+def test_mode_switch_only_when_an_llm_is_configured(app: Any, settings: Settings, fake: FakeOpenAI) -> None:
+    assert _mode_row(app.build_demo(settings)).visible is False
+    assert _mode_row(app.build_demo(llm_settings(settings, fake.base_url))).visible is True
+    assert _mode_row(app.demo).visible is False  # decided per page load from the process settings
+    assert app.llm_enabled() is False and app.llm_enabled(llm_settings(settings, fake.base_url)) is True
+    # without an LLM, "llm" mode (e.g. a stale page) is plain extractive: one update, no model call
+    (out,) = list(app.chat_stream(Q8, [], "llm", settings))
+    ans = out[1][0]["answer"]
+    assert ans["generated"] is False and ans["notes"] == [] and ans["kind"] != "llm"
+    (same,) = list(app.chat_stream(Q8, [], "extractive", llm_settings(settings, fake.base_url)))
+    assert same[1][0]["answer"]["answer"] == ans["answer"] and fake.requests == []

@@ -7,6 +7,14 @@ OpenAPI docs at `/docs`) and the Gradio Blocks `demo` mounted at "/". Building `
 never loads the index: handlers fetch the `Assistant` from a module-level holder that `serve`
 fills, or that opens it on first use.
 
+Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endpoint
+(`Settings.llm_configured`) the page shows a 摘录 / AI生成 switch and `POST /api/ask` accepts
+`"mode": "llm"`. In AI mode the chat handler is a generator: the retrieved sources appear first,
+then the tokens stream into the answer bubble, then the verified `Answer` replaces the streamed
+text (flagged sentences marked ⚠, fabricated citations removed, or the extractive fallback with
+its one-line note). `build_demo(settings)` binds the LLM settings of one page; `build_demo()`
+(the import-time `demo`) uses the process settings that `serve` sets.
+
 Handlers are plain functions over rag's public API, so tests call them directly. Everything a
 user typed is HTML-escaped before it reaches the page; library errors become their Chinese
 message, anything unexpected a generic one (the traceback goes to stderr only).
@@ -23,8 +31,10 @@ import re
 import secrets
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import gradio as gr
@@ -39,6 +49,7 @@ from rag import feedback
 from rag.answer import marker, section_path, unit_heading
 from rag.config import Settings
 from rag.errors import DangjianError, InputError
+from rag.llm import AI_NOTE, llm_answer, stream_llm_answer, unavailable_note
 from rag.pipeline import Assistant
 from rag.records import Answer, Document, Unit
 from rag.render import answer_json
@@ -118,6 +129,22 @@ def ask(question: str, history: Sequence[str] = ()) -> Answer:
     assistant = get_assistant()
     with _rt.ask_lock:
         return assistant.ask(question, list(history))
+
+
+def runtime_settings(settings: Settings | None = None) -> Settings:
+    """`settings` when given, else the process settings (those `serve` set, or the environment)."""
+    if settings is not None:
+        return settings
+    if _rt.settings is not None:
+        return _rt.settings
+    if _rt.assistant is not None:
+        return _rt.assistant.settings
+    return Settings.from_env()
+
+
+def llm_enabled(settings: Settings | None = None) -> bool:
+    """Is an LLM endpoint configured (not: is it reachable)? Decides whether the mode switch shows."""
+    return runtime_settings(settings).llm_configured
 
 
 # -- HTML pieces ----------------------------------------------------------------------------
@@ -226,6 +253,9 @@ def _marker_links(citations: Sequence[dict[str, Any]]) -> dict[str, str]:
     return links
 
 
+FLAG_TITLE = "此句未能在所引原文中核实，请以原文为准"
+
+
 def _linkify(escaped: str, links: dict[str, str], turn: int) -> str:
     def repl(m: re.Match[str]) -> str:
         key = links.get(m.group(0))
@@ -233,7 +263,10 @@ def _linkify(escaped: str, links: dict[str, str], turn: int) -> str:
             return m.group(0)
         return (f'<a class="dj-cite" href="#" role="button" data-action="source" data-turn="{turn}" '
                 f'data-key="{esc(key)}" title="查看原文">{m.group(0)}</a>')
-    return _MARKER.sub(repl, escaped)
+    out = _MARKER.sub(repl, escaped)
+    if "⚠" in out:  # a generated sentence that failed the check (rag.verify.FLAG_MARK)
+        out = out.replace("⚠", f'<span class="dj-flag" title="{FLAG_TITLE}">⚠</span>')
+    return out
 
 
 def answer_body(text: str, links: dict[str, str], turn: int) -> str:
@@ -264,7 +297,9 @@ def answer_body(text: str, links: dict[str, str], turn: int) -> str:
     return "".join(parts)
 
 
-def _sources(citations: Sequence[dict[str, Any]], turn: int) -> str:
+def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "来源",
+             counted: bool = True) -> str:
+    """The 来源 list: one clickable row per cited unit (with "引用 N 句" when `counted`)."""
     counts: dict[str, int] = {}
     for c in citations:
         key = f"{c['doc_id']}#{c['ref']}"
@@ -282,8 +317,9 @@ def _sources(citations: Sequence[dict[str, Any]], turn: int) -> str:
         rows.append(
             f'<li><a class="dj-src" href="#" role="button" data-action="source" data-turn="{turn}" '
             f'data-key="{esc(key)}"><b>{esc(unit_name(doc, unit))}</b> {esc(title)}</a>'
-            f'<span class="dj-src-meta">{esc(section)}{" · " if section else ""}引用 {count} 句</span></li>')
-    return f'<div class="dj-sources"><div class="dj-sources-h">来源</div><ol>{"".join(rows)}</ol></div>'
+            f'<span class="dj-src-meta">{esc(" · ".join(x for x in (section, f"引用 {count} 句" if counted else "") if x))}'
+            '</span></li>')
+    return f'<div class="dj-sources"><div class="dj-sources-h">{esc(heading)}</div><ol>{"".join(rows)}</ol></div>'
 
 
 def _suggestions(keys: Sequence[str]) -> str:
@@ -309,24 +345,30 @@ def _timing(ms: object) -> str:
     return f"用时 {ms:.0f} 毫秒" if ms >= 10 else f"用时 {ms:.1f} 毫秒"
 
 
+AI_BADGE = f'<div class="dj-ai-h" title="由大模型依据检索到的原文撰写，出处已逐句核验">{esc(AI_NOTE)}</div>'
+
+
 def render_turn(turn: dict[str, Any], index: int) -> str:
     ans = turn["answer"]
     abstained = bool(ans.get("abstained"))
+    generated = bool(ans.get("generated"))
     links = _marker_links(ans.get("citations", []))
-    notes = "".join(f'<div class="dj-note">{esc(n)}</div>' for n in ans.get("notes", []))
+    notes = "".join(f'<div class="dj-note" role="note">{esc(n)}</div>' for n in ans.get("notes", [])
+                    if not (generated and n == AI_NOTE))  # the badge already says it
     vote = turn.get("vote")
     votes = "".join(
         f'<button class="dj-vote{" on" if vote == v else ""}" data-action="vote" data-vote="{v}" '
         f'data-turn="{index}" title="{label}">{icon} {label}</button>'
         for v, icon, label in (("up", "👍", "有帮助"), ("down", "👎", "没帮助")))
     thanks = '<span class="dj-thanks">已记录，谢谢反馈</span>' if vote else ""
-    head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "")
+    head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "") + (AI_BADGE if generated else "")
+    classes = "dj-a" + (" dj-abstain" if abstained else "") + (" dj-gen" if generated else "")
     return (
         f'<div class="dj-turn" data-turn="{index}">'
         f'<div class="dj-q"><div class="dj-bubble">{esc(turn["question"])}</div></div>'
-        f'<div class="dj-a{" dj-abstain" if abstained else ""}">{head}'
+        f'<div class="{classes}">{head}{notes}'
         f'<div class="dj-text">{answer_body(ans.get("answer", ""), links, index)}</div>'
-        f"{notes}{_suggestions(ans.get('suggestions', []))}{_sources(ans.get('citations', []), index)}"
+        f"{_suggestions(ans.get('suggestions', []))}{_sources(ans.get('citations', []), index)}"
         f'<div class="dj-meta"><span class="dj-time">{esc(_timing(ans.get("timings_ms", {}).get("total")))}</span>'
         f'<span class="dj-spacer"></span>{thanks}{votes}</div>'
         f"</div></div>"
@@ -342,10 +384,39 @@ WELCOME = (
 )
 
 
-def render_transcript(turns: Sequence[dict[str, Any]]) -> str:
-    if not turns:
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+
+
+def render_pending(pending: dict[str, Any], index: int) -> str:
+    """An AI answer being written: the sources first, then the text streamed so far."""
+    sources = pending.get("sources", [])
+    links = {esc(s["marker"]): f"{s['doc_id']}#{s['ref']}" for s in sources}
+    raw = pending.get("text", "")
+    text = _THINK.sub("", raw)  # a reasoning model's <think> block is not shown
+    if not sources:
+        status = "正在检索原文…"
+    elif not text.strip():
+        status = "正在思考…" if raw.strip() else "已找到相关原文，正在生成答案…"
+    else:
+        status = "正在生成…"
+    return (
+        f'<div class="dj-turn dj-pending" data-turn="{index}" aria-busy="true">'
+        f'<div class="dj-q"><div class="dj-bubble">{esc(pending["question"])}</div></div>'
+        f'<div class="dj-a dj-gen">{AI_BADGE}'
+        f'<div class="dj-text dj-stream">{answer_body(text, links, index)}</div>'
+        f'<div class="dj-typing">{esc(status)}</div>'
+        f"{_sources(sources, index, heading='参考原文', counted=False)}"
+        f"</div></div>"
+    )
+
+
+def render_transcript(turns: Sequence[dict[str, Any]], pending: dict[str, Any] | None = None) -> str:
+    if not turns and pending is None:
         return f'<div class="dj-chat">{WELCOME}</div>'
-    return f'<div class="dj-chat">{"".join(render_turn(t, i) for i, t in enumerate(turns))}</div>'
+    body = "".join(render_turn(t, i) for i, t in enumerate(turns))
+    if pending is not None:
+        body += render_pending(pending, len(turns))
+    return f'<div class="dj-chat">{body}</div>'
 
 
 def status_html(message: str, kind: Literal["error", "info"] = "error") -> str:
@@ -392,6 +463,80 @@ def chat(question: str | None, turns: list[dict[str, Any]] | None) -> ChatOut:
         first = ans.citations[0]
         panel = source_panel(turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
     return render_transcript(turns), turns, panel, "", ""
+
+
+MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
+MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
+STREAM_EVERY_S = 0.05  # at most ~20 transcript updates a second while tokens stream in
+
+
+def chat_stream(question: str | None, turns: list[dict[str, Any]] | None, mode: str | None = "extractive",
+                settings: Settings | None = None) -> Iterator[ChatOut]:
+    """The chat handler of the page: `chat` in 摘录 mode, `chat_llm` in AI生成 mode (when configured)."""
+    if mode == "llm" and llm_enabled(settings):
+        yield from chat_llm(question, turns, settings=runtime_settings(settings))
+    else:
+        yield chat(question, turns)
+
+
+def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, *,
+             settings: Settings | None = None) -> Iterator[ChatOut]:
+    """AI生成: yields the page parts as the answer streams in; the last yield has the final answer.
+
+    Retrieval (and its refusals and input errors) is the extractive path's, under the ask lock;
+    the model call runs outside the lock. Endpoint faults come back from rag.llm as the extractive
+    answer with a note; anything unexpected does too, with the traceback on stderr only.
+    """
+    settings = runtime_settings(settings)
+    turns = list(turns or [])
+    text = question if isinstance(question, str) else ""
+    if not text.strip():
+        yield render_transcript(turns), turns, gr.skip(), "", ""
+        return
+    history = [t["question"] for t in turns][-HISTORY_TURNS:]
+    start = time.perf_counter()
+    try:
+        extractive = ask(text, history)
+    except DangjianError as err:
+        _warn(str(err))
+        yield gr.skip(), turns, gr.skip(), text, status_html(str(err))
+        return
+    except Exception:  # noqa: BLE001 - never show a stack trace on the page
+        traceback.print_exc(file=sys.stderr)
+        _warn(GENERIC_ERROR)
+        yield gr.skip(), turns, gr.skip(), text, status_html(GENERIC_ERROR)
+        return
+    pending: dict[str, Any] = {"question": text.strip(), "sources": [], "text": ""}
+    final: Answer | None = None
+    if not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
+        yield render_transcript(turns, pending), gr.skip(), gr.skip(), "", ""
+        last = 0.0
+        try:
+            for event in stream_llm_answer(get_assistant(), text, history, settings=settings,
+                                           extractive=extractive):
+                if event.kind == "sources":
+                    pending["sources"] = [{"doc_id": s.doc_id, "ref": s.ref, "marker": s.marker}
+                                          for s in event.sources]
+                    yield render_transcript(turns, pending), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                elif event.kind == "token":  # the first token shows at once, later ones in batches
+                    pending["text"] += event.delta
+                    if time.monotonic() - last >= STREAM_EVERY_S:
+                        yield render_transcript(turns, pending), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                        last = time.monotonic()
+                elif event.answer is not None:
+                    final = event.answer
+        except Exception:  # noqa: BLE001 - fall back to the answer we already have
+            traceback.print_exc(file=sys.stderr)
+            final = replace(extractive, notes=(unavailable_note("内部错误"),))
+    ans = final or extractive
+    total = round((time.perf_counter() - start) * 1000, 2)  # what the user waited, retrieval included
+    ans = replace(ans, timings_ms={**ans.timings_ms, "total": total})
+    turns.append({"question": text.strip(), "history": history, "answer": answer_json(ans), "vote": None})
+    panel: Any = gr.skip()
+    if ans.citations:
+        first = ans.citations[0]
+        panel = source_panel(turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
+    yield render_transcript(turns), turns, panel, "", ""
 
 
 def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:
@@ -584,12 +729,15 @@ element.addEventListener('click', (ev) => {
 
 
 
-# After a new answer, scroll the transcript so the new question sits at the top of the view.
+# When a new turn appears, scroll the transcript so its question sits at the top of the view
+# (once per turn: not again while an AI answer streams into it, nor on a vote).
 _SCROLL_JS = """
 watch('value', () => {
   const turns = element.querySelectorAll('.dj-turn');
   const last = turns[turns.length - 1];
-  if (!last) return;
+  const seen = element.__djLastTurn;
+  element.__djLastTurn = last ? last.dataset.turn : null;
+  if (!last || seen === last.dataset.turn) return;
   let box = element;
   while (box && box !== document.body) {
     const style = getComputedStyle(box);
@@ -613,7 +761,11 @@ watch('value', () => {
 """
 
 
-def build_demo() -> gr.Blocks:
+CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself is serialised by the ask lock
+
+
+def build_demo(settings: Settings | None = None) -> gr.Blocks:
+    """The page. `settings` decides the LLM mode; None → the process settings, looked up per request."""
     with gr.Blocks(title=APP_TITLE, analytics_enabled=False) as blocks:
         turns = gr.State([])
         selected = gr.State("")
@@ -625,6 +777,12 @@ def build_demo() -> gr.Blocks:
                         transcript = gr.HTML(render_transcript([]), elem_id="dj-transcript",
                                              js_on_load=_DELEGATE_JS + _SCROLL_JS, max_height=640,
                                              apply_default_css=False)
+                        with gr.Row(elem_id="dj-mode-row", visible=bool(settings and settings.llm_configured),
+                                    equal_height=True) as mode_row:
+                            mode = gr.Radio(list(MODES), value="extractive", show_label=False, container=False,
+                                            elem_id="dj-mode", scale=0, min_width=190)
+                            gr.HTML(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', elem_id="dj-mode-hint",
+                                    apply_default_css=False)
                         with gr.Row(elem_id="dj-input-row"):
                             question = gr.Textbox(placeholder="输入问题，回车发送。例如：第8条要求什么？",
                                                   show_label=False, lines=1, max_lines=6, scale=8,
@@ -647,21 +805,46 @@ def build_demo() -> gr.Blocks:
                         ask_btn = gr.Button("就此条提问", variant="primary", interactive=False,
                                             elem_id="dj-ask-item")
 
+        def on_ask(question: str | None, turns: list[dict[str, Any]] | None,
+                   mode: str | None = "extractive") -> Iterator[ChatOut]:
+            yield from chat_stream(question, turns, mode, settings)
+
+        def on_click(turns: list[dict[str, Any]] | None, mode: str | None,
+                     evt: gr.EventData) -> Iterator[ChatOut]:
+            data = _event_data(evt)
+            if data.get("action") == "ask":
+                yield from chat_stream(str(data.get("question", "")), turns, mode, settings)
+            else:
+                yield on_transcript_click(turns, evt)
+
+        def on_ask_about(key: str | None, turns: list[dict[str, Any]] | None,
+                         mode: str | None) -> Iterator[tuple[Any, ...]]:
+            if not key:
+                yield (gr.skip(),) * 6
+                return
+            tab: Any = gr.Tabs(selected="chat")
+            for out in chat_stream(question_for(key), turns, mode, settings):
+                yield (*out, tab)
+                tab = gr.skip()
+
+        def on_page_load() -> tuple[Any, ...]:
+            return (*on_load(), gr.update(visible=llm_enabled(settings)))
+
         chat_outputs = [transcript, turns, panel, question, status]
-        question.submit(chat, [question, turns], chat_outputs, api_name="ask",
-                        show_progress="minimal")
-        send.click(chat, [question, turns], chat_outputs, api_visibility="private", show_progress="minimal")
-        examples.click(on_transcript_click, [turns], chat_outputs, api_visibility="private",
-                       show_progress="minimal")
-        transcript.click(on_transcript_click, [turns], chat_outputs, api_visibility="private",
-                         show_progress="minimal")
+        chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": CHAT_CONCURRENCY,
+                                     "concurrency_id": "chat"}
+        question.submit(on_ask, [question, turns, mode], chat_outputs, api_name="ask", **chat_opts)
+        send.click(on_ask, [question, turns, mode], chat_outputs, api_visibility="private", **chat_opts)
+        examples.click(on_click, [turns, mode], chat_outputs, api_visibility="private", **chat_opts)
+        transcript.click(on_click, [turns, mode], chat_outputs, api_visibility="private", **chat_opts)
         transcript.select(on_source_select, [turns], [panel], api_visibility="private", show_progress="hidden")
         clear.click(clear_chat, None, chat_outputs, api_visibility="private", show_progress="hidden")
         tree.select(on_tree_select, None, [item_view, selected, ask_btn], api_visibility="private",
                     show_progress="hidden")
-        ask_btn.click(ask_about, [selected, turns], [*chat_outputs, tabs], api_visibility="private",
-                      show_progress="minimal")
-        blocks.load(on_load, None, [header, tree], api_visibility="private", show_progress="hidden")
+        ask_btn.click(on_ask_about, [selected, turns, mode], [*chat_outputs, tabs], api_visibility="private",
+                      **chat_opts)
+        blocks.load(on_page_load, None, [header, tree, mode_row], api_visibility="private",
+                    show_progress="hidden")
     built: gr.Blocks = blocks
     return built
 
@@ -687,7 +870,12 @@ class AskRequest(BaseModel):
 
     question: StrictStr
     history: list[StrictStr] = Field(default_factory=list, max_length=MAX_HISTORY)
-    mode: Literal["extractive"] = "extractive"
+    mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive：逐字摘录原文；llm：大模型依据原文生成并核验引用（需配置 DANGJIAN_LLM_*）")
+
+
+LLM_NOT_CONFIGURED = ("未配置大模型，无法使用 mode: llm：请设置 DANGJIAN_LLM_BASE_URL 和 DANGJIAN_LLM_MODEL 后重启服务，"
+                      "或改用 mode: extractive")
 
 
 def item_json(doc: Document, unit: Unit) -> dict[str, Any]:
@@ -719,7 +907,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
         elif kind == "extra_forbidden":
             msgs.append(f"不认识的字段 {field}")
         elif kind == "literal_error":
-            msgs.append(f"{field} 只能是 extractive")
+            msgs.append(f"{field} 只能是 extractive 或 llm")
         elif kind == "too_long":
             msgs.append(f"{field} 最多 {MAX_HISTORY} 条")
         elif kind in ("string_type", "list_type", "model_attributes_type", "dict_type"):
@@ -758,7 +946,8 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
     """The FastAPI app with the API routes and `blocks` (default `demo`) mounted at "/".
 
     No server is started. Mounting configures the Blocks object, so a second app in the same
-    process (tests) should pass its own `build_demo()`.
+    process (tests) should pass its own `build_demo()`. `settings` decide the API's LLM mode; the
+    page's comes from `blocks` (pass `build_demo(settings)` when they differ from the process's).
     """
     settings = settings or _rt.settings or (_rt.assistant.settings if _rt.assistant else Settings.from_env())
     app = FastAPI(title=f"{APP_TITLE} API", version="1.0",
@@ -783,12 +972,24 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
 
     @app.post("/api/ask", dependencies=[guard], summary="提问（可带之前的提问作为上下文）")
     def api_ask(body: AskRequest) -> Any:
+        if body.mode == "llm" and not settings.llm_configured:
+            return _error(400, LLM_NOT_CONFIGURED)
+        start = time.perf_counter()
         try:
             ans = ask(body.question, body.history)
         except InputError as err:
             return _error(400, str(err))
         except DangjianError as err:
             return _error(503, str(err))
+        if body.mode == "llm":  # retrieval above under the ask lock; the model call outside it
+            try:
+                ans = llm_answer(get_assistant(), body.question, body.history, settings=settings,
+                                 extractive=ans)
+            except Exception:  # noqa: BLE001 - endpoint faults are handled in rag.llm; this is a bug
+                traceback.print_exc(file=sys.stderr)
+                ans = replace(ans, notes=(unavailable_note("内部错误"),))
+            ans = replace(ans, timings_ms={**ans.timings_ms,
+                                           "total": round((time.perf_counter() - start) * 1000, 2)})
         return answer_json(ans)
 
     def _item(ref: str) -> Any:
@@ -825,7 +1026,8 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
             return _error(503, str(err))
         counts = assistant.index.manifest.get("counts", {})
         return {"status": "ok", "documents": len(assistant.index.docs),
-                **{k: v for k, v in counts.items() if k != "documents"}}
+                **{k: v for k, v in counts.items() if k != "documents"},
+                "llm": settings.llm_configured}  # configured, not necessarily reachable
 
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
     mounted: FastAPI = gr.mount_gradio_app(
@@ -849,7 +1051,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
 
     credentials = parse_auth(auth or os.environ.get("DANGJIAN_AUTH", ""))
     set_assistant(open_assistant(settings), settings)
-    app = create_app(auth=credentials, settings=settings)
+    app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings))
     where = f"http://{host}:{port}/"
     print(f"{APP_TITLE} 已启动：{where}（API 文档 {where}docs；Ctrl-C 退出）"
           + ("，已启用登录" if credentials else ""), file=sys.stderr, flush=True)

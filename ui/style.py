@@ -40,7 +40,26 @@ CSS = """
 a.dj-cite { color: var(--dj-red); text-decoration: none; border-bottom: 1px dashed var(--dj-red);
             cursor: pointer; white-space: nowrap; }
 a.dj-cite:hover, a.dj-cite.dj-active { background: #fdecea; }
-.dj-note { font-size: 13px; color: #8a5a00; margin-top: 6px; }
+.dj-note { font-size: 13px; line-height: 1.6; color: #7a4f00; background: #fff6e0; border: 1px solid #f3dca4;
+           border-radius: 6px; padding: 3px 10px; margin: 0 0 8px; }
+.dj-note::before { content: "ⓘ "; }
+
+/* AI-generated answers (optional LLM mode) */
+.dj-a.dj-gen { border-left-color: #2f6db3; }
+.dj-ai-h { display: inline-block; font-size: 12px; font-weight: 700; color: #1f4f86; background: #e3eefb;
+           border: 1px solid #c3d7f0; border-radius: 4px; padding: 0 8px; margin-bottom: 6px; letter-spacing: 1px; }
+.dj-gen .dj-text > p.dj-p:first-child { font-weight: 400; }
+.dj-flag { color: #b45309; cursor: help; margin-right: 2px; }
+.dj-typing { font-size: 13px; color: var(--dj-muted); margin-top: 4px; }
+.dj-typing::after { content: "▍"; margin-left: 2px; animation: dj-blink 1s steps(1) infinite; color: #2f6db3; }
+@keyframes dj-blink { 50% { opacity: 0; } }
+#dj-mode-row { align-items: center; gap: 10px; flex-wrap: nowrap; }
+#dj-mode-row > * { flex-grow: 0; }
+#dj-mode-hint { flex: 1 1 auto; min-width: 0; }
+.dj-mode-hint { font-size: 12px; color: var(--dj-muted); line-height: 1.5; }
+/* keep the chosen mode visibly checked while its answer streams (Gradio restyles pending inputs) */
+#dj-mode input[type="radio"]:checked { background-color: var(--checkbox-background-color-selected) !important;
+  background-image: var(--radio-circle) !important; border-color: var(--checkbox-border-color-selected) !important; }
 .dj-sugg { margin-top: 10px; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 14px; }
 .dj-chip { border: 1px solid #e2b9b5; background: #fff5f4; color: var(--dj-red-dark); border-radius: 16px;
            padding: 2px 12px; cursor: pointer; font-size: 14px; }
