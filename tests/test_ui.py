@@ -347,3 +347,10 @@ def test_mode_switch_only_when_an_llm_is_configured(app: Any, settings: Settings
     assert ans["generated"] is False and ans["notes"] == [] and ans["kind"] != "llm"
     (same,) = list(app.chat_stream(Q8, [], "extractive", llm_settings(settings, fake.base_url)))
     assert same[1][0]["answer"]["answer"] == ans["answer"] and fake.requests == []
+
+
+def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(app: Any, settings: Settings,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    assert "逐字摘自原文" in app.welcome_html(settings) and "AI生成" not in app.welcome_html(settings)
+    ai = app.welcome_html(llm_settings(settings, fake_openai.base_url))
+    assert "不再是逐字摘录" in ai and "经代码核验" in ai

@@ -382,6 +382,15 @@ WELCOME = (
     "<p>可以按编号问（“第8条要求什么？”“那第9条呢？”），按部分问（“第三部分讲什么？”），"
     "也可以直接问工作内容（“怎样加强党员教育管理？”）。</p></div>"
 )
+WELCOME_AI = (
+    "<p>选择“AI生成”时，答案由大模型依据原文撰写，不再是逐字摘录；每处引用都经代码核验，"
+    "未通过核验时自动改为原文摘录。请以原文为准。</p>"
+)
+
+
+def welcome_html(settings: Settings | None = None) -> str:
+    """The empty-chat greeting; it mentions the AI mode only where that mode exists."""
+    return WELCOME.replace("</p></div>", "</p>" + WELCOME_AI + "</div>") if llm_enabled(settings) else WELCOME
 
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
@@ -412,7 +421,7 @@ def render_pending(pending: dict[str, Any], index: int) -> str:
 
 def render_transcript(turns: Sequence[dict[str, Any]], pending: dict[str, Any] | None = None) -> str:
     if not turns and pending is None:
-        return f'<div class="dj-chat">{WELCOME}</div>'
+        return f'<div class="dj-chat">{welcome_html()}</div>'
     body = "".join(render_turn(t, i) for i, t in enumerate(turns))
     if pending is not None:
         body += render_pending(pending, len(turns))
@@ -699,7 +708,8 @@ def header_html() -> str:
     except DangjianError as err:
         source = f"索引不可用：{esc(err)}"
     return (f'<div class="dj-header"><div class="dj-logo">党</div><div><div class="dj-title">{APP_TITLE}</div>'
-            f'<div class="dj-sub">{source} · 逐字引用，注明出处</div></div></div>')
+            f'<div class="dj-sub">{source} · {"摘录逐字引用，AI生成经核验" if llm_enabled() else "逐字引用，注明出处"}'
+            '</div></div></div>')
 
 
 def on_load() -> tuple[str, str]:
