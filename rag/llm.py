@@ -343,6 +343,7 @@ def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[str
     """
     settings = settings or assistant.settings
     t_all = time.perf_counter()
+    earlier_ms = extractive.timings_ms.get("total", 0.0) if extractive is not None else 0.0
     extractive = extractive or assistant.ask(question, history)
     sources = sources_from_answer(assistant, extractive)
     if not sources:
@@ -378,7 +379,7 @@ def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[str
         else:
             result = finish_answer(assistant, extractive, sources, "".join(parts), timings)
     assert result is not None
-    total = round((time.perf_counter() - t_all) * 1000, 2)
+    total = round((time.perf_counter() - t_all) * 1000 + earlier_ms, 2)  # retrieval included either way
     yield LLMEvent("answer", answer=replace(result, timings_ms={**result.timings_ms, "total": total}))
 
 
