@@ -19,6 +19,7 @@ from fake_openai import FakeOpenAI, closed_port_url, fake_openai  # noqa: F401 -
 from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
 from rag.llm import AI_NOTE, FAILED_CHECK_NOTE, unavailable_note
+from ui import render
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "dongzhi-2025-3"
@@ -34,7 +35,8 @@ def ev(**data: Any) -> gr.EventData:
 
 
 def test_import_does_not_load_the_index() -> None:
-    code = "import ui.app as m, gradio as gr; assert m._rt.assistant is None; assert isinstance(m.demo, gr.Blocks)"
+    code = ("import ui.app as m, ui.runtime as r, gradio as gr; "
+            "assert r._rt.assistant is None; assert isinstance(m.demo, gr.Blocks)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
@@ -249,8 +251,8 @@ def test_llm_answer_streams_sources_then_tokens_then_final(app: Any, settings: S
     assert ans["generated"] is True and ans["kind"] == "llm" and ans["notes"] == [AI_NOTE]
     assert ans["verification"]["ok"] is True
     assert {c["ref"] for c in ans["citations"]} == {"8"}
-    links = app._marker_links(ans["citations"])
-    assert app.answer_body(ans["answer"], links, 0) in transcript
+    links = render._marker_links(ans["citations"])
+    assert render.answer_body(ans["answer"], links, 0) in transcript
     assert transcript.count(AI_NOTE) == 1 and 'class="dj-ai-h"' in transcript  # a label, not label + note
     assert re.search(rf'<a class="dj-cite"[^>]*data-turn="0"[^>]*data-key="{DOC}#8"[^>]*>〔第8条〕</a>', transcript)
     assert "来源" in transcript and "参考原文" not in transcript
@@ -284,7 +286,7 @@ def test_llm_flagged_sentence_is_marked(app: Any, settings: Settings, fake: Fake
     transcript, turns, *_ = run_llm(app, llm_settings(settings, fake.base_url, "one_slip_8"))[-1]
     ans = turns[0]["answer"]
     assert ans["generated"] is True and "⚠" in ans["answer"] and "第25条" not in transcript
-    assert f'<span class="dj-flag" title="{app.FLAG_TITLE}">⚠</span>' in transcript
+    assert f'<span class="dj-flag" title="{render.FLAG_TITLE}">⚠</span>' in transcript
 
 
 def test_llm_unreachable_falls_back_with_a_note(app: Any, settings: Settings) -> None:
@@ -349,8 +351,8 @@ def test_mode_switch_only_when_an_llm_is_configured(app: Any, settings: Settings
     assert same[1][0]["answer"]["answer"] == ans["answer"] and fake.requests == []
 
 
-def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(app: Any, settings: Settings,
-                                                                        fake_openai: FakeOpenAI) -> None:
-    assert "逐字摘自原文" in app.welcome_html(settings) and "AI生成" not in app.welcome_html(settings)
-    ai = app.welcome_html(llm_settings(settings, fake_openai.base_url))
+def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(settings: Settings,
+                                                                        fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    assert "逐字摘自原文" in render.welcome_html(settings) and "AI生成" not in render.welcome_html(settings)
+    ai = render.welcome_html(llm_settings(settings, fake_openai.base_url))
     assert "不再是逐字摘录" in ai and "经代码核验" in ai
