@@ -75,7 +75,8 @@ class STEmbeddings(VectorEmbeddings):
                 f"本地找不到向量模型“{model}”：请把 DANGJIAN_EMBED_MODEL 设为已下载模型的本地目录"
                 f"（不会从网络下载）。原因：{type(err).__name__}") from err
         self.embedder_id = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim() or 0)  # renamed in sentence-transformers 6
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
