@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from .articles import check_numbering, detect_scheme, parse_regulation
+from .catalog import aliases_for
 from .errors import DangjianError
 from .records import DocMeta, Document
 from .structure import parse_notice
@@ -364,23 +365,6 @@ def _date(m: re.Match[str]) -> str:
     if not (1900 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
         return ""
     return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def aliases_for(title: str) -> list[str]:
-    """Short names people use: 党章; the title without 中国共产党/党政机关; without （试行）."""
-    out: list[str] = []
-    if title == "中国共产党章程":
-        out.append("党章")
-    base = re.sub(r"[（(](?:试行|\d{4}年(?:修订)?(?:版)?)[）)]$", "", title)
-    if base != title:
-        out.append(base)
-    for prefix in ("中国共产党", "党政机关"):
-        if base.startswith(prefix) and len(base) - len(prefix) >= 4:
-            short = base[len(prefix):]
-            out.append(short)
-            if short.startswith("党和国家") and len(short) > 8:  # 党和国家机关基层组织工作条例
-                out.append(short[len("党和国家"):])
-    return [a for a in dict.fromkeys(out) if a and a != title]
 
 
 def detect_meta(text: str, filename: str) -> dict[str, Any]:

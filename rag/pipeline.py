@@ -18,7 +18,7 @@ from .config import MAX_QUESTION_CHARS, Settings
 from .embed import VectorEmbeddings, make_embeddings
 from .errors import InputError
 from .index import Index, Progress, open_index
-from .ingest import aliases_for
+from .catalog import aliases_for
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
 from .retrieve import Evidence, Mode, confident, search

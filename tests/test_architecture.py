@@ -7,7 +7,7 @@ from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
 LAYER = {
-    "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0,
+    "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "catalog": 0,
     "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "articles": 1.5,
     "corpus": 2, "chunking": 2, "ingest": 3,
     "index": 3, "retrieve": 4, "answer": 4, "citegraph": 2, "verify": 4, "render": 4,

@@ -13,11 +13,11 @@ import pytest
 
 from rag.corpus import read_manifest
 from rag.errors import DangjianError
+from rag.catalog import aliases_for
 from rag.ingest import (
     IngestError,
     Limits,
     add_files,
-    aliases_for,
     decode_bytes,
     detect_meta,
     manifest_entry,
