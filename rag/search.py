@@ -24,10 +24,13 @@ from .retrieve import Evidence, search
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
 MAX_UNITS = 3  # and two sentences each
-NEAR_MARGIN = 0.10
+NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to the bar
 RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (coverage is computed for them)
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
-_QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")  # a refusal suggests units only when they come this close to the bar
+SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
+CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
+_ASKS_LIST = re.compile(r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么")
+_QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
 _ASKS_NUMBER = re.compile(r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
                           r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when", re.I)
 # Question words, removed before finding what a number question is about.
@@ -83,6 +86,31 @@ def _quoted(text: str) -> list[str]:
     return [p for p in _QUOTED.findall(text) if len(p) >= 2]
 
 
+def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
+                 list_words: dict[str, float] | None) -> float:
+    """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
+    number question asks for, a （一）…（N） list whose lead names what a list question asks for,
+    a sentence that decides a true/false claim."""
+    bonus = 0.0
+    if figure_words is not None and _figure_sentence(figure_words, unit) is not None:
+        bonus += SHAPE_BONUS
+    if list_words is not None and any(_covers(list_words, unit.sentences[r[0]]) >= ANSWER_COVER
+                                      for r in compose.enumerations(unit)):
+        bonus += SHAPE_BONUS
+    if q.claim and _claim_sentence(unit, q.claim)[0] >= CLAIM_SHARE:
+        bonus += SHAPE_BONUS
+    return bonus
+
+
+def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
+    """A list question's words ("党员有哪些义务" → 党员, 义务), weighted by idf; None otherwise."""
+    if not _ASKS_LIST.search(q.text):
+        return None
+    idf = ctx.index.bm25_unit.idf
+    unseen = max(idf.values(), default=1.0)
+    return {t: idf.get(t, unseen) for t in ctx.index.tokenizer.tokens(_ASKS_LIST.sub(" ", q.text)) if len(t) >= 2}
+
+
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ...]:
     """Document-aware order over the best RERANK units of the fused ranking.
 
@@ -91,18 +119,21 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
     more near-duplicates; the absolute evidence — `strength`, the dense similarity plus the share
     of the question's idf-weighted words a unit contains — compares units fairly. The primary
     document gets PRIMARY_EDGE: it is what this deployment is about, and the regulations back it.
-    A phrase the question quotes (“城市之光”) puts the units that contain it verbatim first.
+    Units shaped like the answer asked for (a figure, a list, a deciding sentence) get
+    SHAPE_BONUS. A phrase the question quotes (“城市之光”) puts the units containing it first.
     """
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
-    top = list(hits[:RERANK])
-    texts = {h.key: u.text for h in top if (found := ctx.unit(h.key)) and (u := found[1])}
+    figure_words, list_words = _figure_words(ctx, q), _list_words(ctx, q)
+    top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
 
-    def key(h: Hit) -> tuple[bool, float]:
-        exact = bool(phrases) and any(p in texts.get(h.key, "") for p in phrases)
-        return (not exact, -(h.strength + (PRIMARY_EDGE if h.doc_id == primary else 0.0)))
+    def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
+        h, unit = pair
+        exact = bool(phrases) and any(p in unit.text for p in phrases)
+        edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
+        return (not exact, -(h.strength + edge + _shape_bonus(q, unit, figure_words, list_words)))
 
-    return tuple(sorted(top, key=key)) + tuple(hits[RERANK:])
+    return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
 
 
 def _confident(hits: Sequence[Hit], min_strength: float) -> bool:
