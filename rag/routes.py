@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .index import Index
 from .query import Query
 from .records import Answer, Document, Unit
-from .refs import RefQuery
+from .refs import RefQuery, parse_refs
 from .search import Context, SearchResult, find
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
@@ -96,18 +96,36 @@ def _focus(ctx: Context, q: Query, unit: Unit) -> list[int] | None:
     return best or None
 
 
-def _related_in_named(ctx: Context, q: Query, docs: Sequence[Document]) -> list[Quote]:
-    """What another document named beside the reference says ("要点第9条…，党员教育管理工作条例对…")."""
+_CLAUSE_SPLIT = re.compile(r"[，,；;？?。！!]")
+_ASKS = re.compile(r"什么|哪|怎么|怎样|如何|多少|几|谁|吗|是否|有没有|能不能|可不可以")
+
+
+def _second_question(q: Query) -> str:
+    """"要点第11条要求准确运用“四种形态”，四种形态具体指什么？": the clause that asks something of
+    its own, apart from the clause holding the reference; "" when there is none."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(q.text) if c.strip()]
+    if len(clauses) < 2:
+        return ""
+    asking = [c for c in clauses[1:] if _ASKS.search(c) and not parse_refs(c).items]
+    return asking[-1] if asking and len(re.sub(r"[^\u4e00-\u9fff]", "", asking[-1])) >= 6 else ""
+
+
+def _related(ctx: Context, q: Query, docs: Sequence[Document], units: Sequence[Unit]) -> list[Quote]:
+    """What the other documents say on the point of a compound question: those it names
+    ("要点第9条…，党员教育管理工作条例对流动党员怎么规定？"), or, when it names none, any other
+    document that answers its second question ("…，机关纪委书记一般由谁担任？")."""
     others = [d for d in q.named if d not in docs]
-    if not others:
+    text = q.refs.rest if others else _second_question(q)
+    if not text:
         return []
-    text = q.refs.rest
     for name in (n for d in others for n in ctx.catalog.names(d)):
         text = text.replace(name, " ")
-    found = find(ctx, q, docs=[d.doc_id for d in others], text=text)
+    scope = [d.doc_id for d in others] or [d.doc_id for d in ctx.catalog.docs]
+    found = find(ctx, q, docs=scope, text=text)
     if not found.confident:
         return []
-    return found.quotes[:2]
+    skip = {u.key for u in units}
+    return [qu for qu in found.quotes if qu.unit.key not in skip][:2]
 
 
 def reference(ctx: Context, q: Query) -> Answer:
@@ -130,7 +148,7 @@ def reference(ctx: Context, q: Query) -> Answer:
     notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
                       for d in dict.fromkeys(d for d, _n in missing))
     return compose.compose_reference(
-        q.question, quotes, order=ctx.order, related=_related_in_named(ctx, q, [d for d, _u in units]),
+        q.question, quotes, order=ctx.order, related=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
         missing_note=notes)
 
 

@@ -103,12 +103,8 @@ def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
 
 
 def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
-    """A list question's words ("党员有哪些义务" → 党员, 义务), weighted by idf; None otherwise."""
-    if not _ASKS_LIST.search(q.text):
-        return None
-    idf = ctx.index.bm25_unit.idf
-    unseen = max(idf.values(), default=1.0)
-    return {t: idf.get(t, unseen) for t in ctx.index.tokenizer.tokens(_ASKS_LIST.sub(" ", q.text)) if len(t) >= 2}
+    """A list question's words ("党员有哪些义务" → 党员, 义务), weighted; None otherwise."""
+    return _weighted_words(ctx, _ASKS_LIST.sub(" ", q.text)) if _ASKS_LIST.search(q.text) else None
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ...]:
@@ -185,14 +181,20 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
     return quotes
 
 
-def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
-    """A number question's words with their weights (idf; words the corpus never uses weigh most),
-    or None when the question does not ask for a number, a time limit or a frequency."""
-    if not _ASKS_NUMBER.search(q.text):
-        return None
+def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
+    """The words of a question (two characters or more) weighted by idf; a word the corpus never
+    uses weighs as much as the average known word of the question (the rarest, if none is known)."""
     idf = ctx.index.bm25_unit.idf
-    unseen = max(idf.values(), default=1.0)
-    return {t: idf.get(t, unseen) for t in ctx.index.tokenizer.tokens(_QUESTION_WORDS.sub(" ", q.text)) if len(t) >= 2}
+    words = [t for t in ctx.index.tokenizer.tokens(text) if len(t) >= 2]
+    known = [idf[t] for t in words if t in idf]
+    unseen = sum(known) / len(known) if known else max(idf.values(), default=1.0)
+    return {t: idf.get(t, unseen) for t in words}
+
+
+def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
+    """A number question's words with their weights, or None when the question does not ask for a
+    number, a time limit or a frequency."""
+    return _weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)) if _ASKS_NUMBER.search(q.text) else None
 
 
 def _covers(words: dict[str, float], text: str) -> float:
