@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default="eval/questions.jsonl")
     p.add_argument("--json", action="store_true")
     p.add_argument("--k", type=int, default=5)
-    p.add_argument("--thresholds", default="eval/thresholds.toml")
+    p.add_argument("--thresholds", help="质量门槛文件（默认：与评测集同目录的 thresholds<后缀>.toml，"
+                                        "如 questions-regs.jsonl → thresholds-regs.toml）")
     p.add_argument("--no-gate", action="store_true", help="只报告，不按阈值判定失败")
     p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
     p.add_argument("--report", default="eval/report.md")
@@ -318,10 +319,18 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
                   f"must_include={list(r.question.must_include)}")
             print(f"    实际 abstained={r.abstained} cited={list(r.citations)[:5]} "
                   f"retrieved={list(r.retrieved)[:5]}")
-    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(Path(args.thresholds)))
+    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(_thresholds_for(args)))
     for line in breaches:
         print(f"dangjian eval: 质量门槛未通过：{line}", file=sys.stderr)
     return EXIT_ERROR if breaches else 0
+
+
+def _thresholds_for(args: argparse.Namespace) -> Path:
+    """The gate file named for the question set: questions-regs.jsonl → thresholds-regs.toml."""
+    if args.thresholds:
+        return Path(args.thresholds)
+    questions = Path(args.file)
+    return questions.with_name("thresholds" + questions.stem.removeprefix("questions") + ".toml")
 
 
 def _report(results) -> None:  # type: ignore[no-untyped-def]

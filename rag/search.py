@@ -177,7 +177,7 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 sents = [n, *sents[:1]]
         if figure_words is not None and (n := _figure_sentence(figure_words, unit)) is not None and n not in sents:
             sents = [n, *sents[:1]]
-        quotes.append(compose.quote(doc, unit, sents))
+        quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
     return quotes
 
 
