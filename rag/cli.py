@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("eval", parents=[common], help="运行评测集")
-    p.add_argument("--file", default="eval/questions.jsonl")
+    p.add_argument("--file", help="评测集（默认 eval/questions.jsonl；--ablation 默认跑通知、法规和留出三个集）")
     p.add_argument("--json", action="store_true")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--thresholds", help="质量门槛文件（默认：与评测集同目录的 thresholds<后缀>.toml，"
@@ -290,13 +290,16 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
     from . import evaluate as ev
 
-    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
     if args.ablation:
-        from .ablation import write_report
+        from .ablation import ABLATION_SETS, write_report
 
-        path = write_report(assistant, qs, Path(args.report), k=args.k)
+        files = [args.file] if args.file else list(ABLATION_SETS)
+        sets = [(f, ev.load_questions(Path(f), assistant.primary.doc_id)) for f in files]
+        path = write_report(assistant, sets, Path(args.report), k=args.k)
         print(f"消融报告已写入 {path}")
         return 0
+    args.file = args.file or "eval/questions.jsonl"
+    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
     if args.update_golden:
         from .golden import update_golden
 
