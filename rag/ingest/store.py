@@ -100,16 +100,18 @@ def replay_journal(corpus: Path) -> list[str]:
 
 
 def set_aside(corpus: Path, path: Path) -> str:
-    """Move `path` into removed/ under a free name; returns that name."""
-    folder = corpus / REMOVED
-    folder.mkdir(exist_ok=True)
+    """Move `path` to the same place under removed/ (a free name if taken); returns where, relative
+    to removed/."""
+    rel = path.relative_to(corpus)
+    folder = (corpus / REMOVED / rel).parent
+    folder.mkdir(parents=True, exist_ok=True)
     name, n = path.name, 1
     while (folder / name).exists():
         n += 1
         name = f"{path.stem}-{n}{path.suffix}"
     os.rename(path, folder / name)
     fsutil.fsync_dir(folder)
-    return name
+    return str((rel.parent / name).as_posix())
 
 
 def _inside(corpus: Path, path: Path) -> bool:
