@@ -129,7 +129,8 @@ def _is_open(text: str) -> bool:
 
 def _body_start(lines: list[_Line]) -> int:
     """Index of the first structural line; a table of contents before it is skipped into the lead."""
-    first = next((i for i, ln in enumerate(lines) if ln.kind in ("heading", "article", "preamble")), len(lines))
+    structural = ("heading", "article", "preamble")
+    first = next((i for i, ln in enumerate(lines) if ln.kind in structural), len(lines))
     first_article = next((i for i, ln in enumerate(lines) if ln.kind == "article"), len(lines))
     if first < len(lines) and lines[first].kind == "heading":
         # 目录: the same heading (e.g. 第一章) listed again before any article → body starts there

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
 from .records import DocMeta, Document, Section, Unit
@@ -81,11 +82,12 @@ def _header_meta(meta: DocMeta, header: list[str], attached: str) -> DocMeta:
         "addressees": next((p.rstrip("：:") for p in header if p.endswith(("：", ":"))), ""),
         "issuer": header[0] if header else "",
     }
-    updates = {k: v for k, v in found.items() if v and not getattr(meta, k)}
+    updates: dict[str, Any] = {k: v for k, v in found.items() if v and not getattr(meta, k)}
     if found["date"] and meta.date:
         updates.pop("date", None)
     merged = replace(meta, **updates)
-    return replace(merged, aliases=tuple(dict.fromkeys((*merged.aliases, attached) if attached else merged.aliases)))
+    aliases = (*merged.aliases, attached) if attached else merged.aliases
+    return replace(merged, aliases=tuple(dict.fromkeys(aliases)))
 
 
 def _unit(meta: DocMeta, ref: str, kind: str, label: str, title: str, body: list[str],

@@ -60,8 +60,10 @@ def make_hostile_docx(path: Path, xml_mb: int = 50) -> Path:
         "</w:body></w:document>"
     ctypes = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
               'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-              'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-              '"/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+              'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+              '<Override PartName='
+              '"/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+              'wordprocessingml.'
               'document.main+xml"/></Types>')
     rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
             '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'

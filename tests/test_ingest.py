@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from rag.catalog import aliases_for
 from rag.corpus import read_manifest
 from rag.errors import DangjianError
-from rag.catalog import aliases_for
 from rag.ingest import (
     IngestError,
     Limits,
@@ -342,12 +342,15 @@ def test_aliases() -> None:
 
 
 EXTRA_META = {
-    "jiguan-jiceng-zuzhi-gongzuo-tiaoli-2019.txt": ("中国共产党党和国家机关基层组织工作条例", "中共中央", "2019-11-29"),
+    "jiguan-jiceng-zuzhi-gongzuo-tiaoli-2019.txt": (
+        "中国共产党党和国家机关基层组织工作条例", "中共中央", "2019-11-29"),
     "dangzhang-2022.txt": ("中国共产党章程", "中国共产党第二十次全国代表大会", "2022-10-22"),
     "jilv-chufen-tiaoli-2023.txt": ("中国共产党纪律处分条例", "中共中央", "2023-12-19"),
-    "dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019.txt": ("中国共产党党员教育管理工作条例", "中共中央", "2019-05-06"),
+    "dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019.txt": (
+        "中国共产党党员教育管理工作条例", "中共中央", "2019-05-06"),
     "fazhan-dangyuan-gongzuo-xize-2026.txt": ("中国共产党发展党员工作细则", "中共中央办公厅", "2026-05-11"),
-    "lijie-jieyue-fandui-langfei-tiaoli-2025.txt": ("党政机关厉行节约反对浪费条例", "中共中央、国务院", "2025-05-02"),
+    "lijie-jieyue-fandui-langfei-tiaoli-2025.txt": (
+        "党政机关厉行节约反对浪费条例", "中共中央、国务院", "2025-05-02"),
     "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024.txt": ("党史学习教育工作条例", "中共中央", "2024-02-05"),
 }
 
@@ -406,7 +409,7 @@ def test_add_converted_formats_keep_originals(corpus: Path, tmp_path: Path) -> N
     srcs.append(make_pdf(tmp_path / "in" / "pdf-reg.pdf", pdf_pages(variant("戊己社区"))))
     results = add_files(srcs, corpus)
     assert [r.status for r in results] == ["ok", "ok", "ok"], [r.reason for r in results]
-    for res, src in zip(results, srcs):
+    for res, src in zip(results, srcs, strict=True):
         assert res.original == f"originals/{res.doc_id}{src.suffix}"
         assert (corpus / res.original).read_bytes() == src.read_bytes()
         text = (corpus / res.file).read_bytes().decode("utf-8")  # converted to UTF-8

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from rag.cli import main
 from test_ingest import SAMPLE_TEXT, variant
 from test_ingest_faults import template
+
+from rag.cli import main
 
 
 @pytest.fixture()
@@ -27,7 +27,8 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def documents(args: list[str]) -> int:
-    return int(json.loads((Path(args[3]) / "manifest.json").read_text(encoding="utf-8"))["counts"]["documents"])
+    manifest = json.loads((Path(args[3]) / "manifest.json").read_text(encoding="utf-8"))
+    return int(manifest["counts"]["documents"])
 
 
 def test_add_twice_is_idempotent_and_remove_undoes_it(args: list[str], tmp_path: Path,
@@ -35,7 +36,8 @@ def test_add_twice_is_idempotent_and_remove_undoes_it(args: list[str], tmp_path:
     src = tmp_path / "shequ-gbk.txt"
     src.write_bytes(variant("甲乙社区").encode("gbk"))
     code, out, _ = run(["add", str(src), *args], capsys)
-    assert code == 0 and out.startswith("✓ shequ-gbk（9 个条目") and "索引已重建" in out and documents(args) == 3
+    assert code == 0 and out.startswith("✓ shequ-gbk（9 个条目") and "索引已重建" in out
+    assert documents(args) == 3
     code, out, _ = run(["add", str(src), *args], capsys)
     assert code == 0 and out.splitlines() == [f"= {src}：已收录（shequ-gbk，shequ-gbk.txt），未重复添加"]
     code, out, err = run(["remove", "shequ-gbk", *args], capsys)
@@ -62,7 +64,8 @@ def test_remove_keep_files(args: list[str], tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.parametrize(("doc_id", "message"), [
     ("dongzhi-2025-3", "不能删除主文件 dongzhi-2025-3（《2025年市直机关党的建设要点》，primary = true）"),
-    ("nope", "语料中没有 doc_id 为 nope 的文件；现有：dongzhi-2025-3、dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024"),
+    ("nope", "语料中没有 doc_id 为 nope 的文件；"
+             "现有：dongzhi-2025-3、dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024"),
 ])
 def test_remove_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixture[str], doc_id: str,
                                     message: str) -> None:
@@ -79,6 +82,7 @@ def test_index_recovers_leftovers_and_says_so(args: list[str], capsys: pytest.Ca
     hidden.mkdir()
     shutil.copy(Path(__file__).parent / "data" / "sample-regulation.txt", hidden / "shequ.txt")
     code, out, err = run(["index", *args], capsys)
-    assert code == 0 and "已把上次中断时移走的文件放回原处：shequ.txt" in err and "已清理上次中断留下的临时文件 1 个" in err
+    assert code == 0 and "已把上次中断时移走的文件放回原处：shequ.txt" in err
+    assert "已清理上次中断留下的临时文件 1 个" in err
     assert "✓ shequ" in out and documents(args) == 3
     assert sorted(p.name for p in corpus.iterdir() if p.name.startswith(".")) == []

@@ -23,15 +23,16 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_ingest import SAMPLE_TEXT, make_docx, variant
 
 from rag.corpus import load_corpus
 from rag.ingest import add_files, read_entries, recover, register_unlisted, remove_document, unlisted_files
 from rag.ingest.manifest import named_files
-from test_ingest import SAMPLE_TEXT, make_docx, variant
 
 SHIPPED = Path(__file__).resolve().parent.parent / "corpus"
 KEEP = ("notice-2025-dongzhi-3.txt", "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024.txt")
@@ -57,11 +58,13 @@ def template(base: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 def ids(corpus: Path) -> list[str]:
-    return [e["doc_id"] for e in tomllib.loads((corpus / "manifest.toml").read_text(encoding="utf-8"))["documents"]]
+    data = tomllib.loads((corpus / "manifest.toml").read_text(encoding="utf-8"))
+    return [e["doc_id"] for e in data["documents"]]
 
 
 def _arm(kill_at: int, after: bool, counter: list[int]) -> None:
@@ -113,20 +116,23 @@ def in_child(op: Callable[[], object], *, kill_at: int = 0, after: bool = False,
     return count
 
 
-def torture(fresh: Callable[[], Path], op: Callable[[Path], object], check: Check, *, seed: int) -> dict[str, int]:
+def torture(fresh: Callable[[], Path], op: Callable[[Path], object], check: Check, *, seed: int,
+            random_tries: int = RANDOM_TRIES, min_tries: int = MIN_TRIES) -> dict[str, int]:
     """Kill `op` at every mutation (before and after it) and at random instants; `check` each time."""
     corpus = fresh()
     t0 = time.perf_counter()
-    n = in_child(lambda: op(corpus))
+    n = in_child(partial(op, corpus))
     secs = time.perf_counter() - t0
     check(corpus, snapshot(corpus))  # the unkilled run passes the same checks
     rnd = random.Random(seed)
-    points: list[dict[str, Any]] = [{"kill_at": k, "after": a} for k in range(1, n + 1) for a in (False, True)]
-    points += [{"delay": rnd.uniform(0, secs * 1.2)} for _ in range(max(RANDOM_TRIES, MIN_TRIES - len(points)))]
+    points: list[dict[str, Any]] = [{"kill_at": k, "after": a}
+                                    for k in range(1, n + 1) for a in (False, True)]
+    randoms = max(random_tries, min_tries - len(points))
+    points += [{"delay": rnd.uniform(0, secs * 1.2)} for _ in range(randoms)]
     for kill in points:
         corpus = fresh()
         before = snapshot(corpus)
-        in_child(lambda: op(corpus), **kill)
+        in_child(partial(op, corpus), **kill)
         check(corpus, before)
     return {"mutations": n, "tries": len(points)}
 
@@ -141,7 +147,8 @@ def no_leftovers(corpus: Path, *, waiting: set[str] = frozenset()) -> None:  # t
     assert stray == []
 
 
-def unchanged(before: dict[str, bytes], corpus: Path, *, except_: Callable[[str], bool] = lambda rel: False) -> None:
+def unchanged(before: dict[str, bytes], corpus: Path, *,
+              except_: Callable[[str], bool] = lambda rel: False) -> None:
     now = snapshot(corpus)
     for rel, data in before.items():
         if rel != "manifest.toml" and not except_(rel):
@@ -269,3 +276,47 @@ def test_killed_remove(tmp_path: Path, keep_files: bool) -> None:
     stats = torture(fresh, op, check, seed=7)
     report(f"remove keep_files={keep_files}", stats)
     assert stats["tries"] >= MIN_TRIES
+
+
+def test_killed_index_build_leaves_the_last_good_index_and_no_leftovers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build half of `dangjian add/index/remove`: killed while writing or swapping the folder."""
+    from rag import fsutil
+    from rag.config import Settings
+    from rag.embed import make_embeddings
+    from rag.index import build, load
+    from rag.tokenize import Tokenizer
+
+    tokenizers: dict[tuple[str, ...], Tokenizer] = {}  # jieba's 1 s start-up once per term list, not per try
+
+    def tokenizer(terms: list[str]) -> Tokenizer:
+        if tuple(terms) not in tokenizers:
+            tokenizers[tuple(terms)] = Tokenizer(terms)
+        return tokenizers[tuple(terms)]
+
+    monkeypatch.setattr("rag.index.Tokenizer", tokenizer)
+    corpus = template(tmp_path)
+    emb = make_embeddings(Settings(embed_backend="hash"))
+    index = tmp_path / "ix"
+    build(corpus, index, emb)  # the last good index
+    (tmp_path / "shequ.txt").write_text(SAMPLE_TEXT, encoding="utf-8")
+    add_files([tmp_path / "shequ.txt"], corpus)  # the corpus changes: the build has work to do
+    build(corpus, tmp_path / "warm", emb)  # the new term list's tokenizer, made before the children fork
+    shutil.rmtree(tmp_path / "warm")
+
+    def siblings() -> list[str]:
+        return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".ix."))
+
+    def check(_corpus: Path, _before: dict[str, bytes]) -> None:
+        if index.exists():  # killed anywhere: the folder is the old index or the new one, whole
+            assert load(corpus, index, emb).manifest["counts"]["documents"] in (2, 3)
+        else:  # killed between the two renames of the swap: the previous index waits beside it
+            assert any(name.startswith(".ix.old-") for name in siblings())
+        build(corpus, index, emb)  # the next command
+        assert siblings() == []
+        assert load(corpus, index, emb).manifest["counts"]["documents"] == 3
+
+    stats = torture(lambda: corpus, lambda c: build(c, index, emb), check, seed=3,
+                    random_tries=10, min_tries=0)
+    report("index build", stats)
+    assert stats["tries"] >= 30 and fsutil.sweep_siblings(index) == []

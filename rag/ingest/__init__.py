@@ -11,7 +11,15 @@
 from __future__ import annotations
 
 from ..errors import IngestError
-from .add import IngestResult, RemoveResult, add_files, register_unlisted, remove_document, slugify, unlisted_files
+from .add import (
+    IngestResult,
+    RemoveResult,
+    add_files,
+    register_unlisted,
+    remove_document,
+    slugify,
+    unlisted_files,
+)
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import MANIFEST, ORIGINALS, entry_toml, read_entries, read_metas
 from .meta import detect_meta

@@ -20,8 +20,9 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +32,15 @@ from ..errors import IngestError
 from ..records import DocMeta
 from ..text import squash
 from .limits import DEFAULT_LIMITS, Limits
-from .manifest import META_FIELDS, ORIGINALS, append_entry, named_files, original_of, read_entries, remove_entry
+from .manifest import (
+    META_FIELDS,
+    ORIGINALS,
+    append_entry,
+    named_files,
+    original_of,
+    read_entries,
+    remove_entry,
+)
 from .meta import detect_meta
 from .parse import parse_document
 from .read import SUPPORTED, decode_bytes, read_text
@@ -95,9 +104,10 @@ class _Corpus:
                 f = self.root / str(e.get("file", ""))
                 if e.get("file") and f.is_file():
                     try:
-                        self._hashes.setdefault(_text_hash(decode_bytes(f.read_bytes(), f.name)[0]), e["doc_id"])
+                        text = decode_bytes(f.read_bytes(), f.name)[0]
                     except IngestError:
-                        pass
+                        continue
+                    self._hashes.setdefault(_text_hash(text), e["doc_id"])
         return self._hashes
 
     def committed(self, entry: dict[str, Any], text_hash: str) -> None:
@@ -133,20 +143,20 @@ def add_files(paths: Iterable[str | os.PathLike[str]], corpus_dir: str | os.Path
         for raw in paths:
             path = Path(raw)
             ov = _overrides_for(path, overrides)
-            results.append(_guarded(lambda: _add_one(path, state, ov, limits, allow_ambiguous, global_keys,
-                                                     mode="add"), path))
+            step = partial(_add_one, path, state, ov, limits, allow_ambiguous, global_keys, mode="add")
+            results.append(_guarded(step, path))
         return results
 
 
-def _guarded(step: Any, path: Path) -> IngestResult:
+def _guarded(step: Callable[[], IngestResult], path: Path) -> IngestResult:
     """Run one file's step; its refusal or I/O error becomes that file's result."""
     try:
-        result: IngestResult = step()
-        return result
+        return step()
     except IngestError as err:
         return IngestResult(path=str(path), status="error", reason=str(err))
     except OSError as err:
-        return IngestResult(path=str(path), status="error", reason=f"读写文件失败：{path.name}（{err.strerror or err}）")
+        reason = f"读写文件失败：{path.name}（{err.strerror or err}）"
+        return IngestResult(path=str(path), status="error", reason=reason)
 
 
 def _is_note_file(p: Path) -> bool:
@@ -163,12 +173,13 @@ def unlisted_files(corpus_dir: str | os.PathLike[str]) -> list[Path]:
                   and not p.name.startswith(".") and not _is_note_file(p))
 
 
-def register_unlisted(corpus_dir: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
+def register_unlisted(corpus_dir: str | os.PathLike[str], *,
+                      limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
     """Register dropped-in files through the same path as `add`; every file stays where it lies."""
     root = Path(corpus_dir)
     with session(root):
         state = _Corpus(root)
-        return [_guarded(lambda: _add_one(p, state, {}, limits, False, set(), mode="register"), p)
+        return [_guarded(partial(_add_one, p, state, {}, limits, False, set(), mode="register"), p)
                 for p in unlisted_files(root)]
 
 
@@ -195,12 +206,13 @@ def _add_one(path: Path, state: _Corpus, ov: dict[str, Any], limits: Limits, all
     _check_overrides(ov, global_keys)
     text, note = read_text(path, limits=limits, encoding=ov.get("encoding"))
     if "ambiguous" in note and not allow_ambiguous:
-        raise IngestError(f"无法确定文件编码：{path.name}（{note}；请转换为 UTF-8 后重试，或用 --encoding 指定编码）")
+        raise IngestError(f"无法确定文件编码：{path.name}（{note}；"
+                          "请转换为 UTF-8 后重试，或用 --encoding 指定编码）")
     text_hash = _text_hash(text)
     if same := state.hashes().get(text_hash):
-        entry = next(e for e in state.entries if e.get("doc_id") == same)
-        return IngestResult(path=str(path), status="exists", doc_id=same, file=str(entry.get("file", "")),
-                            original=original_of(entry), encoding=note, meta=dict(entry))
+        listed = next(e for e in state.entries if e.get("doc_id") == same)
+        return IngestResult(path=str(path), status="exists", doc_id=same, file=str(listed.get("file", "")),
+                            original=original_of(listed), encoding=note, meta=dict(listed))
     doc_id = _doc_id(path, ov, text, state)
     file, original, creates = _layout(path, doc_id, text, note, ov, mode)
     for rel in (file, original):
@@ -228,8 +240,9 @@ def _add_one(path: Path, state: _Corpus, ov: dict[str, Any], limits: Limits, all
     entry.update({k: v for k, v in (("source", ov.get("source")), ("original", original)) if v})
     _commit(state, entry, creates)
     state.committed(entry, text_hash)
-    return IngestResult(path=str(path), status="ok", doc_id=doc_id, file=file, original=original, encoding=note,
-                        meta=entry, units=len(doc.units), articles=len(doc.numbered), warnings=warnings)
+    return IngestResult(path=str(path), status="ok", doc_id=doc_id, file=file, original=original,
+                        encoding=note, meta=entry, units=len(doc.units), articles=len(doc.numbered),
+                        warnings=warnings)
 
 
 def _layout(path: Path, doc_id: str, text: str, note: str, ov: Mapping[str, Any],
@@ -268,7 +281,8 @@ def _commit(state: _Corpus, entry: dict[str, Any], creates: list[tuple[str, byte
         clear_journal(root)
 
 
-def remove_document(corpus_dir: str | os.PathLike[str], doc_id: str, *, keep_files: bool = False) -> RemoveResult:
+def remove_document(corpus_dir: str | os.PathLike[str], doc_id: str, *,
+                    keep_files: bool = False) -> RemoveResult:
     """Take a document out of the corpus: its manifest entry, then its text and kept original
     (deleted, or moved into removed/ with `keep_files` so that registration does not re-add them)."""
     root = Path(corpus_dir)
@@ -280,8 +294,9 @@ def remove_document(corpus_dir: str | os.PathLike[str], doc_id: str, *, keep_fil
             raise IngestError(f"语料中没有 doc_id 为 {doc_id} 的文件；现有：{ids}")
         title = str(entry.get("title", ""))
         if entry.get("primary"):
-            raise IngestError(f"不能删除主文件 {doc_id}（《{title}》，primary = true）：“第8条”这类不指明文件的引用"
-                              "都指向它；如需更换主文件，请先在 manifest.toml 中把 primary = true 移到另一个文件")
+            raise IngestError(f"不能删除主文件 {doc_id}（《{title}》，primary = true）："
+                              "“第8条”这类不指明文件的引用都指向它；"
+                              "如需更换主文件，请先在 manifest.toml 中把 primary = true 移到另一个文件")
         others = named_files(e for e in entries if e is not entry)
         files = tuple(rel for rel in (str(entry.get("file", "")), original_of(entry))
                       if rel and rel not in others and (root / rel).is_file())

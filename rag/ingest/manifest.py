@@ -69,8 +69,8 @@ def read_metas(corpus_dir: Path) -> list[DocMeta]:
     for entry in read_entries(corpus_dir):
         if not entry.get("doc_id") or not entry.get("file"):
             raise CorpusError(f"清单文件 {path} 中有条目缺少 doc_id 或 file")
-        values = {k: (tuple(v) if isinstance(v, list) else str(v) if k == "date" else v)
-                  for k, v in entry.items() if k in META_FIELDS}
+        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else str(v) if k == "date" else v)
+                                  for k, v in entry.items() if k in META_FIELDS}
         metas.append(DocMeta(**values))
     if not metas:
         raise CorpusError(f"清单文件 {path} 中没有任何文件")

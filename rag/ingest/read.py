@@ -55,7 +55,8 @@ def read_text(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
     if suffix == ".doc":
         raise IngestError(f"不支持旧版 Word（.doc）文件：{p.name}，请在 Word 中另存为 .docx 后再添加")
     if suffix not in SUPPORTED:
-        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”：{p.name}（支持 {'、'.join(SUPPORTED)}）")
+        raise IngestError(f"不支持的文件类型“{p.suffix or '无扩展名'}”：{p.name}"
+                          f"（支持 {'、'.join(SUPPORTED)}）")
     size = p.stat().st_size
     if size > limits.max_bytes:
         raise IngestError(f"文件过大：{p.name} 为 {_mb(size)}，上限为 {_mb(limits.max_bytes)}")
@@ -112,7 +113,8 @@ def _detect(data: bytes, name: str) -> tuple[str, str]:
     if not chinese:
         if best.encoding.startswith("utf"):
             return best.encoding, best.encoding.replace("_", "-")
-        raise IngestError(f"无法识别文件编码：{name}（检测为 {best.encoding}，不是中文编码；{ENCODING_HINT}）")
+        raise IngestError(f"无法识别文件编码：{name}（检测为 {best.encoding}，不是中文编码；"
+                          f"{ENCODING_HINT}）")
     chosen = chinese[0]
     rivals = [m for m in chinese if _family(m.encoding) != _family(chosen.encoding)
               and abs(m.chaos - chosen.chaos) <= _RIVAL_MARGIN and str(m) != str(chosen)]
@@ -137,7 +139,8 @@ def _decode_lenient(data: bytes, codec: str, name: str, limits: Limits) -> str:
         text = data.decode(codec, errors="replace")
     bad = text.count("\ufffd") / max(len(text), 1)
     if bad > limits.max_bad_share:
-        raise IngestError(f"无法识别文件编码：{name}（按 {codec} 解码有 {bad:.1%} 的字符无法识别；{ENCODING_HINT}）")
+        raise IngestError(f"无法识别文件编码：{name}（按 {codec} 解码有 {bad:.1%} 的字符无法识别；"
+                          f"{ENCODING_HINT}）")
     return text
 
 
@@ -157,8 +160,8 @@ def _check_quality(text: str, name: str, limits: Limits, *, private_use_is_bad: 
     bad = len((_BAD_OR_PRIVATE_RE if private_use_is_bad else _BAD_RE).findall(text))
     share = bad / max(len(squashed), 1)
     if share > limits.max_bad_share:
-        raise IngestError(f"文件中无法识别的字符过多：{name}（{share:.1%}，上限 {limits.max_bad_share:.0%}），"
-                          "可能是编码错误或文件已损坏")
+        raise IngestError(f"文件中无法识别的字符过多：{name}（{share:.1%}，"
+                          f"上限 {limits.max_bad_share:.0%}），可能是编码错误或文件已损坏")
 
 
 def _strip_markdown(text: str) -> str:
@@ -181,19 +184,21 @@ def check_zip(p: Path, limits: Limits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise IngestError(f"无法读取 Word 文件：{p.name}（文件已损坏或不是 .docx 格式）") from err
     if len(infos) > limits.max_zip_entries:
-        raise IngestError(f"Word 文件内部条目过多：{p.name} 含 {len(infos):,} 个，上限为 {limits.max_zip_entries:,} 个")
+        raise IngestError(f"Word 文件内部条目过多：{p.name} 含 {len(infos):,} 个，"
+                          f"上限为 {limits.max_zip_entries:,} 个")
     total = sum(i.file_size for i in infos)
     if total > limits.max_zip_total:
-        raise IngestError(f"Word 文件解压后过大：{p.name} 解压后为 {_mb(total)}，上限为 {_mb(limits.max_zip_total)}")
+        raise IngestError(f"Word 文件解压后过大：{p.name} 解压后为 {_mb(total)}，"
+                          f"上限为 {_mb(limits.max_zip_total)}")
     for i in infos:
         if i.file_size > limits.max_zip_entry:
             raise IngestError(f"Word 文件中的 {i.filename} 解压后为 {_mb(i.file_size)}，上限为 "
                               f"{_mb(limits.max_zip_entry)}：{p.name}")
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size >= MB and ratio > limits.max_zip_ratio:
-            raise IngestError(f"Word 文件压缩比异常：{p.name} 中的 {i.filename} 从 {i.compress_size / 1024:.0f} KB "
-                              f"解压为 {_mb(i.file_size)}（{ratio:.0f} 倍，上限 {limits.max_zip_ratio:.0f} 倍），"
-                              "可能是恶意构造的文件")
+            raise IngestError(f"Word 文件压缩比异常：{p.name} 中的 {i.filename} "
+                              f"从 {i.compress_size / 1024:.0f} KB 解压为 {_mb(i.file_size)}"
+                              f"（{ratio:.0f} 倍，上限 {limits.max_zip_ratio:.0f} 倍），可能是恶意构造的文件")
 
 
 def _read_docx(p: Path, limits: Limits) -> str:
@@ -240,8 +245,8 @@ def _open_pdf(p: Path) -> Any:
             try:
                 opened = reader.decrypt("")
             except DependencyError as err:
-                raise IngestError(f"读取加密 PDF 需要安装 cryptography（pip install 'dangjian-rag[ingest]'）：{p.name}") \
-                    from err
+                raise IngestError("读取加密 PDF 需要安装 cryptography"
+                                  f"（pip install 'dangjian-rag[ingest]'）：{p.name}") from err
             if not opened:
                 raise IngestError(f"PDF 已加密，需要密码：{p.name}（请先去除密码保护后再添加）")
         return reader
@@ -306,7 +311,8 @@ def _html_charset(data: bytes) -> str | None:
 
 
 class _HTMLText(html.parser.HTMLParser):
-    DROP: ClassVar[frozenset[str]] = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe"})
+    DROP: ClassVar[frozenset[str]] = frozenset({
+        "script", "style", "noscript", "template", "head", "svg", "iframe"})
     BLOCK: ClassVar[frozenset[str]] = frozenset({
         "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
         "article", "header", "footer", "nav", "blockquote", "pre", "hr", "dt", "dd", "dl", "title", "center",
