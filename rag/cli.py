@@ -140,13 +140,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    ev = assistant.search(args.question, docs=_options(args).docs)
-    print(f"max_dense={ev.max_dense:.3f} coverage={ev.coverage:.3f}")
-    print(f"{'rank':>4} {'ref':<24} {'fused':>7} {'bm25':>7} {'dense':>6}  title")
-    for rank, hit in enumerate(ev.hits[: args.k], 1):
+    hits = assistant.search(args.question, docs=_options(args).docs)
+    print(f"{'rank':>4} {'unit':<44} {'strength':>8} {'fused':>7} {'bm25':>7} {'dense':>6} {'cover':>6}  title")
+    for rank, hit in enumerate(hits[: args.k], 1):
         found = assistant.unit(hit.key)
-        title = found[1].title if found else ""
-        print(f"{rank:>4} {hit.key:<24} {hit.score:7.4f} {hit.bm25:7.3f} {hit.dense:6.3f}  {title}")
+        title = found[1].title[:30] if found else ""
+        print(f"{rank:>4} {hit.key:<44} {hit.strength:8.3f} {hit.score:7.4f} {hit.bm25:7.2f} {hit.dense:6.3f} "
+              f"{hit.coverage:6.2f}  {title}")
     return 0
 
 
