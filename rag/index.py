@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bm25
+from . import bm25, fsutil
 from .chunking import chunk_corpus, embed_text
 from .corpus import corpus_hash, load_corpus, read_manifest
 from .embed import VectorEmbeddings
@@ -92,6 +91,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: VectorEmbeddings,
     """Parse, chunk, embed and save; the old index stays in place until the new one is complete."""
     import faiss
 
+    fsutil.sweep_siblings(index_dir.resolve())  # what a killed build left: .index.tmp-*, .index.old-*
     docs = load_corpus(corpus_dir)
     progress("parse", len(docs), len(docs))
     chunks = chunk_corpus(docs)
@@ -122,8 +122,7 @@ def _write_atomic(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk]
 
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
-    tmp.chmod(0o755)
+    tmp = fsutil.make_temp_dir(index_dir)
     try:
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
