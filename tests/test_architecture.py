@@ -17,7 +17,7 @@ LAYER = {
     "pipeline": 6, "baseline": 6, "llm": 7, "golden": 7, "evaluate": 7, "ablation": 8, "feedback": 7,
     # onboarding (tour, duties, glossary, quiz) reads documents and composes quotes; the CLI and API use it
     "onboarding.common": 6.1, "onboarding.tour": 6.2, "onboarding.duties": 6.2, "onboarding.terms": 6.2,
-    "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding": 6.5,
+    "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding.text": 6.4, "onboarding": 6.5,
     "cli": 9, "__main__": 10, "__init__": 10,
 }
 

@@ -18,7 +18,8 @@ JSON (`step_json`, `dangjian tour --json`, `GET /api/tour`)::
      "open": "dongzhi-2025-3#8", "prev": 8, "next": 10}
 
 ``lines`` holds one passage per quoted line (an item step: title, then requirement); every
-citation has the `ask --json` shape. ``open`` is the unit key to open (GET /api/items/{key}).
+citation has the `ask --json` shape. ``open`` is the unit to open: GET /api/items/{doc_id}/{ref}
+(or /api/items/{key} with "#" written %23).
 """
 
 from __future__ import annotations
