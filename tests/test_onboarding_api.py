@@ -53,7 +53,7 @@ def test_duties_json_by_short_and_full_name(client: httpx.Client, onboarding: On
         for duty in group["duties"]:
             assert_passage_json(duty, onboarding.docs)
             assert duty["frequency"] in duty["text"]
-    assert [c["when"] for c in body["calendar"]][0] == "每月"
+    assert body["calendar"][0]["when"] == "每月"
     full = client.get("/api/duties/" + quote("党组（党委）书记")).json()
     assert full["role"] == "党组书记"
     roles = client.get("/api/duties").json()["roles"]

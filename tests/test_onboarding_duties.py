@@ -14,7 +14,16 @@ import pytest
 from onboarding_checks import assert_passage_json, assert_verbatim
 
 from rag.errors import CorpusError, InputError
-from rag.onboarding import GROUPS, Onboarding, calendar, checklist_json, frequency, load_checklists, to_docx, to_markdown
+from rag.onboarding import (
+    GROUPS,
+    Onboarding,
+    calendar,
+    checklist_json,
+    frequency,
+    load_checklists,
+    to_docx,
+    to_markdown,
+)
 from rag.onboarding.duties import DUTIES_PATH, MINIMUMS, frequency_rank
 from rag.roles import ROLES
 

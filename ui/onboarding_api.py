@@ -30,8 +30,19 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from rag.errors import CorpusError, DangjianError, InputError
-from rag.onboarding import (Onboarding, check, checklist_json, entry_json, export, lookup, question_json,
-                            quiz_round, score_json, step, step_json)
+from rag.onboarding import (
+    Onboarding,
+    check,
+    checklist_json,
+    entry_json,
+    export,
+    lookup,
+    question_json,
+    quiz_round,
+    score_json,
+    step,
+    step_json,
+)
 from rag.onboarding.quiz import MAX_ROUND, find
 from rag.pipeline import Assistant
 from rag.roles import ROLES
@@ -60,7 +71,7 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _failure(err: DangjianError) -> JSONResponse:
-    """Bad input → 404/400 by the caller's choice; a broken data file → 500; no index → 503."""
+    """A library error other than bad input: a broken data file → 500; no usable index → 503."""
     if isinstance(err, CorpusError):
         return _error(500, str(err))
     return _error(503, str(err))
@@ -69,15 +80,14 @@ def _failure(err: DangjianError) -> JSONResponse:
 def onboarding_router(guard: Any, assistant: Callable[[], Assistant] = get_assistant) -> APIRouter:
     """The routes, behind `guard` (the app's auth dependency), over `assistant()`'s documents."""
     router = APIRouter(dependencies=[guard], tags=["新任书记入门"])
-    views: dict[int, Onboarding] = {}
+    built: list[tuple[object, Onboarding]] = []  # (the index's documents, their views)
 
     def ob() -> Onboarding:
-        """The views of the loaded index's documents, built once per index."""
+        """The views of the loaded index's documents, built again only when the index changes."""
         docs = assistant().index.docs
-        if id(docs) not in views:
-            views.clear()
-            views[id(docs)] = Onboarding(docs)
-        return views[id(docs)]
+        if not built or built[0][0] is not docs:
+            built[:] = [(docs, Onboarding(docs))]
+        return built[0][1]
 
     @router.get("/api/tour", summary="要点导览：总体要求、六个部分、19条（?step=N 取一步）")
     def api_tour(step_no: str | None = Query(None, alias="step")) -> Any:
@@ -103,8 +113,8 @@ def onboarding_router(guard: Any, assistant: Callable[[], Assistant] = get_assis
     @router.get("/api/duties/{role}", summary="某个角色的职责清单（分组和日历）")
     def api_duties(role: str) -> Any:
         try:
-            views_ = ob()
-            return checklist_json(views_.checklist(role), views_.titles)
+            views = ob()
+            return checklist_json(views.checklist(role), views.titles)
         except InputError as err:
             return _error(404, str(err))
         except DangjianError as err:

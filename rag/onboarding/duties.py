@@ -31,7 +31,7 @@ from typing import Any
 from ..errors import CorpusError, InputError
 from ..numerals import cn_to_int
 from ..records import Document, Unit
-from ..roles import ROLES, resolve_role, role
+from ..roles import ROLES, resolve_role
 from .common import Passage, find_unit, passage, passage_json, with_lead
 
 DUTIES_PATH = Path(__file__).with_name("duties.toml")
@@ -110,7 +110,7 @@ def _days(deadline: str) -> int:
 
 def when(freq: str) -> str:
     """The calendar heading a frequency falls under."""
-    rank, _days_ = frequency_rank(freq)
+    rank = frequency_rank(freq)[0]
     return freq if rank < len(_PERIODS) else (DEADLINE if freq else UNDATED)
 
 
@@ -189,7 +189,3 @@ def checklist_json(c: Checklist, titles: dict[str, str] | None = None) -> dict[s
         "groups": [{"group": g, "duties": [duty_json(d) for d in c.group(g)]} for g in GROUPS if c.group(g)],
         "calendar": [{"when": h, "duties": [duty_json(d) for d in ds]} for h, ds in calendar(c)],
     }
-
-
-def role_title(name: str) -> str:
-    return role(name).title

@@ -110,10 +110,6 @@ class Result:
 # -- values and their meaning -------------------------------------------------------------------
 
 
-def _number(text: str) -> int | None:
-    return 2 if text in ("两",) else cn_to_int(text)
-
-
 def normalise(kind: str, text: str) -> str:
     """A canonical value, so 6个月 = 六个月 = 半年 and 一年 = 1年 = 12个月; "" when unreadable."""
     t = _SPACE.sub("", plain(text))
@@ -130,7 +126,7 @@ def normalise(kind: str, text: str) -> str:
     m = _VALUE.match(t)
     if m is None:
         return ""
-    n = _number(m.group(1)) if m.group(1) else 1
+    n = cn_to_int(m.group(1)) if m.group(1) else 1
     if n is None or (m.group(2) == "年" and n >= 1000):  # 2025年 is a date, not a duration
         return ""
     unit, mult = _UNITS[m.group(2)]
@@ -141,7 +137,7 @@ def _proportion(t: str) -> str:
     if t in ("半数", "一半", "过半数"):
         return "f:1/2"
     if m := re.fullmatch(r"([一二三四五六七八九十\d]+)分之([一二三四五六七八九十\d]+)", t):
-        den, num = _number(m.group(1)), _number(m.group(2))
+        den, num = cn_to_int(m.group(1)), cn_to_int(m.group(2))
         return f"f:{Fraction(num, den)}" if den and num is not None else ""
     if m := re.fullmatch(r"(\d+)/(\d+)", t):
         return f"f:{Fraction(int(m.group(1)), int(m.group(2)))}" if int(m.group(2)) else ""
