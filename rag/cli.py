@@ -196,6 +196,106 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- 新任书记入门: tour, duties, glossary, quiz (read the corpus; no index needed) -----------------
+
+
+def _onboarding(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .onboarding import Onboarding
+
+    return Onboarding.from_corpus(_settings(args).corpus_dir)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    from .onboarding import step, step_json
+    from .onboarding.text import format_step, format_tour
+
+    steps = _onboarding(args).steps
+    chosen = [step(steps, args.step)] if args.step is not None else list(steps)
+    if args.json:
+        _print_json([step_json(s) for s in chosen] if args.step is None else step_json(chosen[0]))
+    else:
+        print(format_step(chosen[0]) if args.step is not None else format_tour(chosen))
+    return 0
+
+
+def cmd_duties(args: argparse.Namespace) -> int:
+    from .onboarding import checklist_json, export, format_for
+    from .onboarding.text import format_calendar, format_checklist
+
+    ob = _onboarding(args)
+    checklist = ob.checklist(args.role)
+    if args.export:
+        out = Path(args.export)
+        data = export(checklist, ob.titles, format_for(out))
+        try:
+            out.write_bytes(data)
+        except OSError as err:
+            raise DangjianError(f"无法写入 {out}：{err.strerror or err}") from err
+        print(f"已导出 {checklist.title}职责清单（{len(checklist.duties)}项）到 {out}", file=sys.stderr)
+        return 0
+    if args.json:
+        _print_json(checklist_json(checklist, ob.titles))
+    else:
+        print(format_calendar(checklist) if args.calendar else format_checklist(checklist, ob.titles))
+    return 0
+
+
+def cmd_glossary(args: argparse.Namespace) -> int:
+    from .onboarding import entry_json, lookup
+    from .onboarding.text import format_entry, format_glossary
+
+    entries = _onboarding(args).entries
+    chosen = [lookup(entries, args.term)] if args.term else list(entries)
+    if args.json:
+        _print_json(entry_json(chosen[0]) if args.term else [entry_json(e) for e in chosen])
+    else:
+        print(format_entry(chosen[0]) if args.term else format_glossary(chosen))
+    return 0
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    import secrets
+
+    from .onboarding import question_json, quiz_round
+    from .onboarding.text import format_sheet
+
+    seed = args.seed if args.seed is not None else str(secrets.randbelow(1_000_000))
+    questions = quiz_round(_onboarding(args).questions, args.n, seed)
+    if args.json:
+        _print_json({"seed": seed, "questions": [question_json(q, reveal=True) for q in questions]})
+        return 0
+    print(f"应知应会练习：{len(questions)}题（--seed {seed} 可重做同一组）", file=sys.stderr)
+    interactive = args.interactive if args.interactive is not None else sys.stdin.isatty()
+    if not interactive:
+        print(format_sheet(questions))
+        return 0
+    return _quiz_session(questions)
+
+
+def _quiz_session(questions) -> int:  # type: ignore[no-untyped-def]
+    """Ask each question, check the answer, explain it; the score and the wrong ones at the end."""
+    from .onboarding import check
+    from .onboarding.text import format_question, format_result, format_review
+
+    results = []
+    for i, q in enumerate(questions, 1):
+        print(format_question(q, i, len(questions)))
+        try:
+            given = input("你的答案> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            break
+        result = check(q, given)
+        results.append(result)
+        print(format_result(result) + "\n")
+    print(format_review(results))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
@@ -250,6 +350,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc_id")
     p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
     p.set_defaults(func=cmd_remove)
+    p = sub.add_parser("tour", parents=[common], help="新任书记入门：按顺序导览要点（总体要求、六个部分、19条）")
+    p.add_argument("--step", type=int, metavar="N", help="只显示第 N 步")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_tour)
+    p = sub.add_parser("duties", parents=[common], help="按角色列出职责清单（逐条引用原文）")
+    p.add_argument("role", help="支部书记 | 党组书记 | 纪委委员 | 党务干部 | 党员（也可用全称）")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--calendar", action="store_true", help="按频次和时限排列（每月、每年、限期办理…）")
+    p.add_argument("--export", metavar="文件", help="导出为 .docx 或 .md")
+    p.set_defaults(func=cmd_duties)
+    p = sub.add_parser("glossary", parents=[common], help="名词解释：列出词条，或查看一个词条的原文出处")
+    p.add_argument("term", nargs="?", help="词条，如 三会一课")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_glossary)
+    p = sub.add_parser("quiz", parents=[common], help="应知应会练习：从原文生成的填空题和选择题")
+    p.add_argument("--n", type=int, default=10, help="题目数量（默认 10）")
+    p.add_argument("--seed", help="随机种子：同一种子出同一组题")
+    p.add_argument("--json", action="store_true", help="输出题目、答案和出处（JSON）")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--interactive", action="store_true", default=None, help="逐题作答（终端中默认）")
+    mode.add_argument("--print", dest="interactive", action="store_false", help="打印题目和答案，不作答")
+    p.set_defaults(func=cmd_quiz)
     p = sub.add_parser("serve", parents=[common], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)

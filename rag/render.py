@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .records import Answer
+from .records import Answer, Citation
+
+
+def citation_json(c: Citation) -> dict[str, str]:
+    """One citation as `ask --json` writes it: doc_id, ref, label, title, section, quote."""
+    return asdict(c)
 
 
 def answer_json(ans: Answer) -> dict[str, Any]:
@@ -15,7 +20,7 @@ def answer_json(ans: Answer) -> dict[str, Any]:
         "abstained": ans.abstained,
         "kind": ans.kind,
         "route": ans.route,
-        "citations": [asdict(c) for c in ans.citations],
+        "citations": [citation_json(c) for c in ans.citations],
         "retrieved": list(ans.retrieved),
         "suggestions": list(ans.suggestions),
         "timings_ms": dict(ans.timings_ms),

@@ -19,6 +19,7 @@ from .index import Index
 from .query import Query
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
+from .roles import role_in_question
 from .search import Context, SearchResult, find
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
@@ -271,7 +272,9 @@ def by_search(ctx: Context, q: Query) -> Answer:
                                          retrieved=found.retrieved)
     else:
         ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved)
-    return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms)
+    role = role_in_question(q.question)  # "我是新任支部书记…": point to that role's duty checklist too
+    notes = (f"「{role}」的职责清单：dangjian duties {role}（网页“入门”页）",) if role else ()
+    return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms, notes=ans.notes + notes)
 
 
 ROUTES: tuple[Route, ...] = (

@@ -65,3 +65,11 @@ def base_url(ui_module: ModuleType, settings: Settings) -> Iterator[str]:
     app = ui_module.create_app(settings=settings, blocks=ui_module.build_demo())
     with running(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def onboarding():  # type: ignore[no-untyped-def]
+    """The 新任书记入门 views of the shipped corpus (documents only: no index, no model)."""
+    from rag.onboarding import Onboarding
+
+    return Onboarding.from_corpus(CORPUS)

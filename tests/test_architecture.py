@@ -8,7 +8,7 @@ from pathlib import Path
 RAG = Path(__file__).resolve().parent.parent / "rag"
 LAYER = {
     "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "numerals": 0, "fsutil": 0,
-    "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "articles": 1.5,
+    "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,
     # ingestion: reading and parsing sit below the corpus loader that uses them; adding sits above it
     "ingest.limits": 0.5, "ingest.manifest": 1, "ingest.read": 1, "ingest.meta": 1.6, "ingest.parse": 1.6,
     "ingest.store": 1.7, "ingest.add": 1.8, "ingest": 1.9,
@@ -17,6 +17,9 @@ LAYER = {
     "pipeline": 6, "baseline": 6, "llm": 7,
     # offline tooling: evaluation, ablation, golden answers, feedback export
     "eval.evaluate": 7, "eval.feedback": 7, "eval.golden": 7, "eval.ablation": 8, "eval": 8,
+    # onboarding (tour, duties, glossary, quiz) reads documents and composes quotes; the CLI and API use it
+    "onboarding.common": 6.1, "onboarding.tour": 6.2, "onboarding.duties": 6.2, "onboarding.terms": 6.2,
+    "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding.text": 6.4, "onboarding": 6.5,
     "cli": 9, "__main__": 10, "__init__": 10,
 }
 

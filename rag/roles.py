@@ -1,0 +1,71 @@
+"""The roles a new cadre may hold, and the names people call them by.
+
+A low-level table (no imports above `records`) so that both the question path (a search answer
+that names a role points to that role's duty checklist) and `rag.onboarding` (the checklist
+itself) read the same names. The duties of each role live in `rag/onboarding/duties.toml`.
+
+    resolve_role("支部书记") → "支部书记"      resolve_role("纪检委员") → "纪委委员"
+    role_in_question("我是新任支部书记，先做什么？") → "支部书记"
+    role_in_question("预备党员的预备期多长？") → None   (bare 党员 is not a role in a question)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """`name` is the short name used in commands and URLs; `title` the full name shown."""
+
+    name: str
+    title: str
+    aliases: tuple[str, ...]
+
+
+ROLES: tuple[Role, ...] = (
+    Role("支部书记", "支部书记（机关党支部）",
+         ("党支部书记", "机关党支部书记", "支部副书记", "党支部副书记", "支书", "支部书记（机关党支部）")),
+    Role("党组书记", "党组（党委）书记",
+         ("党组（党委）书记", "党组(党委)书记", "党委（党组）书记", "部门党组书记", "单位党组书记", "党委书记")),
+    Role("纪委委员", "机关党委/纪委委员",
+         ("机关党委/纪委委员", "机关党委委员", "机关纪委委员", "机关党委书记", "机关纪委书记", "纪委书记",
+          "纪检委员", "纪律检查委员")),
+    Role("党务干部", "党务干部", ("党务工作者", "党务工作人员", "专职党务干部", "兼职党务干部", "组织员")),
+    Role("党员", "普通党员", ("普通党员",)),
+)
+
+# A bare 党员 names the role only when the asker says they are one ("作为一名党员…", "我是党员").
+_MEMBER = re.compile(r"(?:我是|作为|身为|当了|成为)(?:一名|一个|一位)?(?:新|普通|正式)?党员(?!大会|领导|干部|教育|组织)")
+
+
+def _names() -> list[tuple[str, str]]:
+    """(alias, role name), longest alias first, so 机关党委书记 wins over 党委书记."""
+    pairs = [(alias, r.name) for r in ROLES for alias in (r.name, *r.aliases)]
+    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+
+_BY_NAME = _names()
+
+
+def resolve_role(text: str) -> str | None:
+    """The role a command-line or URL argument names (its short name, full title or an alias)."""
+    key = text.strip().replace("(", "（").replace(")", "）")
+    return next((name for alias, name in _BY_NAME if key == alias.replace("(", "（").replace(")", "）")), None)
+
+
+def role_in_question(text: str) -> str | None:
+    """The role a question names, or None. The longest name found wins; 党员 only when personal."""
+    found = next((name for alias, name in _BY_NAME if alias != "党员" and alias in text), None)
+    if found is not None:
+        return found
+    return "党员" if _MEMBER.search(text) else None
+
+
+def role(name: str) -> Role:
+    """The `Role` with this short name (KeyError for any other)."""
+    for r in ROLES:
+        if r.name == name:
+            return r
+    raise KeyError(name)
