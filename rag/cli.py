@@ -197,6 +197,35 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`dangjian bench`: synthesised corpora of the given sizes, cold starts, the naive baseline."""
+    from . import bench
+
+    if args.worker:  # internal: one fresh process that loads an index and answers
+        s = _settings(args)
+        questions = json.loads(Path(args.worker).read_text(encoding="utf-8"))
+        stats = bench.serve_stats(s.corpus_dir, s.index_dir, questions, repeat=args.repeat)
+        print(json.dumps(stats, ensure_ascii=False))
+        return 0
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError as err:
+        raise DangjianError(f"--sizes 应为逗号分隔的整数，如 2000,10000：{args.sizes}") from err
+    if not sizes or min(sizes) < 1:
+        raise DangjianError(f"--sizes 应为正整数：{args.sizes}")
+    report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
+                       notify=_notify)
+    text = bench.markdown(report)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"已写入 {out}", file=sys.stderr)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
@@ -247,6 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("bench", parents=[common], help="速度基准：合成语料、冷启动、与朴素基线对比")
+    p.add_argument("--sizes", default="2000,10000,100000", help="语料规模（块数），逗号分隔")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--out", help="把 Markdown 表格写入文件，如 eval/bench.md")
+    p.add_argument("--repeat", type=int, default=3, help="每个问题计时的轮数")
+    p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
+    p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_bench)
     p = sub.add_parser("feedback-export", help="把网页 👍/👎 反馈导出为候选评测题（JSONL）")
     p.add_argument("--out", help="输出文件（默认打印到标准输出）")
     p.add_argument("--feedback", help="反馈文件（默认 feedback.jsonl，或 DANGJIAN_FEEDBACK_PATH）")
