@@ -2,8 +2,9 @@
 
 from .config import Settings
 from .errors import CorpusError, DangjianError, EmbedderError, IndexError_, InputError, LLMError
-from .pipeline import Assistant, Options, State
-from .records import Answer, Chunk, Citation, DocMeta, Document, Hit, Section, Unit
+from .pipeline import Assistant
+from .query import Options, Query, State
+from .records import Answer, Chunk, Citation, DocMeta, Document, Hit, Key, Section, Unit
 from .render import answer_json
 
 __all__ = [
@@ -17,10 +18,12 @@ __all__ = [
     "Document",
     "EmbedderError",
     "Hit",
+    "Key",
     "IndexError_",
     "InputError",
     "LLMError",
     "Options",
+    "Query",
     "Section",
     "Settings",
     "State",

@@ -63,4 +63,5 @@ class NaiveBaseline:
         cites = tuple(Citation(self.doc_id, self.refs[i], f"第{self.refs[i]}条", "", "", self.chunks[i])
                       for i in top)
         text = "\n".join(f"{self.chunks[i]}〔第{self.refs[i]}条〕" for i in top)
-        return Answer(question, text, False, "general", cites, retrieved)
+        return Answer(question=question, text=text, abstained=False, kind="general", route="naive",
+                      citations=cites, retrieved=retrieved)

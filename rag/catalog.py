@@ -1,12 +1,26 @@
 """Document names: the titles, short names and aliases by which questions and files name documents.
 
 One module for name resolution, used by ingestion (to record aliases) and by the question path
-(to find the document a question names).
+(to find the document a question names, or to notice that it names one the corpus lacks).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import cached_property
+
+from .records import Document
+
+# A bare document name in a question: a run ending in one of these words ("廉洁自律准则").
+_DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
+_BARE_NAME = re.compile(rf"([\u4e00-\u9fff“”（）]{{3,30}}?{_DOC_SUFFIX})")
+_TITLED = re.compile(r"《([^《》]{2,60})》")
+# Words that make a run a phrase, not a name: "有什么规定", "相关规定", "党员教育管理有哪些规定".
+_NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|该|是|有|的|吗|呢|和|与|及|对|在|按|要|"
+                         r"根据|依据|按照|遵照|关于|请问|规定了|我")
+_LINKING = re.compile(r"^(?:除了|和|与|及|以及|还有|跟|同|对照|比较|根据|按照|依据|依照|关于|对于|那么|那|在|看看|看|查)+")
+_LEADING = re.compile(r"^(?:请问|请|根据|依据|按照|依照|对照|关于|对于|那么|那|看看|查查|问问|问)+")
 
 
 def aliases_for(title: str) -> list[str]:
@@ -24,3 +38,116 @@ def aliases_for(title: str) -> list[str]:
             if short.startswith("党和国家") and len(short) > 8:  # 党和国家机关基层组织工作条例
                 out.append(short[len("党和国家"):])
     return [a for a in dict.fromkeys(out) if a and a != title]
+
+
+def fold_parens(text: str) -> str:
+    """Full-width parentheses to ASCII, as `refs` folds them in questions."""
+    return text.replace("（", "(").replace("）", ")")
+
+
+def _only(*groups: Sequence[Document]) -> Document | None:
+    """The first group that names exactly one document."""
+    return next((g[0] for g in groups if len(g) == 1), None)
+
+
+class Catalog:
+    """The corpus documents by name. Built once per loaded index; read-only afterwards."""
+
+    def __init__(self, docs: Sequence[Document]) -> None:
+        self.docs = tuple(docs)
+        self._names = {d.doc_id: self._names_of(d) for d in self.docs}
+
+    @staticmethod
+    def _names_of(doc: Document) -> tuple[str, ...]:
+        """Title first, then short names; parentheses folded."""
+        names = (doc.meta.title, *doc.meta.aliases, *aliases_for(doc.meta.title))
+        return tuple(dict.fromkeys(fold_parens(n) for n in names if n))
+
+    @property
+    def primary(self) -> Document:
+        return next((d for d in self.docs if d.meta.primary), self.docs[0])
+
+    def doc(self, doc_id: str) -> Document | None:
+        return next((d for d in self.docs if d.doc_id == doc_id), None)
+
+    def names(self, doc: Document) -> tuple[str, ...]:
+        return self._names.get(doc.doc_id) or self._names_of(doc)
+
+    @cached_property
+    def _plain_text(self) -> str:
+        """All unit texts with 《…》 titles blanked: where a bare name appears when it is a concept."""
+        return fold_parens(_TITLED.sub("□", "\n".join(u.text for d in self.docs for u in d.units)))
+
+    def citing(self, name: str) -> list[tuple[Document, str, tuple[str, ...]]]:
+        """Where corpus documents cite a 《title》 that contains (or is) `name`: (document, title, refs)."""
+        key = fold_parens(name.strip("《》 "))
+        return [(d, title, refs) for d in self.docs for title, refs in d.citations
+                if key and (key in fold_parens(title) or fold_parens(title) in key)]
+
+    def named(self, phrase: str) -> list[Document]:
+        """Documents a name may point at: full title, short name (党章), or a title fragment (要点)."""
+        phrase = fold_parens(phrase.strip("《》 "))
+        if not phrase:
+            return []
+        return [d for d in self.docs if any(phrase in n or n in phrase for n in self.names(d))]
+
+    def find(self, phrase: str, *, prefer: Document | None = None) -> Document | None:
+        """The one document a name points at: an exact title, else an exact short name, else the only
+        partial match; when several still match, `prefer` (the conversation's document) wins. Linking
+        words before the name ("除了要点", "和党章") are dropped; other words are part of the name,
+        so 《党政机关公文处理工作条例》 never falls back to a fragment such as "工作条例"."""
+        phrase = phrase.strip("《》 ")
+        if not self.named(phrase):
+            phrase = _LINKING.sub("", phrase)
+        matches = self.named(phrase)
+        key = fold_parens(phrase.strip("《》 "))
+        by_title = [d for d in matches if self.names(d)[0] == key]
+        by_name = [d for d in matches if key in self.names(d)]
+        return _only(by_title, by_name, matches) or (prefer if prefer in matches else None)
+
+    def in_question(self, question: str) -> list[Document]:
+        """Corpus documents the question names by title or short name (≥ 2 characters).
+
+        A name written in the question counts once: when it is one document's full title and
+        another's short name (X and X（试行）), the title wins; a name inside a longer matched
+        name ("纪律处分条例" in "中国共产党纪律处分条例") adds nothing of its own."""
+        folded = fold_parens(question)
+        found: dict[str, list[tuple[bool, Document]]] = {}
+        for d in self.docs:
+            for i, name in enumerate(self.names(d)):
+                if len(name) >= 2 and name in folded:
+                    found.setdefault(name, []).append((i == 0, d))
+        out: list[Document] = []
+        for name, hits in found.items():
+            if any(name != other and name in other for other in found):
+                continue
+            titled = [d for is_title, d in hits if is_title]
+            out.extend(titled or [d for _t, d in hits])
+        return list(dict.fromkeys(out))
+
+    def one_in_question(self, question: str) -> Document | None:
+        """The one document the question names, when it names exactly one."""
+        named = self.in_question(question)
+        return named[0] if len(named) == 1 else None
+
+    def absent_names(self, question: str) -> list[str]:
+        """Document names in the question that no corpus document answers to.
+
+        A name in 《》 is a document by definition. A bare name ("廉洁自律准则") counts only when it
+        looks like a title (ends in 条例/准则/…, no question words inside) and the corpus text never
+        uses it outside a 《》 citation: "中央八项规定" is a concept the regulations discuss, not a
+        missing document; "支部工作条例" is a document the notice cites but the corpus lacks.
+        """
+        out: list[str] = []
+        for title in _TITLED.findall(question):
+            if not self.named(title) and self.find(title) is None:
+                out.append(title.strip())
+        masked = _TITLED.sub(lambda m: "□" * len(m.group()), question)
+        for m in _BARE_NAME.finditer(masked):
+            name = _LEADING.sub("", m.group(1)).strip("“”")
+            if len(name) < 5 or _NOT_A_NAME.search(name[:-2]):
+                continue
+            if self.named(name) or fold_parens(name) in self._plain_text:
+                continue
+            out.append(name)
+        return list(dict.fromkeys(out))

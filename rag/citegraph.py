@@ -14,6 +14,7 @@ MAX_SCAN = 300  # a pasted essay is not a where-is-it question; keeps the O(n·m
 MIN_SHARED = 8  # characters a question must share with a title (titles are 12–40 characters)
 _TITLED = re.compile(r"《([^《》]+)》")
 _ASKS_WHERE = re.compile(r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|引用|提到|出自|全文|原文|which item|where", re.I)
+_WHERE = re.compile(r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|哪个条|哪部分|引用|提到|出自|which item|where", re.I)
 _ASKS_CITED = re.compile(r"(提到|引用|要求落实|落实|按照|根据)了?的?(哪些|哪个|什么)?(文件|意见|规定|方案|规则|纲要|条例|规划|制度)")
 
 
@@ -46,6 +47,11 @@ def cited_titles_in_question(question: str, doc: Document) -> list[str]:
                 shared >= MIN_SHARED and (shared >= 10 or _ASKS_WHERE.search(question))):
             out.append(title)
     return out
+
+
+def asks_where(question: str) -> bool:
+    """"哪一条提到了…", "在哪条", "第几条": a question about where something is, not what it says."""
+    return bool(_WHERE.search(question))
 
 
 def asks_cited_documents(rest: str) -> bool:

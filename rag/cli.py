@@ -13,6 +13,7 @@ from typing import NoReturn
 from .config import Settings
 from .errors import DangjianError
 
+DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
@@ -74,7 +75,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if stream:
             print(file=sys.stderr)
     else:
-        ans = assistant.ask(args.question, args.history or ())
+        ans = assistant.ask(args.question, args.history or (), options=_options(args))
     for note in ans.notes:
         print(f"【{note}】", file=sys.stderr)
     if args.json:
@@ -92,10 +93,10 @@ def cmd_llm_check(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
-def _chat_turn(assistant, question: str, history: list[str], mode: str):  # type: ignore[no-untyped-def]
+def _chat_turn(assistant, question: str, history: list[str], mode: str, options=None):  # type: ignore[no-untyped-def]
     """One turn: the extractive answer, or the LLM answer streamed, then shown as verified."""
     if mode != "llm":
-        ans = assistant.ask(question, history)
+        ans = assistant.ask(question, history, options=options) if options else assistant.ask(question, history)
         print(ans.text + "\n")
         return ans
     from .llm import llm_answer
@@ -132,7 +133,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            ans = _chat_turn(assistant, question, history, args.mode)
+            _chat_turn(assistant, question, history, args.mode, _options(args))
         except DangjianError as err:
             print(f"错误：{err}", file=sys.stderr)
             continue
@@ -141,7 +142,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    ev = assistant.search(args.question)
+    ev = assistant.search(args.question, docs=_options(args).docs)
     print(f"max_dense={ev.max_dense:.3f} coverage={ev.coverage:.3f}")
     print(f"{'rank':>4} {'ref':<24} {'fused':>7} {'bm25':>7} {'dense':>6}  title")
     for rank, hit in enumerate(ev.hits[: args.k], 1):
@@ -239,14 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", action="append", metavar="前一问", help="之前的提问（可重复，按时间顺序）")
     p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
                    help="llm：经 DANGJIAN_LLM_* 配置的大模型生成并核验引用")
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_ask)
     sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
     p = sub.add_parser("chat", parents=[common], help="多轮对话")
     p.add_argument("--mode", choices=["extractive", "llm"], default="extractive")
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_chat)
     p = sub.add_parser("search", parents=[common], help="检索测试：列出排序结果和分数")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_search)
     p = sub.add_parser("show", parents=[common], help="显示条目（如 8、header）或部分（如 三）")
     p.add_argument("ref")
@@ -262,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
     p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
                    help="llm：经配置的大模型作答，并报告 verified_rate")
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("add", parents=[common], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
     p.add_argument("files", nargs="+")
@@ -303,10 +308,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _asker(assistant, mode: str):  # type: ignore[no-untyped-def]
+def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .query import Options
+
+    return Options(docs=tuple(dict.fromkeys(args.doc or ())))
+
+
+def _asker(assistant, mode: str, options=None):  # type: ignore[no-untyped-def]
     """The same answering path as `ask --mode`: extractive, or the verified LLM answer."""
     if mode != "llm":
-        return lambda q, h: assistant.ask(q, h)
+        return lambda q, h: assistant.ask(q, h, options=options) if options else assistant.ask(q, h)
     from .llm import llm_answer
 
     return lambda q, h: llm_answer(assistant, q, h, settings=assistant.settings)
@@ -328,16 +339,19 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
 
         print(f"黄金答案已更新：{update_golden(assistant)} 个")
         return 0
-    results = ev.run(qs, _asker(assistant, args.mode), k=args.k)
+    results = ev.run(qs, _asker(assistant, args.mode, _options(args)), k=args.k)
     report = ev.report_json(assistant.primary.doc_id, results)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(ev.format_table(report["metrics"], report["by_category"]))
+        print()
+        print(ev.format_table(report["metrics"], {k: {m: v for m, v in d.items() if m != "questions"}
+                                                  for k, d in report["by_route"].items()}, label="route"))
         fails = ev.failures(results)
         print(f"\n未完全通过：{len(fails)}/{len(results)}")
         for r in fails:
-            print(f"- [{r.question.id}/{r.question.category}] {r.question.question}")
+            print(f"- [{r.question.id}/{r.question.category}/{r.route}] {r.question.question}")
             print(f"    期望 gold={list(r.question.gold)} answerable={r.question.answerable} "
                   f"must_include={list(r.question.must_include)}")
             print(f"    实际 abstained={r.abstained} cited={list(r.citations)[:5]} "

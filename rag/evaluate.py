@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +38,7 @@ class Result:
     retrieved: tuple[str, ...]
     latency_ms: float
     scores: dict[str, float] = field(default_factory=dict)
+    route: str = ""
 
 
 def load_questions(path: Path, primary_doc: str) -> list[Question]:
@@ -117,7 +117,7 @@ def run(questions: Sequence[Question], ask: Asker, *, k: int = 5) -> list[Result
         scores = score(q, ans.text, ans.abstained, cites, ans.retrieved, k=k)
         if ans.verification is not None:  # the LLM was asked: did its answer pass the citation check?
             scores["verified_rate"] = float(bool(ans.verification.get("ok")))
-        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2), scores))
+        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2), scores, ans.route))
     return results
 
 
@@ -128,14 +128,24 @@ def by_category(results: Sequence[Result]) -> dict[str, dict[str, float | None]]
     return {c: aggregate(rs) for c, rs in sorted(cats.items())}
 
 
+def by_route(results: Sequence[Result]) -> dict[str, dict[str, float | None]]:
+    """Metrics per answering route, with the share of questions each route took: a routing error
+    (a question sent to the wrong route) shows here apart from a retrieval error."""
+    routes: dict[str, list[Result]] = {}
+    for r in results:
+        routes.setdefault(r.route or "?", []).append(r)
+    return {name: {**aggregate(rs), "questions": float(len(rs))} for name, rs in sorted(routes.items())}
+
+
 def report_json(primary_doc: str, results: Sequence[Result]) -> dict[str, Any]:
     return {
         "primary_doc": primary_doc,
         "metrics": aggregate(results),
         "by_category": by_category(results),
+        "by_route": by_route(results),
         "results": [
             {"id": r.question.id, "question": r.question.question, "category": r.question.category,
-             "answer": r.answer, "abstained": r.abstained, "citations": list(r.citations),
+             "route": r.route, "answer": r.answer, "abstained": r.abstained, "citations": list(r.citations),
              "retrieved": list(r.retrieved), "latency_ms": r.latency_ms, "scores": r.scores}
             for r in results
         ],
@@ -170,15 +180,16 @@ def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list
     return out
 
 
-def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]]) -> str:
+def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]],
+                 label: str = "category") -> str:
     names = [*METRICS, *(["verified_rate"] if overall.get("verified_rate") is not None else [])]
     short = {"verified_rate": "verified", "hit_at_1": "hit@1", "recall_at_5": "R@5", "mrr": "MRR", "citation_precision": "cite_P",
              "abstention_accuracy": "abstain", "must_include_rate": "must_inc",
              "latency_ms_p50": "p50ms", "latency_ms_p95": "p95ms"}
-    head = f"{'category':<18}" + "".join(f"{short[n]:>9}" for n in names)
+    head = f"{label:<20}" + "".join(f"{short[n]:>9}" for n in names)
     rows = [head, "-" * len(head)]
-    for label, m in [("ALL", overall), *cats.items()]:
+    for name, m in [("ALL", overall), *cats.items()]:
         cells = "".join(f"{'—' if m.get(n) is None else format(m[n], '.3f' if n[:3] != 'lat' else '.1f'):>9}"
                         for n in names)
-        rows.append(f"{label:<18}{cells}")
+        rows.append(f"{name:<20}{cells}")
     return "\n".join(rows)

@@ -327,8 +327,8 @@ def finish_answer(assistant: Assistant, extractive: Answer, sources: Sequence[So
     verdict = verify(reply, sources)
     if not verdict.ok:
         return _fallback(extractive, FAILED_CHECK_NOTE, timings, verdict.as_dict())
-    return Answer(extractive.question, verdict.text, False, "llm", _citations(verdict, sources),
-                  retrieved=extractive.retrieved, timings_ms={**extractive.timings_ms, **timings},
+    return Answer(question=extractive.question, text=verdict.text, abstained=False, kind="llm",
+                  route=extractive.route, citations=_citations(verdict, sources), retrieved=extractive.retrieved, timings_ms={**extractive.timings_ms, **timings},
                   focus=extractive.focus, generated=True, verification=verdict.as_dict(), notes=(AI_NOTE,))
 
 

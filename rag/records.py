@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
+Mode = Literal["hybrid", "bm25", "dense"]  # which retrieval signals a search uses
 COVERAGE_WEIGHT = 0.5
 AnswerKind = Literal[
     "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"
@@ -52,7 +53,7 @@ class Unit:
 
     @property
     def key(self) -> str:
-        return f"{self.doc_id}#{self.ref}"
+        return unit_key(self.doc_id, self.ref)
 
     @property
     def number(self) -> int | None:
@@ -106,7 +107,7 @@ class Chunk:
 
     @property
     def key(self) -> str:
-        return f"{self.doc_id}#{self.ref}"
+        return unit_key(self.doc_id, self.ref)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,28 @@ class Hit:
 
     @property
     def key(self) -> str:
+        return unit_key(self.doc_id, self.ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """The address of a unit, written `doc_id#ref` in JSON, eval sets and URLs."""
+
+    doc_id: str
+    ref: str
+
+    def __str__(self) -> str:
         return f"{self.doc_id}#{self.ref}"
+
+    @classmethod
+    def parse(cls, text: str, *, default_doc: str = "") -> Key:
+        """`doc_id#ref`, or a bare ref of `default_doc` (the primary document)."""
+        doc_id, sep, ref = text.strip().rpartition("#")
+        return cls(doc_id if sep else default_doc, ref)
+
+
+def unit_key(doc_id: str, ref: str) -> str:
+    return str(Key(doc_id, ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +162,20 @@ class Citation:
     section: str
     quote: str
 
+    @property
+    def key(self) -> str:
+        return unit_key(self.doc_id, self.ref)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
+    """What every route returns. `route` names the route that answered (see rag/routes.py)."""
+
     question: str
     text: str
     abstained: bool
     kind: AnswerKind
+    route: str = ""
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()

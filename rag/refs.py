@@ -96,7 +96,7 @@ _DOC_GLUE = r"\s*(?:中的|里的|的|中|里)?\s*$"
 _DOC_TITLE = re.compile(rf"《([^《》]+)》{_DOC_GLUE}")
 _DOC_BARE = re.compile(rf"([0-9A-Za-z\u4e00-\u9fff]*?{_DOC_SUFFIX}){_DOC_GLUE}")
 _DOC_FILLER = re.compile(r"^(?:请问|请|关于|根据|按照|依据|依照|对照|对于|对|那么|那|这个|这份|那个|该"
-                         r"|看看|看|查|在|问|我想知道|想知道|想问)+")
+                         r"|看看|看|查|在|我想知道|想知道|想问|问一下|问问)+")
 
 # Separators only: quotes and brackets are kept so a quoted phrase in `rest` stays balanced.
 _PUNCT = r"[\s,.;:!?、。，；：！？…·~\-—]"

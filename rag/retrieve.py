@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
 from . import bm25
 from .embed import VectorEmbeddings
 from .glossary import expand
 from .index import Index
-from .records import Hit
+from .records import Hit, Mode
 
-Mode = Literal["hybrid", "bm25", "dense"]
 RRF_K = 60
-COVERAGE_TOP = 10  # coverage is only read for the best few units (abstention, answer selection)
+COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
 
 
 @dataclass(frozen=True, slots=True)

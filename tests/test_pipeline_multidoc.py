@@ -59,14 +59,15 @@ def test_follow_ups_stay_in_the_document_of_the_conversation(multi: Assistant) -
 
 
 def test_out_of_range_is_judged_per_document(multi: Assistant) -> None:
-    n = len(multi.find_doc(REG_TITLE).numbered)  # type: ignore[union-attr]
+    n = len(multi.catalog.find(REG_TITLE).numbered)  # type: ignore[union-attr]
     ans = multi.ask(f"{REG_TITLE}第{n + 1}条")
     assert ans.abstained and f"共{n}条" in ans.text and REG_TITLE in ans.text
 
 
 def test_unknown_and_ambiguous_document_names(multi: Assistant) -> None:
-    ans = multi.ask("党章第三十二条")
-    assert ans.abstained and "没有《党章》的全文" in ans.text and not ans.citations
+    ans = multi.ask("问责条例第七条")
+    assert ans.abstained and "《问责条例》未收录" in ans.text and not ans.citations
+    assert ans.route == "unresolved_document"
     ans = multi.ask("示范社区党建工作条例第二条")  # names both the regulation and its trial version
     assert ans.abstained and "可能指多份文件" in ans.text and f"{REG_TITLE}（试行）" in ans.text
     assert refs(multi.ask("那第二条呢", [f"《{REG_TITLE}（试行）》第一条"])) == ["shequ-trial#2"]

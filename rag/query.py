@@ -1,0 +1,140 @@
+"""Understand: a question (and the conversation so far) → a `Query`, before anything is searched.
+
+Pure and cheap: normalises once, parses references, works out which document the question is
+about (named, carried by the conversation, scoped explicitly, or open), notices names of
+documents the corpus lacks, and reads the intents the routes dispatch on. No tokenizer, no
+embedder: a reference lookup must not pay for them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import citegraph, intents
+from .catalog import Catalog
+from .config import MAX_QUESTION_CHARS
+from .errors import InputError
+from .records import Document, Key, Mode
+from .refs import RefQuery, parse_refs
+from .text import normalize_question
+
+# "这一条关于X": rests made only of these words ask for the whole unit, no focus search needed.
+_ASK_WORDS = re.compile(
+    r"要求|讲|说|是|了|什么|哪些|内容|规定|具体|原文|全文|怎么|怎样|如何|有|写|的|呢|吗|吧|啊|请问|请|"
+    r"一下|看看|告诉我|我|下|主要|条文|条款|这|那|里|中|what|does|say|said|require|requires|is|about|"
+    r"the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
+# "选举采用记名投票的方式，对吗？": a claim to check against the text.
+_POLAR_TAIL = re.compile(r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$")
+_POLAR_HEAD = re.compile(r"^(?:请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the conversation is about: the document and units of the last answer."""
+
+    doc_id: str = ""
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Switches for ablation and scope; the defaults are the full pipeline over every document."""
+
+    use_refs: bool = True
+    mode: Mode = "hybrid"
+    doc_aware: bool = True
+    docs: tuple[str, ...] = ()  # explicit scope (--doc, "docs" in the API); () = every document
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Query:
+    """Everything the routes decide on. `doc` is where bare references (第8条) point."""
+
+    question: str
+    text: str
+    refs: RefQuery
+    doc: Document
+    unresolved: str = ""  # the document phrase of a reference that names no corpus document…
+    candidates: tuple[Document, ...] = ()  # …or names several
+    named: tuple[Document, ...] = ()
+    absent: tuple[str, ...] = ()
+    scope: tuple[str, ...] = ()
+    meta_fields: tuple[intents.MetaField, ...] = ()
+    preamble: bool = False
+    cited_titles: tuple[str, ...] = ()
+    asks_where: bool = False
+    claim: str = ""
+    state: State = field(default_factory=State)
+    options: Options = field(default_factory=Options)
+
+    @property
+    def has_reference(self) -> bool:
+        return not self.refs.empty
+
+    @property
+    def focus_words(self) -> str:
+        """What a reference question asks about inside the unit ("关于流动党员"); "" for the whole unit."""
+        rest = _ASK_WORDS.sub("", self.refs.rest)
+        return self.refs.rest if len(rest) >= 2 else ""
+
+
+def validate(question: object) -> str:
+    if not isinstance(question, str):
+        raise InputError("问题必须是文本")
+    question = question.strip()
+    if not question:
+        raise InputError("问题不能为空")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内")
+    return question
+
+
+def claim_of(text: str) -> str:
+    """The statement of a true/false-phrased question ("…，对吗？"), else ""."""
+    if not _POLAR_TAIL.search(text) or len(text) < 8:
+        return ""
+    claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", text)).strip("，,。 ")
+    return claim if len(claim) >= 5 and not re.search(r"什么|哪|怎么|多少|几", claim) else ""
+
+
+def _home(catalog: Catalog, state: State, options: Options) -> Document:
+    """Where bare references point: the conversation's document, a single scoped one, or the primary."""
+    if len(options.docs) == 1 and (scoped := catalog.doc(options.docs[0])):
+        return scoped
+    return catalog.doc(state.doc_id) or catalog.primary
+
+
+def understand(question: str, catalog: Catalog, *, state: State = State(),
+               options: Options = Options()) -> Query:
+    """Read a validated question: references, documents, intents. Never searches."""
+    text = normalize_question(question)
+    home = _home(catalog, state, options)
+    refs = parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()
+    doc, unresolved, candidates = home, "", ()
+    if refs.doc_phrase and not refs.empty:
+        found = catalog.find(refs.doc_phrase, prefer=home)
+        if found is None:
+            unresolved = refs.doc_phrase.strip("《》 ")
+            candidates = tuple(catalog.named(refs.doc_phrase))
+        else:
+            doc = found
+            if found is not home and refs.section is not None:  # 党章第三章: sections of that document
+                refs = parse_refs(text, section_titles=[s.title for s in found.sections])
+    named = tuple(catalog.in_question(text))
+    return Query(
+        question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
+        named=named, absent=tuple(catalog.absent_names(text)), scope=options.docs,
+        meta_fields=tuple(intents.metadata_fields(text)), preamble=intents.asks_preamble(text),
+        cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),
+        asks_where=citegraph.asks_where(text), claim=claim_of(text), state=state, options=options,
+    )
+
+
+def next_state(state: State, focus: tuple[str, ...]) -> State:
+    """The conversation after an answer about `focus` (doc_id#ref keys); unchanged when it had none."""
+    if not focus:
+        return state
+    doc_id = Key.parse(focus[0]).doc_id
+    refs = tuple(k.ref for f in focus if (k := Key.parse(f)).doc_id == doc_id)
+    return State(doc_id, refs)

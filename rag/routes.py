@@ -1,0 +1,272 @@
+"""Route: an ordered table of (name, matches, answer); the first route that matches answers.
+
+The order of `ROUTES` is the logic, visible in one place: deterministic answers first
+(references, the citation graph, documents the corpus lacks, metadata, the preamble), search
+last. Every route returns a complete `Answer`; `route()` records which one answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from . import answer as compose
+from . import citegraph
+from .answer import Quote
+from .catalog import Catalog
+from .index import Index
+from .query import Query
+from .records import Answer, Document, Unit
+from .refs import RefQuery
+from .search import Context, SearchResult, find
+
+_DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
+_ABOUT_CITING = re.compile(r"怎么用|如何用|要求落实|落实|怎么要求|提出了?什么要求")
+
+
+Answerer = Callable[[Context, Query], Answer]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    matches: Callable[[Query], bool]
+    answer: Answerer
+
+
+# -- references --------------------------------------------------------------------------------
+
+
+def _citing_quotes(ctx: Context, name: str) -> list[Quote]:
+    """The sentences of corpus documents that cite a 《title》 matching `name`."""
+    out = []
+    for doc, title, refs in ctx.catalog.citing(name):
+        for ref in refs:
+            if (unit := doc.unit(ref)) is not None:
+                nos = [n for n, s in enumerate(unit.sentences) if f"《{title}》" in s]
+                out.append(compose.quote(doc, unit, nos))
+    return out
+
+
+def _absent(ctx: Context, q: Query, names: Sequence[str], *, article: bool) -> Answer:
+    """"《X》未收录" for each name, with the places the corpus cites it."""
+    titles = "、".join(f"《{n}》" for n in names)
+    what = "其条文" if article else "其中的具体规定"
+    reason = f"{titles}未收录：已收录的文件中没有它的全文，无法引用{what}。"
+    quotes = [qu for n in names for qu in _citing_quotes(ctx, n)]
+    if quotes:
+        reason += "已收录文件中引用它的地方如下："
+    return compose.abstain(q.question, reason=reason, quotes=quotes, order=ctx.order)
+
+
+def unresolved_document(ctx: Context, q: Query) -> Answer:
+    if q.candidates:
+        titles = "、".join(f"《{d.meta.title}》" for d in q.candidates)
+        return compose.abstain(q.question, reason=f"“{q.unresolved}”可能指多份文件：{titles}，请说明是哪一份。")
+    return _absent(ctx, q, [q.unresolved], article=True)
+
+
+def _relative(rq: RefQuery, q: Query, doc: Document) -> list[int]:
+    if rq.relative == "last":
+        return [len(doc.numbered)]
+    nums = [int(r) for r in q.state.refs if r.isdigit()] if q.state.doc_id in ("", doc.doc_id) else []
+    if not nums or rq.relative is None:
+        return []
+    if rq.relative == "next":
+        return [max(nums) + 1]
+    if rq.relative == "prev":
+        return [min(nums) - 1]
+    return nums
+
+
+def _focus(ctx: Context, q: Query, unit: Unit) -> list[int] | None:
+    """For "这一条里关于X…": the sentences of the unit that mention X (at most three)."""
+    if not q.focus_words:
+        return None
+    text = q.focus_words
+    for name in (n for d in q.named for n in ctx.catalog.names(d)):
+        text = text.replace(name, " ")
+    tokens = ctx.index.tokenizer.tokens(text)
+    first = 1 if unit.kind == "item" else 0  # an item's first sentence is its title
+    scored = [(sum(t in s for t in tokens), n) for n, s in enumerate(unit.sentences) if n >= first]
+    best = sorted(n for score, n in sorted(scored, reverse=True)[:3] if score > 0)
+    return best or None
+
+
+def _related_in_named(ctx: Context, q: Query, doc: Document) -> list[Quote]:
+    """What another document named beside the reference says ("要点第9条…，党员教育管理工作条例对…")."""
+    others = [d for d in q.named if d is not doc]
+    if not others:
+        return []
+    text = q.refs.rest
+    for name in (n for d in others for n in ctx.catalog.names(d)):
+        text = text.replace(name, " ")
+    found = find(ctx, q, docs=[d.doc_id for d in others], text=text)
+    if not found.confident:
+        return []
+    return found.quotes[:2]
+
+
+def reference(ctx: Context, q: Query) -> Answer:
+    doc, rq = q.doc, q.refs
+    if rq.section is not None and not rq.items:
+        if doc.section(rq.section) is None:
+            return compose.abstain(q.question, reason=(
+                f"《{doc.meta.title}》共{len(doc.sections)}个部分，没有第{rq.section}部分。"))
+        return compose.compose_section(q.question, doc, rq.section)
+    numbers = list(rq.items) or _relative(rq, q, doc)
+    if not numbers:
+        return compose.abstain(q.question, reason="请先说明要问的是第几条，例如“第8条要求什么？”。")
+    units = [u for n in numbers if (u := doc.unit(str(n))) is not None]
+    missing = [n for n in numbers if doc.unit(str(n)) is None]
+    if not units:
+        return compose.out_of_range(q.question, doc, missing)
+    quotes = [compose.quote(doc, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for u in units]
+    return compose.compose_reference(
+        q.question, quotes, order=ctx.order, related=_related_in_named(ctx, q, doc),
+        missing_note=compose.out_of_range_note(doc, missing) if missing else "")
+
+
+def cited_by_item(ctx: Context, q: Query) -> Answer:
+    """"第16条提到的意见是什么": the documents an item cites, and whether each is in the corpus."""
+    doc = q.doc
+    refs = [str(n) for n in q.refs.items if doc.unit(str(n)) is not None]
+    if not refs:
+        return compose.out_of_range(q.question, doc, list(q.refs.items))
+    cited = [(t, [r for r in refs if r in citegraph.refs_citing(doc, t)], _full_text(ctx, t))
+             for r in refs for t in citegraph.titles_cited_by(doc, r)]
+    labels = "、".join(u.label for r in refs if (u := doc.unit(r)) is not None)
+    if not cited:
+        quotes = [compose.quote(doc, u, compose.requirement_sentences(u)) for r in refs if (u := doc.unit(r))]
+        ans = compose.compose_reference(q.question, quotes, order=ctx.order)
+        return replace(ans, text=f"{labels}没有以书名号引用其他文件，以下是原文：\n{ans.text}")
+    return compose.compose_citations(q.question, doc, cited, lead=f"{labels}引用的文件：")
+
+
+# -- the citation graph and documents the corpus lacks ------------------------------------------
+
+
+def _full_text(ctx: Context, title: str) -> Document | None:
+    """The corpus document a cited 《title》 is, if its full text is in the corpus."""
+    return next((d for d in ctx.catalog.docs if d.meta.title in title or title in d.meta.title), None)
+
+
+def _about_citing(q: Query) -> bool:
+    """Asks where or how the notice uses a document, rather than what the document itself says."""
+    return q.asks_where or bool(_ABOUT_CITING.search(q.text)) or q.doc.meta.primary and q.doc in q.named
+
+
+def citation_graph(ctx: Context, q: Query) -> Answer:
+    primary = ctx.catalog.primary
+    cited = [(t, citegraph.refs_citing(primary, t), _full_text(ctx, t)) for t in q.cited_titles]
+    return compose.compose_citations(q.question, primary, cited, lead=f"《{primary.meta.title}》中引用这份文件的地方：")
+
+
+def absent_document(ctx: Context, q: Query) -> Answer:
+    return _absent(ctx, q, q.absent, article=False)
+
+
+# -- fixed parts: metadata and preamble ---------------------------------------------------------
+
+
+def _notice_metadata(q: Query, doc: Document) -> Answer:
+    header = doc.unit("header")
+    if header is None:
+        return compose.abstain(q.question, reason=f"《{doc.meta.title}》没有可引用的文件头。")
+    wanted = {"issuer": doc.meta.issuer, "doc_number": doc.meta.doc_number, "date": doc.meta.date,
+              "addressees": doc.meta.addressees, "title": doc.meta.notice_title}
+    picks: list[int] = []
+    for f in q.meta_fields:
+        value = wanted.get(f, "")
+        n = next((i for i, s in enumerate(header.sentences) if value and value in s), None)
+        if n is not None and n not in picks:
+            picks.append(n)
+    return compose.compose_quotes(q.question, doc, header, picks or range(len(header.sentences)),
+                                  "metadata", f"《{doc.meta.title}》文件头载明：")
+
+
+def _regulation_metadata(q: Query, doc: Document) -> Answer:
+    """When/by whom/in force: the manifest's record, plus the text's own words quoted where it says so."""
+    m = doc.meta
+    facts = "，".join(f for f in (m.issuer and f"发文机关：{m.issuer}", m.date and f"日期：{m.date}",
+                                 m.doc_number and f"文号：{m.doc_number}") if f)
+    lead = f"《{m.title}》" + (f"（清单记载 {facts}）" if facts else "（清单未记载发文机关和日期）")
+    picks: list[tuple[Document, Unit, list[int]]] = []
+    if "effective" in q.meta_fields:
+        for unit in reversed(doc.numbered[-3:]):
+            picks.append((doc, unit, [n for n, s in enumerate(unit.sentences) if "起施行" in s]))
+    if set(q.meta_fields) - {"effective"} and (intro := doc.unit("lead")):
+        dated = [n for n, s in enumerate(intro.sentences)
+                 if _DATED.search(s) and any(w in s for w in ("通过", "发布", "印发", "批准", "修订"))]
+        picks.append((doc, intro, dated))
+    picks = [(d, u, ns) for d, u, ns in picks if ns]
+    if not picks:
+        return compose.abstain(q.question, reason=f"{lead}。原文中没有找到相关的表述。")
+    return compose.compose_lead_quotes(q.question, f"{lead}，原文如下：", picks, "metadata")
+
+
+def metadata(ctx: Context, q: Query) -> Answer:
+    named = [d for d in q.named if not d.meta.primary]
+    if len(named) == 1:
+        return _regulation_metadata(q, named[0])
+    return _notice_metadata(q, ctx.catalog.primary)
+
+
+def preamble(ctx: Context, q: Query) -> Answer:
+    primary = ctx.catalog.primary
+    pre = primary.unit("preamble")
+    assert pre is not None
+    return compose.compose_quotes(q.question, primary, pre, range(len(pre.sentences)), "preamble",
+                                  f"《{primary.meta.title}》的总体要求：")
+
+
+def _is_metadata(q: Query) -> bool:
+    """A header question about the notice, or about the one regulation the question names."""
+    if not q.meta_fields:
+        return False
+    named = [d for d in q.named if not d.meta.primary]
+    return len(named) <= 1
+
+
+def _is_preamble(q: Query) -> bool:
+    return q.preamble and all(d.meta.primary for d in q.named)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def by_search(ctx: Context, q: Query) -> Answer:
+    found: SearchResult = find(ctx, q, docs=q.scope or [d.doc_id for d in q.named])
+    if not found.confident:
+        near = [p for h in found.near[:3] if (p := ctx.unit(h)) and p[1].number is not None]
+        ans = compose.abstain(q.question, near)
+    elif found.not_stated:
+        ans = compose.compose_not_stated(q.question, found.not_stated, found.quotes, order=ctx.order,
+                                         retrieved=found.retrieved)
+    else:
+        ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved)
+    return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("unresolved_document", lambda q: q.has_reference and bool(q.unresolved), unresolved_document),
+    Route("cited_by_item", lambda q: bool(q.refs.items) and citegraph.asks_cited_documents(q.refs.rest),
+          cited_by_item),
+    Route("reference", lambda q: q.has_reference, reference),
+    Route("citation_graph", lambda q: bool(q.cited_titles) and (not q.absent or _about_citing(q)), citation_graph),
+    Route("absent_document", lambda q: bool(q.absent) and not q.asks_where, absent_document),
+    Route("metadata", _is_metadata, metadata),
+    Route("preamble", _is_preamble, preamble),
+    Route("search", lambda q: True, by_search),
+)
+
+
+def route(ctx: Context, q: Query, routes: Sequence[Route] = ROUTES) -> Answer:
+    """The answer of the first route whose condition holds, labelled with that route's name."""
+    chosen = next(r for r in routes if r.matches(q))
+    return replace(chosen.answer(ctx, q), route=chosen.name)
+
+
+def catalog_of(index: Index) -> Catalog:
+    return Catalog(index.docs)
