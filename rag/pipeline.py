@@ -42,7 +42,7 @@ class Assistant:
              notify: Callable[[str], None] | None = None) -> Assistant:
         emb = make_embeddings(settings)
         index = open_index(settings.corpus_dir, settings.index_dir, emb,
-                           progress or (lambda *_a: None), notify or (lambda _m: None))
+                           progress or (lambda *_a: None), notify or (lambda _m: None), threads=settings.threads)
         return cls(index, emb, settings)
 
     @property
@@ -86,8 +86,7 @@ class Assistant:
     def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> Evidence:
         """The ranked units for a question (no routing, no answer): `dangjian search`."""
         self._options(Options(docs=tuple(docs)))
-        ev = search(self.index, self.emb, normalize_question(validate(question)), mode=mode)
-        return replace(ev, hits=tuple(h for h in ev.hits if not docs or h.doc_id in docs))
+        return search(self.index, self.emb, normalize_question(validate(question)), mode=mode, docs=docs)
 
     def unit(self, key: str) -> tuple[Document, Unit] | None:
         """`doc_id#ref` (or a bare ref of the primary document) → its document and unit."""

@@ -1,23 +1,40 @@
 """Hybrid retrieval: BM25 and dense at sentence level and unit level, fused, ranked by unit.
 
-Reference lookup (第8条) happens before this, in the pipeline; this module answers "which units
-does this free-text question point at, and how sure are we".
+Reference lookup (第8条) happens before this, in the question path; this module answers "which
+units does this free-text question point at, and how sure are we". Two steps, so a ranking
+policy can sit between them:
+
+    scores = unit_scores(index, emb, query, mode)   # numpy arrays over every unit (and sentence)
+    order  = top_units(scores.fused, scores.mask, n) # …or any re-ranking of those arrays
+    hits   = build_hits(index, scores, order)        # `Hit` objects only for what is shown
+
+Everything per chunk is array arithmetic: BM25 sums a few sparse columns, fusion ranks with
+argsort, sentence→unit aggregation is one `np.maximum.at`. Up to `EXACT_MAX_ROWS` chunks every
+row gets an exact dense score, and the result equals the former pure-Python search (a test
+compares them on every eval question); beyond it an HNSW store returns the best `ANN_K` rows,
+rows outside them get no dense rank, and the best units get exact dense scores afterwards.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+
 import numpy as np
 
 from . import bm25
-from .embed import VectorEmbeddings
+from .embed import Embedder
+from .errors import IndexError_
 from .glossary import expand
-from .index import Index
+from .index import REBUILD_HINT, Index, Layout
 from .records import Hit, Mode
+from .stores import ANN_K
 
 RRF_K = 60
 COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
+HITS_TOP = 40  # `Hit`s built per search: the re-ranked window of rag/search.py, which shows 20
+EXACT_FILL = 2 * HITS_TOP  # approximate stores: units that get exact dense scores after fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,85 +46,169 @@ class Evidence:
     coverage: float
 
 
-def _rrf(rankings: list[list[int]], n: int) -> np.ndarray:
-    """Reciprocal rank fusion (Cormack et al., SIGIR 2009): Σ 1 / (k + rank)."""
-    fused = np.zeros(n, dtype=np.float64)
-    for ranking in rankings:
-        for rank, idx in enumerate(ranking):
-            fused[idx] += 1.0 / (RRF_K + rank + 1)
-    return fused
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitScores:
+    """One question's signals as arrays aligned with `index.layout` (units, sentences)."""
+
+    mode: Mode
+    tokens: tuple[str, ...]
+    fused: np.ndarray  # per unit: RRF of best sentence, unit BM25 and unit dense ranks
+    bm25: np.ndarray  # per unit: max(unit BM25, best sentence BM25)
+    dense: np.ndarray  # per unit: max(unit dense, best sentence dense); -1 where not scored
+    coverage: np.ndarray  # per unit: share of the question's idf-weighted terms it contains
+    sent_fused: np.ndarray  # per sentence: RRF of sentence BM25 and dense ranks
+    mask: np.ndarray  # per unit: inside the requested documents
+    max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
 
 
-def _ranking(scores: np.ndarray, *, positive_only: bool) -> list[int]:
-    order = np.argsort(-scores, kind="stable")
-    return [int(i) for i in order if not positive_only or scores[i] > 0]
+def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank) of one ranking.
+
+    `candidates` are the ranked positions in ascending order; ties keep that order (stable)."""
+    out = np.zeros(len(scores), dtype=np.float64)
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    out[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    return out
 
 
-def coverage(model: bm25.BM25, tokens: list[str], doc: int) -> float:
-    """Share of the query's information (idf-weighted tokens) found in one document.
-
-    Tokens the corpus never uses weigh as much as the rarest word: a question about 党费 or GDP
-    that only shares 标准 or 目标 with the text gets a low coverage.
-    """
-    terms = list(dict.fromkeys(tokens))
-    if not terms:
-        return 0.0
-    unseen = bm25.idf(len(model.tfs), 0)
-    total = sum(model.idf.get(t, unseen) for t in terms)
-    found = sum(model.idf[t] for t in terms if t in model.tfs[doc])
-    return found / total if total else 0.0
+def _positive(scores: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(scores > 0)
 
 
-def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "hybrid") -> Evidence:
-    """Rank every unit for a free-text question."""
+def _dense(index: Index, emb: Embedder, query: str, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Dense scores per sentence and unit, which rows were scored, and the best score."""
+    store = index.dense
+    q = emb.encode([query])
+    if q.shape[-1] != store.dim:
+        raise IndexError_(f"向量维度不一致（模型 {q.shape[-1]}，索引 {store.dim}），{REBUILD_HINT}")
+    q = q[0]
+    if store.exact:
+        all_scores = store.all_scores(q)
+        known = np.ones(store.ntotal, dtype=bool)
+        best = float(all_scores.max(initial=-1.0))
+    else:
+        sims, rows = store.search(q, min(ANN_K, store.ntotal))
+        keep = rows >= 0
+        all_scores = np.full(store.ntotal, -1.0, dtype=np.float32)
+        all_scores[rows[keep]] = sims[keep]
+        known = np.zeros(store.ntotal, dtype=bool)
+        known[rows[keep]] = True
+        best = float(sims[keep].max(initial=-1.0))
+    return all_scores, known, q, best
+
+
+def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
+                docs: Collection[str] | None = None) -> UnitScores:
+    """Every unit's fused score and signals for a free-text question (glossary-expanded)."""
     query = expand(question)
-    tokens = index.tokenizer.tokens(query)
-    sent_ids, unit_ids = index.sentence_ids, index.unit_ids
-    qvec = emb.encode([query])
-    dense_all = np.zeros(len(index.chunks), dtype=np.float32)
-    if mode != "bm25":
-        sims, ids = index.faiss_index.search(qvec, len(index.chunks))
-        dense_all[ids[0]] = sims[0]
-    s_bm = np.array(bm25.scores(index.bm25_sent, tokens)) if mode != "dense" else np.zeros(len(sent_ids))
-    u_bm = np.array(bm25.scores(index.bm25_unit, tokens)) if mode != "dense" else np.zeros(len(unit_ids))
-    s_dense, u_dense = dense_all[sent_ids], dense_all[unit_ids]
-
-    s_rank = []
+    lay = index.layout
+    n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
+    tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
     if mode != "dense":
-        s_rank.append(_ranking(s_bm, positive_only=True))
+        s_bm = bm25.scores(index.bm25_sent, tokens)
+        u_bm = bm25.scores(index.bm25_unit, tokens)
+        found, total = bm25.presence_idf(index.bm25_unit, tokens)
+        cov = found / total if total else np.zeros(n_unit)
+    else:
+        s_bm, u_bm, cov = np.zeros(n_sent), np.zeros(n_unit), np.zeros(n_unit)
     if mode != "bm25":
-        s_rank.append(_ranking(s_dense, positive_only=False))
-    s_fused = _rrf(s_rank, len(sent_ids))
+        dense_all, known, qvec, max_dense = _dense(index, emb, query, lay)
+        s_dense, u_dense = dense_all[lay.sentence_ids], dense_all[lay.unit_ids]
+        s_known, u_known = np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])
+    else:
+        s_dense, u_dense = np.zeros(n_sent, np.float32), np.zeros(n_unit, np.float32)
+        s_known = u_known = np.zeros(0, dtype=np.int64)
+        max_dense, qvec = 0.0, None
 
-    best_sent = np.zeros(len(unit_ids))
-    best_sent_bm = np.zeros(len(unit_ids))
-    best_sent_dense = np.full(len(unit_ids), -1.0)
-    for j, u in enumerate(index.unit_of_sentence):
-        best_sent[u] = max(best_sent[u], s_fused[j])
-        best_sent_bm[u] = max(best_sent_bm[u], s_bm[j])
-        best_sent_dense[u] = max(best_sent_dense[u], s_dense[j])
-
-    u_rank = [_ranking(best_sent, positive_only=True)]
+    s_fused = np.zeros(n_sent, dtype=np.float64)
     if mode != "dense":
-        u_rank.append(_ranking(u_bm, positive_only=True))
+        s_fused += _rrf_contrib(s_bm, _positive(s_bm))
     if mode != "bm25":
-        u_rank.append(_ranking(u_dense, positive_only=False))
-    u_fused = _rrf(u_rank, len(unit_ids))
+        s_fused += _rrf_contrib(s_dense, s_known)
+    best_sent = np.zeros(n_unit)
+    np.maximum.at(best_sent, lay.unit_of_sentence, s_fused)
+    best_sent_bm = np.zeros(n_unit)
+    np.maximum.at(best_sent_bm, lay.unit_of_sentence, s_bm)
+    best_sent_dense = np.full(n_unit, -1.0)
+    np.maximum.at(best_sent_dense, lay.unit_of_sentence, np.where(known_mask(s_known, n_sent), s_dense, -1.0))
 
-    per_unit: list[list[tuple[float, int]]] = [[] for _ in unit_ids]
-    for j, (cid, u) in enumerate(zip(sent_ids, index.unit_of_sentence)):
-        per_unit[u].append((float(s_fused[j]), index.chunks[cid].sent_no))
+    u_fused = np.zeros(n_unit, dtype=np.float64)
+    u_fused += _rrf_contrib(best_sent, _positive(best_sent))
+    if mode != "dense":
+        u_fused += _rrf_contrib(u_bm, _positive(u_bm))
+    if mode != "bm25":
+        u_fused += _rrf_contrib(u_dense, u_known)
+    mask = _scope(index, docs)
+    dense = np.maximum(np.where(known_mask(u_known, n_unit), u_dense, -1.0), best_sent_dense)
+    if mode != "bm25" and qvec is not None and not index.dense.exact:
+        _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
+    if mode == "bm25":
+        dense = np.zeros(n_unit)
+    return UnitScores(mode, tokens, u_fused, np.maximum(u_bm, best_sent_bm), dense, cov, s_fused, mask, max_dense)
+
+
+def known_mask(positions: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[positions] = True
+    return out
+
+
+def _scope(index: Index, docs: Collection[str] | None) -> np.ndarray:
+    """Units inside `docs` (all units for None or empty)."""
+    unit_doc = index.layout.unit_doc
+    if not docs:
+        return np.ones(len(unit_doc), dtype=bool)
+    wanted = [i for i, d in enumerate(index.docs) if d.doc_id in docs]
+    return np.isin(unit_doc, wanted)
+
+
+def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarray) -> None:
+    """Exact dense scores (unit and its sentences) for the given units, in place."""
+    lay = index.layout
+    for u in units:
+        rows = np.concatenate([[lay.unit_ids[u]], lay.sentence_ids[lay.sentences_of(u)]])
+        dense[u] = float(index.dense.scores_for(q, rows).max())
+
+
+def top_units(values: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n best units inside `mask`, best first; ties by position (stable)."""
+    idx = np.flatnonzero(mask)
+    vals = -values[idx]
+    if n < len(idx):
+        kth = np.partition(vals, n - 1)[n - 1]
+        cand = np.flatnonzero(vals <= kth)  # every unit tying with the n-th best
+    else:
+        cand = np.arange(len(idx))
+    return idx[cand[np.argsort(vals[cand], kind="stable")][:n]]
+
+
+def _sentence_order(index: Index, s: UnitScores, unit: int) -> tuple[int, ...]:
+    """A unit's sentence numbers, best fused score first (ties: the later sentence first)."""
+    lay = index.layout
+    js = lay.sentences_of(unit)
+    pairs = sorted(zip(s.sent_fused[js].tolist(), lay.sent_no[js].tolist()), reverse=True)
+    return tuple(int(n) for _score, n in pairs)
+
+
+def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...]:
+    """`Hit`s for the given unit positions, in that order; coverage for the first COVERAGE_TOP."""
+    chunks, unit_ids = index.chunks, index.layout.unit_ids
     hits = []
-    for i in _ranking(u_fused, positive_only=False):
-        c = index.chunks[unit_ids[i]]
-        sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
-        cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" and len(hits) < COVERAGE_TOP else 0.0
-        dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
-        hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
-                        dense, sents, cov))
+    for rank, u in enumerate(order.tolist()):
+        c = chunks[int(unit_ids[u])]
+        cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
+        hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]),
+                        _sentence_order(index, s, u), cov))
+    return tuple(hits)
+
+
+def search(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
+           docs: Collection[str] | None = None, top: int = HITS_TOP) -> Evidence:
+    """The best `top` units for a free-text question, within `docs` when given."""
+    s = unit_scores(index, emb, question, mode=mode, docs=docs)
+    hits = build_hits(index, s, top_units(s.fused, s.mask, top))
     top_cov = max((h.coverage for h in hits[:5]), default=0.0)
-    max_dense = float(max(s_dense.max(initial=-1.0), u_dense.max(initial=-1.0))) if mode != "bm25" else 0.0
-    return Evidence(tuple(hits), max_dense, top_cov)
+    return Evidence(hits, s.max_dense, top_cov)
 
 
 def confident(ev: Evidence, *, min_strength: float) -> bool:

@@ -161,7 +161,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     `text` replaces the question's text as the search query (the part of a question that is
     not a reference, for cross-document questions)."""
     t0 = time.perf_counter()
-    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode)
+    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
     hits = _scoped(ev, docs)
     if q.options.doc_aware and len(docs) != 1:
         hits = rank_documents(hits, q, ctx)

@@ -11,7 +11,7 @@ LAYER = {
     "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "articles": 1.5,
     "corpus": 2, "chunking": 2, "ingest": 3,
     "index": 3, "retrieve": 4, "answer": 4, "citegraph": 2, "verify": 4, "render": 4,
-    "pipeline": 5, "baseline": 5, "llm": 6, "golden": 6, "evaluate": 6, "ablation": 7, "feedback": 6, "bench": 7,
+    "pipeline": 5, "baseline": 6.5, "langchain": 6, "stores": 2.5, "llm": 6, "golden": 6, "evaluate": 6, "ablation": 7, "feedback": 6, "bench": 7,
     "cli": 8, "__main__": 9, "__init__": 9,
 }
 
