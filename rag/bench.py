@@ -182,8 +182,10 @@ def _rss_peak_mb() -> float:
 # -- the worker: one fresh process that loads an index and answers ------------------------------
 
 
-def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, repeat: int) -> dict[str, Any]:
-    """Load (open + first free question), then warm latencies per kind, peak RSS, ANN recall."""
+def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, repeat: int,
+                encoder: bool = False) -> dict[str, Any]:
+    """Load (open + first free question), then warm latencies per kind, peak RSS, ANN recall;
+    with `encoder`, also the question encoder's latency and the build's embedding rate."""
     from dataclasses import replace
 
     from .config import Settings
@@ -211,9 +213,30 @@ def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, r
     every_lat = [x for lat in by_kind.values() for x in lat]
     out["p50_ms"] = round(_percentile(every_lat, 50), 2)
     out["p95_ms"] = round(_percentile(every_lat, 95), 2)
-    out.update(_recall(assistant, [q for k in ("keyword", "paraphrase") for q in questions.get(k, [])]))
-    out["rss_mb"] = _rss_peak_mb()
+    out["rss_mb"] = _rss_peak_mb()  # before the recall check, which builds a second store
+    if encoder:
+        out["encoder"] = _encoder_stats(assistant, [q for qs in questions.values() for q in qs])
+    out.update(_recall(assistant, [q for k in ("keyword", "paraphrase", "out_of_scope") for q in questions.get(k, [])]))
     return out
+
+
+def _encoder_stats(assistant: Any, questions: Sequence[str]) -> dict[str, float]:
+    """One question at a time (what a question pays) and batches of 64 chunk texts (what a build pays)."""
+    from .chunking import embed_text
+
+    emb = assistant.emb
+    lat = []
+    for q in questions:
+        t0 = time.perf_counter()
+        emb.encode([q])
+        lat.append((time.perf_counter() - t0) * 1000)
+    texts = [embed_text(c) for c in assistant.index.chunks[:512]]
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        emb.encode(texts[start:start + 64])
+    rate = len(texts) / (time.perf_counter() - t0)
+    return {"question_p50_ms": round(_percentile(lat, 50), 2), "question_p95_ms": round(_percentile(lat, 95), 2),
+            "build_chunks_per_s": round(rate, 1)}
 
 
 def _recall(assistant: Any, questions: Sequence[str]) -> dict[str, Any]:
@@ -321,11 +344,16 @@ def incremental(src: Path, work: Path, *, repeat: int) -> dict[str, Any]:
             "added": last.doc_id}
 
 
-def _worker(corpus: Path, index: Path, questions: dict[str, list[str]], repeat: int, cwd: Path) -> dict[str, Any]:
+def _worker(corpus: Path, index: Path, questions: dict[str, list[str]], repeat: int, cwd: Path, *,
+            threads: int | None = None) -> dict[str, Any]:
     qfile = cwd / "questions.json"
     qfile.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
     cmd = _cli("bench", "--worker", str(qfile), "--repeat", str(repeat))
-    proc = subprocess.run(cmd, env=_env(corpus, index), cwd=cwd, capture_output=True, text=True, check=False)
+    env = _env(corpus, index)
+    if threads is not None:
+        cmd.append("--worker-encoder")
+        env["DANGJIAN_THREADS"] = str(threads)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"bench worker exited {proc.returncode}: {proc.stderr[-800:]}")
     return dict(json.loads(proc.stdout))
@@ -354,29 +382,57 @@ def _baseline(corpus: Path, cwd: Path, questions: dict[str, list[str]], emb: Any
             "p95_ms": round(_percentile(lat, 95), 2)}
 
 
+def threads_sweep(corpus: Path, index: Path, cwd: Path, questions: dict[str, list[str]], *,
+                  repeat: int) -> dict[str, Any]:
+    """DANGJIAN_THREADS 1 and 2, on the machine as it is and with a busy loop on every other core."""
+    out: dict[str, Any] = {}
+    for loaded in (False, True):
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(max(1, (os.cpu_count() or 2) - 1))] if loaded else []
+        try:
+            for threads in (1, 2):
+                stats = _worker(corpus, index, questions, repeat, cwd, threads=threads)
+                search = [stats["by_kind"][k] for k in ("keyword", "paraphrase", "out_of_scope")]
+                out[f"{'loaded' if loaded else 'as_is'}_threads_{threads}"] = {
+                    **stats["encoder"], "search_p50_ms": max(x["p50_ms"] for x in search),
+                    "search_p95_ms": max(x["p95_ms"] for x in search)}
+        finally:
+            for proc in busy:
+                proc.kill()
+                proc.wait()
+    return out
+
+
 # -- the whole run ------------------------------------------------------------------------------
 
 
-def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions: dict[str, list[str]],
-                 *, repeat: int) -> dict[str, Any]:
-    """Synthesise, build (in this process), then load and query in a fresh one."""
-    from .index import build
+STORES = {"auto": None, "flat": 10**12, "ivf": 0}  # exact_max_rows passed to the build
 
-    corpus, index = work / f"corpus-{size}", work / f"index-{size}"
-    synthesise(src, corpus, size)
+
+def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions: dict[str, list[str]],
+                 *, repeat: int, store: str = "auto") -> dict[str, Any]:
+    """Synthesise, build (in this process), then load and query in a fresh one."""
+    from . import index as ix
+
+    corpus, index = work / f"corpus-{size}", work / f"index-{size}-{store}"
+    if not corpus.exists():
+        synthesise(src, corpus, size)
     fresh_before = emb.fresh
+    limit = STORES[store]
+    kwargs = {} if limit is None else {"exact_max_rows": limit}
     t0 = time.perf_counter()
-    built = build(corpus, index, emb)  # type: ignore[arg-type]
+    built = ix.build(corpus, index, emb, **kwargs)  # type: ignore[arg-type]
     build_s = time.perf_counter() - t0
     counts = built.manifest["counts"]
     del built
     stats = _worker(corpus, index, questions, repeat, work)
-    return {"chunks": counts["chunks"], "documents": counts["documents"], "build_s": round(build_s, 3),
+    return {"chunks": counts["chunks"], "documents": counts["documents"], "store_choice": store,
+            "build_s": round(build_s, 3),
             "embedded": emb.fresh - fresh_before, **stats}
 
 
-def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5,
-        notify: Notify = lambda _m: None) -> dict[str, Any]:
+def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5, sweep: bool = False,
+        stores: Sequence[str] = ("auto",), quick: bool = False, notify: Notify = lambda _m: None) -> dict[str, Any]:
     """The full benchmark; returns the JSON report."""
     from .config import Settings
     from .embed import make_embeddings
@@ -389,18 +445,23 @@ def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int =
     report: dict[str, Any] = {"sizes": [], "caveat": CAVEAT}
     with tempfile.TemporaryDirectory(prefix="dangjian-bench-") as tmp:
         work = Path(tmp)
-        notify("增量构建：先建不含一份条例的索引，再 add 它")
-        report["incremental"] = incremental(src, work, repeat=max(1, cold_repeat // 2))
-        shipped, shipped_index = work / "corpus-add", work / "index-add"
-        notify("冷启动（子进程）")
-        report["cold"] = cold_starts(shipped, shipped_index, work, repeat=cold_repeat)
-        report["cold"]["serve_ready_s"] = serve_ready(shipped, shipped_index, work)
-        notify("朴素 LangChain 基线")
-        report["baseline"] = _baseline(src, work, questions, emb, repeat=repeat)
+        if not quick:
+            notify("增量构建：先建不含一份条例的索引，再 add 它")
+            report["incremental"] = incremental(src, work, repeat=max(1, cold_repeat // 2))
+            shipped, shipped_index = work / "corpus-add", work / "index-add"
+            notify("冷启动（子进程）")
+            report["cold"] = cold_starts(shipped, shipped_index, work, repeat=cold_repeat)
+            report["cold"]["serve_ready_s"] = serve_ready(shipped, shipped_index, work)
+            notify("朴素 LangChain 基线")
+            report["baseline"] = _baseline(src, work, questions, emb, repeat=repeat)
+            report["cold"].update(_ratios(report["cold"], report["baseline"]))
+            if sweep:
+                notify("线程数：1 与 2，原样与另一核满载")
+                report["threads"] = threads_sweep(shipped, shipped_index, work, questions, repeat=repeat)
         for size in sizes:
-            notify(f"规模 {size}：合成、构建、加载、提问")
-            report["sizes"].append(measure_size(size, src, work, emb, questions, repeat=repeat))
-    report["cold"].update(_ratios(report["cold"], report["baseline"]))
+            for store in stores:
+                notify(f"规模 {size}（{store}）：合成、构建、加载、提问")
+                report["sizes"].append(measure_size(size, src, work, emb, questions, repeat=repeat, store=store))
     load_after = os.getloadavg()
     report["load_avg"] = {"before": [round(x, 2) for x in load_before],
                           "after": [round(x, 2) for x in load_after]}
@@ -418,27 +479,6 @@ def _ratios(cold: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as the markdown written to eval/bench.md."""
-    kinds = list(KINDS)
-    head = ("| chunks | build s | embedded | load s | RSS MiB | p50 ms | p95 ms | "
-            + " | ".join(f"{k} p50/p95" for k in kinds) + " | dense | recall@10 | recall@10 perturbed |")
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
-    for s in report["sizes"]:
-        cells = [str(s["chunks"]), f"{s['build_s']:.1f}", str(s["embedded"]), f"{s['load_s']:.2f}",
-                 f"{s['rss_mb']:.0f}", f"{s['p50_ms']:.2f}", f"{s['p95_ms']:.2f}"]
-        cells += [f"{s['by_kind'][k]['p50_ms']:.2f} / {s['by_kind'][k]['p95_ms']:.2f}"
-                  if k in s["by_kind"] else "—" for k in kinds]
-        cells += [str(s.get("dense_store", "")), _fmt(s.get("recall_at_10")), _fmt(s.get("recall_at_10_perturbed"))]
-        rows.append("| " + " | ".join(cells) + " |")
-    cold, base = report["cold"], report["baseline"]
-    crow = ["| cold start | s | × numpy import | × naive baseline |", "|---|---|---|---|"]
-    for key, label in (("help_s", "`dangjian --help`"), ("ask_ref_s", f"`ask \"{COLD_QUESTIONS['ask_ref_s']}\"`"),
-                       ("ask_ref_doc_s", f"`ask \"{COLD_QUESTIONS['ask_ref_doc_s']}\"`"),
-                       ("ask_search_s", f"`ask \"{COLD_QUESTIONS['ask_search_s']}\"`")):
-        crow.append(f"| {label} | {cold[key]:.3f} | {cold['vs_numpy'][key]:.2f} | {cold['vs_baseline'][key]:.2f} |")
-    crow.append(f"| `python -c \"import numpy\"` | {cold['numpy_s']:.3f} | 1.00 | |")
-    crow.append(f"| naive LangChain baseline (build + 1 question) | {base['cold_ask_s']:.3f} | | 1.00 |")
-    crow.append(f"| `dangjian serve` until /healthz answers | {cold['serve_ready_s']:.3f} | | |")
-    inc = report["incremental"]
     la = report["load_avg"]
     return "\n".join([
         "# Speed benchmark", "",
@@ -446,16 +486,64 @@ def markdown(report: dict[str, Any]) -> str:
         f"(sizes are approximate targets; `chunks` is what was built).",
         f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; "
         f"load average before {la['before']}, after {la['after']}; DANGJIAN_THREADS={report['machine']['threads'] or 'default'}.",
-        "", CAVEAT, "", "## Per corpus size", "",
-        "Load = open the index and answer one free question in a fresh process; p50/p95 = warm `ask` over the "
-        "eval questions of each kind; RSS = peak of that process.", "", *rows, "",
-        "## Cold start (fresh process, median)", "", *crow, "",
-        f"Naive baseline warm: p50 {base['p50_ms']:.2f} ms, p95 {base['p95_ms']:.2f} ms over {base['chunks']} chunks.", "",
-        "## Incremental build (fresh processes)", "",
-        f"Shipped corpus without `{inc['added']}`: first build {inc['first_build_s']:.2f} s; "
-        f"`dangjian add` of it {inc['add_one_s']:.2f} s; `dangjian index` with nothing changed "
-        f"{inc['rebuild_unchanged_s']:.2f} s.", "",
+        "", CAVEAT, "", *_sizes_markdown(report["sizes"]), *_cold_markdown(report),
+        *_threads_markdown(report.get("threads")), *_incremental_markdown(report.get("incremental")),
     ])
+
+
+def _sizes_markdown(sizes: Sequence[dict[str, Any]]) -> list[str]:
+    kinds = list(KINDS)
+    head = ("| chunks | build s | embedded | load s | RSS MiB | p50 ms | p95 ms | "
+            + " | ".join(f"{k} p50/p95" for k in kinds) + " | dense | recall@10 | recall@10 perturbed |")
+    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    for s in sizes:
+        cells = [str(s["chunks"]), f"{s['build_s']:.1f}", str(s["embedded"]), f"{s['load_s']:.2f}",
+                 f"{s['rss_mb']:.0f}", f"{s['p50_ms']:.2f}", f"{s['p95_ms']:.2f}"]
+        cells += [f"{s['by_kind'][k]['p50_ms']:.2f} / {s['by_kind'][k]['p95_ms']:.2f}"
+                  if k in s["by_kind"] else "—" for k in kinds]
+        cells += [str(s.get("dense_store", "")), _fmt(s.get("recall_at_10")), _fmt(s.get("recall_at_10_perturbed"))]
+        rows.append("| " + " | ".join(cells) + " |")
+    return ["## Per corpus size", "",
+            "Load = open the index and answer one free question in a fresh process; p50/p95 = warm `ask` over "
+            "the eval questions of each kind; RSS = peak of that process; embedded = texts the build had to "
+            "embed (the rest repeat and come from the memo or the previous index).", "", *rows, ""]
+
+
+def _cold_markdown(report: dict[str, Any]) -> list[str]:
+    cold, base = report.get("cold"), report.get("baseline")
+    if not cold or not base:
+        return []
+    rows = ["| cold start | s | × numpy import | × naive baseline |", "|---|---|---|---|"]
+    for key in ("help_s", "ask_ref_s", "ask_ref_doc_s", "ask_search_s"):
+        label = "`dangjian --help`" if key == "help_s" else f"`dangjian ask \"{COLD_QUESTIONS[key]}\"`"
+        rows.append(f"| {label} | {cold[key]:.3f} | {cold['vs_numpy'][key]:.2f} | {cold['vs_baseline'][key]:.2f} |")
+    rows.append(f"| `python -c \"import numpy\"` | {cold['numpy_s']:.3f} | 1.00 | |")
+    rows.append(f"| naive LangChain baseline (build + 1 question) | {base['cold_ask_s']:.3f} | | 1.00 |")
+    rows.append(f"| `dangjian serve` until /healthz answers | {cold['serve_ready_s']:.3f} | | |")
+    return ["## Cold start (fresh process, shipped corpus, median)", "", *rows, "",
+            f"Naive baseline warm: p50 {base['p50_ms']:.2f} ms, p95 {base['p95_ms']:.2f} ms over "
+            f"{base['chunks']} chunks.", ""]
+
+
+def _incremental_markdown(inc: dict[str, Any] | None) -> list[str]:
+    if not inc:
+        return []
+    return ["## Incremental build (fresh processes)", "",
+            f"Shipped corpus without `{inc['added']}`: first build {inc['first_build_s']:.2f} s; "
+            f"`dangjian add` of it {inc['add_one_s']:.2f} s; `dangjian index` with nothing changed "
+            f"{inc['rebuild_unchanged_s']:.2f} s.", ""]
+
+
+def _threads_markdown(sweep: dict[str, Any] | None) -> list[str]:
+    if not sweep:
+        return []
+    rows = ["## DANGJIAN_THREADS (shipped corpus; \"loaded\" = a busy loop on the other core)", "",
+            "| setting | encode 1 question p50 / p95 ms | build embedding chunks/s | search p50 / p95 ms (worst kind) |",
+            "|---|---|---|---|"]
+    for name, v in sweep.items():
+        rows.append(f"| {name} | {v['question_p50_ms']:.2f} / {v['question_p95_ms']:.2f} | "
+                    f"{v['build_chunks_per_s']:.0f} | {v['search_p50_ms']:.2f} / {v['search_p95_ms']:.2f} |")
+    return [*rows, ""]
 
 
 def _fmt(value: object) -> str:

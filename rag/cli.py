@@ -234,7 +234,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.worker:  # internal: one fresh process that loads an index and answers
         s = _settings(args)
         questions = json.loads(Path(args.worker).read_text(encoding="utf-8"))
-        stats = bench.serve_stats(s.corpus_dir, s.index_dir, questions, repeat=args.repeat)
+        stats = bench.serve_stats(s.corpus_dir, s.index_dir, questions, repeat=args.repeat,
+                                  encoder=args.worker_encoder)
         print(json.dumps(stats, ensure_ascii=False))
         return 0
     try:
@@ -243,7 +244,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise DangjianError(f"--sizes 应为逗号分隔的整数，如 2000,10000：{args.sizes}") from err
     if not sizes or min(sizes) < 1:
         raise DangjianError(f"--sizes 应为正整数：{args.sizes}")
+    if unknown := [x for x in args.store.split(",") if x not in bench.STORES]:
+        raise DangjianError(f"未知的 --store：{'、'.join(unknown)}（可选 {'、'.join(bench.STORES)}）")
     report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
+                       sweep=args.threads_sweep, stores=args.store.split(","), quick=args.sizes_only,
                        notify=_notify)
     text = bench.markdown(report)
     if args.out:
@@ -317,7 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="每个问题计时的轮数")
     p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
     p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
+    p.add_argument("--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时")
+    p.add_argument("--store", default="auto", help="向量库：auto（按规模）、flat、ivf，可逗号分隔对比")
+    p.add_argument("--sizes-only", action="store_true", help="只测各规模（跳过冷启动、基线、增量构建）")
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--worker-encoder", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("feedback-export", help="把网页 👍/👎 反馈导出为候选评测题（JSONL）")
     p.add_argument("--out", help="输出文件（默认打印到标准输出）")

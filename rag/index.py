@@ -66,9 +66,27 @@ class Layout:
     unit_doc: np.ndarray  # for each unit, the position of its document in `Index.docs`
     sent_ptr: np.ndarray  # sentences of unit u: sent_by_unit[sent_ptr[u]:sent_ptr[u + 1]]
     sent_by_unit: np.ndarray
+    grouped: bool  # sentences already sit unit by unit (chunk order does this): no gather needed
 
     def sentences_of(self, unit: int) -> np.ndarray:
         return self.sent_by_unit[self.sent_ptr[unit]:self.sent_ptr[unit + 1]]
+
+    def unit_max(self, per_sentence: np.ndarray, initial: float, where: np.ndarray | None = None) -> np.ndarray:
+        """For each unit, the maximum over its sentences of `per_sentence` and `initial`.
+
+        `where` (sentence positions) says only those can exceed `initial`: when they are few, only
+        they are visited."""
+        out = np.full(len(self.unit_ids), initial, dtype=np.float64)
+        if where is not None and len(where) * 8 < len(per_sentence):
+            np.maximum.at(out, self.unit_of_sentence[where], per_sentence[where])
+            return out
+        if len(per_sentence) == 0:
+            return out
+        grouped = per_sentence[self.sent_by_unit] if not self.grouped else per_sentence
+        has = self.sent_ptr[1:] > self.sent_ptr[:-1]
+        reduced = np.maximum.reduceat(grouped, self.sent_ptr[:-1][has])
+        out[has] = np.maximum(out[has], reduced)
+        return out
 
 
 class Index:
@@ -155,10 +173,12 @@ def _layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:
     of_sentence = np.array(unit_of_sentence, dtype=np.int64)
     ptr = np.zeros(len(units) + 1, dtype=np.int64)
     np.cumsum(np.bincount(of_sentence, minlength=len(units)), out=ptr[1:])
+    by_unit = np.argsort(of_sentence, kind="stable")
     return Layout(np.array([c.chunk_id for c in sent], dtype=np.int64),
                   np.array([c.chunk_id for c in units], dtype=np.int64),
                   of_sentence, np.array([c.sent_no for c in sent], dtype=np.int64),
-                  np.array(unit_doc, dtype=np.int64), ptr, np.argsort(of_sentence, kind="stable"))
+                  np.array(unit_doc, dtype=np.int64), ptr, by_unit,
+                  bool(np.array_equal(by_unit, np.arange(len(by_unit)))))
 
 
 # -- build ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ policy can sit between them:
 Everything per chunk is array arithmetic: BM25 sums a few sparse columns, fusion ranks with
 argsort, sentence→unit aggregation is one `np.maximum.at`. Up to `EXACT_MAX_ROWS` chunks every
 row gets an exact dense score, and the result equals the former pure-Python search (a test
-compares them on every eval question); beyond it an HNSW store returns the best `ANN_K` rows,
+compares them on every eval question); beyond it an IVF store returns the best `ANN_K` rows,
 rows outside them get no dense rank, and the best units get exact dense scores afterwards.
 """
 
@@ -35,6 +35,7 @@ RRF_K = 60
 COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
 HITS_TOP = 40  # `Hit`s built per search: the re-ranked window of rag/search.py, which shows 20
 EXACT_FILL = 2 * HITS_TOP  # approximate stores: units that get exact dense scores after fusion
+RANK_LIMIT = 2000  # approximate stores (large corpora): rows ranked per signal for fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +62,24 @@ class UnitScores:
     max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
 
 
-def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray, limit: int | None) -> np.ndarray:
     """Reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank) of one ranking.
 
-    `candidates` are the ranked positions in ascending order; ties keep that order (stable)."""
+    `candidates` are the ranked positions in ascending order; ties keep that order (stable).
+    With `limit`, only the best `limit` get a rank (their terms are exact; the rest, each worth
+    less than 1 / (k + limit), get none): large corpora skip sorting every row."""
     out = np.zeros(len(scores), dtype=np.float64)
+    if limit is not None and len(candidates) > limit:
+        candidates = candidates[_best(scores[candidates], limit)]
     order = candidates[np.argsort(-scores[candidates], kind="stable")]
     out[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
     return out
+
+
+def _best(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions (ascending) of the n largest values, and of every value tying with the n-th."""
+    kth = np.partition(-values, n - 1)[n - 1]
+    return np.flatnonzero(-values <= kth)
 
 
 def _positive(scores: np.ndarray) -> np.ndarray:
@@ -120,24 +131,23 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
         s_known = u_known = np.zeros(0, dtype=np.int64)
         max_dense, qvec = 0.0, None
 
+    limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
     s_fused = np.zeros(n_sent, dtype=np.float64)
+    s_pos = _positive(s_bm)
     if mode != "dense":
-        s_fused += _rrf_contrib(s_bm, _positive(s_bm))
+        s_fused += _rrf_contrib(s_bm, s_pos, limit)
     if mode != "bm25":
-        s_fused += _rrf_contrib(s_dense, s_known)
-    best_sent = np.zeros(n_unit)
-    np.maximum.at(best_sent, lay.unit_of_sentence, s_fused)
-    best_sent_bm = np.zeros(n_unit)
-    np.maximum.at(best_sent_bm, lay.unit_of_sentence, s_bm)
-    best_sent_dense = np.full(n_unit, -1.0)
-    np.maximum.at(best_sent_dense, lay.unit_of_sentence, np.where(known_mask(s_known, n_sent), s_dense, -1.0))
+        s_fused += _rrf_contrib(s_dense, s_known, limit)
+    best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
+    best_sent_bm = lay.unit_max(s_bm, 0.0, s_pos)
+    best_sent_dense = lay.unit_max(np.where(known_mask(s_known, n_sent), s_dense, -1.0), -1.0, s_known)
 
     u_fused = np.zeros(n_unit, dtype=np.float64)
-    u_fused += _rrf_contrib(best_sent, _positive(best_sent))
+    u_fused += _rrf_contrib(best_sent, _positive(best_sent), limit)
     if mode != "dense":
-        u_fused += _rrf_contrib(u_bm, _positive(u_bm))
+        u_fused += _rrf_contrib(u_bm, _positive(u_bm), limit)
     if mode != "bm25":
-        u_fused += _rrf_contrib(u_dense, u_known)
+        u_fused += _rrf_contrib(u_dense, u_known, limit)
     mask = _scope(index, docs)
     dense = np.maximum(np.where(known_mask(u_known, n_unit), u_dense, -1.0), best_sent_dense)
     if mode != "bm25" and qvec is not None and not index.dense.exact:
@@ -163,23 +173,21 @@ def _scope(index: Index, docs: Collection[str] | None) -> np.ndarray:
 
 
 def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarray) -> None:
-    """Exact dense scores (unit and its sentences) for the given units, in place."""
+    """Exact dense scores (the unit and its sentences, best of them) for the given units, in place."""
+    if not len(units):
+        return
     lay = index.layout
-    for u in units:
-        rows = np.concatenate([[lay.unit_ids[u]], lay.sentence_ids[lay.sentences_of(u)]])
-        dense[u] = float(index.dense.scores_for(q, rows).max())
+    groups = [np.concatenate([[lay.unit_ids[u]], lay.sentence_ids[lay.sentences_of(u)]]) for u in units]
+    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+    scores = index.dense.scores_for(q, np.concatenate(groups))
+    dense[units] = np.maximum.reduceat(scores.astype(np.float64), starts)
 
 
 def top_units(values: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n best units inside `mask`, best first; ties by position (stable)."""
     idx = np.flatnonzero(mask)
-    vals = -values[idx]
-    if n < len(idx):
-        kth = np.partition(vals, n - 1)[n - 1]
-        cand = np.flatnonzero(vals <= kth)  # every unit tying with the n-th best
-    else:
-        cand = np.arange(len(idx))
-    return idx[cand[np.argsort(vals[cand], kind="stable")][:n]]
+    cand = _best(values[idx], n) if n < len(idx) else np.arange(len(idx))
+    return idx[cand[np.argsort(-values[idx][cand], kind="stable")][:n]]
 
 
 def _sentence_order(index: Index, s: UnitScores, unit: int) -> tuple[int, ...]:

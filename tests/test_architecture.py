@@ -7,12 +7,13 @@ from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
 LAYER = {
-    "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "catalog": 0,
-    "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "articles": 1.5,
-    "corpus": 2, "chunking": 2, "ingest": 3,
-    "index": 3, "retrieve": 4, "answer": 4, "citegraph": 2, "verify": 4, "render": 4,
-    "pipeline": 5, "baseline": 6.5, "langchain": 6, "stores": 2.5, "llm": 6, "golden": 6, "evaluate": 6, "ablation": 7, "feedback": 6, "bench": 7,
-    "cli": 8, "__main__": 9, "__init__": 9,
+    "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0,
+    "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "articles": 1.5,
+    "corpus": 2, "chunking": 2, "citegraph": 2, "query": 2.5, "stores": 2.5, "ingest": 3,
+    "index": 3, "retrieve": 4, "answer": 4, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
+    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm": 7, "golden": 7, "evaluate": 7, "ablation": 8,
+    "feedback": 7, "bench": 8,
+    "cli": 9, "__main__": 10, "__init__": 10,
 }
 
 

@@ -56,7 +56,7 @@ def test_round_trip_with_the_default_model(corpus_copy: Path, tmp_path: Path) ->
     assert len(loaded.chunks) == len(built.chunks) == loaded.dense.ntotal
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder"] == emb.embedder_id and manifest["dim"] == 512
-    assert manifest["dense"] == {"store": "flat"}  # the shipped corpus is far below the HNSW size
+    assert manifest["dense"] == {"store": "flat"}  # the shipped corpus is far below the IVF size
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == sorted(idx.FILES)
     _sims, rows = loaded.dense.search(emb.encode(["深化四强党支部建设"])[0], 3)
     assert loaded.chunks[int(rows[0])].key == "dongzhi-2025-3#8"
@@ -227,11 +227,11 @@ def test_tokenizer_from_the_cache_equals_jieba(built: tuple[Path, Path]) -> None
         assert a.tokens(text) == b.tokens(text)
 
 
-def test_hnsw_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> None:
-    """Past `exact_max_rows` the dense store is faiss HNSW; its recall@10 against exact is high."""
+def test_ivf_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> None:
+    """Past `exact_max_rows` the dense store is faiss IVF; its recall@10 against exact is high."""
     emb = HashEmbedder()
     built = idx.build(corpus_copy, tmp_path / "ix", emb, exact_max_rows=100)
-    assert built.manifest["dense"]["store"] == "hnsw"
+    assert built.manifest["dense"]["store"] == "ivf"
     loaded = idx.load(corpus_copy, tmp_path / "ix", emb)
     store, vectors = loaded.dense, np.load(tmp_path / "ix" / "vectors.npy")
     assert not store.exact
