@@ -1,4 +1,4 @@
-"""Run one question set through several configurations side by side and write a markdown table."""
+"""Run question sets through several configurations side by side and write a markdown report."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from pathlib import Path
 
 from . import evaluate as ev
 from .baseline import NaiveBaseline
-from .pipeline import Assistant, Options
+from .pipeline import Assistant
+from .query import Options
 
 CONFIGS: tuple[tuple[str, str], ...] = (
     ("full", "完整流程 full pipeline"),
+    ("no_doc_aware", "去掉文件感知排序 without document-aware ranking (fused order across documents)"),
     ("no_refs", "去掉引用解析 without reference resolver"),
     ("bm25", "仅 BM25 (BM25 only)"),
     ("dense", "仅向量 (dense only)"),
     ("naive", "朴素 LangChain 基线 naive LangChain baseline"),
 )
-_OPTIONS = {"full": Options(), "no_refs": Options(use_refs=False), "bm25": Options(mode="bm25"),
-            "dense": Options(mode="dense")}
+_OPTIONS = {"full": Options(), "no_doc_aware": Options(doc_aware=False), "no_refs": Options(use_refs=False),
+            "bm25": Options(mode="bm25"), "dense": Options(mode="dense")}
 
 
 def run_all(assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 5) -> dict[str, dict[str, float | None]]:
@@ -35,7 +37,10 @@ def run_all(assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 
     return out
 
 
-def markdown(table: dict[str, dict[str, float | None]], n_questions: int, source: str) -> str:
+ABLATION_SETS = ("eval/questions.jsonl", "eval/questions-regs.jsonl", "eval/questions-heldout.jsonl")
+
+
+def _table(table: dict[str, dict[str, float | None]]) -> str:
     names = [c for c, _ in CONFIGS if c in table]
     head = "| metric | " + " | ".join(names) + " |"
     rows = [head, "|" + "---|" * (len(names) + 1)]
@@ -45,17 +50,26 @@ def markdown(table: dict[str, dict[str, float | None]], n_questions: int, source
             v = table[c].get(metric)
             cells.append("—" if v is None else (f"{v:.1f}" if metric.startswith("latency") else f"{v:.3f}"))
         rows.append(f"| {metric} | " + " | ".join(cells) + " |")
-    legend = "\n".join(f"- `{c}`: {label}" for c, label in CONFIGS if c in table)
+    return "\n".join(rows)
+
+
+def markdown(tables: Sequence[tuple[str, int, dict[str, dict[str, float | None]]]], corpus: str) -> str:
+    """One table per question set: (source file, number of questions, metrics per configuration)."""
+    sections = [f"## `{source}` ({n} questions)\n\n{_table(table)}" for source, n, table in tables]
+    legend = "\n".join(f"- `{c}`: {label}" for c, label in CONFIGS)
     return (f"# 消融实验 Ablation\n\n"
-            f"Question set: `{source}` ({n_questions} questions). Regenerate: `dangjian eval --ablation`.\n"
+            f"Corpus: {corpus}. Regenerate: `dangjian eval --ablation`.\n"
             f"Machine: {platform.machine()}, Python {platform.python_version()}; generated "
             f"{time.strftime('%Y-%m-%d')}. Latency is per question after load, in ms.\n\n"
-            f"{chr(10).join(rows)}\n\n{legend}\n")
+            + "\n\n".join(sections) + f"\n\n{legend}\n")
 
 
-def write_report(assistant: Assistant, questions: Sequence[ev.Question], path: Path, *,
-                 k: int = 5, source: str = "eval/questions.jsonl") -> Path:
-    text = markdown(run_all(assistant, questions, k=k), len(questions), source)
+def write_report(assistant: Assistant, sets: Sequence[tuple[str, Sequence[ev.Question]]], path: Path, *,
+                 k: int = 5) -> Path:
+    tables = [(source, len(qs), run_all(assistant, qs, k=k)) for source, qs in sets]
+    docs = assistant.index.docs
+    corpus = f"{len(docs)} documents (" + "、".join(f"《{d.meta.title}》" for d in docs) + ")"
+    text = markdown(tables, corpus)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -20,7 +20,7 @@ from .records import Answer, AnswerKind, Citation, Document, Unit
 
 NOT_FOUND = "未在已收录文件中找到与该问题直接相关的内容"
 GAP = "……"
-WHOLE_LIST_CHARS = 900  # a list up to this long is quoted whole; longer ones keep the wanted items
+WHOLE_LIST_CHARS = 400  # a list up to this long is quoted whole; longer ones keep the wanted items
 _CLAUSE = re.compile(r"^[（(][一二三四五六七八九十百〇零两\d]+[）)]")
 _LEAD_END = ("：", ":")
 
@@ -96,17 +96,22 @@ def enumerations(unit: Unit) -> list[range]:
     return out
 
 
-def with_enumerations(unit: Unit, wanted: Sequence[int]) -> tuple[int | None, ...]:
-    """`wanted` sentence numbers, completed so no list is cut: whole lists, or lead + items + gaps."""
+def with_enumerations(unit: Unit, wanted: Sequence[int], *, whole: bool = False) -> tuple[int | None, ...]:
+    """`wanted` sentence numbers, completed so no list is cut: the whole list when it is short (or
+    `whole`, for a question that asks for the list), else the lead, the wanted items (each from its
+    （N） head) and a None wherever items are left out."""
     chosen = set(wanted)
     touched = [rng for rng in enumerations(unit) if chosen & set(rng)]
     for rng in touched:
-        if sum(len(unit.sentences[n]) for n in rng) <= WHOLE_LIST_CHARS:
+        if whole or sum(len(unit.sentences[n]) for n in rng) <= WHOLE_LIST_CHARS:
             chosen |= set(rng)
             continue
         if not chosen & set(rng[1:]):  # only the lead was wanted: show the first items
             chosen |= set(rng[1:3])
         chosen.add(rng[0])
+        for n in sorted(chosen & set(rng[1:])):  # an item's later sentence brings its （N） head
+            head = next(i for i in range(n, rng[0], -1) if is_clause(unit.sentences[i]) or i == rng[1])
+            chosen |= set(range(head, n + 1))
     gaps = {n for rng in touched for n in rng if n not in chosen}
     out: list[int | None] = []
     for n in range(len(unit.sentences)):
@@ -120,8 +125,8 @@ def with_enumerations(unit: Unit, wanted: Sequence[int]) -> tuple[int | None, ..
 # -- quoting -----------------------------------------------------------------------------------
 
 
-def quote(doc: Document, unit: Unit, wanted: Sequence[int]) -> Quote:
-    return Quote(doc, unit, with_enumerations(unit, wanted))
+def quote(doc: Document, unit: Unit, wanted: Sequence[int], *, whole_lists: bool = False) -> Quote:
+    return Quote(doc, unit, with_enumerations(unit, wanted, whole=whole_lists))
 
 
 def _lines(q: Quote, *, numbered: bool) -> tuple[list[str], list[Citation]]:

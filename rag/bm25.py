@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ class BM25:
     tf: np.ndarray  # int32 term frequencies, parallel to `indices`
     lengths: np.ndarray  # int32 tokens per document
     avg_len: float = field(init=False)
-    idf: np.ndarray = field(init=False)  # float64 per term; a term absent here has idf(N, 0)
+    term_idf: np.ndarray = field(init=False)  # float64 per vocabulary term (idf(N, 0) where absent)
     weights: np.ndarray = field(init=False)  # float64 BM25 weight per posting
 
     def __post_init__(self) -> None:
@@ -56,7 +57,7 @@ class BM25:
         uniq, inverse = np.unique(df, return_inverse=True)
         term_idf = np.array([idf(n, int(d)) for d in uniq], dtype=np.float64)[inverse]
         object.__setattr__(self, "avg_len", avg)
-        object.__setattr__(self, "idf", term_idf)
+        object.__setattr__(self, "term_idf", term_idf)
         object.__setattr__(self, "weights", _weights(self, term_idf, avg))
 
     @property
@@ -65,6 +66,12 @@ class BM25:
 
     def unseen_idf(self) -> float:
         return idf(self.n_docs, 0)
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """term → idf for the terms some document of this model contains."""
+        df = np.diff(self.indptr)
+        return {t: float(self.term_idf[i]) for t, i in self.vocab.items() if df[i] > 0}
 
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         """Distinct query terms (first occurrence order) that occur in some document."""
@@ -157,8 +164,8 @@ def presence_idf(model: BM25, query: Sequence[str]) -> tuple[np.ndarray, float]:
     for t in terms:
         i = model.vocab.get(t)
         has = i is not None and model.indptr[i + 1] > model.indptr[i]
-        total += float(model.idf[i]) if has else unseen  # type: ignore[index]
+        total += float(model.term_idf[i]) if has else unseen  # type: ignore[index]
         if has:
             col = model.column(i)  # type: ignore[arg-type]
-            found[model.indices[col]] += model.idf[i]
+            found[model.indices[col]] += model.term_idf[i]
     return found, total

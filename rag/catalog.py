@@ -19,8 +19,27 @@ _TITLED = re.compile(r"《([^《》]{2,60})》")
 # Words that make a run a phrase, not a name: "有什么规定", "相关规定", "党员教育管理有哪些规定".
 _NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|该|是|有|的|吗|呢|和|与|及|对|在|按|要|"
                          r"根据|依据|按照|遵照|关于|请问|规定了|我")
+# English names people use for the regulations, matched case-insensitively on word boundaries;
+# each maps to the Chinese short name it stands for.
+ENGLISH_NAMES: dict[str, str] = {
+    "party constitution": "党章", "constitution of the communist party of china": "党章",
+    "cpc constitution": "党章", "party charter": "党章",
+    "disciplinary actions": "纪律处分条例", "disciplinary sanctions": "纪律处分条例",
+    "disciplinary regulations": "纪律处分条例", "discipline regulations": "纪律处分条例",
+    "party member education and management": "党员教育管理工作条例",
+    "education and management of party members": "党员教育管理工作条例",
+    "recruiting party members": "发展党员工作细则", "recruitment of party members": "发展党员工作细则",
+    "developing party members": "发展党员工作细则", "admission of party members": "发展党员工作细则",
+    "primary-level party organizations": "机关基层组织工作条例",
+    "grassroots party organizations": "机关基层组织工作条例",
+    "frugality": "厉行节约反对浪费条例", "thrift": "厉行节约反对浪费条例", "opposing waste": "厉行节约反对浪费条例",
+    "party history learning": "党史学习教育工作条例", "party history education": "党史学习教育工作条例",
+    "the notice": "要点", "work points": "要点",
+}
 _LINKING = re.compile(r"^(?:除了|和|与|及|以及|还有|跟|同|对照|比较|根据|按照|依据|依照|关于|对于|那么|那|在|看看|看|查)+")
-_LEADING = re.compile(r"^(?:请问|请|根据|依据|按照|依照|对照|关于|对于|那么|那|看看|查查|问问|问)+")
+_LEADING = re.compile(r"^(?:请问|请|根据|依据|按照|依照|对照|关于|对于|那么|那|看看|查查|问问|问)+|"
+                      r"^(?:党员|干部|领导干部|我们|我|单位|机关)?(?:违反|违背|执行|落实|学习|贯彻|遵守|遵照|参照|修订|制定|"
+                      r"印发|发布)+")
 
 
 def aliases_for(title: str) -> list[str]:
@@ -91,15 +110,42 @@ class Catalog:
             return []
         return [d for d in self.docs if any(phrase in n or n in phrase for n in self.names(d))]
 
+    def candidates(self, phrase: str) -> list[Document]:
+        """Every document a name could mean, for "可能指多份文件" when it means more than one."""
+        if phrase.strip().startswith("《"):
+            return self.named(phrase)
+        return self.named(phrase) or self._abbreviated(fold_parens(_LINKING.sub("", phrase.strip("《》 "))))
+
+    def english_name(self, question: str) -> Document | None:
+        """The document an English question names ("Article 32 of the Party Constitution")."""
+        low = question.lower()
+        hits = [cn for en, cn in ENGLISH_NAMES.items() if re.search(rf"(?<![a-z]){re.escape(en)}(?![a-z])", low)]
+        found = {d.doc_id: d for cn in hits if (d := self.find(cn)) is not None}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def _abbreviated(self, phrase: str) -> list[Document]:
+        """Documents of which `phrase` is an abbreviation: its characters in order within a name,
+        first and last ones included ("厉行节约条例" → 厉行节约反对浪费条例, "纪律条例" → 纪律处分条例)."""
+        if len(phrase) < 4:
+            return []
+
+        def within(name: str) -> bool:
+            it = iter(name)
+            return name.endswith(phrase[-2:]) and all(ch in it for ch in phrase)
+
+        return [d for d in self.docs if any(within(n) and phrase[0] in n[:max(3, len(n) - len(phrase))]
+                                           for n in self.names(d))]
+
     def find(self, phrase: str, *, prefer: Document | None = None) -> Document | None:
         """The one document a name points at: an exact title, else an exact short name, else the only
         partial match; when several still match, `prefer` (the conversation's document) wins. Linking
         words before the name ("除了要点", "和党章") are dropped; other words are part of the name,
         so 《党政机关公文处理工作条例》 never falls back to a fragment such as "工作条例"."""
+        quoted = phrase.strip().startswith("《")
         phrase = phrase.strip("《》 ")
         if not self.named(phrase):
             phrase = _LINKING.sub("", phrase)
-        matches = self.named(phrase)
+        matches = self.named(phrase) or ([] if quoted else self._abbreviated(fold_parens(phrase)))
         key = fold_parens(phrase.strip("《》 "))
         by_title = [d for d in matches if self.names(d)[0] == key]
         by_name = [d for d in matches if key in self.names(d)]
@@ -147,7 +193,7 @@ class Catalog:
             name = _LEADING.sub("", m.group(1)).strip("“”")
             if len(name) < 5 or _NOT_A_NAME.search(name[:-2]):
                 continue
-            if self.named(name) or fold_parens(name) in self._plain_text:
-                continue
+            if self.named(name) or any(fold_parens(name[i:]) in self._plain_text for i in range(len(name) - 4)):
+                continue  # a concept the corpus speaks of ("违反中央八项规定精神"), not a missing document
             out.append(name)
         return list(dict.fromkeys(out))

@@ -171,13 +171,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    ev = assistant.search(args.question, docs=_options(args).docs)
-    print(f"max_dense={ev.max_dense:.3f} coverage={ev.coverage:.3f}")
-    print(f"{'rank':>4} {'ref':<24} {'fused':>7} {'bm25':>7} {'dense':>6}  title")
-    for rank, hit in enumerate(ev.hits[: args.k], 1):
+    hits = assistant.search(args.question, docs=_options(args).docs)
+    print(f"{'rank':>4} {'unit':<44} {'strength':>8} {'fused':>7} {'bm25':>7} {'dense':>6} {'cover':>6}  title")
+    for rank, hit in enumerate(hits[: args.k], 1):
         found = assistant.unit(hit.key)
-        title = found[1].title if found else ""
-        print(f"{rank:>4} {hit.key:<24} {hit.score:7.4f} {hit.bm25:7.3f} {hit.dense:6.3f}  {title}")
+        title = found[1].title[:30] if found else ""
+        print(f"{rank:>4} {hit.key:<44} {hit.strength:8.3f} {hit.score:7.4f} {hit.bm25:7.2f} {hit.dense:6.3f} "
+              f"{hit.coverage:6.2f}  {title}")
     return 0
 
 
@@ -289,10 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("eval", parents=[common], help="运行评测集")
-    p.add_argument("--file", default="eval/questions.jsonl")
+    p.add_argument("--file", help="评测集（默认 eval/questions.jsonl；--ablation 默认跑通知、法规和留出三个集）")
     p.add_argument("--json", action="store_true")
     p.add_argument("--k", type=int, default=5)
-    p.add_argument("--thresholds", default="eval/thresholds.toml")
+    p.add_argument("--thresholds", help="质量门槛文件（默认：与评测集同目录的 thresholds<后缀>.toml，"
+                                        "如 questions-regs.jsonl → thresholds-regs.toml）")
     p.add_argument("--no-gate", action="store_true", help="只报告，不按阈值判定失败")
     p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
     p.add_argument("--report", default="eval/report.md")
@@ -364,13 +365,16 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
     from . import evaluate as ev
 
-    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
     if args.ablation:
-        from .ablation import write_report
+        from .ablation import ABLATION_SETS, write_report
 
-        path = write_report(assistant, qs, Path(args.report), k=args.k)
+        files = [args.file] if args.file else list(ABLATION_SETS)
+        sets = [(f, ev.load_questions(Path(f), assistant.primary.doc_id)) for f in files]
+        path = write_report(assistant, sets, Path(args.report), k=args.k)
         print(f"消融报告已写入 {path}")
         return 0
+    args.file = args.file or "eval/questions.jsonl"
+    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
     if args.update_golden:
         from .golden import update_golden
 
@@ -393,10 +397,18 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
                   f"must_include={list(r.question.must_include)}")
             print(f"    实际 abstained={r.abstained} cited={list(r.citations)[:5]} "
                   f"retrieved={list(r.retrieved)[:5]}")
-    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(Path(args.thresholds)))
+    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(_thresholds_for(args)))
     for line in breaches:
         print(f"dangjian eval: 质量门槛未通过：{line}", file=sys.stderr)
     return EXIT_ERROR if breaches else 0
+
+
+def _thresholds_for(args: argparse.Namespace) -> Path:
+    """The gate file named for the question set: questions-regs.jsonl → thresholds-regs.toml."""
+    if args.thresholds:
+        return Path(args.thresholds)
+    questions = Path(args.file)
+    return questions.with_name("thresholds" + questions.stem.removeprefix("questions") + ".toml")
 
 
 def _report(results) -> None:  # type: ignore[no-untyped-def]

@@ -158,11 +158,15 @@ def failures(results: Sequence[Result]) -> list[Result]:
 
 
 def load_thresholds(path: Path) -> dict[str, float]:
+    """`[min]` and `[max]` tables of metric limits; {} when the file does not exist."""
     if not path.is_file():
         return {}
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {k: float(v) for k, v in data.get("min", {}).items()} | {
-        f"max:{k}": float(v) for k, v in data.get("max", {}).items()}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return {k: float(v) for k, v in data.get("min", {}).items()} | {
+            f"max:{k}": float(v) for k, v in data.get("max", {}).items()}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, TypeError, ValueError, AttributeError) as err:
+        raise DangjianError(f"质量门槛文件格式错误：{path}（应为含 [min]/[max] 数值表的 TOML）") from err
 
 
 def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list[str]:

@@ -17,11 +17,9 @@ from .embed import VectorEmbeddings, make_embeddings
 from .errors import InputError
 from .index import Index, Progress, open_index
 from .query import Options, Query, State, next_state, understand, validate
-from .records import Answer, Document, Mode, Unit
-from .retrieve import Evidence, search
+from .records import Answer, Document, Hit, Mode, Unit
 from .routes import route
-from .search import MIN_STRENGTH, Context
-from .text import normalize_question
+from .search import MIN_STRENGTH, Context, ranked
 
 __all__ = ["Assistant", "Options", "State", "validate"]
 
@@ -83,10 +81,17 @@ class Assistant:
     def _answer(self, q: Query) -> Answer:
         return route(self.ctx, q)
 
+<<<<<<< HEAD
     def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> Evidence:
         """The ranked units for a question (no routing, no answer): `dangjian search`."""
         self._options(Options(docs=tuple(docs)))
         return search(self.index, self.emb, normalize_question(validate(question)), mode=mode, docs=docs)
+=======
+    def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> tuple[Hit, ...]:
+        """The units a free-text question ranks, in the order answers use (no routing): `dangjian search`."""
+        q = self.understand(question, options=Options(mode=mode, docs=tuple(docs)))
+        return ranked(self.ctx, q, docs=docs)
+>>>>>>> main
 
     def unit(self, key: str) -> tuple[Document, Unit] | None:
         """`doc_id#ref` (or a bare ref of the primary document) → its document and unit."""

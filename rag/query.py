@@ -57,6 +57,7 @@ class Query:
     doc: Document
     unresolved: str = ""  # the document phrase of a reference that names no corpus document…
     candidates: tuple[Document, ...] = ()  # …or names several
+    targets: tuple[tuple[Document, tuple[int, ...]], ...] = ()  # item numbers per document, as asked
     named: tuple[Document, ...] = ()
     absent: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
@@ -112,18 +113,29 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     home = _home(catalog, state, options)
     refs = parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()
     doc, unresolved, candidates = home, "", ()
+    english = catalog.english_name(text) if not refs.empty and not refs.doc_phrase else None
     if refs.doc_phrase and not refs.empty:
         found = catalog.find(refs.doc_phrase, prefer=home)
         if found is None:
             unresolved = refs.doc_phrase.strip("《》 ")
-            candidates = tuple(catalog.named(refs.doc_phrase))
+            candidates = tuple(catalog.candidates(refs.doc_phrase))
         else:
             doc = found
             if found is not home and refs.section is not None:  # 党章第三章: sections of that document
                 refs = parse_refs(text, section_titles=[s.title for s in found.sections])
+    elif english is not None:  # "Article 32 of the Party Constitution"
+        doc = english
+    targets: list[tuple[Document, tuple[int, ...]]] = []
+    for phrase, numbers in refs.groups:
+        target = (catalog.find(phrase, prefer=home) if phrase else doc) if not unresolved else None
+        if phrase and target is None and not unresolved:
+            unresolved, candidates = phrase.strip("《》 "), tuple(catalog.candidates(phrase))
+        if target is not None:
+            targets.append((target, numbers))
     named = tuple(catalog.in_question(text))
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
+        targets=tuple(targets),
         named=named, absent=tuple(catalog.absent_names(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)), preamble=intents.asks_preamble(text),
         cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),

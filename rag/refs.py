@@ -114,6 +114,10 @@ class RefQuery:
     relative: Relative | None = None
     doc_phrase: str = ""
     rest: str = ""
+    # Item numbers grouped by the document name written before them, in the order asked:
+    # "要点第10条…，厉行节约反对浪费条例第四条" → (("要点", (10,)), ("厉行节约反对浪费条例", (4,))).
+    # A reference with no name of its own belongs to the name before it.
+    groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -279,8 +283,8 @@ def _doc_phrase(text: str, ref_start: int) -> tuple[str, int]:
     offset = max(0, ref_start - _DOC_WINDOW)
     head = text[offset:ref_start]
     titled = _DOC_TITLE.search(head)
-    if titled:
-        return titled.group(1).strip(), offset + titled.start()
+    if titled:  # kept in 《》: a quoted title is a full name, never an abbreviation
+        return f"《{titled.group(1).strip()}》", offset + titled.start()
     bare = _DOC_BARE.search(head)
     if not bare:
         return "", ref_start
@@ -328,6 +332,16 @@ def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery
         first = min(start for start, _ in spans)
         doc, doc_start = _doc_phrase(text, first)
         spans.append((doc_start, first))
+    groups: list[tuple[str, tuple[int, ...]]] = []
+    for hit in items:
+        phrase, phrase_start = _doc_phrase(text, hit.start)
+        if phrase and phrase_start < hit.start:
+            spans.append((phrase_start, hit.start))
+        phrase = phrase or (groups[-1][0] if groups else "")
+        if groups and groups[-1][0] == phrase:
+            groups[-1] = (phrase, _unique((*groups[-1][1], *hit.numbers)))
+        else:
+            groups.append((phrase, hit.numbers))
     if relative:
         spans.append((relative[1].start, relative[1].end))
     return RefQuery(
@@ -336,4 +350,5 @@ def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery
         relative=relative[0] if relative else None,
         doc_phrase=doc,
         rest=_rest(question, spans),
+        groups=tuple(groups),
     )

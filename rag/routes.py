@@ -18,10 +18,12 @@ from .catalog import Catalog
 from .index import Index
 from .query import Query
 from .records import Answer, Document, Unit
-from .refs import RefQuery
+from .refs import RefQuery, parse_refs
 from .search import Context, SearchResult, find
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
+_IN_FORCE = re.compile(r"起(?:施行|实施)")
+_INTERPRETS = re.compile(r"由.{1,40}解释")
 _ABOUT_CITING = re.compile(r"怎么用|如何用|要求落实|落实|怎么要求|提出了?什么要求")
 
 
@@ -94,18 +96,36 @@ def _focus(ctx: Context, q: Query, unit: Unit) -> list[int] | None:
     return best or None
 
 
-def _related_in_named(ctx: Context, q: Query, doc: Document) -> list[Quote]:
-    """What another document named beside the reference says ("要点第9条…，党员教育管理工作条例对…")."""
-    others = [d for d in q.named if d is not doc]
-    if not others:
+_CLAUSE_SPLIT = re.compile(r"[，,；;？?。！!]")
+_ASKS = re.compile(r"什么|哪|怎么|怎样|如何|多少|几|谁|吗|是否|有没有|能不能|可不可以")
+
+
+def _second_question(q: Query) -> str:
+    """"要点第11条要求准确运用“四种形态”，四种形态具体指什么？": the clause that asks something of
+    its own, apart from the clause holding the reference; "" when there is none."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(q.text) if c.strip()]
+    if len(clauses) < 2:
+        return ""
+    asking = [c for c in clauses[1:] if _ASKS.search(c) and not parse_refs(c).items]
+    return asking[-1] if asking and len(re.sub(r"[^\u4e00-\u9fff]", "", asking[-1])) >= 6 else ""
+
+
+def _related(ctx: Context, q: Query, docs: Sequence[Document], units: Sequence[Unit]) -> list[Quote]:
+    """What the other documents say on the point of a compound question: those it names
+    ("要点第9条…，党员教育管理工作条例对流动党员怎么规定？"), or, when it names none, any other
+    document that answers its second question ("…，机关纪委书记一般由谁担任？")."""
+    others = [d for d in q.named if d not in docs]
+    text = q.refs.rest if others else _second_question(q)
+    if not text:
         return []
-    text = q.refs.rest
     for name in (n for d in others for n in ctx.catalog.names(d)):
         text = text.replace(name, " ")
-    found = find(ctx, q, docs=[d.doc_id for d in others], text=text)
+    scope = [d.doc_id for d in others] or [d.doc_id for d in ctx.catalog.docs]
+    found = find(ctx, q, docs=scope, text=text)
     if not found.confident:
         return []
-    return found.quotes[:2]
+    skip = {u.key for u in units}
+    return [qu for qu in found.quotes if qu.unit.key not in skip][:2]
 
 
 def reference(ctx: Context, q: Query) -> Answer:
@@ -115,17 +135,21 @@ def reference(ctx: Context, q: Query) -> Answer:
             return compose.abstain(q.question, reason=(
                 f"《{doc.meta.title}》共{len(doc.sections)}个部分，没有第{rq.section}部分。"))
         return compose.compose_section(q.question, doc, rq.section)
-    numbers = list(rq.items) or _relative(rq, q, doc)
-    if not numbers:
+    targets = list(q.targets) or [(doc, tuple(_relative(rq, q, doc)))]
+    if not any(numbers for _d, numbers in targets):
         return compose.abstain(q.question, reason="请先说明要问的是第几条，例如“第8条要求什么？”。")
-    units = [u for n in numbers if (u := doc.unit(str(n))) is not None]
-    missing = [n for n in numbers if doc.unit(str(n)) is None]
+    found = [(d, n, d.unit(str(n))) for d, numbers in targets for n in numbers]
+    units = [(d, u) for d, _n, u in found if u is not None]
+    missing = [(d, n) for d, n, u in found if u is None]
     if not units:
-        return compose.out_of_range(q.question, doc, missing)
-    quotes = [compose.quote(doc, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for u in units]
+        d0 = missing[0][0]
+        return compose.out_of_range(q.question, d0, [n for d, n in missing if d is d0])
+    quotes = [compose.quote(d, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for d, u in units]
+    notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
+                      for d in dict.fromkeys(d for d, _n in missing))
     return compose.compose_reference(
-        q.question, quotes, order=ctx.order, related=_related_in_named(ctx, q, doc),
-        missing_note=compose.out_of_range_note(doc, missing) if missing else "")
+        q.question, quotes, order=ctx.order, related=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
+        missing_note=notes)
 
 
 def cited_by_item(ctx: Context, q: Query) -> Answer:
@@ -193,10 +217,11 @@ def _regulation_metadata(q: Query, doc: Document) -> Answer:
                                  m.doc_number and f"文号：{m.doc_number}") if f)
     lead = f"《{m.title}》" + (f"（清单记载 {facts}）" if facts else "（清单未记载发文机关和日期）")
     picks: list[tuple[Document, Unit, list[int]]] = []
-    if "effective" in q.meta_fields:
-        for unit in reversed(doc.numbered[-3:]):
-            picks.append((doc, unit, [n for n, s in enumerate(unit.sentences) if "起施行" in s]))
-    if set(q.meta_fields) - {"effective"} and (intro := doc.unit("lead")):
+    for field_, says in (("effective", _IN_FORCE), ("interpreter", _INTERPRETS)):
+        if field_ in q.meta_fields:
+            for unit in reversed(doc.numbered[-4:]):
+                picks.append((doc, unit, [n for n, s in enumerate(unit.sentences) if says.search(s)]))
+    if set(q.meta_fields) - {"effective", "interpreter"} and (intro := doc.unit("lead")):
         dated = [n for n, s in enumerate(intro.sentences)
                  if _DATED.search(s) and any(w in s for w in ("通过", "发布", "印发", "批准", "修订"))]
         picks.append((doc, intro, dated))

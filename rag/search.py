@@ -24,14 +24,22 @@ from .retrieve import Evidence, search
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
 MAX_UNITS = 3  # and two sentences each
-NEAR_MARGIN = 0.10
+NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to the bar
 RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (coverage is computed for them)
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
-_QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")  # a refusal suggests units only when they come this close to the bar
-_ASKS_NUMBER = re.compile(r"多少|几[个名人次年月天日岁条项种类届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
+SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
+CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
+_ASKS_LIST = re.compile(r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么")
+_QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
+_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
                           r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when", re.I)
-_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千半][个名人次年月天日周岁届条项分%‰倍]|[一二两三四五六七八九十]+(?:年|个月|日|天)"
-                     r"|每[年月季周日届]|每半年|每季度|以上|以下|以内|不少于|不超过|不得超过|不低于|至少|之日起|前|后")
+# Question words, removed before finding what a number question is about.
+_QUESTION_WORDS = re.compile(r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"
+                             r"期限|时限|是否|吗|呢|[？?。，,]")
+# A figure: digits, or a Chinese numeral with a unit — but not the determiner 一个/一项/一名 ("每一个党员").
+_NUMBER = re.compile(r"\d|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
+                     r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分|倍|学时|小时|工作日)|每[年月季周日届]|每半年|每季度")
+ANSWER_COVER = 0.5  # share of a number question's specific words the answering sentence must hold
 _THING = re.compile(r"^(.{2,16}?)(?:是多少|有多少|多少|是几|有几|为几|几[个名人次年月天日岁]|多长|多久|是什么时候|什么时候|何时)")
 
 
@@ -78,6 +86,27 @@ def _quoted(text: str) -> list[str]:
     return [p for p in _QUOTED.findall(text) if len(p) >= 2]
 
 
+def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
+                 list_words: dict[str, float] | None) -> float:
+    """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
+    number question asks for, a （一）…（N） list whose lead names what a list question asks for,
+    a sentence that decides a true/false claim."""
+    bonus = 0.0
+    if figure_words is not None and _figure_sentence(figure_words, unit) is not None:
+        bonus += SHAPE_BONUS
+    if list_words is not None and any(_covers(list_words, unit.sentences[r[0]]) >= ANSWER_COVER
+                                      for r in compose.enumerations(unit)):
+        bonus += SHAPE_BONUS
+    if q.claim and _claim_sentence(unit, q.claim)[0] >= CLAIM_SHARE:
+        bonus += SHAPE_BONUS
+    return bonus
+
+
+def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
+    """A list question's words ("党员有哪些义务" → 党员, 义务), weighted; None otherwise."""
+    return _weighted_words(ctx, _ASKS_LIST.sub(" ", q.text)) if _ASKS_LIST.search(q.text) else None
+
+
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ...]:
     """Document-aware order over the best RERANK units of the fused ranking.
 
@@ -86,18 +115,21 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
     more near-duplicates; the absolute evidence — `strength`, the dense similarity plus the share
     of the question's idf-weighted words a unit contains — compares units fairly. The primary
     document gets PRIMARY_EDGE: it is what this deployment is about, and the regulations back it.
-    A phrase the question quotes (“城市之光”) puts the units that contain it verbatim first.
+    Units shaped like the answer asked for (a figure, a list, a deciding sentence) get
+    SHAPE_BONUS. A phrase the question quotes (“城市之光”) puts the units containing it first.
     """
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
-    top = list(hits[:RERANK])
-    texts = {h.key: u.text for h in top if (found := ctx.unit(h.key)) and (u := found[1])}
+    figure_words, list_words = _figure_words(ctx, q), _list_words(ctx, q)
+    top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
 
-    def key(h: Hit) -> tuple[bool, float]:
-        exact = bool(phrases) and any(p in texts.get(h.key, "") for p in phrases)
-        return (not exact, -(h.strength + (PRIMARY_EDGE if h.doc_id == primary else 0.0)))
+    def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
+        h, unit = pair
+        exact = bool(phrases) and any(p in unit.text for p in phrases)
+        edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
+        return (not exact, -(h.strength + edge + _shape_bonus(q, unit, figure_words, list_words)))
 
-    return tuple(sorted(top, key=key)) + tuple(hits[RERANK:])
+    return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
 
 
 def _confident(hits: Sequence[Hit], min_strength: float) -> bool:
@@ -118,9 +150,11 @@ def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:
     return max((len(want & _bigrams(s)) / len(want), n) for n, s in enumerate(unit.sentences))
 
 
-def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str]) -> list[Quote]:
+def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
+           figure_words: dict[str, float] | None = None) -> list[Quote]:
     """Top units (within UNIT_MARGIN of the best, at most MAX_UNITS; the best of each named
-    document when the question names several), up to two best sentences each."""
+    document when the question names several), up to two best sentences each — and first the
+    sentence that decides a true/false claim or states the figure a number question asks for."""
     top = list(hits[:MAX_UNITS])
     best = max(h.strength for h in top)
     chosen = [h for i, h in enumerate(top) if i == 0 or h.strength >= best - UNIT_MARGIN]
@@ -141,19 +175,58 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str]) -> 
             share, n = _claim_sentence(unit, q.claim)
             if share >= 0.5 and n not in sents:
                 sents = [n, *sents[:1]]
-        quotes.append(compose.quote(doc, unit, sents))
+        if figure_words is not None and (n := _figure_sentence(figure_words, unit)) is not None and n not in sents:
+            sents = [n, *sents[:1]]
+        quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
     return quotes
 
 
-def _not_stated(q: Query, quotes: Sequence[Quote]) -> str:
-    """What a number question asks for, when no quoted sentence states any number or time limit."""
-    if not _ASKS_NUMBER.search(q.text):
-        return ""
-    said = "".join(q_.unit.sentences[n] for q_ in quotes for n in q_.sents if n is not None)
-    if _NUMBER.search(said):
+def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
+    """The words of a question (two characters or more) weighted by idf; a word the corpus never
+    uses weighs as much as the average known word of the question (the rarest, if none is known)."""
+    idf = ctx.index.bm25_unit.idf
+    words = [t for t in ctx.index.tokenizer.tokens(text) if len(t) >= 2]
+    known = [idf[t] for t in words if t in idf]
+    unseen = sum(known) / len(known) if known else max(idf.values(), default=1.0)
+    return {t: idf.get(t, unseen) for t in words}
+
+
+def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
+    """A number question's words with their weights, or None when the question does not ask for a
+    number, a time limit or a frequency."""
+    return _weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)) if _ASKS_NUMBER.search(q.text) else None
+
+
+def _covers(words: dict[str, float], text: str) -> float:
+    total = sum(words.values())
+    return sum(w for t, w in words.items() if t in text) / total if total else 1.0
+
+
+def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
+    """The sentence of a unit that states the figure asked for: it holds a number or time
+    expression, and with the unit's title it covers ANSWER_COVER of the question's words."""
+    best = max(((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _NUMBER.search(s)),
+               default=(0.0, -1))
+    return best[1] if best[0] >= ANSWER_COVER else None
+
+
+def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote]) -> str:
+    """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
+    a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
+    answer 党旗的长宽比例是多少."""
+    if words is None or any(_figure_sentence(words, qu.unit) in qu.sents for qu in quotes):
         return ""
     thing = _THING.search(q.text)
     return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"
+
+
+def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
+    """Units for a free-text question in the order answers use: scoped, then document-aware."""
+    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
+    hits = _scoped(ev, docs)
+    if q.options.doc_aware and len(docs) != 1:
+        hits = rank_documents(hits, q, ctx)
+    return hits
 
 
 def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> SearchResult:
@@ -161,14 +234,12 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     `text` replaces the question's text as the search query (the part of a question that is
     not a reference, for cross-document questions)."""
     t0 = time.perf_counter()
-    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
-    hits = _scoped(ev, docs)
-    if q.options.doc_aware and len(docs) != 1:
-        hits = rank_documents(hits, q, ctx)
+    hits = ranked(ctx, q, docs=docs, text=text)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
     if not hits or not _confident(hits, ctx.min_strength):
         near = tuple(h.key for h in hits[:3] if h.strength >= ctx.min_strength - NEAR_MARGIN)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
-    quotes = _picks(ctx, hits, q, docs)
-    result = SearchResult(hits[:20], True, tuple(quotes), _not_stated(q, quotes), timings_ms=timings)
+    words = _figure_words(ctx, q)
+    quotes = _picks(ctx, hits, q, docs, words)
+    result = SearchResult(hits[:20], True, tuple(quotes), _not_stated(words, q, quotes), timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

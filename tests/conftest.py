@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +14,6 @@ from rag import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +25,19 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def assistant(settings: Settings) -> Assistant:
     return Assistant.open(settings)
+
+
+@pytest.fixture(scope="session")
+def notice_only(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Assistant:
+    """The notice alone, as the product shipped before the regulations: its figures must not drop."""
+    root = tmp_path_factory.mktemp("notice-only")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    manifest = (CORPUS / "manifest.toml").read_text(encoding="utf-8")
+    head, _sep, _rest = manifest.partition("\n[[documents]]\ndoc_id = \"dangzhang-2022\"")
+    (corpus / "manifest.toml").write_text(head + "\n", encoding="utf-8")
+    shutil.copy(CORPUS / "notice-2025-dongzhi-3.txt", corpus)
+    return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index"))
 
 
 @pytest.fixture()

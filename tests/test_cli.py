@@ -61,7 +61,7 @@ def test_show_item_and_section(cli_env: Settings, capsys: pytest.CaptureFixture[
 
 def test_search_prints_scores(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["search", "流动党员"], capsys)
-    assert code == 0 and "dongzhi-2025-3#9" in out.splitlines()[2] and "bm25" in out
+    assert code == 0 and "dongzhi-2025-3#9" in out.splitlines()[1] and "strength" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

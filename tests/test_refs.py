@@ -116,7 +116,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("第20条", {"items": (20,)}),
     ("第0条", {"items": (0,)}),
     # document names before the article
-    ("《纪律处分条例》第三十条", {"items": (30,), "doc_phrase": "纪律处分条例"}),
+    ("《纪律处分条例》第三十条", {"items": (30,), "doc_phrase": "《纪律处分条例》"}),
     ("党章第三十二条", {"items": (32,), "doc_phrase": "党章"}),
     ("机关基层组织工作条例第10条", {"items": (10,), "doc_phrase": "机关基层组织工作条例"}),
     ("请问党章的第三十二条讲了什么？", {"items": (32,), "doc_phrase": "党章"}),

@@ -85,6 +85,8 @@ def test_follow_up_uses_history(app: Any) -> None:
 
 def test_abstention_is_styled_with_one_click_suggestions(app: Any) -> None:
     transcript, turns, panel, _b, _s = app.chat("今天天气怎么样？", [])
+    assert turns[0]["answer"]["abstained"] and not turns[0]["answer"]["suggestions"]  # nothing near
+    transcript, turns, panel, _b, _s = app.chat("党组织书记的任期是几年？", [])
     answer = turns[0]["answer"]
     assert answer["abstained"] and answer["suggestions"]
     assert "dj-abstain" in transcript and "未找到直接依据" in transcript
@@ -148,8 +150,9 @@ def test_vote_appends_feedback(app: Any, settings: Settings) -> None:
 
 
 def test_catalog_tree(app: Any) -> None:
-    (doc,) = app.catalog()
-    groups = doc["groups"]
+    docs = app.catalog()
+    assert len(docs) == 8 and docs[0]["primary"]
+    groups = docs[0]["groups"]
     sections = [g for g in groups if g["key"]]
     assert len(sections) == 6
     assert [g["label"] for g in sections] == ["一、", "二、", "三、", "四、", "五、", "六、"]
@@ -158,8 +161,9 @@ def test_catalog_tree(app: Any) -> None:
     assert [u.label for u in groups[0]["units"]] == ["文件头", "总体要求"]
     html = app.tree_html()
     assert len(re.findall(rf'class="dj-tree-item"[^>]*data-key="{DOC}#\d+"', html)) == 19
+    assert "中国共产党章程" in html
     assert "文件头" in html and "总体要求" in html and "深化“四强”党支部建设" in html
-    assert html.count('class="dj-tree-sec"') == 6
+    assert len(re.findall(rf'class="dj-tree-sec"[^>]*data-key="{DOC}#section:', html)) == 6
 
 
 def test_item_view_and_ask_about(app: Any) -> None:
