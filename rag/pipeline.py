@@ -81,17 +81,10 @@ class Assistant:
     def _answer(self, q: Query) -> Answer:
         return route(self.ctx, q)
 
-<<<<<<< HEAD
-    def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> Evidence:
-        """The ranked units for a question (no routing, no answer): `dangjian search`."""
-        self._options(Options(docs=tuple(docs)))
-        return search(self.index, self.emb, normalize_question(validate(question)), mode=mode, docs=docs)
-=======
     def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> tuple[Hit, ...]:
         """The units a free-text question ranks, in the order answers use (no routing): `dangjian search`."""
         q = self.understand(question, options=Options(mode=mode, docs=tuple(docs)))
         return ranked(self.ctx, q, docs=docs)
->>>>>>> main
 
     def unit(self, key: str) -> tuple[Document, Unit] | None:
         """`doc_id#ref` (or a bare ref of the primary document) → its document and unit."""
