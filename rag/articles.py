@@ -35,11 +35,12 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
 
+from .numerals import CN_NUMERAL_CHARS as _CN
+from .numerals import cn_to_int
 from .records import DocMeta, Document, Section, Unit
-from .structure import cited_titles, cn_numeral
+from .structure import cited_titles, with_refs
 from .text import split_sentences
 
-_CN = "〇零一二三四五六七八九十百千两兩"
 _WS = " \t\u3000\u00a0\ufeff"
 _HEADING_RE = re.compile(rf"^第\s*([{_CN}]+|\d+)\s*([编編章节節])(?:[\s\u3000]+|$)(.*)$")
 _HEADING_TIGHT_RE = re.compile(rf"^第([{_CN}]+|\d+)([编編章节節])(.+)$")
@@ -70,7 +71,8 @@ def normalize_title(title: str) -> str:
 
 
 def _number(token: str) -> int:
-    return int(token) if token.isdigit() else cn_numeral(token.replace("兩", "两"))
+    """The value of a heading or article numeral; 0 (not a heading) for a malformed one ("一二")."""
+    return cn_to_int(token) or 0
 
 
 @dataclass(slots=True)
@@ -127,7 +129,8 @@ def _is_open(text: str) -> bool:
 
 def _body_start(lines: list[_Line]) -> int:
     """Index of the first structural line; a table of contents before it is skipped into the lead."""
-    first = next((i for i, ln in enumerate(lines) if ln.kind in ("heading", "article", "preamble")), len(lines))
+    structural = ("heading", "article", "preamble")
+    first = next((i for i, ln in enumerate(lines) if ln.kind in structural), len(lines))
     first_article = next((i for i, ln in enumerate(lines) if ln.kind == "article"), len(lines))
     if first < len(lines) and lines[first].kind == "heading":
         # 目录: the same heading (e.g. 第一章) listed again before any article → body starts there
@@ -142,19 +145,33 @@ def _lead_paragraphs(lines: list[str]) -> list[str]:
     """Lead lines, joined across page breaks: after a comma, inside an open （…） (the revision
     line often wraps), or after an unfinished line of prose. A line without any punctuation
     (the title, "新华社…电") ends its paragraph."""
-    out: list[str] = []
+    out: list[list[str]] = []  # paragraphs as pieces, joined once at the end (linear time)
     joining = False
+    depth = 0  # open （ minus closed ）in the current paragraph
+    punctuated = False  # the current paragraph has prose punctuation
     for line in lines:
         if joining and out:
             # "…审议批准" + "2024年2月5日…发布）": keep the two dated acts apart
-            out[-1] += (" " if re.match(r"\d{4}年", line) and not out[-1][-1:].isdigit() else "") + line
+            gap = " " if re.match(r"\d{4}年", line) and not out[-1][-1][-1:].isdigit() else ""
+            out[-1].append(gap + line)
         else:
-            out.append(line)
-        last = out[-1]
-        unclosed = last.count("（") + last.count("(") > last.count("）") + last.count(")")
-        prose = _is_open(last) and re.search(r"[，。；：、,]", last) is not None
-        joining = unclosed or last.endswith(("，", "、", ",")) or prose
-    return out
+            out.append([line])
+            depth, punctuated = 0, False
+        depth += line.count("（") + line.count("(") - line.count("）") - line.count(")")
+        punctuated = punctuated or re.search(r"[，。；：、,]", line) is not None
+        prose = _pieces_open(out[-1]) and punctuated
+        joining = depth > 0 or line.endswith(("，", "、", ",")) or prose
+    return ["".join(p) for p in out]
+
+
+def _pieces_open(pieces: list[str]) -> bool:
+    """`_is_open` of the paragraph made of `pieces`, looking only at its tail (closers may span pieces)."""
+    tail = pieces[-1]
+    i = len(pieces) - 1
+    while i > 0 and not tail.rstrip(_CLOSERS):
+        i -= 1
+        tail = pieces[i] + tail
+    return _is_open(tail)
 
 
 @dataclass(slots=True)
@@ -162,10 +179,13 @@ class _Block:
     kind: str  # "preamble" | "article"
     label: str
     no: int
-    paras: list[str]
+    paras: list[list[str]]  # paragraphs as pieces (page-break fragments), joined by `texts`
     path: tuple[str, ...]
     chapter: Section | None
     explicit: bool = True  # preamble introduced by its own heading (总纲/序言)
+
+    def texts(self) -> list[str]:
+        return ["".join(p) for p in self.paras]
 
 
 def _blocks(lines: list[_Line]) -> tuple[list[_Block], list[Section]]:
@@ -204,12 +224,12 @@ def _blocks(lines: list[_Line]) -> tuple[list[_Block], list[Section]]:
                     jie = f"{heading.label} {title}"
                 continue
         if kind == "text" and open_fragment and blocks:
-            blocks[-1].paras[-1] += ln.text
+            blocks[-1].paras[-1].append(ln.text)
         elif kind in ("text", "clause"):
             if blocks:
-                blocks[-1].paras.append(ln.text)
+                blocks[-1].paras.append([ln.text])
             else:  # text after a heading, before any article: an implicit preamble
-                blocks.append(_Block("preamble", "序言", 0, [ln.text], path(), chapter, explicit=False))
+                blocks.append(_Block("preamble", "序言", 0, [[ln.text]], path(), chapter, explicit=False))
         elif kind == "preamble":
             blocks.append(_Block("preamble", ln.label, 0, [], path(), chapter))
         elif kind == "heading":
@@ -226,9 +246,9 @@ def _blocks(lines: list[_Line]) -> tuple[list[_Block], list[Section]]:
             continue
         else:  # article
             last_no = ln.no
-            blocks.append(_Block("article", ln.label, ln.no, [ln.rest] if ln.rest else [], path(), chapter))
+            blocks.append(_Block("article", ln.label, ln.no, [[ln.rest]] if ln.rest else [], path(), chapter))
         if blocks and blocks[-1].paras:
-            open_fragment = _is_open(blocks[-1].paras[-1])
+            open_fragment = _pieces_open(blocks[-1].paras[-1])
         else:
             open_fragment = False
     return blocks, chapters
@@ -261,36 +281,34 @@ def parse_regulation(raw: str, meta: DocMeta) -> Document:
         units.append(Unit(doc_id=meta.doc_id, ref="lead", kind="lead", label="导语", title=meta.title,
                           text="\n".join(lead), sentences=_sentences(lead)))
     blocks, chapters = _blocks(lines[start:])
-    preamble_seen = False
+    preamble_at: int | None = None  # position of the preamble unit in `units`
+    seen: dict[int, int] = {}  # article number → how many articles carry it so far
     for b in blocks:
-        if b.kind == "preamble" and preamble_seen:
+        paras = b.texts()
+        if b.kind == "preamble" and preamble_at is not None:
             # a second 总纲/序言 heading (malformed input): one preamble unit, its text appended
-            prev = next(u for u in units if u.ref == "preamble")
-            merged = prev.text + "\n" + "\n".join(b.paras)
-            units[units.index(prev)] = replace(prev, text=merged, sentences=prev.sentences + _sentences(b.paras))
+            prev = units[preamble_at]
+            merged = prev.text + "\n" + "\n".join(paras)
+            units[preamble_at] = replace(prev, text=merged, sentences=prev.sentences + _sentences(paras))
             continue
         chapter = b.chapter
         sec_no = chapter.no if chapter else None
         sec_title = chapter.title if chapter else (b.path[0].split(" ", 1)[-1] if b.path else "")
         if b.kind == "preamble":
-            preamble_seen = True
+            preamble_at = len(units)
             units.append(Unit(doc_id=meta.doc_id, ref="preamble", kind="preamble", label=b.label,
-                              title=b.label if b.explicit else "", text="\n".join(b.paras),
-                              sentences=_sentences(b.paras), section_no=sec_no, section_title=sec_title,
+                              title=b.label if b.explicit else "", text="\n".join(paras),
+                              sentences=_sentences(paras), section_no=sec_no, section_title=sec_title,
                               path=b.path))
         else:
-            ref = str(b.no)
-            if any(u.ref == ref for u in units):
-                ref = f"{b.no}-{sum(u.ref.split('-')[0] == str(b.no) for u in units) + 1}"  # duplicate number
+            seen[b.no] = seen.get(b.no, 0) + 1
+            ref = str(b.no) if seen[b.no] == 1 else f"{b.no}-{seen[b.no]}"  # a repeated number: 5, 5-2, 5-3
             units.append(Unit(doc_id=meta.doc_id, ref=ref, kind="article", label=b.label,
-                              title=article_title(b.paras[0] if b.paras else ""), text="\n".join(b.paras),
-                              sentences=_sentences(b.paras), section_no=sec_no, section_title=sec_title,
+                              title=article_title(paras[0] if paras else ""), text="\n".join(paras),
+                              sentences=_sentences(paras), section_no=sec_no, section_title=sec_title,
                               path=b.path))
-    sections = tuple(
-        Section(c.no, c.label, c.title, tuple(u.ref for u in units if u.kind == "article" and u.section_no == c.no))
-        for c in chapters
-    )
-    return Document(meta=meta, units=tuple(units), sections=sections, citations=cited_titles(units))
+    return Document(meta=meta, units=tuple(units), sections=with_refs(chapters, units, kinds=("article",)),
+                    citations=cited_titles(units))
 
 
 def source_text(doc: Document) -> str:

@@ -78,14 +78,12 @@ def _assistant(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .embed import make_embeddings
-    from .index import build
-
     from .ingest import register_unlisted
 
     s = _settings(args)
+    _recover(s.corpus_dir)
     _report(register_unlisted(s.corpus_dir))
-    idx = build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads)
+    idx = _rebuild(s)
     c = idx.manifest["counts"]
     print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
     return 0
@@ -310,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="强制文本编码，如 gbk")
     p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
     p.set_defaults(func=cmd_add)
+    p = sub.add_parser("remove", parents=[common], help="从语料中移除一个文件（清单条目和文件）并重建索引")
+    p.add_argument("doc_id")
+    p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
+    p.set_defaults(func=cmd_remove)
     p = sub.add_parser("serve", parents=[common], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -412,21 +414,52 @@ def _thresholds_for(args: argparse.Namespace) -> Path:
 
 
 def _report(results) -> None:  # type: ignore[no-untyped-def]
-    """One line per ingested file: ✓ with what was found, or ✗ with the reason."""
+    """One line per ingested file: ✓ with what was found, = already there, or ✗ with the reason."""
     for r in results:
         if r.status == "ok":
             print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
+        elif r.status == "exists":
+            print(f"= {r.path}：已收录（{r.doc_id}，{r.file}），未重复添加")
         else:
             print(f"✗ {r.path}：{r.reason}")
 
 
-def cmd_add(args: argparse.Namespace) -> int:
-    """Copy documents into the corpus (one report line each), then rebuild the index."""
+def _recover(corpus_dir: Path) -> None:
+    """Finish or undo what an interrupted add/index/remove left behind; say so on stderr."""
+    from .ingest import recover
+
+    for note in recover(corpus_dir):
+        _notify(note)
+
+
+def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
+    """The index build every corpus change ends with."""
     from .embed import make_embeddings
     from .index import build
+
+    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Take one document out of the corpus, then rebuild the index; one line of report."""
+    from .ingest import remove_document
+
+    s = _settings(args)
+    _recover(s.corpus_dir)
+    r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
+    _rebuild(s)
+    files = "、".join(r.files) or "无"
+    done = f"文件已移入 removed/：{'、'.join(r.moved_to)}" if args.keep_files and r.moved_to else f"已删除文件：{files}"
+    print(f"已移除 {r.doc_id}（《{r.title}》），{done}；索引已重建：{s.index_dir}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Copy documents into the corpus (one report line each), then rebuild the index."""
     from .ingest import add_files
 
     s = _settings(args)
+    _recover(s.corpus_dir)
     flags = {k: v for k, v in {"doc_id": args.doc_id, "title": args.title, "kind": args.kind,
                                "encoding": args.encoding}.items() if v}
     if len(args.files) > 1 and {"doc_id", "title"} & flags.keys():
@@ -436,6 +469,6 @@ def cmd_add(args: argparse.Namespace) -> int:
                         allow_ambiguous=args.allow_ambiguous)
     _report(results)
     if any(r.status == "ok" for r in results):
-        build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads)
+        _rebuild(s)
         print(f"索引已重建：{s.index_dir}")
-    return 0 if all(r.status == "ok" for r in results) else EXIT_ERROR
+    return 0 if all(r.succeeded for r in results) else EXIT_ERROR

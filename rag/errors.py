@@ -3,6 +3,7 @@
     DangjianError
     ├── InputError          bad question (empty, too long)
     ├── CorpusError         corpus folder or manifest unusable
+    │   └── IngestError     a file cannot be added to (or removed from) the corpus; the batch goes on
     ├── IndexError_         index missing, stale beyond repair, or corrupt
     ├── EmbedderError       embedding backend unavailable (model not local, package missing)
     └── LLMError            LLM endpoint failed (connection, timeout, bad reply)
@@ -23,6 +24,10 @@ class InputError(DangjianError):
 
 class CorpusError(DangjianError):
     pass
+
+
+class IngestError(CorpusError):
+    """One file refused by `dangjian add` / registration / `remove`; `str(err)` is the reason."""
 
 
 class IndexError_(DangjianError):  # noqa: N801 - avoid shadowing the builtin IndexError

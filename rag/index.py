@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import secrets
 import shutil
 import threading
 import time
@@ -36,7 +33,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import bm25
+from . import bm25, fsutil
 from .chunking import chunk_corpus, embed_text
 from .corpus import corpus_hash, load_corpus, read_manifest
 from .embed import Embedder
@@ -237,7 +234,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     """Parse, chunk, embed what is new, count terms, save; the old index serves until the new one
     is complete. Progress stages: parse, embed (texts to embed), tokenize, save."""
     index_dir = index_dir.resolve()
-    sweep_siblings(index_dir)
+    fsutil.sweep_siblings(index_dir)  # what a killed build left: .index.tmp-*, .index.old-*
     docs = load_corpus(corpus_dir)
     progress("parse", len(docs), len(docs))
     chunks = chunk_corpus(docs)
@@ -260,7 +257,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
         "tokenizer": {"dict_sha256": sha, "total": dictionary.total},
         "vectors": {"embedded": embedded, "reused": len({r.tobytes() for r in keys}) - embedded},
     }
-    tmp = _temp_dir(index_dir)
+    tmp = fsutil.make_temp_dir(index_dir)
     try:
         manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows)
         _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
@@ -311,48 +308,7 @@ def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-# -- the folder: temp siblings, swap, sweep ---------------------------------------------------------
-
-_SIBLING = re.compile(r"^\.(?P<target>.+)\.(?:tmp-(?:(?P<pid>\d+)-)?.*|old-\d+)$")
-
-
-def _temp_dir(index_dir: Path) -> Path:
-    """`.<name>.tmp-<pid>-<random>` beside the index (the naming rag/fsutil on the ingest branch uses)."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    tmp.mkdir(mode=0o755)
-    return tmp
-
-
-def _alive(pid: str | None) -> bool:
-    if pid is None or int(pid) == os.getpid():
-        return pid is not None and int(pid) == os.getpid()
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep_siblings(index_dir: Path) -> list[Path]:
-    """Remove what interrupted builds left beside the index: `.index.old-*`, and `.index.tmp-*`
-    whose writer is gone. A missing index with an `.old-*` copy (killed mid-swap) is restored."""
-    parent, name = index_dir.parent, index_dir.name
-    if not parent.is_dir():
-        return []
-    found = [(p, m) for p in sorted(parent.iterdir()) if (m := _SIBLING.match(p.name)) and m["target"] == name]
-    olds = [p for p, _m in found if ".old-" in p.name]
-    touched = []
-    if olds and not index_dir.exists():
-        olds[-1].rename(index_dir)
-        touched.append(olds.pop())
-    for p, m in found:
-        if p in olds or (".tmp-" in p.name and not _alive(m["pid"])):
-            shutil.rmtree(p, ignore_errors=True)
-            touched.append(p)
-    return touched
+# -- the folder ------------------------------------------------------------------------------------
 
 
 def _swap(new: Path, target: Path) -> None:

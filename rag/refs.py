@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+from .numerals import CN_NUMERAL_CHARS, cn_to_int
+
 Relative = Literal["next", "prev", "this", "last"]
 
 _RANGE_CAP = 200  # a longer range is almost certainly a typo; keep only its endpoints
@@ -23,10 +25,6 @@ _TRANSLATE: dict[int, int | str] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)
 _TRANSLATE.update({0x3000: " ", ord("〜"): "~"})
 _TRANSLATE.update(str.maketrans("條項這該點與兩個後節於關裡裏對", "条项这该点与两个后节于关里里对"))
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
 _WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
           "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
@@ -36,7 +34,7 @@ _ROMANS = ("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX
            "XX").split()
 _EN_VALUES = {w: i for seq in (_WORDS, _ORDINALS, _ROMANS) for i, w in enumerate(seq, 1)}
 
-_N = r"(?:[0-9]+|[零〇一二两三四五六七八九十百千]+)"
+_N = rf"(?:[0-9]+|[{CN_NUMERAL_CHARS}]+)"
 _UNIT = r"[条项点]"
 _RSEP = r"(?:至|到|-|—|–|~)"
 _LSEP = r"(?:、|,|和|与|以及|及|或)"
@@ -137,36 +135,6 @@ class _Hit:
 def _normalize(text: str) -> str:
     """Fold full-width and traditional forms so each pattern is written only once."""
     return text.translate(_TRANSLATE)
-
-
-def _parse_cn(text: str) -> int | None:
-    """Parse a Chinese numeral below 10000; reject anything not written the standard way."""
-    total, digit, last_unit = 0, None, 10_000
-    for i, ch in enumerate(text):
-        if ch in _CN_DIGITS:
-            if digit is not None:
-                return None  # two digits in a row ("一二") is a code, not a number
-            value = _CN_DIGITS[ch]
-            digit = value or None
-        elif ch in _CN_UNITS:
-            unit = _CN_UNITS[ch]
-            if unit >= last_unit or (digit is None and not (ch == "十" and i == 0)):
-                return None
-            total += (digit or 1) * unit
-            digit, last_unit = None, unit
-        else:
-            return None
-    return total + (digit or 0)
-
-
-def cn_to_int(text: str) -> int | None:
-    """Value of an Arabic (half- or full-width) or Chinese numeral, None when it is not one."""
-    s = _normalize(text).strip()
-    if not s:
-        return None
-    if s.isascii():
-        return int(s) if s.isdigit() else None
-    return _parse_cn(s)
 
 
 def _en_value(word: str) -> int | None:

@@ -10,31 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
+from .numerals import CN_NUMERAL_CHARS, cn_to_int
 from .records import DocMeta, Document, Section, Unit
 from .text import split_sentences
 
-CN_DIGITS = "〇零一二三四五六七八九十百千两"
-_SECTION_RE = re.compile(rf"^([{CN_DIGITS}]+)、\s*(.+)$")
+_SECTION_RE = re.compile(rf"^([{CN_NUMERAL_CHARS}]+)、\s*(.+)$")
 _ITEM_RE = re.compile(r"^(\d{1,3})[.．、]\s*(.+)$")
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号")
 _DATE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 _TITLE_RE = re.compile(r"《([^《》]+)》")
 _PARA_END = "。！？；：!?;:”）)"
-
-
-def cn_numeral(text: str) -> int:
-    """一 → 1, 十九 → 19, 一百零一 → 101 (headings only; `refs.cn_to_int` handles questions)."""
-    values = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-    total, current = 0, 0
-    for ch in text:
-        if ch in values:
-            current = values[ch]
-        elif ch in "十百千":
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (current or 1) * unit
-            current = 0
-    return total + current
 
 
 def _lines(raw: str) -> list[str]:
@@ -48,19 +35,25 @@ def paragraphs(lines: Iterable[str], *, join_all: bool = True) -> list[str]:
     Heading lines (一、… / 1. …) always start a new paragraph. With `join_all=False` (header
     lines such as the issuer and 文号 have no punctuation) only comma-ended lines are joined.
     """
-    out: list[str] = []
+    out: list[list[str]] = []  # each paragraph as its lines, joined once at the end (linear time)
     open_fragment = False
     for line in lines:
         if not line:
             continue
-        starts_heading = bool(_SECTION_RE.match(line) or _ITEM_RE.match(line))
+        starts_heading = _is_section(line) or bool(_ITEM_RE.match(line))
         if open_fragment and out and not starts_heading:
-            out[-1] += line
+            out[-1].append(line)
         else:
-            out.append(line)
-        ends = out[-1].endswith(tuple(_PARA_END))
-        open_fragment = (not ends) if join_all else out[-1].endswith(("，", "、", ","))
-    return out
+            out.append([line])
+        ends = line.endswith(tuple(_PARA_END))
+        open_fragment = (not ends) if join_all else line.endswith(("，", "、", ","))
+    return ["".join(p) for p in out]
+
+
+def _is_section(line: str) -> bool:
+    """一、… with a well-formed numeral ("一二、" is not a section heading)."""
+    m = _SECTION_RE.match(line)
+    return m is not None and cn_to_int(m.group(1)) is not None
 
 
 def _split_header(lines: list[str]) -> tuple[list[str], str, list[str]]:
@@ -74,7 +67,7 @@ def _split_header(lines: list[str]) -> tuple[list[str], str, list[str]]:
     if first is None:
         return header, "", []
     line = rest[first]
-    if line.endswith(tuple(_PARA_END)) or _SECTION_RE.match(line) or _ITEM_RE.match(line):
+    if line.endswith(tuple(_PARA_END)) or _is_section(line) or _ITEM_RE.match(line):
         return header, "", rest
     return header, line, rest[first + 1 :]
 
@@ -89,11 +82,12 @@ def _header_meta(meta: DocMeta, header: list[str], attached: str) -> DocMeta:
         "addressees": next((p.rstrip("：:") for p in header if p.endswith(("：", ":"))), ""),
         "issuer": header[0] if header else "",
     }
-    updates = {k: v for k, v in found.items() if v and not getattr(meta, k)}
+    updates: dict[str, Any] = {k: v for k, v in found.items() if v and not getattr(meta, k)}
     if found["date"] and meta.date:
         updates.pop("date", None)
     merged = replace(meta, **updates)
-    return replace(merged, aliases=tuple(dict.fromkeys((*merged.aliases, attached) if attached else merged.aliases)))
+    aliases = (*merged.aliases, attached) if attached else merged.aliases
+    return replace(merged, aliases=tuple(dict.fromkeys(aliases)))
 
 
 def _unit(meta: DocMeta, ref: str, kind: str, label: str, title: str, body: list[str],
@@ -123,25 +117,31 @@ def parse_notice(raw: str, meta: DocMeta) -> Document:
         if kind == "preamble":
             units.append(_unit(meta, "preamble", "preamble", "总体要求", "总体要求", body))
         elif kind == "section":
-            no = cn_numeral(head[0])
+            no = cn_to_int(head[0]) or 0
             current = Section(no=no, label=f"{head[0]}、", title=head[1], refs=())
             sections.append(current)
         else:
             title = split_sentences(body[0])[0].rstrip("。") if body else ""
             units.append(_unit(meta, head[0], "item", f"第{head[0]}条", title, body, current))
-    sections = [
-        Section(s.no, s.label, s.title, tuple(u.ref for u in units if u.section_no == s.no))
-        for s in sections
-    ]
-    return Document(meta=meta, units=tuple(units), sections=tuple(sections),
+    return Document(meta=meta, units=tuple(units), sections=with_refs(sections, units),
                     citations=cited_titles(units))
+
+
+def with_refs(sections: Iterable[Section], units: Iterable[Unit], *,
+              kinds: tuple[str, ...] = ("item", "article")) -> tuple[Section, ...]:
+    """Each section with the refs of its units, in one pass over the units (not one per section)."""
+    refs: dict[int, list[str]] = {}
+    for u in units:
+        if u.section_no is not None and u.kind in kinds:
+            refs.setdefault(u.section_no, []).append(u.ref)
+    return tuple(Section(s.no, s.label, s.title, tuple(refs.get(s.no, ()))) for s in sections)
 
 
 def _blocks(paras: list[str]) -> list[tuple[str, tuple[str, str], list[str]]]:
     """Group paragraphs into (kind, heading, body) blocks: preamble, section, item."""
     blocks: list[tuple[str, tuple[str, str], list[str]]] = []
     for p in paras:
-        if m := _SECTION_RE.match(p):
+        if (m := _SECTION_RE.match(p)) and cn_to_int(m.group(1)) is not None:
             blocks.append(("section", (m.group(1), m.group(2)), []))
         elif m := _ITEM_RE.match(p):
             blocks.append(("item", (m.group(1), ""), [m.group(2)]))
@@ -154,12 +154,10 @@ def _blocks(paras: list[str]) -> list[tuple[str, tuple[str, str], list[str]]]:
 
 def cited_titles(units: Iterable[Unit]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Every 《…》 title cited in the body, with the refs of the units citing it, in first-seen order."""
-    graph: dict[str, list[str]] = {}
+    graph: dict[str, dict[str, None]] = {}  # ordered sets: a title cited by every unit stays linear
     for u in units:
         if u.kind in ("header", "lead"):
             continue
         for title in _TITLE_RE.findall(u.text):
-            refs = graph.setdefault(title, [])
-            if u.ref not in refs:
-                refs.append(u.ref)
+            graph.setdefault(title, {})[u.ref] = None
     return tuple((t, tuple(r)) for t, r in graph.items())

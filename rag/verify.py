@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .refs import cn_to_int
+from .numerals import CN_NUMERAL_CHARS, cn_to_int, digits_to_int
 
 THRESHOLD = 0.34
 FLAG_MARK = "⚠"
@@ -111,10 +111,7 @@ class Verdict:
 
 # -- citations ------------------------------------------------------------------------------
 
-_CN_NUM = "零〇一二三四五六七八九十百千两"
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUM = CN_NUMERAL_CHARS
 _SPECIAL = {"文件头": "header", "header": "header", "总体要求": "preamble", "preamble": "preamble"}
 
 _BRACKET = re.compile(r"[〔【\[［]\s*([^〔〕【】\[\]［］\n]{1,80}?)\s*[〕】\]］]")
@@ -233,8 +230,8 @@ def _numbers(text: str, *, strict: bool) -> list[_Num]:
         run = m.group(0)
         unit = text[m.end()] if m.end() < len(text) and text[m.end()] in _CLASSIFIERS else ""
         value = cn_value(run)
-        if value is None and len(run) == 4 and all(ch in _CN_DIGITS for ch in run):
-            value = int("".join(str(_CN_DIGITS[ch]) for ch in run))  # 二〇二五 (a year)
+        if value is None and len(run) == 4:
+            value = digits_to_int(run)  # 二〇二五 (a year)
         if strict and len(run) == 1 and (run == "一" or not unit):
             continue  # 统一, 进一步, 三中全会: words, not quantities
         if strict and len(run) > 1 and value is None and not unit and len(set(run)) == 1:

@@ -18,12 +18,11 @@ from rag.articles import (
     source_text,
 )
 from rag.records import DocMeta, Document
-from rag.structure import cn_numeral
 from rag.text import squash
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "sample-regulation.txt"
-EXTRA = Path(__file__).resolve().parents[2] / "shared" / "corpus-extra"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 META = DocMeta(doc_id="sample", title="中国共产党示范社区党建工作条例")
 
 
@@ -239,7 +238,6 @@ def test_helpers() -> None:
     assert _classify("第一百五十八条 本条例自2024年1月1日起施行。").no == 158
     assert _classify("第三章　国内差旅和因公临时出国（境）").kind == "heading"
     assert _classify("（一）坚持党的领导；").kind == "clause"
-    assert cn_numeral("一百零一") == 101
 
 
 # --------------------------------------------------------------------------- real texts
@@ -258,10 +256,8 @@ _STRUCTURAL = re.compile(r"^[\s\u3000]*第[〇零一二三四五六七八九十�
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_corpus_extra(name: str) -> None:
-    path = EXTRA / name
-    if not path.is_file():
-        pytest.skip("shared/corpus-extra is not available")
+def test_corpus_regulations(name: str) -> None:
+    path = CORPUS / name
     raw = path.read_text(encoding="utf-8")
     n_articles, n_chapters, has_zonggang = EXPECTED[name]
     assert detect_scheme(raw) == "regulation"
@@ -302,10 +298,8 @@ def test_closing_quote_mid_sentence_is_a_fragment() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_corpus_extra_survives_page_breaks(name: str) -> None:
-    path = EXTRA / name
-    if not path.is_file():
-        pytest.skip("shared/corpus-extra is not available")
+def test_corpus_regulations_survive_page_breaks(name: str) -> None:
+    path = CORPUS / name
     raw = path.read_text(encoding="utf-8")
     base = parse_regulation(raw, DocMeta(doc_id="x", title="x"))
     for seed in (1, 2):

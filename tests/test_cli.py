@@ -137,7 +137,7 @@ def test_index_registers_files_dropped_into_the_corpus(corpus_copy: Path, tmp_pa
     (corpus_copy / "broken.pdf").write_bytes(b"\xff\xfe not a pdf")
     before = (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
     code, out, _ = run(["index", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")], capsys)
-    assert code == 0 and "✓ shequ" in out and "✗" in out and "broken.pdf" in out and "2 个文件" in out
+    assert code == 0 and "✓ shequ" in out and "✗" in out and "broken.pdf" in out and "9 个文件" in out
     after = (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
     assert after.startswith(before) and 'doc_id = "shequ"' in after
     assert (corpus_copy / "broken.pdf").read_bytes() == b"\xff\xfe not a pdf"  # a failed file stays put

@@ -1,4 +1,8 @@
-"""Tests for rag.ingest: reading files of every supported format, metadata, adding to a corpus."""
+"""Tests for rag.ingest: reading files of every supported format, metadata, adding to a corpus.
+
+Bounds (zip bombs, page limits, implausible structure, encrypted PDFs) are in test_ingest_limits.py;
+crash safety, registration and removal in test_ingest_store.py.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,17 @@ from typing import Any
 
 import pytest
 
+from rag.catalog import aliases_for
 from rag.corpus import read_manifest
 from rag.errors import DangjianError
-from rag.catalog import aliases_for
 from rag.ingest import (
     IngestError,
     Limits,
     add_files,
     decode_bytes,
     detect_meta,
-    manifest_entry,
-    parse_text,
+    entry_toml,
+    parse_document,
     read_text,
     slugify,
 )
@@ -30,7 +34,7 @@ from rag.text import squash
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "sample-regulation.txt"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
-EXTRA = Path(__file__).resolve().parents[2] / "shared" / "corpus-extra"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 NOTICE = """中共测试市委员会
 
@@ -156,18 +160,47 @@ def test_traditional_chinese_gbk_is_not_ambiguous(tmp_path: Path) -> None:
     assert note == "gb18030"
 
 
-def test_big5_and_shift_jis_are_ambiguous() -> None:
-    big5 = "中國共產黨紀律處分條例第一條為了維護黨章和其他黨內法規，嚴肅黨的紀律。".encode("big5")
-    sjis = "日本語のテキストです。これは文字化けのテストです。".encode("shift_jis")
-    for data in (big5, sjis):
-        _, note = decode_bytes(data, "x.txt")
-        assert note.startswith("gb18030 (ambiguous")
+@pytest.mark.parametrize("text", [
+    "中國共產黨紀律處分條例第一條為了維護黨章和其他黨內法規，嚴肅黨的紀律。",
+    "中國共產黨測試條例\n第一條　為了測試。\n第二條　乙。\n第三條　丙。\n",
+    "第1條 A.\n第2條 B.\n第3條 C.\n",
+])
+def test_big5_is_recognised_as_big5(text: str) -> None:
+    assert decode_bytes(text.encode("big5"), "x.txt") == (text, "big5")
+
+
+def test_gbk_of_the_same_traditional_text_stays_gbk() -> None:
+    text = "中國共產黨測試條例\n第一條　為了測試。\n第二條　乙。\n第三條　丙。\n"
+    assert decode_bytes(text.encode("gbk"), "x.txt") == (text, "gb18030")
+
+
+@pytest.mark.parametrize("text", ["第一条", "1. 甲\n2. 乙\n"])
+def test_too_short_to_tell_gb_from_big5_is_ambiguous(text: str) -> None:
+    decoded, note = decode_bytes(text.encode("gbk"), "x.txt")
+    assert decoded == text and note == "gb18030 (ambiguous: 也可能是 big5)"
+
+
+@pytest.mark.parametrize(("data", "detected"), [
+    ("日本語のテキストです。これは文字化けのテストです。".encode("shift_jis"), "cp932"),
+    ("한국어 텍스트입니다. 테스트입니다.".encode("euc-kr"), "cp949"),
+])
+def test_other_east_asian_encodings_are_refused_with_the_verdict(data: bytes, detected: str) -> None:
+    with pytest.raises(IngestError, match=f"无法识别文件编码：x.txt（检测为 {detected}，不是中文编码"):
+        decode_bytes(data, "x.txt")
+
+
+def test_utf16_without_bom_is_read() -> None:
+    text = "第一条 为了测试。\n第二条 乙。\n"
+    assert decode_bytes(text.encode("utf-16-le"), "x.txt")[0] == text
 
 
 def test_undecodable_bytes_are_refused(tmp_path: Path) -> None:
     data = ("Ceci est un texte très élégant, déjà vu à Noël. " * 5).encode("latin-1")
     with pytest.raises(IngestError, match="无法识别文件编码"):
         read_text(write(tmp_path / "latin.txt", data))
+    junk = bytes(random.Random(7).randrange(256) for _ in range(2048))
+    with pytest.raises(IngestError, match="无法识别"):
+        read_text(write(tmp_path / "junk.txt", junk))
 
 
 def test_replacement_characters_over_one_percent_are_refused(tmp_path: Path) -> None:
@@ -201,7 +234,7 @@ def test_size_limit(tmp_path: Path) -> None:
 def test_markdown_heading_marks_are_stripped(tmp_path: Path) -> None:
     md = "# 测试条例\n\n## 第一章 总则\n\n第一条 **为了**测试，制定本条例。\n第二条 乙。\n第三条 丙。\n"
     text, _ = read_text(write(tmp_path / "a.md", md))
-    doc = parse_text(text, _meta("md"))
+    doc = parse_document(text, _meta("md"))
     assert [s.title for s in doc.sections] == ["总则"]
     assert doc.unit("1").text == "为了测试，制定本条例。"  # type: ignore[union-attr]
 
@@ -212,7 +245,7 @@ def test_docx(tmp_path: Path) -> None:
     assert note == "docx"
     assert "第一条　为了加强示范社区党的建设" in text
     assert "附表\t登记项目。" in text
-    doc = parse_text(text, _meta("docx"))
+    doc = parse_document(text, _meta("docx"))
     assert [u.number for u in doc.numbered] == list(range(1, 9))
 
 
@@ -222,7 +255,7 @@ def test_text_pdf_with_page_breaks(tmp_path: Path) -> None:
     text, note = read_text(path)
     assert note == "pdf"
     assert "- 1 -" not in text and "- 2 -" not in text  # footers dropped
-    doc = parse_text(text, _meta("pdf"))
+    doc = parse_document(text, _meta("pdf"))
     assert [u.number for u in doc.numbered] == list(range(1, 9))
     u3 = doc.unit("3")
     assert u3 is not None and "（二）坚持以人民为中心，把服务群众作为出发点和落脚点；" in u3.sentences
@@ -266,7 +299,7 @@ def test_html(tmp_path: Path) -> None:
     assert "var a" not in text and "color" not in text and "站点标题" not in text
     assert text.split("\n") == ["首页 > 党建学习", "测试条例", "第一章 总则", "第一条 为了测试，制定本条例。",
                                 "第二条 乙。", "第三条 丙。"]
-    doc = parse_text(text, _meta("html"))
+    doc = parse_document(text, _meta("html"))
     assert [u.number for u in doc.numbered] == [1, 2, 3]
 
 
@@ -309,21 +342,22 @@ def test_aliases() -> None:
 
 
 EXTRA_META = {
-    "jiguan-jiceng-zuzhi-gongzuo-tiaoli-2019.txt": ("中国共产党党和国家机关基层组织工作条例", "中共中央", "2019-11-29"),
+    "jiguan-jiceng-zuzhi-gongzuo-tiaoli-2019.txt": (
+        "中国共产党党和国家机关基层组织工作条例", "中共中央", "2019-11-29"),
     "dangzhang-2022.txt": ("中国共产党章程", "中国共产党第二十次全国代表大会", "2022-10-22"),
     "jilv-chufen-tiaoli-2023.txt": ("中国共产党纪律处分条例", "中共中央", "2023-12-19"),
-    "dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019.txt": ("中国共产党党员教育管理工作条例", "中共中央", "2019-05-06"),
+    "dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019.txt": (
+        "中国共产党党员教育管理工作条例", "中共中央", "2019-05-06"),
     "fazhan-dangyuan-gongzuo-xize-2026.txt": ("中国共产党发展党员工作细则", "中共中央办公厅", "2026-05-11"),
-    "lijie-jieyue-fandui-langfei-tiaoli-2025.txt": ("党政机关厉行节约反对浪费条例", "中共中央、国务院", "2025-05-02"),
+    "lijie-jieyue-fandui-langfei-tiaoli-2025.txt": (
+        "党政机关厉行节约反对浪费条例", "中共中央、国务院", "2025-05-02"),
     "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024.txt": ("党史学习教育工作条例", "中共中央", "2024-02-05"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXTRA_META))
-def test_detect_meta_corpus_extra(name: str) -> None:
-    path = EXTRA / name
-    if not path.is_file():
-        pytest.skip("shared/corpus-extra is not available")
+def test_detect_meta_shipped_regulations(name: str) -> None:
+    path = CORPUS / name
     text, _ = read_text(path)
     meta = detect_meta(text, name)
     assert (meta["title"], meta["issuer"], meta["date"], meta["kind"]) == (*EXTRA_META[name], "regulation")
@@ -346,7 +380,7 @@ def test_add_utf8_copies_bytes_and_appends_manifest(corpus: Path, tmp_path: Path
     src = write(tmp_path / "in" / "Sample Regulation.txt", SAMPLE_TEXT.encode("utf-8-sig"))
     [res] = add_files([src], corpus)
     assert res.status == "ok", res.reason
-    assert (res.doc_id, res.file, res.source, res.encoding) == (
+    assert (res.doc_id, res.file, res.original, res.encoding) == (
         "sample-regulation", "sample-regulation.txt", "", "utf-8-sig")
     assert (res.articles, res.warnings) == (8, ())
     assert (corpus / res.file).read_bytes() == src.read_bytes()
@@ -360,7 +394,7 @@ def test_add_utf8_copies_bytes_and_appends_manifest(corpus: Path, tmp_path: Path
     }
     metas = read_manifest(corpus)  # the project's own loader accepts it
     assert [m.doc_id for m in metas] == ["notice-2099", "sample-regulation"]
-    doc = parse_text((corpus / metas[1].file).read_text(encoding="utf-8-sig"), metas[1])
+    doc = parse_document((corpus / metas[1].file).read_text(encoding="utf-8-sig"), metas[1])
     assert len(doc.numbered) == 8 and doc.meta.aliases == ("示范社区党建工作条例",)
     assert sorted(p.name for p in corpus.iterdir()) == [
         "manifest.toml", "notice-2099.txt", "sample-regulation.txt"]  # no temp files left
@@ -375,16 +409,16 @@ def test_add_converted_formats_keep_originals(corpus: Path, tmp_path: Path) -> N
     srcs.append(make_pdf(tmp_path / "in" / "pdf-reg.pdf", pdf_pages(variant("戊己社区"))))
     results = add_files(srcs, corpus)
     assert [r.status for r in results] == ["ok", "ok", "ok"], [r.reason for r in results]
-    for res, src in zip(results, srcs):
-        assert res.source == f"originals/{res.doc_id}{src.suffix}"
-        assert (corpus / res.source).read_bytes() == src.read_bytes()
+    for res, src in zip(results, srcs, strict=True):
+        assert res.original == f"originals/{res.doc_id}{src.suffix}"
+        assert (corpus / res.original).read_bytes() == src.read_bytes()
         text = (corpus / res.file).read_bytes().decode("utf-8")  # converted to UTF-8
         assert res.articles == 8
-        assert len(parse_text(text, _meta(res.doc_id)).numbered) == 8
+        assert len(parse_document(text, _meta(res.doc_id)).numbered) == 8
     entries = _entries(corpus)
     assert [e["title"] for e in entries[1:]] == [
         "中国共产党甲乙社区党建工作条例", "中国共产党丙丁社区党建工作条例", "中国共产党戊己社区党建工作条例"]
-    assert entries[1]["source"] == "originals/gbk-reg.txt"
+    assert entries[1]["original"] == "originals/gbk-reg.txt" and "source" not in entries[1]
     assert (corpus / "manifest.toml").read_bytes().startswith(MANIFEST.encode("utf-8"))
 
 
@@ -406,13 +440,13 @@ def test_bad_files_do_not_stop_the_batch(corpus: Path, tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}
     results = add_files(paths, corpus)
     status = {(Path(r.path).parent.name, Path(r.path).name): (r.status, r.reason) for r in results}
-    assert [r.status for r in results] == ["error"] * 3 + ["ok"] + ["error"] * 5
+    assert [r.status for r in results] == ["error"] * 3 + ["ok"] + ["error"] * 2 + ["exists"] + ["error"] * 2
     assert "无法读取 PDF" in status[("in", "broken.pdf")][1]
     assert "无法读取 Word" in status[("in", "broken.docx")][1]
     assert "文件为空" in status[("in", "empty.txt")][1]
     assert "已有 doc_id 为 notice-2099" in status[("in", "notice-2099.txt")][1]
     assert "已有 doc_id 为 good" in status[("sub", "good.txt")][1]
-    assert "内容已收录" in status[("in", "copy.txt")][1]
+    assert results[6].doc_id == "good" and results[6].file == "good.txt"  # same text, other encoding
     assert "没有解析出任何编号条目" in status[("in", "prose.txt")][1]
     assert "文件不存在" in status[("in", "missing.txt")][1]
     after = {p.name: p.read_bytes() for p in corpus.iterdir()}
@@ -451,15 +485,23 @@ def test_overrides(corpus: Path, tmp_path: Path) -> None:
     assert res.status == "error" and "不认识的清单字段" in res.reason
 
 
-def test_ambiguous_encoding_refused_unless_forced(corpus: Path, tmp_path: Path) -> None:
+def test_big5_is_added_as_utf8_with_the_original_kept(corpus: Path, tmp_path: Path) -> None:
     text = "中國共產黨測試條例\n第一條　為了測試。\n第二條　乙。\n第三條　丙。\n"
     src = write(tmp_path / "big5.txt", text.encode("big5"))
     [res] = add_files([src], corpus)
-    assert res.status == "error" and "无法确定文件编码" in res.reason
-    [res] = add_files([src], corpus, overrides={"encoding": "big5"})
     assert res.status == "ok", res.reason
-    assert res.source == "originals/big5.txt" and res.articles == 3
+    assert (res.encoding, res.original, res.articles) == ("big5", "originals/big5.txt", 3)
     assert (corpus / "big5.txt").read_text(encoding="utf-8") == text
+
+
+def test_ambiguous_encoding_refused_unless_forced(corpus: Path, tmp_path: Path) -> None:
+    src = write(tmp_path / "short.txt", "1. 甲\n2. 乙\n".encode("gbk"))
+    [res] = add_files([src], corpus)
+    assert res.status == "error" and "无法确定文件编码" in res.reason and "big5" in res.reason
+    [res] = add_files([src], corpus, overrides={"encoding": "gbk"})
+    assert res.status == "ok", res.reason
+    assert res.original == "originals/short.txt" and res.articles == 2
+    assert (corpus / "short.txt").read_text(encoding="utf-8") == "1. 甲\n2. 乙\n"
 
 
 def test_new_manifest_and_missing_trailing_newline(tmp_path: Path) -> None:
@@ -479,8 +521,8 @@ def test_new_manifest_and_missing_trailing_newline(tmp_path: Path) -> None:
         add_files([], tmp_path / "nope")
 
 
-def test_manifest_entry_escapes() -> None:
-    text = manifest_entry({"doc_id": "x", "file": "x.txt", "title": 'A "quoted" \\ title\n', "primary": False,
+def test_entry_toml_escapes() -> None:
+    text = entry_toml({"doc_id": "x", "file": "x.txt", "title": 'A "quoted" \\ title\n', "primary": False,
                            "aliases": ["甲", "乙"], "doc_number": ""})
     assert tomllib.loads(text)["documents"] == [
         {"doc_id": "x", "file": "x.txt", "title": 'A "quoted" \\ title\n', "aliases": ["甲", "乙"]}]
@@ -493,11 +535,10 @@ def test_slugify() -> None:
     assert slugify("ＡＢＣ－１") == "abc-1"
 
 
-@pytest.mark.skipif(not EXTRA.is_dir(), reason="shared/corpus-extra is not available")
-def test_add_corpus_extra(tmp_path: Path) -> None:
+def test_add_the_shipped_regulations(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    files = sorted(EXTRA.glob("*.txt"))
+    files = sorted(CORPUS / name for name in EXTRA_META)
     results = add_files(files, corpus)
     assert [r.status for r in results] == ["ok"] * len(files), [r.reason for r in results]
     assert {r.doc_id: r.articles for r in results} == {
@@ -509,7 +550,7 @@ def test_add_corpus_extra(tmp_path: Path) -> None:
     metas = read_manifest(corpus)
     assert {m.doc_id: m.aliases for m in metas}["dangzhang-2022"] == ("党章",)
     for m in metas:
-        assert (corpus / m.file).read_bytes() == (EXTRA / m.file).read_bytes()
+        assert (corpus / m.file).read_bytes() == (CORPUS / m.file).read_bytes()
     shutil.rmtree(corpus)
     assert not os.path.exists(corpus)
 
@@ -521,5 +562,5 @@ def test_add_notice(tmp_path: Path) -> None:
     assert res.status == "ok", res.reason
     assert res.meta["kind"] == "notice" and res.meta["doc_number"] == "测委〔2099〕7号"
     [meta] = read_manifest(corpus)
-    doc = parse_text((corpus / meta.file).read_text(encoding="utf-8"), meta)
+    doc = parse_document((corpus / meta.file).read_text(encoding="utf-8"), meta)
     assert [u.ref for u in doc.numbered] == ["1", "2"] and meta.primary is False

@@ -7,7 +7,7 @@ import pytest
 
 from rag.corpus import decode, load_corpus
 from rag.records import DocMeta
-from rag.structure import cn_numeral, parse_notice
+from rag.structure import parse_notice
 from rag.text import squash
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -98,11 +98,6 @@ def test_citation_graph_lists_cited_titles_with_items() -> None:
     assert graph["中国共产党党委（党组）理论学习中心组学习规则"] == ("5",)
     assert graph["整治形式主义为基层减负若干规定"] == ("10",)
     assert len(graph) == 9
-
-
-@pytest.mark.parametrize(("text", "value"), [("一", 1), ("十", 10), ("十九", 19), ("二十", 20), ("一百零一", 101)])
-def test_cn_numeral(text: str, value: int) -> None:
-    assert cn_numeral(text) == value
 
 
 def test_gbk_and_crlf_source_parses_identically(tmp_path: Path) -> None:
