@@ -382,6 +382,7 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
 
         print(f"黄金答案已更新：{update_golden(assistant)} 个")
         return 0
+    assistant.search("党建工作")  # load the lazy parts (model, tokenizer, BM25) before timing answers
     results = ev.run(qs, _asker(assistant, args.mode, _options(args)), k=args.k)
     report = ev.report_json(assistant.primary.doc_id, results)
     if args.json:
