@@ -190,23 +190,34 @@ def top_units(values: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     return idx[cand[np.argsort(-values[idx][cand], kind="stable")][:n]]
 
 
-def _sentence_order(index: Index, s: UnitScores, unit: int) -> tuple[int, ...]:
-    """A unit's sentence numbers, best fused score first (ties: the later sentence first)."""
+def _sentence_orders(index: Index, s: UnitScores, units: list[int]) -> list[tuple[int, ...]]:
+    """Each unit's sentence numbers, best fused score first (ties: the later sentence first), by one
+    lexsort over the sentences of all the given units."""
     lay = index.layout
-    js = lay.sentences_of(unit)
-    pairs = sorted(zip(s.sent_fused[js].tolist(), lay.sent_no[js].tolist()), reverse=True)
-    return tuple(int(n) for _score, n in pairs)
+    groups = [lay.sentences_of(u) for u in units]
+    if not groups:
+        return []
+    js = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(units)), [len(g) for g in groups])
+    order = js[np.lexsort((-lay.sent_no[js], -s.sent_fused[js], owner))]
+    numbers = lay.sent_no[order].tolist()
+    out, start = [], 0
+    for g in groups:
+        out.append(tuple(numbers[start:start + len(g)]))
+        start += len(g)
+    return out
 
 
 def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...]:
     """`Hit`s for the given unit positions, in that order; coverage for the first COVERAGE_TOP."""
     chunks, unit_ids = index.chunks, index.layout.unit_ids
+    units = order.tolist()
+    sentences = _sentence_orders(index, s, units)
     hits = []
-    for rank, u in enumerate(order.tolist()):
+    for rank, (u, sents) in enumerate(zip(units, sentences)):
         c = chunks[int(unit_ids[u])]
         cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
-        hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]),
-                        _sentence_order(index, s, u), cov))
+        hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]), sents, cov))
     return tuple(hits)
 
 
