@@ -27,7 +27,7 @@ from . import bm25
 from .embed import Embedder
 from .errors import IndexError_
 from .glossary import expand
-from .index import REBUILD_HINT, Index, Layout
+from .index import REBUILD_HINT, Index
 from .records import Hit, Mode
 from .stores import ANN_K
 
@@ -86,8 +86,9 @@ def _positive(scores: np.ndarray) -> np.ndarray:
     return np.flatnonzero(scores > 0)
 
 
-def _dense(index: Index, emb: Embedder, query: str, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Dense scores per sentence and unit, which rows were scored, and the best score."""
+def _dense(index: Index, emb: Embedder, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Dense score of every chunk row (-1 where not scored), which rows were scored, the query
+    vector, and the best score."""
     store = index.dense
     q = emb.encode([query])
     if q.shape[-1] != store.dim:
@@ -95,17 +96,44 @@ def _dense(index: Index, emb: Embedder, query: str, lay: Layout) -> tuple[np.nda
     q = q[0]
     if store.exact:
         all_scores = store.all_scores(q)
-        known = np.ones(store.ntotal, dtype=bool)
-        best = float(all_scores.max(initial=-1.0))
-    else:
-        sims, rows = store.search(q, min(ANN_K, store.ntotal))
-        keep = rows >= 0
-        all_scores = np.full(store.ntotal, -1.0, dtype=np.float32)
-        all_scores[rows[keep]] = sims[keep]
-        known = np.zeros(store.ntotal, dtype=bool)
-        known[rows[keep]] = True
-        best = float(sims[keep].max(initial=-1.0))
-    return all_scores, known, q, best
+        return all_scores, np.ones(store.ntotal, dtype=bool), q, float(all_scores.max(initial=-1.0))
+    sims, rows = store.search(q, min(ANN_K, store.ntotal))
+    keep = rows >= 0
+    all_scores = np.full(store.ntotal, -1.0, dtype=np.float32)
+    all_scores[rows[keep]] = sims[keep]
+    return all_scores, _mask(rows[keep], store.ntotal), q, float(sims[keep].max(initial=-1.0))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Signals:
+    """Raw per-sentence and per-unit scores of one signal; `*_known` = positions it ranks."""
+
+    sent: np.ndarray
+    unit: np.ndarray
+    sent_known: np.ndarray
+    unit_known: np.ndarray
+
+
+def _lexical(index: Index, tokens: tuple[str, ...]) -> tuple[_Signals, np.ndarray]:
+    """BM25 at both levels (a document ranks when it scores above 0) and coverage per unit."""
+    s_bm = bm25.scores(index.bm25_sent, tokens)
+    u_bm = bm25.scores(index.bm25_unit, tokens)
+    found, total = bm25.presence_idf(index.bm25_unit, tokens)
+    cov = found / total if total else np.zeros(len(u_bm))
+    return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov
+
+
+def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float]:
+    """Dense scores at both levels (rows the store did not return are not ranked)."""
+    lay = index.layout
+    dense_all, known, qvec, best = _dense(index, emb, query)
+    return (_Signals(dense_all[lay.sentence_ids], dense_all[lay.unit_ids],
+                     np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])), qvec, best)
+
+
+def _absent(n_sent: int, n_unit: int) -> _Signals:
+    empty = np.zeros(0, dtype=np.int64)
+    return _Signals(np.zeros(n_sent), np.zeros(n_unit), empty, empty)
 
 
 def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
@@ -115,49 +143,32 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     lay = index.layout
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
     tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
-    if mode != "dense":
-        s_bm = bm25.scores(index.bm25_sent, tokens)
-        u_bm = bm25.scores(index.bm25_unit, tokens)
-        found, total = bm25.presence_idf(index.bm25_unit, tokens)
-        cov = found / total if total else np.zeros(n_unit)
-    else:
-        s_bm, u_bm, cov = np.zeros(n_sent), np.zeros(n_unit), np.zeros(n_unit)
-    if mode != "bm25":
-        dense_all, known, qvec, max_dense = _dense(index, emb, query, lay)
-        s_dense, u_dense = dense_all[lay.sentence_ids], dense_all[lay.unit_ids]
-        s_known, u_known = np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])
-    else:
-        s_dense, u_dense = np.zeros(n_sent, np.float32), np.zeros(n_unit, np.float32)
-        s_known = u_known = np.zeros(0, dtype=np.int64)
-        max_dense, qvec = 0.0, None
-
+    lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
+    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else (_absent(n_sent, n_unit), None, 0.0)
+    signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
     limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
+
     s_fused = np.zeros(n_sent, dtype=np.float64)
-    s_pos = _positive(s_bm)
-    if mode != "dense":
-        s_fused += _rrf_contrib(s_bm, s_pos, limit)
-    if mode != "bm25":
-        s_fused += _rrf_contrib(s_dense, s_known, limit)
+    for sig in signals:
+        s_fused += _rrf_contrib(sig.sent, sig.sent_known, limit)
     best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
-    best_sent_bm = lay.unit_max(s_bm, 0.0, s_pos)
-    best_sent_dense = lay.unit_max(np.where(known_mask(s_known, n_sent), s_dense, -1.0), -1.0, s_known)
+    u_fused = _rrf_contrib(best_sent, _positive(best_sent), limit)
+    for sig in signals:
+        u_fused += _rrf_contrib(sig.unit, sig.unit_known, limit)
 
-    u_fused = np.zeros(n_unit, dtype=np.float64)
-    u_fused += _rrf_contrib(best_sent, _positive(best_sent), limit)
-    if mode != "dense":
-        u_fused += _rrf_contrib(u_bm, _positive(u_bm), limit)
-    if mode != "bm25":
-        u_fused += _rrf_contrib(u_dense, u_known, limit)
     mask = _scope(index, docs)
-    dense = np.maximum(np.where(known_mask(u_known, n_unit), u_dense, -1.0), best_sent_dense)
-    if mode != "bm25" and qvec is not None and not index.dense.exact:
-        _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
-    if mode == "bm25":
-        dense = np.zeros(n_unit)
-    return UnitScores(mode, tokens, u_fused, np.maximum(u_bm, best_sent_bm), dense, cov, s_fused, mask, max_dense)
+    best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
+    dense = np.zeros(n_unit)
+    if qvec is not None:
+        s_dense = np.where(_mask(sem.sent_known, n_sent), sem.sent, -1.0)
+        dense = np.maximum(np.where(_mask(sem.unit_known, n_unit), sem.unit, -1.0),
+                           lay.unit_max(s_dense, -1.0, sem.sent_known))
+        if not index.dense.exact:
+            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
 
 
-def known_mask(positions: np.ndarray, n: int) -> np.ndarray:
+def _mask(positions: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     out[positions] = True
     return out

@@ -243,3 +243,21 @@ def test_ivf_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> N
         assert np.allclose(sims, vectors[rows] @ q, atol=1e-5)
         recalls.append(tie_aware_recall(vectors @ q, sims, 10))
     assert np.mean(recalls) >= 0.95
+
+
+def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """jieba's own start-up unmarshals (and writes) `jieba.cache` in the shared temp folder; we never
+    call it: building and loading the tokenizer leave the temp folder empty."""
+    import subprocess
+    import sys
+
+    corpus, index_dir = built
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    code = ("import sys; from pathlib import Path; from rag import index as idx; from rag.embed import HashEmbedder; "
+            "from rag.tokenize import Tokenizer, build_dictionary; "
+            "i = idx.load(Path(sys.argv[1]), Path(sys.argv[2]), HashEmbedder()); assert i.tokenizer.tokens('流动党员管理'); "
+            "assert Tokenizer(['四强'], build_dictionary()).tokens('四强党支部')")
+    env = dict(os.environ, TMPDIR=str(tmpdir), TEMP=str(tmpdir), TMP=str(tmpdir))
+    subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], env=env, check=True, timeout=120)
+    assert list(tmpdir.iterdir()) == []
