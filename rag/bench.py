@@ -89,7 +89,8 @@ def synthesise(src: Path, dst: Path, chunks: int, *, seed: int = 0) -> None:
 
     docs = load_corpus(src)
     dst.mkdir(parents=True, exist_ok=True)
-    entries, total = [], 0
+    entries: list[str] = []
+    total = 0
     for doc in docs:
         if total >= chunks and entries:
             break
@@ -130,7 +131,7 @@ class MemoEmbedder:
         missing = list(dict.fromkeys(k for k in keys if k not in self.memo))
         for start in range(0, len(missing), 64):
             part = missing[start:start + 64]
-            for key, vec in zip(part, self.inner.encode(part)):
+            for key, vec in zip(part, self.inner.encode(part), strict=True):
                 self.memo[key] = vec
             self.fresh += len(part)
         if not keys:
@@ -216,7 +217,8 @@ def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, r
     out["rss_mb"] = _rss_peak_mb()  # before the recall check, which builds a second store
     if encoder:
         out["encoder"] = _encoder_stats(assistant, [q for qs in questions.values() for q in qs])
-    out.update(_recall(assistant, [q for k in ("keyword", "paraphrase", "out_of_scope") for q in questions.get(k, [])]))
+    free = [q for k in ("keyword", "paraphrase", "out_of_scope") for q in questions.get(k, [])]
+    out.update(_recall(assistant, free))
     return out
 
 
@@ -235,7 +237,8 @@ def _encoder_stats(assistant: Any, questions: Sequence[str]) -> dict[str, float]
     for start in range(0, len(texts), 64):
         emb.encode(texts[start:start + 64])
     rate = len(texts) / (time.perf_counter() - t0)
-    return {"question_p50_ms": round(_percentile(lat, 50), 2), "question_p95_ms": round(_percentile(lat, 95), 2),
+    return {"question_p50_ms": round(_percentile(lat, 50), 2),
+            "question_p95_ms": round(_percentile(lat, 95), 2),
             "build_chunks_per_s": round(rate, 1)}
 
 
@@ -359,7 +362,8 @@ def _worker(corpus: Path, index: Path, questions: dict[str, list[str]], repeat: 
     return dict(json.loads(proc.stdout))
 
 
-def _baseline(corpus: Path, cwd: Path, questions: dict[str, list[str]], emb: Any, *, repeat: int) -> dict[str, Any]:
+def _baseline(corpus: Path, cwd: Path, questions: dict[str, list[str]], emb: Any, *,
+              repeat: int) -> dict[str, Any]:
     """The naive LangChain baseline (rag/baseline.py): cold start with one question, warm latency."""
     code = ("import sys; from pathlib import Path; from rag.config import Settings; "
             "from rag.embed import make_embeddings; from rag.baseline import NaiveBaseline; "
@@ -432,7 +436,8 @@ def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions:
 
 
 def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5, sweep: bool = False,
-        stores: Sequence[str] = ("auto",), quick: bool = False, notify: Notify = lambda _m: None) -> dict[str, Any]:
+        stores: Sequence[str] = ("auto",), quick: bool = False,
+        notify: Notify = lambda _m: None) -> dict[str, Any]:
     """The full benchmark; returns the JSON report."""
     from .config import Settings
     from .embed import make_embeddings
@@ -461,7 +466,8 @@ def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int =
         for size in sizes:
             for store in stores:
                 notify(f"规模 {size}（{store}）：合成、构建、加载、提问")
-                report["sizes"].append(measure_size(size, src, work, emb, questions, repeat=repeat, store=store))
+                size_report = measure_size(size, src, work, emb, questions, repeat=repeat, store=store)
+                report["sizes"].append(size_report)
     load_after = os.getloadavg()
     report["load_avg"] = {"before": [round(x, 2) for x in load_before],
                           "after": [round(x, 2) for x in load_after]}
@@ -482,10 +488,12 @@ def markdown(report: dict[str, Any]) -> str:
     la = report["load_avg"]
     return "\n".join([
         "# Speed benchmark", "",
-        f"Regenerate: `dangjian bench --sizes {','.join(str(s['chunks']) for s in report['sizes'])} --out eval/bench.md` "
+        f"Regenerate: `dangjian bench --sizes {','.join(str(s['chunks']) for s in report['sizes'])} "
+        "--out eval/bench.md` "
         f"(sizes are approximate targets; `chunks` is what was built).",
         f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; "
-        f"load average before {la['before']}, after {la['after']}; DANGJIAN_THREADS={report['machine']['threads'] or 'default'}.",
+        f"load average before {la['before']}, after {la['after']}; "
+        f"DANGJIAN_THREADS={report['machine']['threads'] or 'default'}.",
         "", CAVEAT, "", *_sizes_markdown(report["sizes"]), *_cold_markdown(report),
         *_threads_markdown(report.get("threads")), *_incremental_markdown(report.get("incremental")),
     ])
@@ -501,11 +509,13 @@ def _sizes_markdown(sizes: Sequence[dict[str, Any]]) -> list[str]:
                  f"{s['rss_mb']:.0f}", f"{s['p50_ms']:.2f}", f"{s['p95_ms']:.2f}"]
         cells += [f"{s['by_kind'][k]['p50_ms']:.2f} / {s['by_kind'][k]['p95_ms']:.2f}"
                   if k in s["by_kind"] else "—" for k in kinds]
-        cells += [str(s.get("dense_store", "")), _fmt(s.get("recall_at_10")), _fmt(s.get("recall_at_10_perturbed"))]
+        cells += [str(s.get("dense_store", "")), _fmt(s.get("recall_at_10")),
+                  _fmt(s.get("recall_at_10_perturbed"))]
         rows.append("| " + " | ".join(cells) + " |")
     return ["## Per corpus size", "",
-            "Load = open the index and answer one free question in a fresh process; p50/p95 = warm `ask` over "
-            "the eval questions of each kind; RSS = peak of that process; embedded = texts the build had to "
+            "Load = open the index and answer one free question in a fresh process; "
+            "p50/p95 = warm `ask` over the eval questions of each kind; RSS = peak of that process; "
+            "embedded = texts the build had to "
             "embed (the rest repeat and come from the memo or the previous index).", "", *rows, ""]
 
 
@@ -516,7 +526,8 @@ def _cold_markdown(report: dict[str, Any]) -> list[str]:
     rows = ["| cold start | s | × numpy import | × naive baseline |", "|---|---|---|---|"]
     for key in ("help_s", "ask_ref_s", "ask_ref_doc_s", "ask_search_s"):
         label = "`dangjian --help`" if key == "help_s" else f"`dangjian ask \"{COLD_QUESTIONS[key]}\"`"
-        rows.append(f"| {label} | {cold[key]:.3f} | {cold['vs_numpy'][key]:.2f} | {cold['vs_baseline'][key]:.2f} |")
+        ratios = f"{cold['vs_numpy'][key]:.2f} | {cold['vs_baseline'][key]:.2f}"
+        rows.append(f"| {label} | {cold[key]:.3f} | {ratios} |")
     rows.append(f"| `python -c \"import numpy\"` | {cold['numpy_s']:.3f} | 1.00 | |")
     rows.append(f"| naive LangChain baseline (build + 1 question) | {base['cold_ask_s']:.3f} | | 1.00 |")
     rows.append(f"| `dangjian serve` until /healthz answers | {cold['serve_ready_s']:.3f} | | |")
@@ -538,7 +549,8 @@ def _threads_markdown(sweep: dict[str, Any] | None) -> list[str]:
     if not sweep:
         return []
     rows = ["## DANGJIAN_THREADS (shipped corpus; \"loaded\" = a busy loop on the other core)", "",
-            "| setting | encode 1 question p50 / p95 ms | build embedding chunks/s | search p50 / p95 ms (worst kind) |",
+            "| setting | encode 1 question p50 / p95 ms | build embedding chunks/s "
+            "| search p50 / p95 ms (worst kind) |",
             "|---|---|---|---|"]
     for name, v in sweep.items():
         rows.append(f"| {name} | {v['question_p50_ms']:.2f} / {v['question_p95_ms']:.2f} | "

@@ -164,7 +164,7 @@ def presence_idf(model: BM25, query: Sequence[str]) -> tuple[np.ndarray, float]:
     for t in terms:
         i = model.vocab.get(t)
         has = i is not None and model.indptr[i + 1] > model.indptr[i]
-        total += float(model.term_idf[i]) if has else unseen  # type: ignore[index]
+        total += float(model.term_idf[i]) if has else unseen
         if has:
             col = model.column(i)  # type: ignore[arg-type]
             found[model.indices[col]] += model.term_idf[i]

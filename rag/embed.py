@@ -40,7 +40,8 @@ class Embedder(Protocol):
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    out: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return out
 
 
 class USEEmbedder:
@@ -134,7 +135,7 @@ class HashEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for a, b in zip(text, text[1:] + " "):
+            for a, b in zip(text, text[1:] + " ", strict=True):
                 digest = hashlib.blake2b((a + b).encode(), digest_size=4).digest()
                 out[row, int.from_bytes(digest) % self.dim] += 1.0
         out[:, 0] += 1e-3

@@ -68,7 +68,8 @@ class Layout:
     def sentences_of(self, unit: int) -> np.ndarray:
         return self.sent_by_unit[self.sent_ptr[unit]:self.sent_ptr[unit + 1]]
 
-    def unit_max(self, per_sentence: np.ndarray, initial: float, where: np.ndarray | None = None) -> np.ndarray:
+    def unit_max(self, per_sentence: np.ndarray, initial: float,
+                 where: np.ndarray | None = None) -> np.ndarray:
         """For each unit, the maximum over its sentences of `per_sentence` and `initial`.
 
         `where` (sentence positions) says only those can exceed `initial`: when they are few, only
@@ -209,17 +210,18 @@ def _previous(index_dir: Path, emb: Embedder) -> tuple[dict[str, Any] | None, di
     return manifest, {raw[i * 32:(i + 1) * 32]: i for i in range(len(keys))}, vectors
 
 
-def _embed(emb: Embedder, texts: list[str], index_dir: Path, progress: Progress) -> tuple[np.ndarray, np.ndarray, int]:
+def _embed(emb: Embedder, texts: list[str], index_dir: Path,
+           progress: Progress) -> tuple[np.ndarray, np.ndarray, int]:
     """Vectors for `texts`: reused from the previous index by text key, the rest embedded once each."""
     keys = [text_key(t) for t in texts]
     _manifest, cached, old = _previous(index_dir, emb)
     todo = list(dict.fromkeys(k for k in keys if k not in cached))
-    text_of = dict(zip(keys, texts))
+    text_of = dict(zip(keys, texts, strict=True))
     fresh: dict[bytes, np.ndarray] = {}
     progress("embed", 0, len(todo))
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start:start + EMBED_BATCH]
-        fresh.update(zip(batch, emb.encode([text_of[k] for k in batch])))
+        fresh.update(zip(batch, emb.encode([text_of[k] for k in batch]), strict=True))
         progress("embed", min(start + EMBED_BATCH, len(todo)), len(todo))
     dim = old.shape[1] if old is not None and not fresh else emb.dim
     vectors = np.empty((len(texts), dim), dtype=np.float32)
@@ -293,8 +295,8 @@ def _fit_bm25(tok: Tokenizer, chunks: Sequence[Chunk], progress: Progress) -> tu
     return bm25.extend_vocab(sent_model, vocab), unit_model
 
 
-def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors: np.ndarray, keys: np.ndarray,
-           models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> None:
+def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors: np.ndarray,
+           keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> None:
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
         for c in chunks:
             f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")

@@ -127,8 +127,9 @@ def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.nda
     """Dense scores at both levels (rows the store did not return are not ranked)."""
     lay = index.layout
     dense_all, known, qvec, best = _dense(index, emb, query)
-    return (_Signals(dense_all[lay.sentence_ids], dense_all[lay.unit_ids],
-                     np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])), qvec, best)
+    signals = _Signals(dense_all[lay.sentence_ids], dense_all[lay.unit_ids],
+                       np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids]))
+    return signals, qvec, best
 
 
 def _absent(n_sent: int, n_unit: int) -> _Signals:
@@ -144,7 +145,8 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
     tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
     lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
-    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else (_absent(n_sent, n_unit), None, 0.0)
+    none = (_absent(n_sent, n_unit), None, 0.0)
+    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
     limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
 
@@ -225,7 +227,7 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     units = order.tolist()
     sentences = _sentence_orders(index, s, units)
     hits = []
-    for rank, (u, sents) in enumerate(zip(units, sentences)):
+    for rank, (u, sents) in enumerate(zip(units, sentences, strict=True)):
         c = chunks[int(unit_ids[u])]
         cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
         hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]), sents, cov))

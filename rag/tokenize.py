@@ -75,7 +75,7 @@ class Dictionary:
         freqs = np.load(folder / FREQ_FILE, allow_pickle=False)
         if freqs.ndim != 1 or len(words) != len(freqs):
             raise ValueError(f"{WORDS_FILE} and {FREQ_FILE} disagree")
-        return cls(dict(zip(words, freqs.tolist())), int(total))
+        return cls(dict(zip(words, freqs.tolist(), strict=True)), int(total))
 
 
 def _jieba() -> Any:

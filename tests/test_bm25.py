@@ -29,7 +29,8 @@ def textbook(query: list[str], docs: list[list[str]], k1: float = 1.5, b: float 
     return out
 
 
-@pytest.mark.parametrize("query", [["党支部"], ["培训", "书记"], ["流动党员", "党支部", "不存在"], ["培训", "培训"], []])
+@pytest.mark.parametrize("query", [["党支部"], ["培训", "书记"], ["流动党员", "党支部", "不存在"],
+                                   ["培训", "培训"], []])
 def test_sparse_scores_match_textbook_formula(query: list[str]) -> None:
     model = bm25.fit(DOCS)
     assert bm25.scores(model, query).tolist() == pytest.approx(textbook(query, DOCS))
@@ -41,7 +42,7 @@ def test_sparse_scores_equal_the_scalar_formula_bit_for_bit() -> None:
     model = bm25.fit(docs)
     query = ["管理", "党员", "条例", "管理"]
     n, avg = len(docs), sum(map(len, docs)) / len(docs)
-    for d, got in zip(docs, bm25.scores(model, query)):
+    for d, got in zip(docs, bm25.scores(model, query), strict=True):
         want = sum(bm25.term_score(d.count(t), len(d), avg, bm25.idf(n, sum(t in x for x in docs)))
                    for t in dict.fromkeys(query) if t in d)
         assert got == want

@@ -26,7 +26,8 @@ sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split('.')[0] for m in sys
 
 
 def _modules(settings: Settings, *args: str) -> set[str]:
-    env = dict(os.environ, DANGJIAN_CORPUS_DIR=str(settings.corpus_dir), DANGJIAN_INDEX_DIR=str(settings.index_dir))
+    env = dict(os.environ, DANGJIAN_CORPUS_DIR=str(settings.corpus_dir),
+               DANGJIAN_INDEX_DIR=str(settings.index_dir))
     proc = subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES "))

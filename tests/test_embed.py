@@ -60,7 +60,7 @@ def test_st_model_not_available_locally_is_a_clear_error(monkeypatch: pytest.Mon
 def test_st_backend_builds_and_answers_with_a_bundled_model(tmp_path: Path) -> None:
     path = _bundled_model()
     settings = Settings.from_env({"DANGJIAN_EMBED_MODEL": path, "DANGJIAN_INDEX_DIR": str(tmp_path / "ix"),
-                                  "DANGJIAN_CORPUS_DIR": str(Path(__file__).resolve().parent.parent / "corpus")})
+                                  "DANGJIAN_CORPUS_DIR": str(Path(__file__).resolve().parents[1] / "corpus")})
     assert settings.embed_backend == "st"
     assistant = Assistant.open(settings)
     assert assistant.index.manifest["embedder"] == f"st:{path}" and assistant.emb.dim == 384

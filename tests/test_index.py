@@ -120,7 +120,8 @@ def test_adding_a_document_embeds_only_its_new_texts(built: tuple[Path, Path]) -
     manifest = (corpus / "manifest.toml").read_text(encoding="utf-8")
     blocks = manifest.split("[[documents]]")
     held = next(b for b in blocks if "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024" in b)
-    (corpus / "manifest.toml").write_text("[[documents]]".join(b for b in blocks if b is not held), encoding="utf-8")
+    kept = "[[documents]]".join(b for b in blocks if b is not held)
+    (corpus / "manifest.toml").write_text(kept, encoding="utf-8")
     without = idx.build(corpus, index_dir, HashEmbedder())
     (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
     counting = _Counting()
@@ -174,8 +175,8 @@ def test_garbled_manifest_names_the_file(built: tuple[Path, Path]) -> None:
 
 def test_failed_build_leaves_the_old_index_usable(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
-    (corpus / "notice-2025-dongzhi-3.txt").write_text(
-        (corpus / "notice-2025-dongzhi-3.txt").read_text(encoding="utf-8") + "\n这是新增的一句话。\n", encoding="utf-8")
+    notice = corpus / "notice-2025-dongzhi-3.txt"
+    notice.write_text(notice.read_text(encoding="utf-8") + "\n这是新增的一句话。\n", encoding="utf-8")
     before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
     with pytest.raises(RuntimeError):
         idx.build(corpus, index_dir, _Exploding())
@@ -245,7 +246,8 @@ def test_ivf_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> N
     assert np.mean(recalls) >= 0.95
 
 
-def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
     """jieba's own start-up unmarshals (and writes) `jieba.cache` in the shared temp folder; we never
     call it: building and loading the tokenizer leave the temp folder empty."""
     import subprocess
@@ -254,10 +256,12 @@ def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Pa
     corpus, index_dir = built
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
-    code = ("import sys; from pathlib import Path; from rag import index as idx; from rag.embed import HashEmbedder; "
-            "from rag.tokenize import Tokenizer, build_dictionary; "
-            "i = idx.load(Path(sys.argv[1]), Path(sys.argv[2]), HashEmbedder()); assert i.tokenizer.tokens('流动党员管理'); "
+    code = ("import sys; from pathlib import Path; from rag import index as idx; "
+            "from rag.embed import HashEmbedder; from rag.tokenize import Tokenizer, build_dictionary; "
+            "i = idx.load(Path(sys.argv[1]), Path(sys.argv[2]), HashEmbedder()); "
+            "assert i.tokenizer.tokens('流动党员管理'); "
             "assert Tokenizer(['四强'], build_dictionary()).tokens('四强党支部')")
     env = dict(os.environ, TMPDIR=str(tmpdir), TEMP=str(tmpdir), TMP=str(tmpdir))
-    subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], env=env, check=True,
+                   timeout=120)
     assert list(tmpdir.iterdir()) == []

@@ -44,7 +44,8 @@ def test_retriever_inside_an_lcel_chain(assistant: Assistant) -> None:
     def context(docs: list[Document]) -> str:
         return "\n".join(f"{d.page_content}{d.metadata['citation']}" for d in docs)
 
-    prompt = ChatPromptTemplate.from_messages([("system", "只根据以下原文回答：\n{context}"), ("human", "{question}")])
+    prompt = ChatPromptTemplate.from_messages([("system", "只根据以下原文回答：\n{context}"),
+                                               ("human", "{question}")])
     model = RunnableLambda(lambda value: value.to_messages()[0].content)  # echoes the grounded system prompt
     chain = {"context": retriever | context, "question": RunnablePassthrough()} | prompt | model
     out = chain.invoke("怎样管理流动党员？")

@@ -55,7 +55,7 @@ def _old_term_score(tf: int, length: int, avg_len: float, term_idf: float) -> fl
 def _old_scores(model: _OldBM25, query: list[str]) -> list[float]:
     terms = [t for t in dict.fromkeys(query) if t in model.idf]
     return [sum(_old_term_score(tf[t], n, model.avg_len, model.idf[t]) for t in terms if t in tf)
-            for tf, n in zip(model.tfs, model.lengths)]
+            for tf, n in zip(model.tfs, model.lengths, strict=True)]
 
 
 def _old_rrf(rankings: list[list[int]], n: int) -> np.ndarray:
@@ -95,7 +95,8 @@ class _Old:
         self.unit_of_sentence = [pos[chunks[cid].key] for cid in self.sent_ids]
         tok = index.tokenizer
         self.bm25_sent = _old_fit([tok.tokens(chunks[i].text) for i in self.sent_ids])
-        self.bm25_unit = _old_fit([tok.tokens(f"{chunks[i].context} {chunks[i].text}") for i in self.unit_ids])
+        units = [f"{chunks[i].context} {chunks[i].text}" for i in self.unit_ids]
+        self.bm25_unit = _old_fit([tok.tokens(u) for u in units])
         vectors = np.load(index.folder / "vectors.npy")
         self.faiss = faiss.IndexFlatIP(vectors.shape[1])
         self.faiss.add(vectors)
@@ -132,13 +133,14 @@ class _Old:
             u_rank.append(_old_ranking(u_dense, positive_only=False))
         u_fused = _old_rrf(u_rank, len(unit_ids))
         per_unit: list[list[tuple[float, int]]] = [[] for _ in unit_ids]
-        for j, (cid, u) in enumerate(zip(sent_ids, self.unit_of_sentence)):
+        for j, (cid, u) in enumerate(zip(sent_ids, self.unit_of_sentence, strict=True)):
             per_unit[u].append((float(s_fused[j]), index.chunks[cid].sent_no))
         hits = []
         for i in _old_ranking(u_fused, positive_only=False):
             c = index.chunks[unit_ids[i]]
             sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
-            cov = _old_coverage(self.bm25_unit, tokens, i) if mode != "dense" and len(hits) < coverage_top else 0.0
+            covered = mode != "dense" and len(hits) < coverage_top
+            cov = _old_coverage(self.bm25_unit, tokens, i) if covered else 0.0
             dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
             hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
                             dense, sents, cov))
@@ -169,10 +171,11 @@ def test_top5_equal_the_former_search_on_every_eval_question(assistant: Assistan
         new = search(assistant.index, assistant.emb, q).hits[:5]
         ref = old.search(assistant.emb, q)[:5]
         assert [h.key for h in new] == [h.key for h in ref], q
-        for a, b in zip(new, ref):  # the same signals (dense: numpy and faiss sum in other orders)
+        for a, b in zip(new, ref, strict=True):  # same signals (dense: numpy and faiss sum differently)
             assert a.sentences == b.sentences and a.score == pytest.approx(b.score, rel=1e-12), q
             assert a.dense == pytest.approx(b.dense, abs=1e-6), q
-            assert a.bm25 == pytest.approx(b.bm25, rel=1e-12) and a.coverage == pytest.approx(b.coverage, rel=1e-12)
+            assert a.bm25 == pytest.approx(b.bm25, rel=1e-12)
+            assert a.coverage == pytest.approx(b.coverage, rel=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense"])
@@ -190,7 +193,8 @@ def test_scope_keeps_the_global_order_within_the_documents(assistant: Assistant,
     everywhere = [h for h in old.search(assistant.emb, q) if h.doc_id in {"dangzhang-2022", "dongzhi-2025-3"}]
     assert scoped and {h.doc_id for h in scoped} <= {"dangzhang-2022", "dongzhi-2025-3"}
     assert [h.key for h in scoped] == [h.key for h in everywhere[:len(scoped)]]
-    assert search(assistant.index, assistant.emb, q, docs=set()).hits[0].key == old.search(assistant.emb, q)[0].key
+    unscoped = search(assistant.index, assistant.emb, q, docs=set()).hits
+    assert unscoped[0].key == old.search(assistant.emb, q)[0].key
 
 
 def test_scores_then_ranking_then_hits_is_the_search(assistant: Assistant) -> None:
@@ -200,7 +204,8 @@ def test_scores_then_ranking_then_hits_is_the_search(assistant: Assistant) -> No
     n_units = len(index.layout.unit_ids)
     assert s.fused.shape == s.bm25.shape == s.dense.shape == s.coverage.shape == (n_units,)
     order = top_units(s.fused, s.mask, 5)
-    assert [h.key for h in build_hits(index, s, order)] == [h.key for h in search(index, assistant.emb, q).hits[:5]]
+    hits = build_hits(index, s, order)
+    assert [h.key for h in hits] == [h.key for h in search(index, assistant.emb, q).hits[:5]]
     reversed_hits = build_hits(index, s, order[::-1])
     assert [h.key for h in reversed_hits] == [h.key for h in build_hits(index, s, order)][::-1]
 

@@ -33,7 +33,8 @@ def build(folder: Path, vectors: np.ndarray, *, threads: int = 1) -> dict[str, A
     faiss = _faiss(threads)
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     nlist = max(1, min(len(data) // 39, int(4 * math.sqrt(len(data)))))  # faiss wants ≥ 39 points per list
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(data.shape[1]), data.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    dim = data.shape[1]
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.cp.niter, index.cp.seed = NITER, SEED
     index.train(data)
     index.add(data)

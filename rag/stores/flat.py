@@ -13,7 +13,7 @@ VECTORS = "vectors.npy"
 
 def load_vectors(folder: Path) -> np.ndarray:
     """float32 rows, memory-mapped read-only (pages load as they are touched)."""
-    vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+    vectors: np.ndarray = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
     if vectors.ndim != 2 or vectors.dtype != np.float32:
         raise ValueError(f"{VECTORS}: expected a 2-d float32 array, got {vectors.dtype} {vectors.shape}")
     return vectors
