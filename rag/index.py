@@ -149,13 +149,6 @@ class Index:
     def layout(self) -> Layout:
         return self._part("layout", "chunks.jsonl", lambda: _layout(self.chunks, self.docs))
 
-    @property
-    def sentence_ids(self) -> list[int]:
-        return [int(i) for i in self.layout.sentence_ids]
-
-    @property
-    def unit_ids(self) -> list[int]:
-        return [int(i) for i in self.layout.unit_ids]
 
 
 def _layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:

@@ -9,10 +9,11 @@ policy can sit between them:
     hits   = build_hits(index, scores, order)        # `Hit` objects only for what is shown
 
 Everything per chunk is array arithmetic: BM25 sums a few sparse columns, fusion ranks with
-argsort, sentence→unit aggregation is one `np.maximum.at`. Up to `EXACT_MAX_ROWS` chunks every
-row gets an exact dense score, and the result equals the former pure-Python search (a test
-compares them on every eval question); beyond it an IVF store returns the best `ANN_K` rows,
-rows outside them get no dense rank, and the best units get exact dense scores afterwards.
+argsort, sentence→unit aggregation is a segmented maximum (`Layout.unit_max`). Up to
+`EXACT_MAX_ROWS` chunks every row gets an exact dense score and every signal ranks all rows: the
+result equals the former pure-Python search (a test compares them on every eval question). Beyond
+it an IVF store returns the best `ANN_K` rows, each signal ranks its best `RANK_LIMIT` rows only,
+and the best units get exact dense scores afterwards.
 """
 
 from __future__ import annotations
