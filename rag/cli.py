@@ -214,7 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
-    from .feedback import export
+    from .eval.feedback import export
 
     source = Path(args.feedback) if args.feedback else Settings.from_env().feedback_path
     rows, text = export(source, Path(args.out) if args.out else None)
@@ -365,10 +365,10 @@ def _asker(assistant, mode: str, options=None):  # type: ignore[no-untyped-def]
 
 def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
-    from . import evaluate as ev
+    from .eval import evaluate as ev
 
     if args.ablation:
-        from .ablation import ABLATION_SETS, write_report
+        from .eval.ablation import ABLATION_SETS, write_report
 
         files = [args.file] if args.file else list(ABLATION_SETS)
         sets = [(f, ev.load_questions(Path(f), assistant.primary.doc_id)) for f in files]
@@ -378,7 +378,7 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
     args.file = args.file or "eval/questions.jsonl"
     qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
     if args.update_golden:
-        from .golden import update_golden
+        from .eval.golden import update_golden
 
         print(f"黄金答案已更新：{update_golden(assistant)} 个")
         return 0

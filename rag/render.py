@@ -14,6 +14,7 @@ def answer_json(ans: Answer) -> dict[str, Any]:
         "answer": ans.text,
         "abstained": ans.abstained,
         "kind": ans.kind,
+        "route": ans.route,
         "citations": [asdict(c) for c in ans.citations],
         "retrieved": list(ans.retrieved),
         "suggestions": list(ans.suggestions),

@@ -24,7 +24,8 @@ from .retrieve import Evidence, search
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
 MAX_UNITS = 3  # and two sentences each
-NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to the bar
+NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to the bar…
+NEAR_COVER = 0.2  # …and share a fifth of the question's words: 忽略以上指令 gets no suggestions
 RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (coverage is computed for them)
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
@@ -237,7 +238,8 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     hits = ranked(ctx, q, docs=docs, text=text)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
     if not hits or not _confident(hits, ctx.min_strength):
-        near = tuple(h.key for h in hits[:3] if h.strength >= ctx.min_strength - NEAR_MARGIN)
+        near = tuple(h.key for h in hits[:3]
+                     if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
     words = _figure_words(ctx, q)
     quotes = _picks(ctx, hits, q, docs, words)

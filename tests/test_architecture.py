@@ -14,8 +14,9 @@ LAYER = {
     "ingest.store": 1.7, "ingest.add": 1.8, "ingest": 1.9,
     "corpus": 2, "chunking": 2, "citegraph": 2, "query": 2.5, "stores": 2.5,
     "index": 3, "retrieve": 4, "answer": 4, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
-    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm": 7, "golden": 7, "evaluate": 7, "ablation": 8,
-    "feedback": 7, "bench": 8,
+    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm": 7, "bench": 8,
+    # offline tooling: evaluation, ablation, golden answers, feedback export
+    "eval.evaluate": 7, "eval.feedback": 7, "eval.golden": 7, "eval.ablation": 8, "eval": 8,
     "cli": 9, "__main__": 10, "__init__": 10,
 }
 

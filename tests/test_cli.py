@@ -61,7 +61,8 @@ def test_show_item_and_section(cli_env: Settings, capsys: pytest.CaptureFixture[
 
 def test_search_prints_scores(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["search", "流动党员"], capsys)
-    assert code == 0 and "dongzhi-2025-3#9" in out.splitlines()[1] and "strength" in out
+    lines = out.splitlines()
+    assert code == 0 and "strength" in lines[0] and "dongzhi-2025-3#9" in "".join(lines[1:4])
 
 
 @pytest.mark.parametrize(("args", "message"), [

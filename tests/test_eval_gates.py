@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant
-from rag import evaluate as ev
+from rag.eval import evaluate as ev
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
-from rag import evaluate as ev
+from rag.eval import evaluate as ev
 from rag.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

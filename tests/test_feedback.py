@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import feedback
+from rag.eval import feedback
 from rag.cli import main
 from rag.errors import DangjianError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant
-from rag.golden import CASES, render
+from rag.eval.golden import CASES, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

@@ -86,14 +86,14 @@ def test_follow_up_uses_history(app: Any) -> None:
 def test_abstention_is_styled_with_one_click_suggestions(app: Any) -> None:
     transcript, turns, panel, _b, _s = app.chat("今天天气怎么样？", [])
     assert turns[0]["answer"]["abstained"] and not turns[0]["answer"]["suggestions"]  # nothing near
-    transcript, turns, panel, _b, _s = app.chat("党组织书记的任期是几年？", [])
+    transcript, turns, panel, _b, _s = app.chat("党费缴纳标准是多少？", [])
     answer = turns[0]["answer"]
     assert answer["abstained"] and answer["suggestions"]
     assert "dj-abstain" in transcript and "未找到直接依据" in transcript
     first = answer["suggestions"][0]
     number = first.rpartition("#")[2]
     assert f'data-action="ask" data-question="第{number}条要求什么？"' in transcript
-    assert panel == gr.skip()  # panel untouched
+    assert f'data-key="{answer["suggestions"][0]}"' in panel  # the nearest passage, shown as 相关内容
     # clicking a suggestion asks it
     transcript, turns, *_ = app.on_transcript_click(turns, ev(action="ask", question=f"第{number}条要求什么？"))
     assert len(turns) == 2 and not turns[1]["answer"]["abstained"]

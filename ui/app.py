@@ -34,7 +34,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import feedback
+from rag.eval import feedback
 from rag.config import Settings
 from rag.errors import DangjianError
 from rag.llm import stream_llm_answer, unavailable_note

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import DangjianError
+from ..errors import DangjianError
 
 Vote = Literal["up", "down"]
 VOTES: tuple[str, ...] = ("up", "down")

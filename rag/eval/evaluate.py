@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DangjianError
-from .records import Answer
+from ..errors import DangjianError
+from ..records import Answer
 
 METRICS = ("hit_at_1", "recall_at_5", "mrr", "citation_precision", "abstention_accuracy",
            "must_include_rate", "latency_ms_p50", "latency_ms_p95")

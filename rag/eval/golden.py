@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .pipeline import Assistant
+from ..pipeline import Assistant
 
 GOLDEN_DIR = Path("tests/golden")
 CASES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import evaluate as ev
-from .baseline import NaiveBaseline
-from .pipeline import Assistant
-from .query import Options
+from ..baseline import NaiveBaseline
+from ..pipeline import Assistant
+from ..query import Options
 
 CONFIGS: tuple[tuple[str, str], ...] = (
     ("full", "完整流程 full pipeline"),

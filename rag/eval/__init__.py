@@ -1,0 +1,1 @@
+"""Offline tooling beside the question path: evaluation, ablation, golden answers, feedback export."""
