@@ -11,9 +11,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 
 from .corpus import decode, read_manifest
-from .embed import VectorEmbeddings
+from .embed import Embedder
 from .records import Answer, Citation
 
 _ITEM_START = re.compile(r"^\s*(\d{1,3})[.．]", re.M)
@@ -21,9 +22,11 @@ _SECTION_START = re.compile(r"^\s*[一二三四五六七八九十]+、", re.M)
 
 
 class NaiveBaseline:
-    def __init__(self, corpus_dir: Path, emb: VectorEmbeddings, *, k: int = 3) -> None:
+    def __init__(self, corpus_dir: Path, emb: Embedder, *, k: int = 3) -> None:
         import faiss
         from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from .langchain import as_langchain
 
         metas = read_manifest(corpus_dir)
         meta = next((m for m in metas if m.primary), metas[0])
@@ -36,10 +39,11 @@ class NaiveBaseline:
         self.chunks = [d.page_content for d in docs]
         self.refs = [self._ref_at(raw, int(d.metadata["start_index"]) + len(d.page_content) // 2)
                      for d in docs]  # the item holding the chunk's middle
-        self.emb = emb
+        self.emb = as_langchain(emb)  # as tutorials do: the embedder behind LangChain's interface
         self.k = k
-        self.index = faiss.IndexFlatIP(emb.dim)
-        self.index.add(emb.encode(self.chunks))
+        vectors = np.asarray(self.emb.embed_documents(self.chunks), dtype=np.float32)
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(vectors)
 
     @staticmethod
     def _ref_at(raw: str, pos: int) -> str:
@@ -55,7 +59,7 @@ class NaiveBaseline:
         return "preamble" if first_section and pos > raw.find("总体要求") > 0 else "header"
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
-        qvec = self.emb.encode([question])
+        qvec = np.asarray([self.emb.embed_query(question)], dtype=np.float32)
         _sims, ids = self.index.search(qvec, max(self.k, 10))
         order = [int(i) for i in ids[0] if i >= 0]
         retrieved = tuple(dict.fromkeys(f"{self.doc_id}#{self.refs[i]}" for i in order))

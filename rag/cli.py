@@ -23,10 +23,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"dangjian: 参数错误：{message}（用 dangjian --help 查看用法）\n")
 
 
-def _progress(stage: str, done: int, total: int) -> None:
-    names = {"parse": "解析文件", "embed": "计算向量", "save": "写入索引"}
-    end = "\n" if done >= total else ""
-    print(f"\r{names.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
+class _Progress:
+    """Build progress on stderr: one line per stage, with rate and time left while embedding."""
+
+    NAMES = {"parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "save": "写入索引"}
+
+    def __init__(self) -> None:
+        self.stage, self.started = "", 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if stage != self.stage or done == 0:
+            self.stage, self.started = stage, now
+        line = f"{self.NAMES.get(stage, stage)} {done}/{total}"
+        elapsed = now - self.started
+        if stage == "embed" and total == 0:
+            line = "计算向量：没有新文本（向量全部取自上次的索引）"
+        elif stage == "embed" and done and elapsed > 0:
+            rate = done / elapsed
+            left = f"用时 {_duration(elapsed)}" if done >= total else f"约剩 {_duration((total - done) / rate)}"
+            line += f" · {rate:.0f} 块/秒 · {left}"
+        end = "\n" if done >= total else ""
+        clear = "\033[K" if sys.stderr.isatty() else ""
+        print(f"\r{line}{clear}", end=end, file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds >= 60 else f"{seconds} 秒"
+
+
+_progress = _Progress()  # one per process: the stage clock spans a build
 
 
 def _notify(message: str) -> None:
@@ -296,6 +325,39 @@ def _quiz_session(questions) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`dangjian bench`: synthesised corpora of the given sizes, cold starts, the naive baseline."""
+    from . import bench
+
+    if args.worker:  # internal: one fresh process that loads an index and answers
+        s = _settings(args)
+        questions = json.loads(Path(args.worker).read_text(encoding="utf-8"))
+        stats = bench.serve_stats(s.corpus_dir, s.index_dir, questions, repeat=args.repeat,
+                                  encoder=args.worker_encoder)
+        print(json.dumps(stats, ensure_ascii=False))
+        return 0
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError as err:
+        raise DangjianError(f"--sizes 应为逗号分隔的整数，如 2000,10000：{args.sizes}") from err
+    if not sizes or min(sizes) < 1:
+        raise DangjianError(f"--sizes 应为正整数：{args.sizes}")
+    if unknown := [x for x in args.store.split(",") if x not in bench.STORES]:
+        raise DangjianError(f"未知的 --store：{'、'.join(unknown)}（可选 {'、'.join(bench.STORES)}）")
+    report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
+                       sweep=args.threads_sweep, stores=args.store.split(","), quick=args.sizes_only,
+                       notify=_notify)
+    text = bench.markdown(report)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"已写入 {out}", file=sys.stderr)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
@@ -377,6 +439,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("bench", parents=[common], help="速度基准：合成语料、冷启动、与朴素基线对比")
+    p.add_argument("--sizes", default="2000,10000,100000", help="语料规模（块数），逗号分隔")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--out", help="把 Markdown 表格写入文件，如 eval/bench.md")
+    p.add_argument("--repeat", type=int, default=3, help="每个问题计时的轮数")
+    p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
+    p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
+    p.add_argument("--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时")
+    p.add_argument("--store", default="auto", help="向量库：auto（按规模）、flat、ivf，可逗号分隔对比")
+    p.add_argument("--sizes-only", action="store_true", help="只测各规模（跳过冷启动、基线、增量构建）")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--worker-encoder", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_bench)
     p = sub.add_parser("feedback-export", help="把网页 👍/👎 反馈导出为候选评测题（JSONL）")
     p.add_argument("--out", help="输出文件（默认打印到标准输出）")
     p.add_argument("--feedback", help="反馈文件（默认 feedback.jsonl，或 DANGJIAN_FEEDBACK_PATH）")
@@ -429,6 +504,7 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
 
         print(f"黄金答案已更新：{update_golden(assistant)} 个")
         return 0
+    assistant.search("党建工作")  # load the lazy parts (model, tokenizer, BM25) before timing answers
     results = ev.run(qs, _asker(assistant, args.mode, _options(args)), k=args.k)
     report = ev.report_json(assistant.primary.doc_id, results)
     if args.json:
@@ -484,7 +560,7 @@ def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
     from .embed import make_embeddings
     from .index import build
 
-    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress)
+    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

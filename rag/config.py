@@ -23,6 +23,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout_s: float = 20.0
+    threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +51,8 @@ class Settings:
         )
         if v := get("LLM_TIMEOUT"):
             s = replace(s, llm_timeout_s=float(v))
+        if v := get("THREADS"):
+            s = replace(s, threads=max(1, int(v)))
         return s
 
     @property

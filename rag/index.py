@@ -1,53 +1,103 @@
-"""Build, save and load the index: an inspectable folder, no pickle.
+"""Build, save and load the index: an inspectable folder of JSON and `.npy` files, no pickle.
 
     index/
-      manifest.json   format version, corpus sha256, embedder id and dimension, counts, terms
-      chunks.jsonl    one chunk per line (unit and sentence level)
-      vectors.faiss   faiss IndexFlatIP over normalised vectors, row i = chunk i
-      bm25.json       two BM25 models (sentence level, unit level) over jieba tokens
+      manifest.json            format version, corpus sha256, embedder, counts, terms, dense store,
+                               tokenizer dictionary identity, what the last build embedded
+      chunks.jsonl             one chunk per line (unit and sentence level)
+      vectors.npy              float32 normalised vectors, row i = chunk i
+      vector_keys.npy          sha256 of the text each row embedded (n × 32 bytes): a rebuild's
+                               vector cache
+      dense.*                  the dense store's own files when it is not exact (rag/stores/)
+      bm25.vocab.json          the terms; bm25.{sentence,unit}.{indptr,indices,tf,lengths}.npy
+                               the two BM25 models as sparse term-major matrices (rag/bm25.py)
+      jieba.words.txt, jieba.freq.npy   jieba's prefix dictionary, so loading skips jieba's start-up
 
-Writes go to a sibling temp folder that is renamed into place, so a failed build leaves the
-previous index serving.
+Loading is lazy: `load` reads the manifest and the documents (all a reference lookup needs) and
+checks the files' shapes; chunks, vectors, BM25 and the tokenizer load on first use. A rebuild
+reuses the previous index's vectors for every text it already embedded (same embedder), so
+`dangjian add` embeds only the new document's chunks. Writes go to a sibling temp folder renamed
+into place, so a failed build leaves the previous index serving.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import bm25, fsutil
 from .chunking import chunk_corpus, embed_text
 from .corpus import corpus_hash, load_corpus, read_manifest
-from .embed import VectorEmbeddings
+from .embed import Embedder
 from .errors import IndexError_
 from .records import Chunk, Document
-from .tokenize import Tokenizer, domain_terms
+from .stores import EXACT_MAX_ROWS, DenseStore, build_store, open_store
+from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
-FORMAT_VERSION = 1
-FILES = ("manifest.json", "chunks.jsonl", "vectors.faiss", "bm25.json")
+FORMAT_VERSION = 2
+BM25_FILES = tuple(f"bm25.{m}.{a}.npy" for m in ("sentence", "unit") for a in bm25.ARRAYS)
+FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "vector_keys.npy", "bm25.vocab.json",
+         *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "请运行 `dangjian index` 重建索引"
+EMBED_BATCH = 64
+_T = TypeVar("_T")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where sentence and unit chunks sit, as arrays retrieval indexes with."""
+
+    sentence_ids: np.ndarray  # chunk ids of sentence chunks, in BM25-sentence-model order
+    unit_ids: np.ndarray  # chunk ids of unit chunks, in BM25-unit-model order
+    unit_of_sentence: np.ndarray  # for each sentence, the position of its unit in `unit_ids`
+    sent_no: np.ndarray  # for each sentence, its number inside the unit
+    unit_doc: np.ndarray  # for each unit, the position of its document in `Index.docs`
+    sent_ptr: np.ndarray  # sentences of unit u: sent_by_unit[sent_ptr[u]:sent_ptr[u + 1]]
+    sent_by_unit: np.ndarray
+    grouped: bool  # sentences already sit unit by unit (chunk order does this): no gather needed
+
+    def sentences_of(self, unit: int) -> np.ndarray:
+        return self.sent_by_unit[self.sent_ptr[unit]:self.sent_ptr[unit + 1]]
+
+    def unit_max(self, per_sentence: np.ndarray, initial: float,
+                 where: np.ndarray | None = None) -> np.ndarray:
+        """For each unit, the maximum over its sentences of `per_sentence` and `initial`.
+
+        `where` (sentence positions) says only those can exceed `initial`: when they are few, only
+        they are visited."""
+        out = np.full(len(self.unit_ids), initial, dtype=np.float64)
+        if where is not None and len(where) * 8 < len(per_sentence):
+            np.maximum.at(out, self.unit_of_sentence[where], per_sentence[where])
+            return out
+        if len(per_sentence) == 0:
+            return out
+        grouped = per_sentence[self.sent_by_unit] if not self.grouped else per_sentence
+        has = self.sent_ptr[1:] > self.sent_ptr[:-1]
+        reduced = np.maximum.reduceat(grouped, self.sent_ptr[:-1][has])
+        out[has] = np.maximum(out[has], reduced)
+        return out
+
+
 class Index:
-    """A loaded index: documents, chunks, vectors, BM25 models and the tokenizer they share."""
+    """A loaded index. Documents and manifest at once; the rest on first use, thread-safely."""
 
-    docs: list[Document]
-    chunks: list[Chunk]
-    faiss_index: Any
-    bm25_sent: bm25.BM25
-    bm25_unit: bm25.BM25
-    tokenizer: Tokenizer
-    manifest: dict[str, Any]
+    def __init__(self, folder: Path, docs: list[Document], manifest: dict[str, Any], *,
+                 threads: int = 1, preloaded: dict[str, Any] | None = None) -> None:
+        self.folder = folder
+        self.docs = docs
+        self.manifest = manifest
+        self.threads = threads
+        self._lock = threading.RLock()
+        self._parts: dict[str, Any] = dict(preloaded or {})
 
     @property
     def primary(self) -> Document:
@@ -56,87 +106,204 @@ class Index:
     def doc(self, doc_id: str) -> Document | None:
         return next((d for d in self.docs if d.doc_id == doc_id), None)
 
-    @cached_property
-    def sentence_ids(self) -> list[int]:
-        """Chunk ids of sentence chunks, in BM25-sentence-model order."""
-        return [c.chunk_id for c in self.chunks if c.level == "sentence"]
+    def _part(self, name: str, what: str, loader: Callable[[], _T]) -> _T:
+        if name not in self._parts:
+            with self._lock:
+                if name not in self._parts:
+                    try:
+                        self._parts[name] = loader()
+                    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+                        raise IndexError_(f"索引文件已损坏：{self.folder / what}，{REBUILD_HINT}") from err
+        return self._parts[name]  # type: ignore[no-any-return]
 
-    @cached_property
-    def unit_ids(self) -> list[int]:
-        """Chunk ids of unit chunks, in BM25-unit-model order."""
-        return [c.chunk_id for c in self.chunks if c.level == "unit"]
+    def loaded(self, name: str) -> bool:
+        """Whether a lazy part (chunks, dense, bm25, tokenizer, layout) has been loaded."""
+        return name in self._parts
 
-    @cached_property
-    def unit_of_sentence(self) -> list[int]:
-        """For each sentence chunk, the position of its unit in `unit_ids`."""
-        pos = {self.chunks[cid].key: i for i, cid in enumerate(self.unit_ids)}
-        return [pos[self.chunks[cid].key] for cid in self.sentence_ids]
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._part("chunks", "chunks.jsonl", lambda: _load_chunks(self.folder, self.manifest))
+
+    @property
+    def dense(self) -> DenseStore:
+        entry = self.manifest.get("dense") or {}
+        return self._part("dense", "vectors.npy",
+                          lambda: open_store(self.folder, entry, threads=self.threads))
+
+    @property
+    def bm25_sent(self) -> bm25.BM25:
+        return self._bm25()[0]
+
+    @property
+    def bm25_unit(self) -> bm25.BM25:
+        return self._bm25()[1]
+
+    def _bm25(self) -> tuple[bm25.BM25, bm25.BM25]:
+        return self._part("bm25", "bm25.vocab.json", lambda: _load_bm25(self.folder, self.manifest))
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self._part("tokenizer", "jieba.words.txt", lambda: _load_tokenizer(self.folder, self.manifest))
+
+    @property
+    def layout(self) -> Layout:
+        return self._part("layout", "chunks.jsonl", lambda: _layout(self.chunks, self.docs))
+
+
+
+def _layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:
+    sent = [c for c in chunks if c.level == "sentence"]
+    units = [c for c in chunks if c.level == "unit"]
+    pos = {c.key: i for i, c in enumerate(units)}
+    doc_pos = {d.doc_id: i for i, d in enumerate(docs)}
+    try:
+        unit_of_sentence = [pos[c.key] for c in sent]
+        unit_doc = [doc_pos.get(c.doc_id, -1) for c in units]
+    except KeyError as err:
+        raise ValueError(f"sentence chunk without its unit: {err}") from err
+    of_sentence = np.array(unit_of_sentence, dtype=np.int64)
+    ptr = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of_sentence, minlength=len(units)), out=ptr[1:])
+    by_unit = np.argsort(of_sentence, kind="stable")
+    return Layout(np.array([c.chunk_id for c in sent], dtype=np.int64),
+                  np.array([c.chunk_id for c in units], dtype=np.int64),
+                  of_sentence, np.array([c.sent_no for c in sent], dtype=np.int64),
+                  np.array(unit_doc, dtype=np.int64), ptr, by_unit,
+                  bool(np.array_equal(by_unit, np.arange(len(by_unit)))))
+
+
+# -- build ----------------------------------------------------------------------------------------
 
 
 def _noop(stage: str, done: int, total: int) -> None:
     pass
 
 
-def _embed_all(emb: VectorEmbeddings, texts: list[str], progress: Progress) -> np.ndarray:
-    batch = 32
-    parts = []
-    for start in range(0, len(texts), batch):
-        parts.append(emb.encode(texts[start : start + batch]))
-        progress("embed", min(start + batch, len(texts)), len(texts))
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, emb.dim), np.float32)
+def text_key(text: str) -> bytes:
+    """The vector cache key of an embedded text (the embedder id is checked per index)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def build(corpus_dir: Path, index_dir: Path, emb: VectorEmbeddings,
-          progress: Progress = _noop) -> Index:
-    """Parse, chunk, embed and save; the old index stays in place until the new one is complete."""
-    import faiss
+def _previous(index_dir: Path, emb: Embedder) -> tuple[dict[str, Any] | None, dict[bytes, int], Any]:
+    """The previous index's manifest, and its vectors by text key when the embedder is the same."""
+    try:
+        manifest = read_manifest_json(index_dir)
+    except IndexError_:
+        return None, {}, None
+    if manifest is None or manifest.get("embedder") != emb.embedder_id:
+        return manifest, {}, None
+    try:
+        keys = np.load(index_dir / "vector_keys.npy", allow_pickle=False)
+        vectors = np.load(index_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return manifest, {}, None
+    if keys.dtype != np.uint8 or keys.shape != (len(vectors), 32) or vectors.ndim != 2:
+        return manifest, {}, None
+    raw = keys.tobytes()
+    return manifest, {raw[i * 32:(i + 1) * 32]: i for i in range(len(keys))}, vectors
 
-    fsutil.sweep_siblings(index_dir.resolve())  # what a killed build left: .index.tmp-*, .index.old-*
+
+def _embed(emb: Embedder, texts: list[str], index_dir: Path,
+           progress: Progress) -> tuple[np.ndarray, np.ndarray, int]:
+    """Vectors for `texts`: reused from the previous index by text key, the rest embedded once each."""
+    keys = [text_key(t) for t in texts]
+    _manifest, cached, old = _previous(index_dir, emb)
+    todo = list(dict.fromkeys(k for k in keys if k not in cached))
+    text_of = dict(zip(keys, texts, strict=True))
+    fresh: dict[bytes, np.ndarray] = {}
+    progress("embed", 0, len(todo))
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start:start + EMBED_BATCH]
+        fresh.update(zip(batch, emb.encode([text_of[k] for k in batch]), strict=True))
+        progress("embed", min(start + EMBED_BATCH, len(todo)), len(todo))
+    dim = old.shape[1] if old is not None and not fresh else emb.dim
+    vectors = np.empty((len(texts), dim), dtype=np.float32)
+    for row, key in enumerate(keys):
+        vectors[row] = fresh[key] if key in fresh else old[cached[key]]
+    key_rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
+    return vectors, key_rows, len(todo)
+
+
+def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress = _noop, *,
+          threads: int = 1, exact_max_rows: int = EXACT_MAX_ROWS) -> Index:
+    """Parse, chunk, embed what is new, count terms, save; the old index serves until the new one
+    is complete. Progress stages: parse, embed (texts to embed), tokenize, save."""
+    index_dir = index_dir.resolve()
+    fsutil.sweep_siblings(index_dir)  # what a killed build left: .index.tmp-*, .index.old-*
     docs = load_corpus(corpus_dir)
     progress("parse", len(docs), len(docs))
     chunks = chunk_corpus(docs)
     terms = domain_terms(docs)
-    tok = Tokenizer(terms)
-    vectors = _embed_all(emb, [embed_text(c) for c in chunks], progress)
-    fidx = faiss.IndexFlatIP(emb.dim)
-    fidx.add(vectors)
-    sent_model = bm25.fit([tok.tokens(c.text) for c in chunks if c.level == "sentence"])
-    unit_model = bm25.fit([tok.tokens(f"{c.context} {c.text}") for c in chunks if c.level == "unit"])
+    previous = _previous_manifest(index_dir)
+    sha = dictionary_sha256()
+    dictionary = cached_dictionary(index_dir if previous else None, (previous or {}).get("tokenizer"), sha)
+    vectors, keys, embedded = _embed(emb, [embed_text(c) for c in chunks], index_dir, progress)
+    tok = Tokenizer(terms, dictionary, copy=True)
+    sent_model, unit_model = _fit_bm25(tok, chunks, progress)
     manifest = {
         "format_version": FORMAT_VERSION,
         "corpus_sha256": corpus_hash(corpus_dir, read_manifest(corpus_dir)),
-        "embedder": emb.embedder_id, "dim": emb.dim,
+        "embedder": emb.embedder_id, "dim": int(vectors.shape[1]),
         "counts": {"documents": len(docs), "chunks": len(chunks),
                    "units": sum(c.level == "unit" for c in chunks),
-                   "sentences": sum(c.level == "sentence" for c in chunks)},
+                   "sentences": sum(c.level == "sentence" for c in chunks),
+                   "terms": len(sent_model.vocab)},
         "terms": terms, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "tokenizer": {"dict_sha256": sha, "total": dictionary.total},
+        "vectors": {"embedded": embedded, "reused": len({r.tobytes() for r in keys}) - embedded},
     }
-    _write_atomic(index_dir, manifest, chunks, fidx, sent_model, unit_model)
-    progress("save", 1, 1)
-    return Index(docs, chunks, fidx, sent_model, unit_model, tok, manifest)
-
-
-def _write_atomic(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], fidx: Any,
-                  sent_model: bm25.BM25, unit_model: bm25.BM25) -> None:
-    import faiss
-
-    index_dir = index_dir.resolve()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = fsutil.make_temp_dir(index_dir)
     try:
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-        faiss.write_index(fidx, str(tmp / "vectors.faiss"))
-        (tmp / "bm25.json").write_text(json.dumps(
-            {"sentence": sent_model.to_json(), "unit": unit_model.to_json()}, ensure_ascii=False),
-            encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                           encoding="utf-8")
+        manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows)
+        _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
+        progress("save", 1, 1)
         _swap(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    parts = {"chunks": chunks, "bm25": (sent_model, unit_model), "tokenizer": tok}
+    return Index(index_dir, docs, manifest, threads=threads, preloaded=parts)
+
+
+def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
+    try:
+        return read_manifest_json(index_dir)
+    except IndexError_:
+        return None
+
+
+def _fit_bm25(tok: Tokenizer, chunks: Sequence[Chunk], progress: Progress) -> tuple[bm25.BM25, bm25.BM25]:
+    """Both models over one vocabulary (sentence text; unit context + text)."""
+    sentences, units = [], []
+    for n, c in enumerate(chunks, 1):
+        if c.level == "sentence":
+            sentences.append(tok.tokens(c.text))
+        else:
+            units.append(tok.tokens(f"{c.context} {c.text}"))
+        if n % 2000 == 0 or n == len(chunks):
+            progress("tokenize", n, len(chunks))
+    vocab: dict[str, int] = {}
+    sent_model = bm25.fit(sentences, vocab)
+    unit_model = bm25.fit(units, vocab)
+    return bm25.extend_vocab(sent_model, vocab), unit_model
+
+
+def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors: np.ndarray,
+           keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> None:
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+    np.save(tmp / "vector_keys.npy", keys, allow_pickle=False)
+    vocab = sorted(models[0].vocab, key=models[0].vocab.__getitem__)
+    (tmp / "bm25.vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    models[0].save(tmp, "sentence")
+    models[1].save(tmp, "unit")
+    dictionary.save(tmp)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+# -- the folder ------------------------------------------------------------------------------------
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -150,6 +317,9 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# -- load -----------------------------------------------------------------------------------------
+
+
 def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:
     """The index manifest, or None when there is no index folder at all."""
     path = index_dir / "manifest.json"
@@ -159,14 +329,14 @@ def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise IndexError_(f"索引文件缺失：{path}，{REBUILD_HINT}") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
     if not isinstance(data, dict):
         raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}")
     return data
 
 
-def staleness(index_dir: Path, corpus_dir: Path, emb: VectorEmbeddings) -> str:
+def staleness(index_dir: Path, corpus_dir: Path, emb: Embedder) -> str:
     """Why the index must be rebuilt ("" when it is current): missing, corpus or embedder changed."""
     manifest = read_manifest_json(index_dir)
     if manifest is None:
@@ -180,57 +350,77 @@ def staleness(index_dir: Path, corpus_dir: Path, emb: VectorEmbeddings) -> str:
     return ""
 
 
-def load(corpus_dir: Path, index_dir: Path, emb: VectorEmbeddings) -> Index:
-    """Load a current index; any missing, corrupt or inconsistent file raises `IndexError_`."""
+def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1) -> Index:
+    """Open a current index: manifest, documents and cheap shape checks now, the rest on first use.
+    A missing, truncated or inconsistent file raises `IndexError_` naming it."""
     manifest = read_manifest_json(index_dir)
     if manifest is None:
         raise IndexError_(f"索引不存在：{index_dir}，{REBUILD_HINT}")
     for name in FILES:
         if not (index_dir / name).is_file():
             raise IndexError_(f"索引文件缺失：{index_dir / name}，{REBUILD_HINT}")
-    chunks = _load_chunks(index_dir / "chunks.jsonl")
-    fidx = _load_faiss(index_dir / "vectors.faiss")
-    sent_model, unit_model = _load_bm25(index_dir / "bm25.json")
-    counts = manifest.get("counts", {})
-    if not (len(chunks) == fidx.ntotal == counts.get("chunks")
-            and len(sent_model.tfs) == counts.get("sentences")
-            and len(unit_model.tfs) == counts.get("units") and fidx.d == manifest.get("dim") == emb.dim):
+    _check_shapes(index_dir, manifest)
+    return Index(index_dir, load_corpus(corpus_dir), manifest, threads=threads)
+
+
+def _npy_shape(path: Path) -> tuple[int, ...]:
+    """An .npy file's shape from its header, checking the file is as long as the header says."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
+    return tuple(int(n) for n in arr.shape)
+
+
+def _check_shapes(index_dir: Path, manifest: dict[str, Any]) -> None:
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict):
+        raise IndexError_(f"索引文件已损坏：{index_dir / 'manifest.json'}，{REBUILD_HINT}")
+    n, dim = counts.get("chunks"), manifest.get("dim")
+    lines = _count_lines(index_dir / "chunks.jsonl")
+    ok = (lines == n and _npy_shape(index_dir / "vectors.npy") == (n, dim)
+          and _npy_shape(index_dir / "vector_keys.npy") == (n, 32)
+          and _npy_shape(index_dir / "bm25.sentence.lengths.npy") == (counts.get("sentences"),)
+          and _npy_shape(index_dir / "bm25.unit.lengths.npy") == (counts.get("units"),))
+    for name in BM25_FILES:
+        _npy_shape(index_dir / name)
+    if not ok:
         raise IndexError_(f"索引文件数量不一致（{index_dir}），{REBUILD_HINT}")
-    docs = load_corpus(corpus_dir)
-    return Index(docs, chunks, fidx, sent_model, unit_model,
-                 Tokenizer(manifest.get("terms", [])), manifest)
 
 
-def _load_chunks(path: Path) -> list[Chunk]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [Chunk(**json.loads(line)) for line in f if line.strip()]
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
-        raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
-def _load_faiss(path: Path) -> Any:
-    import faiss
-
-    try:
-        return faiss.read_index(str(path))
-    except RuntimeError as err:
-        raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
-
-
-def _load_bm25(path: Path) -> tuple[bm25.BM25, bm25.BM25]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return bm25.BM25.from_json(data["sentence"]), bm25.BM25.from_json(data["unit"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as err:
-        raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
+def _load_chunks(folder: Path, manifest: dict[str, Any]) -> list[Chunk]:
+    path = folder / "chunks.jsonl"
+    with open(path, encoding="utf-8") as f:
+        chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
+    if len(chunks) != manifest["counts"]["chunks"] or any(c.chunk_id != i for i, c in enumerate(chunks)):
+        raise ValueError("chunk ids out of order")
+    return chunks
 
 
-def open_index(corpus_dir: Path, index_dir: Path, emb: VectorEmbeddings,
-               progress: Progress = _noop, notify: Callable[[str], None] = lambda _m: None) -> Index:
+def _load_bm25(folder: Path, manifest: dict[str, Any]) -> tuple[bm25.BM25, bm25.BM25]:
+    terms = json.loads((folder / "bm25.vocab.json").read_text(encoding="utf-8"))
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise ValueError("bm25.vocab.json is not a list of terms")
+    vocab = {t: i for i, t in enumerate(terms)}
+    return bm25.BM25.load(folder, "sentence", vocab), bm25.BM25.load(folder, "unit", vocab)
+
+
+def _load_tokenizer(folder: Path, manifest: dict[str, Any]) -> Tokenizer:
+    total = int(manifest["tokenizer"]["total"])
+    return Tokenizer(manifest.get("terms", []), Dictionary.load(folder, total), copy=False)
+
+
+def open_index(corpus_dir: Path, index_dir: Path, emb: Embedder,
+               progress: Progress = _noop, notify: Callable[[str], None] = lambda _m: None, *,
+               threads: int = 1) -> Index:
     """Load the index, building or rebuilding it first when it is missing or stale."""
     reason = staleness(index_dir, corpus_dir, emb)
     if reason:
         notify(reason)
-        return build(corpus_dir, index_dir, emb, progress)
-    return load(corpus_dir, index_dir, emb)
+        return build(corpus_dir, index_dir, emb, progress, threads=threads)
+    return load(corpus_dir, index_dir, emb, threads=threads)

@@ -1,23 +1,42 @@
 """Hybrid retrieval: BM25 and dense at sentence level and unit level, fused, ranked by unit.
 
-Reference lookup (第8条) happens before this, in the pipeline; this module answers "which units
-does this free-text question point at, and how sure are we".
+Reference lookup (第8条) happens before this, in the question path; this module answers "which
+units does this free-text question point at, and how sure are we". Two steps, so a ranking
+policy can sit between them:
+
+    scores = unit_scores(index, emb, query, mode)   # numpy arrays over every unit (and sentence)
+    order  = top_units(scores.fused, scores.mask, n) # …or any re-ranking of those arrays
+    hits   = build_hits(index, scores, order)        # `Hit` objects only for what is shown
+
+Everything per chunk is array arithmetic: BM25 sums a few sparse columns, fusion ranks with
+argsort, sentence→unit aggregation is a segmented maximum (`Layout.unit_max`). Up to
+`EXACT_MAX_ROWS` chunks every row gets an exact dense score and every signal ranks all rows: the
+result equals the former pure-Python search (a test compares them on every eval question). Beyond
+it an IVF store returns the best `ANN_K` rows, each signal ranks its best `RANK_LIMIT` rows only,
+and the best units get exact dense scores afterwards.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+
 import numpy as np
 
 from . import bm25
-from .embed import VectorEmbeddings
+from .embed import Embedder
+from .errors import IndexError_
 from .glossary import expand
-from .index import Index
+from .index import REBUILD_HINT, Index
 from .records import Hit, Mode
+from .stores import ANN_K
 
 RRF_K = 60
 COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
+HITS_TOP = 40  # `Hit`s built per search: the re-ranked window of rag/search.py, which shows 20
+EXACT_FILL = 2 * HITS_TOP  # approximate stores: units that get exact dense scores after fusion
+RANK_LIMIT = 2000  # approximate stores (large corpora): rows ranked per signal for fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,85 +48,200 @@ class Evidence:
     coverage: float
 
 
-def _rrf(rankings: list[list[int]], n: int) -> np.ndarray:
-    """Reciprocal rank fusion (Cormack et al., SIGIR 2009): Σ 1 / (k + rank)."""
-    fused = np.zeros(n, dtype=np.float64)
-    for ranking in rankings:
-        for rank, idx in enumerate(ranking):
-            fused[idx] += 1.0 / (RRF_K + rank + 1)
-    return fused
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitScores:
+    """One question's signals as arrays aligned with `index.layout` (units, sentences)."""
+
+    mode: Mode
+    tokens: tuple[str, ...]
+    fused: np.ndarray  # per unit: RRF of best sentence, unit BM25 and unit dense ranks
+    bm25: np.ndarray  # per unit: max(unit BM25, best sentence BM25)
+    dense: np.ndarray  # per unit: max(unit dense, best sentence dense); -1 where not scored
+    coverage: np.ndarray  # per unit: share of the question's idf-weighted terms it contains
+    sent_fused: np.ndarray  # per sentence: RRF of sentence BM25 and dense ranks
+    mask: np.ndarray  # per unit: inside the requested documents
+    max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
 
 
-def _ranking(scores: np.ndarray, *, positive_only: bool) -> list[int]:
-    order = np.argsort(-scores, kind="stable")
-    return [int(i) for i in order if not positive_only or scores[i] > 0]
+def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray, limit: int | None) -> np.ndarray:
+    """Reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank) of one ranking.
+
+    `candidates` are the ranked positions in ascending order; ties keep that order (stable).
+    With `limit`, only the best `limit` get a rank (their terms are exact; the rest, each worth
+    less than 1 / (k + limit), get none): large corpora skip sorting every row."""
+    out = np.zeros(len(scores), dtype=np.float64)
+    if limit is not None and len(candidates) > limit:
+        candidates = candidates[_best(scores[candidates], limit)]
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    out[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    return out
 
 
-def coverage(model: bm25.BM25, tokens: list[str], doc: int) -> float:
-    """Share of the query's information (idf-weighted tokens) found in one document.
-
-    Tokens the corpus never uses weigh as much as the rarest word: a question about 党费 or GDP
-    that only shares 标准 or 目标 with the text gets a low coverage.
-    """
-    terms = list(dict.fromkeys(tokens))
-    if not terms:
-        return 0.0
-    unseen = bm25.idf(len(model.tfs), 0)
-    total = sum(model.idf.get(t, unseen) for t in terms)
-    found = sum(model.idf[t] for t in terms if t in model.tfs[doc])
-    return found / total if total else 0.0
+def _best(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions (ascending) of the n largest values, and of every value tying with the n-th."""
+    kth = np.partition(-values, n - 1)[n - 1]
+    return np.flatnonzero(-values <= kth)
 
 
-def search(index: Index, emb: VectorEmbeddings, question: str, *, mode: Mode = "hybrid") -> Evidence:
-    """Rank every unit for a free-text question."""
+def _positive(scores: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(scores > 0)
+
+
+def _dense(index: Index, emb: Embedder, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Dense score of every chunk row (-1 where not scored), which rows were scored, the query
+    vector, and the best score."""
+    store = index.dense
+    q = emb.encode([query])
+    if q.shape[-1] != store.dim:
+        raise IndexError_(f"向量维度不一致（模型 {q.shape[-1]}，索引 {store.dim}），{REBUILD_HINT}")
+    q = q[0]
+    if store.exact:
+        all_scores = store.all_scores(q)
+        return all_scores, np.ones(store.ntotal, dtype=bool), q, float(all_scores.max(initial=-1.0))
+    sims, rows = store.search(q, min(ANN_K, store.ntotal))
+    keep = rows >= 0
+    all_scores = np.full(store.ntotal, -1.0, dtype=np.float32)
+    all_scores[rows[keep]] = sims[keep]
+    return all_scores, _mask(rows[keep], store.ntotal), q, float(sims[keep].max(initial=-1.0))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Signals:
+    """Raw per-sentence and per-unit scores of one signal; `*_known` = positions it ranks."""
+
+    sent: np.ndarray
+    unit: np.ndarray
+    sent_known: np.ndarray
+    unit_known: np.ndarray
+
+
+def _lexical(index: Index, tokens: tuple[str, ...]) -> tuple[_Signals, np.ndarray]:
+    """BM25 at both levels (a document ranks when it scores above 0) and coverage per unit."""
+    s_bm = bm25.scores(index.bm25_sent, tokens)
+    u_bm = bm25.scores(index.bm25_unit, tokens)
+    found, total = bm25.presence_idf(index.bm25_unit, tokens)
+    cov = found / total if total else np.zeros(len(u_bm))
+    return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov
+
+
+def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float]:
+    """Dense scores at both levels (rows the store did not return are not ranked)."""
+    lay = index.layout
+    dense_all, known, qvec, best = _dense(index, emb, query)
+    signals = _Signals(dense_all[lay.sentence_ids], dense_all[lay.unit_ids],
+                       np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids]))
+    return signals, qvec, best
+
+
+def _absent(n_sent: int, n_unit: int) -> _Signals:
+    empty = np.zeros(0, dtype=np.int64)
+    return _Signals(np.zeros(n_sent), np.zeros(n_unit), empty, empty)
+
+
+def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
+                docs: Collection[str] | None = None) -> UnitScores:
+    """Every unit's fused score and signals for a free-text question (glossary-expanded)."""
     query = expand(question)
-    tokens = index.tokenizer.tokens(query)
-    sent_ids, unit_ids = index.sentence_ids, index.unit_ids
-    qvec = emb.encode([query])
-    dense_all = np.zeros(len(index.chunks), dtype=np.float32)
-    if mode != "bm25":
-        sims, ids = index.faiss_index.search(qvec, len(index.chunks))
-        dense_all[ids[0]] = sims[0]
-    s_bm = np.array(bm25.scores(index.bm25_sent, tokens)) if mode != "dense" else np.zeros(len(sent_ids))
-    u_bm = np.array(bm25.scores(index.bm25_unit, tokens)) if mode != "dense" else np.zeros(len(unit_ids))
-    s_dense, u_dense = dense_all[sent_ids], dense_all[unit_ids]
+    lay = index.layout
+    n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
+    tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
+    lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
+    none = (_absent(n_sent, n_unit), None, 0.0)
+    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
+    signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
+    limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
 
-    s_rank = []
-    if mode != "dense":
-        s_rank.append(_ranking(s_bm, positive_only=True))
-    if mode != "bm25":
-        s_rank.append(_ranking(s_dense, positive_only=False))
-    s_fused = _rrf(s_rank, len(sent_ids))
+    s_fused = np.zeros(n_sent, dtype=np.float64)
+    for sig in signals:
+        s_fused += _rrf_contrib(sig.sent, sig.sent_known, limit)
+    best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
+    u_fused = _rrf_contrib(best_sent, _positive(best_sent), limit)
+    for sig in signals:
+        u_fused += _rrf_contrib(sig.unit, sig.unit_known, limit)
 
-    best_sent = np.zeros(len(unit_ids))
-    best_sent_bm = np.zeros(len(unit_ids))
-    best_sent_dense = np.full(len(unit_ids), -1.0)
-    for j, u in enumerate(index.unit_of_sentence):
-        best_sent[u] = max(best_sent[u], s_fused[j])
-        best_sent_bm[u] = max(best_sent_bm[u], s_bm[j])
-        best_sent_dense[u] = max(best_sent_dense[u], s_dense[j])
+    mask = _scope(index, docs)
+    best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
+    dense = np.zeros(n_unit)
+    if qvec is not None:
+        s_dense = np.where(_mask(sem.sent_known, n_sent), sem.sent, -1.0)
+        dense = np.maximum(np.where(_mask(sem.unit_known, n_unit), sem.unit, -1.0),
+                           lay.unit_max(s_dense, -1.0, sem.sent_known))
+        if not index.dense.exact:
+            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
 
-    u_rank = [_ranking(best_sent, positive_only=True)]
-    if mode != "dense":
-        u_rank.append(_ranking(u_bm, positive_only=True))
-    if mode != "bm25":
-        u_rank.append(_ranking(u_dense, positive_only=False))
-    u_fused = _rrf(u_rank, len(unit_ids))
 
-    per_unit: list[list[tuple[float, int]]] = [[] for _ in unit_ids]
-    for j, (cid, u) in enumerate(zip(sent_ids, index.unit_of_sentence)):
-        per_unit[u].append((float(s_fused[j]), index.chunks[cid].sent_no))
+def _mask(positions: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[positions] = True
+    return out
+
+
+def _scope(index: Index, docs: Collection[str] | None) -> np.ndarray:
+    """Units inside `docs` (all units for None or empty)."""
+    unit_doc = index.layout.unit_doc
+    if not docs:
+        return np.ones(len(unit_doc), dtype=bool)
+    wanted = [i for i, d in enumerate(index.docs) if d.doc_id in docs]
+    return np.isin(unit_doc, wanted)
+
+
+def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarray) -> None:
+    """Exact dense scores (the unit and its sentences, best of them) for the given units, in place."""
+    if not len(units):
+        return
+    lay = index.layout
+    groups = [np.concatenate([[lay.unit_ids[u]], lay.sentence_ids[lay.sentences_of(u)]]) for u in units]
+    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+    scores = index.dense.scores_for(q, np.concatenate(groups))
+    dense[units] = np.maximum.reduceat(scores.astype(np.float64), starts)
+
+
+def top_units(values: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n best units inside `mask`, best first; ties by position (stable)."""
+    idx = np.flatnonzero(mask)
+    cand = _best(values[idx], n) if n < len(idx) else np.arange(len(idx))
+    return idx[cand[np.argsort(-values[idx][cand], kind="stable")][:n]]
+
+
+def _sentence_orders(index: Index, s: UnitScores, units: list[int]) -> list[tuple[int, ...]]:
+    """Each unit's sentence numbers, best fused score first (ties: the later sentence first), by one
+    lexsort over the sentences of all the given units."""
+    lay = index.layout
+    groups = [lay.sentences_of(u) for u in units]
+    if not groups:
+        return []
+    js = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(units)), [len(g) for g in groups])
+    order = js[np.lexsort((-lay.sent_no[js], -s.sent_fused[js], owner))]
+    numbers = lay.sent_no[order].tolist()
+    out, start = [], 0
+    for g in groups:
+        out.append(tuple(numbers[start:start + len(g)]))
+        start += len(g)
+    return out
+
+
+def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...]:
+    """`Hit`s for the given unit positions, in that order; coverage for the first COVERAGE_TOP."""
+    chunks, unit_ids = index.chunks, index.layout.unit_ids
+    units = order.tolist()
+    sentences = _sentence_orders(index, s, units)
     hits = []
-    for i in _ranking(u_fused, positive_only=False):
-        c = index.chunks[unit_ids[i]]
-        sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
-        cov = coverage(index.bm25_unit, tokens, i) if mode != "dense" and len(hits) < COVERAGE_TOP else 0.0
-        dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
-        hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
-                        dense, sents, cov))
+    for rank, (u, sents) in enumerate(zip(units, sentences, strict=True)):
+        c = chunks[int(unit_ids[u])]
+        cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
+        hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]), sents, cov))
+    return tuple(hits)
+
+
+def search(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
+           docs: Collection[str] | None = None, top: int = HITS_TOP) -> Evidence:
+    """The best `top` units for a free-text question, within `docs` when given."""
+    s = unit_scores(index, emb, question, mode=mode, docs=docs)
+    hits = build_hits(index, s, top_units(s.fused, s.mask, top))
     top_cov = max((h.coverage for h in hits[:5]), default=0.0)
-    max_dense = float(max(s_dense.max(initial=-1.0), u_dense.max(initial=-1.0))) if mode != "bm25" else 0.0
-    return Evidence(tuple(hits), max_dense, top_cov)
+    return Evidence(hits, s.max_dense, top_cov)
 
 
 def confident(ev: Evidence, *, min_strength: float) -> bool:

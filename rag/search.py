@@ -223,7 +223,7 @@ def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote
 
 def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
     """Units for a free-text question in the order answers use: scoped, then document-aware."""
-    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode)
+    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
     hits = _scoped(ev, docs)
     if q.options.doc_aware and len(docs) != 1:
         hits = rank_documents(hits, q, ctx)

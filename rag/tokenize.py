@@ -1,10 +1,23 @@
-"""jieba tokenisation with a domain dictionary built from the corpus itself."""
+"""jieba tokenisation with a domain dictionary built from the corpus itself.
+
+jieba's own start-up parses its 9 MB dictionary (or unmarshals a cache from the shared temp
+folder). We never let it: the prefix dictionary is built once with jieba's own `gen_pfdict` and
+kept in the index folder as a word list (`jieba.words.txt`) plus frequencies (`jieba.freq.npy`),
+which loads several times faster and is neither pickle nor marshal.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .records import Document
 
@@ -27,6 +40,8 @@ STOPWORDS = frozenset(
     "the a an of to in and or is are what which how does do about for on with it this that "
     "be by as from at please me tell".split()
 )
+WORDS_FILE = "jieba.words.txt"
+FREQ_FILE = "jieba.freq.npy"
 
 
 def domain_terms(docs: Iterable[Document]) -> list[str]:
@@ -38,15 +53,79 @@ def domain_terms(docs: Iterable[Document]) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class Dictionary:
+    """jieba's prefix dictionary: every word and word prefix → frequency (0 for bare prefixes)."""
+
+    freq: dict[str, int]
+    total: int
+
+    def save(self, folder: Path) -> None:
+        words = list(self.freq)
+        if any("\n" in w for w in words):
+            raise ValueError("a dictionary word contains a newline")
+        (folder / WORDS_FILE).write_text("\n".join(words), encoding="utf-8")
+        np.save(folder / FREQ_FILE, np.fromiter(self.freq.values(), dtype=np.int64, count=len(words)),
+                allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, total: int) -> Dictionary:
+        """`total` (jieba counts duplicate dict.txt lines twice) is kept in the index manifest."""
+        words = (folder / WORDS_FILE).read_text(encoding="utf-8").split("\n")
+        freqs = np.load(folder / FREQ_FILE, allow_pickle=False)
+        if freqs.ndim != 1 or len(words) != len(freqs):
+            raise ValueError(f"{WORDS_FILE} and {FREQ_FILE} disagree")
+        return cls(dict(zip(words, freqs.tolist(), strict=True)), int(total))
+
+
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _dict_bytes() -> bytes:
+    with _jieba().Tokenizer().get_dict_file() as f:
+        return bytes(f.read())
+
+
+def dictionary_sha256() -> str:
+    """Identity of the installed jieba dictionary, recorded in the index manifest."""
+    return hashlib.sha256(_dict_bytes()).hexdigest()
+
+
+def build_dictionary() -> Dictionary:
+    """jieba's prefix dictionary from its dict.txt, without touching its marshal cache in /tmp."""
+    freq, total = _jieba().Tokenizer.gen_pfdict(io.BytesIO(_dict_bytes()))
+    return Dictionary(freq, int(total))
+
+
+def cached_dictionary(folder: Path | None, recorded: object, current_sha: str) -> Dictionary:
+    """The dictionary cached in `folder` when it was made from the installed jieba, else a fresh one.
+
+    `recorded` is the previous manifest's "tokenizer" entry: {"dict_sha256": …, "total": …}."""
+    if folder is not None and isinstance(recorded, dict) and recorded.get("dict_sha256") == current_sha:
+        try:
+            return Dictionary.load(folder, int(recorded["total"]))
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            pass
+    return build_dictionary()
+
+
 class Tokenizer:
     """A private jieba tokenizer (jieba's global one is shared state) plus the domain terms."""
 
-    def __init__(self, terms: Iterable[str] = ()) -> None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
+    def __init__(self, terms: Iterable[str] = (), dictionary: Dictionary | None = None, *,
+                 copy: bool = True) -> None:
+        """`copy=False` hands `dictionary` over (the domain terms are added to it in place)."""
+        jieba = _jieba()
+        dictionary = dictionary or build_dictionary()
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        # What `initialize()` would set, from our dictionary instead of jieba's marshal cache.
+        self._jieba.FREQ = dict(dictionary.freq) if copy else dictionary.freq
+        self._jieba.total = dictionary.total
+        self._jieba.initialized = True
         for term in terms:
             self._jieba.add_word(term, freq=2000)
 

@@ -82,10 +82,10 @@ def test_corrupt_index_is_a_clear_error(tmp_path: Path, corpus_copy: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")]
     assert run(["index", *args], capsys)[0] == 0
-    faiss_file = tmp_path / "ix" / "vectors.faiss"
-    faiss_file.write_bytes(faiss_file.read_bytes()[:64])
+    vectors = tmp_path / "ix" / "vectors.npy"
+    vectors.write_bytes(vectors.read_bytes()[:200])
     code, _out, err = run(["ask", "第8条", *args], capsys)
-    assert code == 1 and "vectors.faiss" in err and "dangjian index" in err and "Traceback" not in err
+    assert code == 1 and "vectors.npy" in err and "dangjian index" in err and "Traceback" not in err
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

