@@ -214,14 +214,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
-    from .eval.feedback import export
+    """👍 as candidate eval questions, 👎 as needs-review items (no gold); a missing file is an error."""
+    from .eval.feedback import REVIEW, export
 
     source = Path(args.feedback) if args.feedback else Settings.from_env().feedback_path
     rows, text = export(source, Path(args.out) if args.out else None)
+    review = sum(r["category"] == REVIEW for r in rows)
+    summary = f"{len(rows) - review} 条候选评测题（👍），{review} 条待复核（👎，无标准答案）"
     if args.out:
-        print(f"已导出 {len(rows)} 条反馈到 {args.out}（来自 {source}）", file=sys.stderr)
+        print(f"已导出 {summary}到 {args.out}（来自 {source}）", file=sys.stderr)
     else:
         sys.stdout.write(text)
+        print(f"已导出 {summary}（来自 {source}）", file=sys.stderr)
     return 0
 
 

@@ -24,6 +24,8 @@ class Settings:
     llm_api_key: str = ""
     llm_timeout_s: float = 20.0
     threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
+    data_dir: Path = Path("data")  # the web UI's saved conversations (SQLite), beside the index
+    admins: tuple[str, ...] = ()  # users who may manage documents in the web UI (with --auth)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +55,10 @@ class Settings:
             s = replace(s, llm_timeout_s=float(v))
         if v := get("THREADS"):
             s = replace(s, threads=max(1, int(v)))
+        if v := get("DATA_DIR"):
+            s = replace(s, data_dir=Path(v))
+        if v := get("ADMINS"):
+            s = replace(s, admins=tuple(dict.fromkeys(a.strip() for a in v.split(",") if a.strip())))
         return s
 
     @property

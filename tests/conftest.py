@@ -19,7 +19,8 @@ CORPUS = ROOT / "corpus"
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = tmp_path_factory.mktemp("run")
-    return Settings(corpus_dir=CORPUS, index_dir=base / "index", feedback_path=base / "feedback.jsonl")
+    return Settings(corpus_dir=CORPUS, index_dir=base / "index", feedback_path=base / "feedback.jsonl",
+                    data_dir=base / "data")
 
 
 @pytest.fixture(scope="session")

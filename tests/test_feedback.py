@@ -1,4 +1,4 @@
-"""rag.feedback: append-only JSONL votes and their export as candidate eval questions."""
+"""rag.eval.feedback: one vote per (conversation, turn), undo, concurrency, and the export."""
 
 from __future__ import annotations
 
@@ -56,16 +56,91 @@ def test_to_eval_schema_gold_and_dedup(tmp_path: Path) -> None:
     _vote(path, "党章第三十二条怎么说", "up", citations=["dangzhang-2022#32", f"{DOC}#header"])
     _vote(path, "今天天气怎么样？", "up", abstained=True)
     _vote(path, "第8条要求什么？", "up", citations=[f"{DOC}#8"], time="2025-05-02T10:00:00+08:00")
+    _vote(path, "党费怎么交？", "down", citations=[f"{DOC}#9"])
     rows = feedback.to_eval(feedback.read(path))
-    assert [r["question"] for r in rows] == ["党章第三十二条怎么说", "今天天气怎么样？", "第8条要求什么？"]
-    for row in rows:
+    assert [r["question"] for r in rows] == ["党章第三十二条怎么说", "今天天气怎么样？", "第8条要求什么？", "党费怎么交？"]
+    for row in rows[:3]:  # 👍: the eval schema, ready to promote
         assert set(row) == {"id", "question", "history", "gold", "answerable", "must_include", "category", "vote"}
         assert row["category"] == "feedback" and row["must_include"] == [] and row["id"].startswith("fb-")
     by_q = {r["question"]: r for r in rows}
     assert by_q["第8条要求什么？"]["gold"] == [8] and by_q["第8条要求什么？"]["vote"] == "up"  # latest wins
     assert by_q["党章第三十二条怎么说"]["gold"] == ["dangzhang-2022#32", f"{DOC}#header"]
     assert by_q["今天天气怎么样？"]["answerable"] is False and by_q["今天天气怎么样？"]["gold"] == []
-    assert len({r["id"] for r in rows}) == 3
+    # 👎: needs review, no gold (a wrong answer's citations are not the right ones)
+    review = by_q["党费怎么交？"]
+    assert review["category"] == feedback.REVIEW and review["vote"] == "down" and "gold" not in review
+    assert review["citations"] == [f"{DOC}#9"] and review["answer"] == "答案〔第8条〕"
+    assert len({r["id"] for r in rows}) == 4
+
+
+def _set(path: Path, conversation: str, turn: int, vote: str | None, reason: str = "") -> dict | None:
+    return feedback.set_vote(path, conversation=conversation, turn=turn, vote=vote, question=f"问题{turn}",
+                             history=[], answer="答案〔第8条〕", abstained=False, kind="item",
+                             citations=[f"{DOC}#8"], primary_doc=DOC, reason=reason)
+
+
+def test_one_record_per_conversation_turn_last_state_wins_and_undo(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    for _ in range(5):  # repeated clicks: still one record
+        _set(path, "c1", 0, "up")
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    _set(path, "c1", 1, "up")
+    _set(path, "c2", 0, "up")
+    rec = _set(path, "c1", 0, "down", reason="  引用的条目\n不对  ")
+    assert rec is not None and rec["reason"] == "引用的条目 不对"
+    recs = feedback.read(path)
+    assert [(r["conversation"], r["turn"], r["vote"]) for r in recs] == [("c1", 1, "up"), ("c2", 0, "up"),
+                                                                        ("c1", 0, "down")]
+    assert _set(path, "c1", 1, None) is None  # undo removes the record
+    assert [(r["conversation"], r["turn"]) for r in feedback.read(path)] == [("c2", 0), ("c1", 0)]
+    _set(path, "c9", 3, None)  # undoing what was never voted changes nothing
+    assert len(feedback.read(path)) == 2
+    # an older record without a conversation is kept through later writes
+    _vote(path, "旧问题", "up")
+    _set(path, "c2", 0, None)
+    assert [r["question"] for r in feedback.read(path)] == ["问题0", "旧问题"]
+    assert not list(tmp_path.glob(".f.jsonl.tmp-*"))  # written aside and renamed: no leftovers
+
+
+def test_concurrent_votes_are_neither_lost_nor_duplicated(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "f.jsonl"
+    errors: list[BaseException] = []
+
+    def click(worker: int) -> None:
+        try:
+            for i in range(15):
+                _set(path, f"c{worker}", i % 5, "up" if i % 2 else "down")
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=click, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    recs = feedback.read(path)
+    keys = [(r["conversation"], r["turn"]) for r in recs]
+    assert sorted(keys) == sorted((f"c{w}", t) for w in range(6) for t in range(5))  # 30, none twice
+    last = {t: ("up" if i % 2 else "down") for i in range(15) for t in [i % 5]}
+    assert all(r["vote"] == last[r["turn"]] for r in recs)
+
+
+def test_concurrent_votes_from_two_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "f.jsonl"
+    code = ("import sys; from pathlib import Path; from rag.eval import feedback as f\n"
+            "for i in range(40):\n"
+            "    f.set_vote(Path(sys.argv[1]), conversation=sys.argv[2], turn=i, vote='up', question='q',"
+            " history=[], answer='a', abstained=False, citations=[])\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), name]) for name in ("p1", "p2")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    keys = {(r["conversation"], r["turn"]) for r in feedback.read(path)}
+    assert len(feedback.read(path)) == 80 and len(keys) == 80
 
 
 def test_same_question_with_other_history_is_kept(tmp_path: Path) -> None:
@@ -89,6 +164,19 @@ def test_cli_feedback_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.setenv("DANGJIAN_FEEDBACK_PATH", str(path))
     assert main(["feedback-export"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["question"] == "第8条要求什么？"
-    # a missing file exports nothing, without error
-    assert main(["feedback-export", "--feedback", str(tmp_path / "none.jsonl")]) == 0
-    assert capsys.readouterr().out == ""
+    # a missing file is an error with a message (exit 1), not an empty export
+    assert main(["feedback-export", "--feedback", str(tmp_path / "none.jsonl")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "找不到反馈文件" in captured.err and "none.jsonl" in captured.err
+
+
+def test_cli_export_separates_candidates_from_review(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "f.jsonl"
+    _set(path, "c1", 0, "up")
+    _set(path, "c1", 1, "down", reason="答非所问")
+    out = tmp_path / "cand.jsonl"
+    assert main(["feedback-export", "--feedback", str(path), "--out", str(out)]) == 0
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["category"] for r in rows] == ["feedback", feedback.REVIEW]
+    assert rows[0]["gold"] == [8] and "gold" not in rows[1] and rows[1]["reason"] == "答非所问"
+    assert "1 条候选评测题" in capsys.readouterr().err
