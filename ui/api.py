@@ -25,6 +25,7 @@ from rag.llm import llm_answer, unavailable_note
 from rag.records import Document, Unit
 from rag.render import answer_json
 
+from .office_api import office_router
 from .onboarding_api import onboarding_router
 from .runtime import APP_TITLE, GENERIC_ERROR, MAX_HISTORY, _rt, ask, get_assistant
 from .style import CSS
@@ -121,6 +122,7 @@ def create_app(*, auth: tuple[str, str] | None = None, settings: Settings | None
                   description="党建文件问答的 HTTP 接口：答案逐字引用原文并注明出处。")
     guard = Depends(_basic_auth(auth))
     app.include_router(onboarding_router(guard))  # 新任书记入门: /api/tour, /api/duties, /api/glossary, /api/quiz
+    app.include_router(office_router(guard, auth=auth))  # conversations, exports, documents (ui/office_api.py)
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(_req: Request, exc: RequestValidationError) -> JSONResponse:

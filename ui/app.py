@@ -2,503 +2,434 @@
 
     serve(settings, host="127.0.0.1", port=7860, auth="")   # blocks; returns an exit code
 
-One FastAPI app carries the JSON API (`POST /api/ask`, `GET /api/items/{ref}`, `GET /healthz`,
-OpenAPI docs at `/docs`) and the Gradio Blocks `demo` mounted at "/". Building `demo` (at import)
-never loads the index: handlers fetch the `Assistant` from a module-level holder that `serve`
-fills, or that opens it on first use.
+One FastAPI app carries the JSON API (`ui/api.py`, `ui/office_api.py`, `ui/onboarding_api.py`)
+and the Gradio Blocks `demo` mounted at "/". Building `demo` (at import) never loads the index:
+handlers fetch the `Assistant` from the holder in `runtime.py` that `serve` fills.
 
-Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endpoint
-(`Settings.llm_configured`) the page shows a 摘录 / AI生成 switch and `POST /api/ask` accepts
-`"mode": "llm"`. In AI mode the chat handler is a generator: the retrieved sources appear first,
-then the tokens stream into the answer bubble, then the verified `Answer` replaces the streamed
-text (flagged sentences marked ⚠, fabricated citations removed, or the extractive fallback with
-its one-line note). `build_demo(settings)` binds the LLM settings of one page; `build_demo()`
-(the import-time `demo`) uses the process settings that `serve` sets.
+The page (`build_demo`): a conversation list (`sidebar.py`), the chat with its pinned question
+box, document scope and source panel (`chat.py`, `render.py`; on phones the panel is a bottom
+sheet), the 目录 (`catalog_page.py`), 入门 (`onboarding_page.py`) and, for admins, 文件
+(`documents_page.py`). Scripts are in `page_js.py`, styles in `style.py`. The page boots after
+its visitor cookie is set (`GET /api/session`), then opens what its link asks for: `?q=…`,
+`?item=8`, `?doc=dangzhang-2022&item=32`.
 
-Layout: `runtime.py` holds the process's Assistant, `render.py` the HTML pieces, `api.py` the
-JSON routes; this module has the handlers, the Blocks layout and `serve`.
-Handlers are plain functions over rag's public API, so tests call them directly. Everything a
-user typed is HTML-escaped before it reaches the page; library errors become their Chinese
-message, anything unexpected a generic one (the traceback goes to stderr only).
+Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endpoint the page
+shows a 摘录 / AI生成 switch; in AI mode the answer streams in and is then replaced by the
+verified `Answer`. `build_demo(settings)` binds the settings of one page; `build_demo()` (the
+import-time `demo`) uses the process settings that `serve` sets.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import sys
-import time
-import traceback
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
-from rag.eval import feedback
 from rag.config import Settings
 from rag.errors import DangjianError
-from rag.llm import stream_llm_answer, unavailable_note
-from rag.records import Answer
-from rag.render import answer_json
 
+from . import catalog_page, chat, conversations, documents_page, export, onboarding_page, page_js, sidebar
+from .access import can_manage, owner_of
 from .api import create_app, parse_auth
-from .render import (
-    PANEL_EMPTY,
-    esc,
-    question_for,
-    render_transcript,
-    status_html,
-    unit_panel,
-)
-from .runtime import (
-    APP_TITLE,
-    EXAMPLES,
-    GENERIC_ERROR,
-    HISTORY_TURNS,
-    ask,
-    get_assistant,
-    llm_enabled,
-    open_assistant,
-    runtime_settings,
-    set_assistant,
-)
-
-# -- chat handlers ----------------------------------------------------------------------------
-
-# (transcript html, turns, side panel html, question box, status html)
-ChatOut = tuple[Any, Any, Any, Any, Any]
-
-
-def _warn(message: str) -> None:
-    """A toast in the page; outside a Gradio request (direct calls, tests) only the status line shows."""
-    from gradio.context import LocalContext
-
-    if LocalContext.blocks.get(None) is None or LocalContext.event_id.get(None) is None:
-        return
-    try:
-        gr.Warning(message, title="提示")
-    except Exception:  # noqa: BLE001 - a toast is optional; the status line carries the message
-        pass
-
-
-def chat(question: str | None, turns: list[dict[str, Any]] | None) -> ChatOut:
-    """Ask `question` after the earlier turns; returns the re-rendered page parts."""
-    turns = list(turns or [])
-    text = question if isinstance(question, str) else ""
-    if not text.strip():  # empty message: nothing is sent
-        return render_transcript(turns), turns, gr.skip(), "", ""
-    history = [t["question"] for t in turns][-HISTORY_TURNS:]
-    try:
-        ans = ask(text, history)
-    except DangjianError as err:
-        _warn(str(err))
-        return gr.skip(), turns, gr.skip(), text, status_html(str(err))
-    except Exception:  # noqa: BLE001 - never show a stack trace on the page
-        traceback.print_exc(file=sys.stderr)
-        _warn(GENERIC_ERROR)
-        return gr.skip(), turns, gr.skip(), text, status_html(GENERIC_ERROR)
-    turns.append({"question": text.strip(), "history": history, "answer": answer_json(ans), "vote": None})
-    panel: Any = gr.skip()
-    if ans.citations:  # open the first cited unit in the side panel
-        first = ans.citations[0]
-        panel = source_panel(turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
-    return render_transcript(turns), turns, panel, "", ""
-
+from .catalog_page import ALL, ITEM_EMPTY, doc_choices, link_key, tree_html
+from .chat import ChatOut, chat_stream, source_panel, warn
+from .render import PANEL_EMPTY, esc, question_for, render_transcript, scope_html
+from .runtime import APP_TITLE, get_assistant, llm_enabled, open_assistant, runtime_settings, set_assistant
 
 MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
-STREAM_EVERY_S = 0.05  # at most ~20 transcript updates a second while tokens stream in
+CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
+POLL_S = 0.5
 
 
-def chat_stream(question: str | None, turns: list[dict[str, Any]] | None, mode: str | None = "extractive",
-                settings: Settings | None = None) -> Iterator[ChatOut]:
-    """The chat handler of the page: `chat` in 摘录 mode, `chat_llm` in AI生成 mode (when configured)."""
-    if mode == "llm" and llm_enabled(settings):
-        yield from chat_llm(question, turns, settings=runtime_settings(settings))
-    else:
-        yield chat(question, turns)
-
-
-def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, *,
-             settings: Settings | None = None) -> Iterator[ChatOut]:
-    """AI生成: yields the page parts as the answer streams in; the last yield has the final answer.
-
-    Retrieval (and its refusals and input errors) is the extractive path's, under the ask lock;
-    the model call runs outside the lock. Endpoint faults come back from rag.llm as the extractive
-    answer with a note; anything unexpected does too, with the traceback on stderr only.
-    """
-    settings = runtime_settings(settings)
-    turns = list(turns or [])
-    text = question if isinstance(question, str) else ""
-    if not text.strip():
-        yield render_transcript(turns), turns, gr.skip(), "", ""
-        return
-    history = [t["question"] for t in turns][-HISTORY_TURNS:]
-    start = time.perf_counter()
-    try:
-        extractive = ask(text, history)
-    except DangjianError as err:
-        _warn(str(err))
-        yield gr.skip(), turns, gr.skip(), text, status_html(str(err))
-        return
-    except Exception:  # noqa: BLE001 - never show a stack trace on the page
-        traceback.print_exc(file=sys.stderr)
-        _warn(GENERIC_ERROR)
-        yield gr.skip(), turns, gr.skip(), text, status_html(GENERIC_ERROR)
-        return
-    pending: dict[str, Any] = {"question": text.strip(), "sources": [], "text": ""}
-    final: Answer | None = None
-    if not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
-        yield render_transcript(turns, pending), gr.skip(), gr.skip(), "", ""
-        last = 0.0
-        try:
-            for event in stream_llm_answer(get_assistant(), text, history, settings=settings,
-                                           extractive=extractive):
-                if event.kind == "sources":
-                    pending["sources"] = [{"doc_id": s.doc_id, "ref": s.ref, "marker": s.marker}
-                                          for s in event.sources]
-                    yield render_transcript(turns, pending), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                elif event.kind == "token":  # the first token shows at once, later ones in batches
-                    pending["text"] += event.delta
-                    if time.monotonic() - last >= STREAM_EVERY_S:
-                        yield render_transcript(turns, pending), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                        last = time.monotonic()
-                elif event.answer is not None:
-                    final = event.answer
-        except Exception:  # noqa: BLE001 - fall back to the answer we already have
-            traceback.print_exc(file=sys.stderr)
-            final = replace(extractive, notes=(unavailable_note("内部错误"),))
-    ans = final or extractive
-    total = round((time.perf_counter() - start) * 1000, 2)  # what the user waited, retrieval included
-    ans = replace(ans, timings_ms={**ans.timings_ms, "total": total})
-    turns.append({"question": text.strip(), "history": history, "answer": answer_json(ans), "vote": None})
-    panel: Any = gr.skip()
-    if ans.citations:
-        first = ans.citations[0]
-        panel = source_panel(turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
-    yield render_transcript(turns), turns, panel, "", ""
-
-
-def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:
-    """Side panel for `key`, highlighting what answer number `turn` quoted from it."""
-    quotes: list[str] = []
-    turns = turns or []
-    if 0 <= turn < len(turns):
-        doc_id, _, ref = key.rpartition("#")
-        quotes = [c["quote"] for c in turns[turn]["answer"].get("citations", [])
-                  if c["doc_id"] == doc_id and c["ref"] == ref]
-    return unit_panel(key, quotes)
-
-
-def vote(turns: list[dict[str, Any]] | None, turn: int, value: str) -> tuple[str, list[dict[str, Any]], str]:
-    """Record 👍/👎 for answer number `turn` in the feedback file → (transcript, turns, status)."""
-    turns = list(turns or [])
-    if not 0 <= turn < len(turns) or value not in feedback.VOTES:
-        return render_transcript(turns), turns, ""
-    t = dict(turns[turn])
-    ans = t["answer"]
-    assistant = get_assistant()
-    try:
-        feedback.record(
-            assistant.settings.feedback_path, question=t["question"], history=t.get("history", []),
-            answer=ans.get("answer", ""), abstained=ans.get("abstained", False), kind=ans.get("kind", ""),
-            citations=[f"{c['doc_id']}#{c['ref']}" for c in ans.get("citations", [])],
-            primary_doc=assistant.primary.doc_id, vote=value)
-    except DangjianError as err:
-        _warn(str(err))
-        return render_transcript(turns), turns, status_html(str(err))
-    t["vote"] = value
-    turns[turn] = t
-    return render_transcript(turns), turns, ""
-
-
-def _event_data(evt: gr.EventData | None) -> dict[str, Any]:
+def _data(evt: gr.EventData | None) -> dict[str, Any]:
     data = getattr(evt, "_data", None) if evt is not None else None
     return data if isinstance(data, dict) else {}
 
 
 def _int(value: object, default: int = -1) -> int:
     try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
+        return int(str(value))
+    except ValueError:
         return default
 
 
-def on_transcript_click(turns: list[dict[str, Any]] | None, evt: gr.EventData) -> ChatOut:
-    """Clicks inside the transcript: suggestion chips ("ask") and 👍/👎 ("vote")."""
-    data = _event_data(evt)
-    action = data.get("action")
-    if action == "ask":
-        return chat(str(data.get("question", "")), turns)
-    if action == "vote":
-        transcript, new_turns, status = vote(turns, _int(data.get("turn")), str(data.get("vote", "")))
-        return transcript, new_turns, gr.skip(), gr.skip(), status
-    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+def serve_html_in_chinese() -> None:
+    """Gradio's page template says lang="en"; screen readers choose their voice from it. Wrap the
+    template loader once so the served page says lang="zh-CN" (process-wide: one UI per process)."""
+    import jinja2
+    from gradio import routes
+
+    env = routes.templates.env
+    if getattr(env.loader, "dj_chinese", False):
+        return
+    inner = env.loader
+
+    class _Chinese(jinja2.BaseLoader):
+        dj_chinese = True
+
+        def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+            source, filename, uptodate = inner.get_source(environment, template)  # type: ignore[union-attr]
+            if template.endswith("index.html"):
+                source = source.replace('lang="en"', 'lang="zh-CN"', 1)
+            return source, filename, uptodate
+
+    env.loader = _Chinese()
 
 
-def on_source_select(turns: list[dict[str, Any]] | None, evt: gr.EventData) -> Any:
-    """Clicks on a 〔第N条〕 marker or a 来源 entry: show the unit in the side panel."""
-    data = _event_data(evt)
-    key = str(data.get("key", ""))
-    if not key:
-        return gr.skip()
-    return source_panel(turns, _int(data.get("turn")), key)
+# -- header, downloads ----------------------------------------------------------------------------
 
 
-def clear_chat() -> ChatOut:
-    return render_transcript([]), [], PANEL_EMPTY, "", ""
-
-
-# -- item browser (目录) -------------------------------------------------------------------
-
-
-def catalog() -> list[dict[str, Any]]:
-    """The documents' trees: [{doc_id, title, meta, groups: [{key, label, title, units: [...]}]}]."""
-    out = []
-    for doc in get_assistant().index.docs:
-        in_sections = {r for s in doc.sections for r in s.refs}
-        loose = [u for u in doc.units if u.ref not in in_sections and u.number is None]
-        groups: list[dict[str, Any]] = [{"key": "", "label": "", "title": "", "units": loose}]
-        for s in doc.sections:
-            units = [u for r in s.refs if (u := doc.unit(r)) is not None]
-            groups.append({"key": f"{doc.doc_id}#section:{s.no}", "label": s.label, "title": s.title,
-                           "units": units})
-        rest = [u for u in doc.units if u.ref not in in_sections and u.number is not None]
-        if rest:
-            groups.append({"key": "", "label": "", "title": "其他条目", "units": rest})
+def header_html(request: Any = None, *, index: bool = True) -> str:
+    """The page head: title, the documents answered from, the user; `index=False` at build time
+    (building the page must not load the index)."""
+    try:
+        if not index:
+            raise LookupError
+        doc = get_assistant().primary
         meta = " · ".join(x for x in (doc.meta.doc_number, doc.meta.issuer, doc.meta.date) if x)
-        out.append({"doc_id": doc.doc_id, "title": doc.meta.title, "meta": meta, "groups": groups,
-                    "primary": doc.meta.primary})
+        count = len(get_assistant().index.docs)
+        source = f"依据《{esc(doc.meta.title)}》<span>{esc(meta)}</span> 等 {count} 个文件"
+    except DangjianError as err:
+        source = f"索引不可用：{esc(err)}"
+    except LookupError:
+        source = "党建文件"
+    owner = owner_of(request)
+    who = f'<span class="dj-user">{esc(owner[5:])}</span>' if owner and owner.startswith("user:") else ""
+    return (f'<header class="dj-header"><div class="dj-logo" aria-hidden="true">党</div><div class="dj-head-text">'
+            f'<h1 class="dj-title">{APP_TITLE}</h1><div class="dj-sub">{source} · 逐字引用，注明出处</div></div>'
+            f'{who}<button type="button" class="dj-act dj-drawer-btn" data-action="drawer" aria-controls="dj-sidebar">'
+            "历史对话</button></header>")
+
+
+def download_payload(name: str, data: bytes, media: str) -> str:
+    """What the hidden download part turns into a file save (a nonce makes each one new)."""
+    return json.dumps({"name": name, "mime": media, "b64": base64.b64encode(data).decode("ascii"),
+                       "nonce": secrets.token_hex(6)})
+
+
+def _conv_title(conv: str, turns: list[dict[str, Any]], request: Any, settings: Settings | None) -> str:
+    owner = owner_of(request)
+    if owner and conv and not conv.startswith("local-"):
+        try:
+            saved = conversations.store_for(runtime_settings(settings)).get(owner, conv)
+        except DangjianError:
+            saved = None
+        if saved is not None:
+            return saved.title
+    return conversations.title_of(turns[0]["question"]) if turns else APP_TITLE
+
+
+def export_file(data: dict[str, Any], turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
+                request: Any = None, settings: Settings | None = None) -> tuple[str, bytes, str] | None:
+    """(name, bytes, media) for an export click: an answer, the conversation, an item, a checklist."""
+    action, turns = str(data.get("action", "")), list(turns or [])
+    resolve = get_assistant().unit
+    if action == "export-answer" and 0 <= (n := _int(data.get("turn"))) < len(turns):
+        name = export.file_name(f"答案-{turns[n]['question']}", ".docx")
+        return name, export.answer_docx(turns[n], resolve), export.DOCX_MEDIA
+    if action == "export-conversation" and turns:
+        title = _conv_title(conv, turns, request, settings)
+        return export.file_name(title, ".docx"), export.conversation_docx(title, turns, resolve), export.DOCX_MEDIA
+    if action == "export-item" and (found := resolve(str(data.get("key", "")))) is not None:
+        doc, unit = found
+        name = export.file_name(f"{doc.meta.title}{unit.label}", ".docx")
+        return name, export.item_docx(doc, unit), export.DOCX_MEDIA
+    if action == "ob-export":
+        return onboarding_page.checklist_export(ob_state or {}, str(data.get("fmt", "docx")))
+    return None
+
+
+def on_download(turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
+                evt: gr.EventData, request: gr.Request, settings: Settings | None = None) -> Any:
+    try:
+        made = export_file(_data(evt), turns, conv, ob_state, request, settings)
+    except DangjianError as err:
+        warn(str(err), "导出失败")
+        return gr.skip()
+    return download_payload(*made) if made else gr.skip()
+
+
+# -- boot: the page's first event, after its visitor cookie is set ----------------------------------
+
+
+def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -> dict[str, Any]:
+    """Everything that depends on who is asking and what the index holds, plus the page's link:
+    `q` asks in a new conversation, `item` (+ `doc`) opens the unit in the 目录."""
+    manage = can_manage(request, runtime_settings(settings))
+    choices = doc_choices()
+    key = link_key(str(data.get("item", "")), str(data.get("doc", "")))
+    doc_id = key.rpartition("#")[0] if key else get_assistant().primary.doc_id
+    out: dict[str, Any] = {
+        "header": header_html(request), "tree": tree_html(doc_id, "", key),
+        "tree_doc": gr.update(choices=choices, value=doc_id),
+        "scope_ui": scope_html([c for c in choices if c[1] != ALL]), "scope": [],
+        "docs_tab": gr.update(visible=manage), "docs_list": documents_page.docs_html() if manage else "",
+        "job": documents_page.job_html() if manage else "", "mode_row": gr.update(visible=llm_enabled(settings)),
+    }
+    conv = ""
+    if str(data.get("q", "")).strip():
+        chat_out = chat.chat(str(data["q"]), [], "", (), request, settings=settings)
+        out.update(zip(("transcript", "turns", "panel", "question", "status", "conv"), chat_out, strict=True))
+        conv = chat_out[5]
+        out["tabs"] = gr.Tabs(selected="chat")
+    elif key:
+        out.update(zip(("item_view", "selected", "ask_btn"), catalog_page.show_item(key), strict=True))
+        out["tabs"] = gr.Tabs(selected="browse")
+    elif data.get("item"):
+        chat.warn(f"链接中的条目“{data.get('item')}”不存在。")
+    out["convs"] = sidebar.sidebar_html(request, conv, settings)
     return out
 
 
-def tree_html() -> str:
-    parts = ['<div class="dj-tree">']
-    for doc in catalog():
-        parts.append(f'<div class="dj-tree-doc">《{esc(doc["title"])}》<small>{esc(doc["meta"])}</small></div>')
-        for group in doc["groups"]:
-            if group["title"]:
-                label = f'{group["label"]}{group["title"]}'
-                if group["key"]:
-                    parts.append(f'<a class="dj-tree-sec" href="#" role="button" data-key="{esc(group["key"])}">'
-                                 f"{esc(label)}</a>")
-                else:
-                    parts.append(f'<div class="dj-tree-sec">{esc(label)}</div>')
-            parts.append('<ul class="dj-tree-units">')
-            for u in group["units"]:
-                no = f'<span class="dj-no">{u.number}</span>' if u.number is not None else ""
-                title = u.title if u.kind in ("item", "article") else u.label
-                parts.append(f'<li><a class="dj-tree-item" href="#" role="button" data-key="{esc(u.key)}">'
-                             f"{no}{esc(title)}</a></li>")
-            parts.append("</ul>")
-    parts.append("</div>")
-    return "".join(parts)
+def on_scope(evt: gr.EventData) -> list[str]:
+    """The scope popover's checkboxes → the doc_ids later questions are limited to."""
+    docs = _data(evt).get("docs")
+    return [str(d) for d in docs][:50] if isinstance(docs, list) else []
 
 
-ITEM_EMPTY = '<div class="dj-panel dj-panel-empty"><p>在左侧目录中点选一条，这里显示全文。</p></div>'
+# -- 目录 ------------------------------------------------------------------------------------------
 
 
-def section_view(key: str) -> str:
-    doc_id, _, ref = key.rpartition("#")
-    assistant = get_assistant()
-    doc = assistant.index.doc(doc_id) or assistant.primary
-    section = doc.section(_int(ref.split(":", 1)[-1]))
-    if section is None:
-        return f'<div class="dj-panel"><p>没有找到“{esc(key)}”。</p></div>'
-    rows = "".join(f"<li><b>{esc(u.label)}</b> {esc(u.title)}</li>"
-                   for r in section.refs if (u := doc.unit(r)) is not None)
-    return (f'<div class="dj-panel"><div class="dj-panel-title">《{esc(doc.meta.title)}》</div>'
-            f'<h3 class="dj-unit-h">{esc(section.label + section.title)}</h3>'
-            f'<p>本部分共 {len(section.refs)} 条：</p><ul class="dj-sec-list">{rows}</ul></div>')
+def on_tree_select(doc_id: str | None, query: str | None, evt: gr.EventData) -> tuple[Any, ...]:
+    """Tree clicks → (item view, selected, 就此条提问, tree, document picker)."""
+    data = _data(evt)
+    if data.get("action") == "doc":
+        picked = str(data.get("doc", ""))
+        return gr.skip(), gr.skip(), gr.skip(), tree_html(picked, ""), gr.update(value=picked)
+    view, key, button = catalog_page.show_item(str(data.get("key", "")))
+    return view, key, button, gr.skip(), gr.skip()
 
 
-def show_item(key: str) -> tuple[str, str, Any]:
-    """Catalog click → (item view html, selected key, 就此条提问 button update)."""
-    if not key:
-        return ITEM_EMPTY, "", gr.update(interactive=False, value="就此条提问")
-    view = section_view(key) if "#section:" in key else unit_panel(key)
-    return view, key, gr.update(interactive=True, value=f"就此条提问：{question_for(key)}")
+# -- 入门 ------------------------------------------------------------------------------------------
 
 
-def on_tree_select(evt: gr.EventData) -> tuple[str, str, Any]:
-    return show_item(str(_event_data(evt).get("key", "")))
+def on_onboarding(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+    new = onboarding_page.act(state, _data(evt))
+    return onboarding_page.render(new), new
 
 
-def ask_about(key: str | None, turns: list[dict[str, Any]] | None) -> tuple[Any, ...]:
-    """就此条提问: ask the unit's question in the chat and switch to the chat tab."""
-    if not key:
-        return (gr.skip(),) * 5 + (gr.skip(),)
-    return (*chat(question_for(key), turns), gr.Tabs(selected="chat"))
+def on_jump(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, Any, Any]:
+    """From the chat: a role note opens that role's checklist; the welcome's 入门 link the tab."""
+    data = _data(evt)
+    if data.get("action") == "duties":
+        new = onboarding_page.act(state, {"action": "ob-role", "role": data.get("role", "")})
+        return gr.Tabs(selected="onboard"), onboarding_page.render(new), new
+    tab = str(data.get("tab", ""))
+    if tab in ("chat", "browse", "onboard"):
+        return gr.Tabs(selected=tab), gr.skip(), gr.skip()
+    return gr.skip(), gr.skip(), gr.skip()
 
 
-def header_html() -> str:
-    try:
-        doc = get_assistant().primary
-        meta = " · ".join(x for x in (doc.meta.doc_number, doc.meta.issuer, doc.meta.date) if x)
-        source = f"依据《{esc(doc.meta.title)}》<span>{esc(meta)}</span>"
-    except DangjianError as err:
-        source = f"索引不可用：{esc(err)}"
-    return (f'<div class="dj-header"><div class="dj-logo">党</div><div><div class="dj-title">{APP_TITLE}</div>'
-            f'<div class="dj-sub">{source} · {"摘录逐字引用，AI生成经核验" if llm_enabled() else "逐字引用，注明出处"}'
-            '</div></div></div>')
+# -- 文件 ------------------------------------------------------------------------------------------
 
 
-def on_load() -> tuple[str, str]:
-    return header_html(), tree_html()
+def on_poll(seen: int, request: gr.Request, settings: Settings | None = None) -> tuple[Any, ...]:
+    """While a job runs: its progress; when it ends, everything that shows the documents again."""
+    status = documents_page.JOBS.status()
+    job = documents_page.job_html(status)
+    if status.running:
+        return job, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), seen
+    choices = doc_choices()
+    return (job, gr.Timer(active=False), documents_page.docs_html(), tree_html("", ""),
+            gr.update(choices=choices, value=get_assistant().primary.doc_id),
+            scope_html([c for c in choices if c[1] != ALL]), [], header_html(request), status.generation)
 
 
-# -- layout --------------------------------------------------------------------------------
-
-_DELEGATE_JS = """
-element.addEventListener('click', (ev) => {
-  const el = ev.target.closest('[data-action], [data-key]');
-  if (!el || !element.contains(el)) return;
-  ev.preventDefault();
-  const d = el.dataset;
-  const action = d.action || 'item';
-  const payload = {action, key: d.key || '', turn: d.turn || '', question: d.question || '', vote: d.vote || ''};
-  if (action === 'source' || action === 'item') {
-    window.__djShowPanel = true;
-    element.querySelectorAll('.dj-active').forEach((x) => x.classList.remove('dj-active'));
-    el.classList.add('dj-active');
-    trigger('select', payload);
-  } else {
-    trigger('click', payload);
-  }
-});
-"""
+# -- layout ---------------------------------------------------------------------------------------
 
 
-
-# When a new turn appears, scroll the transcript so its question sits at the top of the view
-# (once per turn: not again while an AI answer streams into it, nor on a vote).
-_SCROLL_JS = """
-watch('value', () => {
-  const turns = element.querySelectorAll('.dj-turn');
-  const last = turns[turns.length - 1];
-  const seen = element.__djLastTurn;
-  element.__djLastTurn = last ? last.dataset.turn : null;
-  if (!last || seen === last.dataset.turn) return;
-  let box = element;
-  while (box && box !== document.body) {
-    const style = getComputedStyle(box);
-    if (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight) break;
-    box = box.parentElement;
-  }
-  if (!box || box === document.body) return;
-  box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-});
-"""
-
-
-# On narrow screens the side panel sits below the chat: bring it into view after a click.
-_PANEL_JS = """
-watch('value', () => {
-  if (!window.__djShowPanel) return;
-  window.__djShowPanel = false;
-  const r = element.getBoundingClientRect();
-  if (r.top > window.innerHeight || r.bottom < 0) element.scrollIntoView({behavior: 'smooth', block: 'start'});
-});
-"""
-
-
-CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself is serialised by the ask lock
+def _html(value: str, elem_id: str, js: str | None = None, **kw: Any) -> gr.HTML:
+    return gr.HTML(value, elem_id=elem_id, js_on_load=js, apply_default_css=False, **kw)
 
 
 def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The page. `settings` decides the LLM mode; None → the process settings, looked up per request."""
+    serve_html_in_chinese()
+    delegate = page_js.delegate()
     with gr.Blocks(title=APP_TITLE, analytics_enabled=False) as blocks:
-        turns = gr.State([])
-        selected = gr.State("")
-        header = gr.HTML(header_html_placeholder(), elem_id="dj-header", js_on_load=None)
-        with gr.Tabs(selected="chat") as tabs:
-            with gr.Tab("问答", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=360):
-                        transcript = gr.HTML(render_transcript([]), elem_id="dj-transcript",
-                                             js_on_load=_DELEGATE_JS + _SCROLL_JS, max_height=640,
-                                             apply_default_css=False)
-                        with gr.Row(elem_id="dj-mode-row", visible=bool(settings and settings.llm_configured),
-                                    equal_height=True) as mode_row:
-                            mode = gr.Radio(list(MODES), value="extractive", show_label=False, container=False,
-                                            elem_id="dj-mode", scale=0, min_width=190)
-                            gr.HTML(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', elem_id="dj-mode-hint",
-                                    apply_default_css=False)
-                        with gr.Row(elem_id="dj-input-row"):
-                            question = gr.Textbox(placeholder="输入问题，回车发送。例如：第8条要求什么？",
-                                                  show_label=False, lines=1, max_lines=6, scale=8,
-                                                  elem_id="dj-question", autofocus=True)
-                            send = gr.Button("提问", variant="primary", scale=1, min_width=80,
-                                             elem_id="dj-send")
-                        status = gr.HTML("", elem_id="dj-status", js_on_load=None)
-                        examples = gr.HTML(examples_html(), elem_id="dj-examples", js_on_load=_DELEGATE_JS,
-                                           apply_default_css=False)
-                        clear = gr.Button("清空对话", size="sm", elem_id="dj-clear", variant="secondary")
+        turns, conv, selected, scope = gr.State([]), gr.State(""), gr.State(""), gr.State([])
+        ob_state, generation = gr.State(onboarding_page.initial()), gr.State(0)
+        header = _html(header_html(index=False), "dj-header", page_js.GLOBAL + delegate)
+        with gr.Tabs(selected="chat", elem_id="dj-tabs") as tabs:
+            with gr.Tab("问答", id="chat", elem_id="dj-tab-chat"):
+                with gr.Row(equal_height=False, elem_id="dj-chat-row"):
+                    with gr.Column(scale=0, min_width=200, elem_id="dj-sidebar"):
+                        convs = _html(sidebar.sidebar_html(None), "dj-convs", delegate)
+                    with gr.Column(scale=3, min_width=340, elem_id="dj-main"):
+                        transcript = _html(render_transcript([]), "dj-transcript", delegate + page_js.TRANSCRIPT)
+                        with gr.Column(elem_id="dj-composer"):
+                            with gr.Row(elem_id="dj-input-row", equal_height=True):
+                                question = gr.Textbox(placeholder="输入问题，按回车发送",
+                                                      label="问题", show_label=False, lines=1, max_lines=6, scale=8,
+                                                      elem_id="dj-question", autofocus=True, container=False)
+                                send = gr.Button("提问", variant="primary", scale=0, min_width=72, elem_id="dj-send")
+                            with gr.Row(elem_id="dj-tools-row", equal_height=True):
+                                scope_ui = _html(scope_html([]), "dj-scope-ui", page_js.SCOPE)
+                                with gr.Row(elem_id="dj-mode-row", visible=bool(settings and settings.llm_configured),
+                                            equal_height=True) as mode_row:
+                                    mode = gr.Radio(list(MODES), value="extractive", label="回答方式",
+                                                    show_label=False, container=False, elem_id="dj-mode",
+                                                    scale=0, min_width=170)
+                                    _html(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', "dj-mode-hint")
+                            status = _html("", "dj-status")
                     with gr.Column(scale=2, min_width=300, elem_id="dj-side"):
-                        panel = gr.HTML(PANEL_EMPTY, elem_id="dj-panel", js_on_load=_PANEL_JS)
-            with gr.Tab("目录", id="browse"):
+                        panel = _html(PANEL_EMPTY, "dj-panel", delegate + page_js.PANEL)
+            with gr.Tab("目录", id="browse", elem_id="dj-tab-browse"):
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=2, min_width=300):
-                        tree = gr.HTML("", elem_id="dj-tree", js_on_load=_DELEGATE_JS, max_height=720,
-                                       apply_default_css=False)
-                    with gr.Column(scale=3, min_width=360):
-                        item_view = gr.HTML(ITEM_EMPTY, elem_id="dj-item", js_on_load=_PANEL_JS)
-                        ask_btn = gr.Button("就此条提问", variant="primary", interactive=False,
-                                            elem_id="dj-ask-item")
-
-        def on_ask(question: str | None, turns: list[dict[str, Any]] | None,
-                   mode: str | None = "extractive") -> Iterator[ChatOut]:
-            yield from chat_stream(question, turns, mode, settings)
-
-        def on_click(turns: list[dict[str, Any]] | None, mode: str | None,
-                     evt: gr.EventData) -> Iterator[ChatOut]:
-            data = _event_data(evt)
-            if data.get("action") == "ask":
-                yield from chat_stream(str(data.get("question", "")), turns, mode, settings)
-            else:
-                yield on_transcript_click(turns, evt)
-
-        def on_ask_about(key: str | None, turns: list[dict[str, Any]] | None,
-                         mode: str | None) -> Iterator[tuple[Any, ...]]:
-            if not key:
-                yield (gr.skip(),) * 6
-                return
-            tab: Any = gr.Tabs(selected="chat")
-            for out in chat_stream(question_for(key), turns, mode, settings):
-                yield (*out, tab)
-                tab = gr.skip()
-
-        def on_page_load() -> tuple[Any, ...]:
-            return (*on_load(), gr.update(visible=llm_enabled(settings)))
-
-        chat_outputs = [transcript, turns, panel, question, status]
-        chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": CHAT_CONCURRENCY,
-                                     "concurrency_id": "chat"}
-        question.submit(on_ask, [question, turns, mode], chat_outputs, api_name="ask", **chat_opts)
-        send.click(on_ask, [question, turns, mode], chat_outputs, api_visibility="private", **chat_opts)
-        examples.click(on_click, [turns, mode], chat_outputs, api_visibility="private", **chat_opts)
-        transcript.click(on_click, [turns, mode], chat_outputs, api_visibility="private", **chat_opts)
-        transcript.select(on_source_select, [turns], [panel], api_visibility="private", show_progress="hidden")
-        clear.click(clear_chat, None, chat_outputs, api_visibility="private", show_progress="hidden")
-        tree.select(on_tree_select, None, [item_view, selected, ask_btn], api_visibility="private",
-                    show_progress="hidden")
-        ask_btn.click(on_ask_about, [selected, turns, mode], [*chat_outputs, tabs], api_visibility="private",
-                      **chat_opts)
-        blocks.load(on_page_load, None, [header, tree, mode_row], api_visibility="private",
-                    show_progress="hidden")
+                    with gr.Column(scale=2, min_width=300, elem_id="dj-tree-col"):
+                        tree_doc = gr.Dropdown(choices=[], label="文件", elem_id="dj-tree-doc", filterable=False)
+                        tree_filter = gr.Textbox(label="筛选目录（标题和正文）", placeholder="例如：流动党员、三会一课",
+                                                 elem_id="dj-filter", lines=1, max_lines=1)
+                        tree = _html("", "dj-tree", delegate)
+                    with gr.Column(scale=3, min_width=340, elem_id="dj-item-col"):
+                        item_view = _html(ITEM_EMPTY, "dj-item", delegate + page_js.PANEL)
+                        ask_btn = gr.Button("就此条提问", variant="primary", interactive=False, elem_id="dj-ask-item")
+            with gr.Tab("入门", id="onboard", elem_id="dj-tab-onboard"):
+                ob = _html("", "dj-onboard", delegate)
+            with gr.Tab("文件", id="docs", elem_id="dj-tab-docs", visible=False) as docs_tab:
+                docs_list = _html("", "dj-doclist", delegate)
+                with gr.Row(elem_id="dj-upload-row"):
+                    upload = gr.File(file_count="multiple", label="上传文件（可多选）", elem_id="dj-upload",
+                                     file_types=[".txt", ".md", ".docx", ".pdf", ".html", ".htm"], scale=3)
+                    add_btn = gr.Button("添加并重建索引", variant="primary", elem_id="dj-add", scale=1)
+                job = _html("", "dj-job")
+        download = _html("", "dj-download", page_js.DOWNLOAD)
+        timer = gr.Timer(POLL_S, active=False)
+        _wire(SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), settings)
     built: gr.Blocks = blocks
     return built
 
 
-def header_html_placeholder() -> str:
-    return (f'<div class="dj-header"><div class="dj-logo">党</div><div><div class="dj-title">{APP_TITLE}</div>'
-            '<div class="dj-sub">逐字引用，注明出处</div></div></div>')
+def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
+    """The page's events (inside the Blocks context). `c` holds the components by name."""
+    chat_out = [c.transcript, c.turns, c.panel, c.question, c.status, c.conv]
+    chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": CHAT_CONCURRENCY,
+                                 "concurrency_id": "chat", "api_visibility": "private"}
+    quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 
+    def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
+                     request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        last: ChatOut | None = None
+        for out in chat_stream(text, turns, conv, mode, scope, request, settings):
+            last = out
+            yield (*out, gr.skip())
+        if last is not None and isinstance(last[5], str):  # the conversation id after the answer
+            yield (*(gr.skip(),) * 6, sidebar.sidebar_html(request, last[5], settings))
 
-def examples_html() -> str:
-    chips = "".join(f'<button class="dj-chip" data-action="ask" data-question="{esc(q)}">{esc(q)}</button>'
-                    for q in EXAMPLES)
-    return f'<div class="dj-examples"><span class="dj-ex-label">新任书记入门：</span>{chips}</div>'
+    def on_ask(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
+               request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        yield from ask_and_list(text, turns, conv, mode, scope, request)
+
+    def on_click(turns: Any, conv: str, mode: str | None, scope: Any, evt: gr.EventData,
+                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        data = _data(evt)
+        action, n = data.get("action"), _int(data.get("turn"))
+        if action == "ask":
+            yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request)
+        elif action == "vote":
+            t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
+            yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+        elif action in ("reason", "reason-cancel"):
+            text = str(data.get("text", "")) if action == "reason" else None
+            t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
+            yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+
+    def on_source(turns: Any, evt: gr.EventData) -> Any:
+        data = _data(evt)
+        key = str(data.get("key", ""))
+        return source_panel(turns, _int(data.get("turn")), key) if key else gr.skip()
+
+    def on_convs(turns: Any, conv: str, evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
+        data = _data(evt)
+        action, cid = data.get("action"), str(data.get("id", ""))
+        if action == "open":
+            return sidebar.open_conversation(cid, request, settings)
+        if action == "new":
+            return sidebar.new_conversation(request, settings)
+        if action == "delete":
+            return sidebar.delete_conversation(cid, conv, turns, request, settings)
+        if action == "rename":
+            side, _t = sidebar.rename_conversation(cid, str(data.get("title", "")), conv, request, settings)
+            return (*(gr.skip(),) * 6, side)
+        return (gr.skip(),) * 7
+
+    def on_download_(turns: Any, conv: str, ob_state: Any, evt: gr.EventData, request: gr.Request) -> Any:
+        return on_download(turns, conv, ob_state, evt, request, settings)
+
+    def on_boot(evt: gr.EventData, request: gr.Request) -> dict[Any, Any]:
+        try:
+            out = boot(_data(evt), request, settings)
+        except DangjianError as err:
+            warn(str(err), "索引不可用")
+            return {c.status: chat.status_html(str(err))}
+        out["ob"] = onboarding_page.render(None)
+        return {getattr(c, name): value for name, value in out.items()}
+
+    def on_ask_about(key: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
+                     request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        if not key:
+            yield (gr.skip(),) * 8
+            return
+        tab: Any = gr.Tabs(selected="chat")
+        for out in ask_and_list(question_for(key), turns, conv, mode, scope, request):
+            yield (*out, tab)
+            tab = gr.skip()
+
+    def on_add(files: Any, request: gr.Request) -> tuple[Any, ...]:
+        html, poll = documents_page.start_add(files, request, settings)
+        return html, gr.Timer(active=poll), gr.update(value=None) if poll else gr.skip()
+
+    def on_docs_click(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
+        data = _data(evt)
+        if data.get("action") != "remove-doc":
+            return gr.skip(), gr.skip()
+        html, poll = documents_page.start_remove(str(data.get("doc", "")), request, settings)
+        return html, gr.Timer(active=poll)
+
+    def on_poll_(seen: int, request: gr.Request) -> tuple[Any, ...]:
+        return on_poll(seen, request, settings)
+
+    sidebar_out = [*chat_out, c.convs]
+    c.question.submit(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
+    c.send.click(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
+    c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
+    c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
+    c.transcript.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
+    for part in (c.transcript, c.panel, c.item_view, c.ob):
+        part.download(on_download_, [c.turns, c.conv, c.ob_state], [c.download], **quiet)
+    c.convs.select(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
+    c.convs.click(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
+    c.convs.submit(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
+    c.convs.delete(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
+    c.tree.select(on_tree_select, [c.tree_doc, c.tree_filter], [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc],
+                  **quiet)
+    c.item_view.select(on_tree_select, [c.tree_doc, c.tree_filter],
+                       [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc], **quiet)
+    c.tree_doc.input(lambda d, q, s: tree_html(d or "", q or "", s or ""), [c.tree_doc, c.tree_filter, c.selected],
+                     [c.tree], **quiet)
+    c.tree_filter.input(lambda d, q, s: tree_html(d or "", q or "", s or ""), [c.tree_doc, c.tree_filter, c.selected],
+                        [c.tree], trigger_mode="always_last", **quiet)
+    c.ask_btn.click(on_ask_about, [c.selected, c.turns, c.conv, c.mode, c.scope], [*sidebar_out, c.tabs],
+                    **chat_opts)
+    c.ob.click(on_onboarding, [c.ob_state], [c.ob, c.ob_state], **quiet)
+    c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **quiet)
+    c.docs_list.click(on_docs_click, None, [c.job, c.timer], **quiet)
+    c.timer.tick(on_poll_, [c.generation], [c.job, c.timer, c.docs_list, c.tree, c.tree_doc, c.scope_ui, c.scope,
+                                            c.header, c.generation], **quiet)
+    c.scope_ui.input(on_scope, None, [c.scope], **quiet)
+    c.header.submit(on_boot, None, [
+        c.header, c.convs, c.tree, c.tree_doc, c.scope_ui, c.scope, c.docs_tab, c.docs_list, c.job, c.mode_row, c.tabs,
+        c.item_view, c.selected, c.ask_btn, c.transcript, c.turns, c.panel, c.question, c.status, c.conv, c.ob],
+        **quiet)
+    c.header.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
 
 
 demo = build_demo()

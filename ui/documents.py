@@ -1,0 +1,202 @@
+"""The 文件 tab's backend: what the corpus holds, adding and removing documents, and switching the
+running server to the rebuilt index without a restart.
+
+    rows(assistant)                 → [DocRow]   what is being served (title, 文号, 发文机关, date, …)
+    JOBS.start_add(paths, settings) → bool       in a background thread: `rag.ingest.add_files` (the
+                                                 path `dangjian add` takes), then `rebuild_and_swap`
+    JOBS.start_remove(doc_id, settings)          `rag.ingest.remove_document`, then the same
+    JOBS.status()                   → JobStatus  stage, progress, per-file report, message
+
+`rebuild_and_swap` is the ONE function through which the page and the API switch indexes: the
+new index is built beside the old one (rag.index.build writes aside and renames), a new
+`Assistant` is opened on it and warmed up while the old one keeps answering, and only then is
+the process's reference swapped (`ui.runtime.set_assistant`). An answer in flight holds the old
+object, so it finishes on the old index. One corpus change runs at a time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from rag.config import Settings
+from rag.errors import DangjianError
+from rag.index import build
+from rag.ingest import IngestResult, add_files, read_entries, remove_document
+from rag.pipeline import Assistant
+
+from .runtime import GENERIC_ERROR, get_assistant, set_assistant
+
+State = Literal["idle", "running", "done", "error"]
+STAGES = {"ingest": "导入文件", "remove": "移除文件", "parse": "解析文件", "embed": "计算向量",
+          "tokenize": "分词统计", "save": "写入索引", "swap": "切换到新索引"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocRow:
+    doc_id: str
+    title: str
+    doc_number: str
+    issuer: str
+    date: str
+    kind: str
+    articles: int
+    units: int
+    source: str  # the manifest's provenance note, else the original file, else the text file
+    primary: bool
+
+
+def rows(assistant: Assistant) -> list[DocRow]:
+    """The documents the running index serves, with their provenance from the corpus manifest."""
+    try:
+        entries = {str(e.get("doc_id")): e for e in read_entries(assistant.settings.corpus_dir)}
+    except DangjianError:
+        entries = {}
+    out = []
+    for doc in assistant.index.docs:
+        e = entries.get(doc.doc_id, {})
+        source = str(e.get("source") or e.get("original") or e.get("file") or doc.meta.file)
+        m = doc.meta
+        out.append(DocRow(doc.doc_id, m.title, m.doc_number, m.issuer, m.date, m.kind, len(doc.numbered),
+                          len(doc.units), source, m.primary))
+    return out
+
+
+def rebuild_and_swap(settings: Settings, progress: Callable[[str, int, int], None] = lambda *_a: None) -> Assistant:
+    """Build the index of the corpus as it now is, off to the side, then swap it in (see module doc).
+
+    The current Assistant's embedder is reused (no second model load); its lazy index parts are
+    loaded first, so the old index keeps answering from memory after its folder is replaced.
+    """
+    current = get_assistant()
+    current.search("党建工作")  # the old index must not read its (soon replaced) folder lazily
+    index = build(settings.corpus_dir, settings.index_dir, current.emb, progress, threads=settings.threads)
+    fresh = Assistant(index, current.emb, settings)
+    progress("swap", 0, 1)
+    fresh.search("党建工作")  # load and warm every part before anyone asks
+    set_assistant(fresh, settings)
+    progress("swap", 1, 1)
+    return fresh
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    state: State = "idle"
+    action: str = ""  # "add" | "remove"
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    report: tuple[dict[str, Any], ...] = ()
+    started: float = 0.0
+    finished: float = 0.0
+    generation: int = 0  # bumps with every finished job: the page refreshes what it shows
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def stage_name(self) -> str:
+        return STAGES.get(self.stage, self.stage)
+
+
+def report_line(r: IngestResult) -> dict[str, Any]:
+    """One uploaded file's outcome, as `dangjian add` prints it, for the page and the API."""
+    name = Path(r.path).name
+    if r.status == "ok":
+        text = f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》，{r.articles} 条，编码 {r.encoding}"
+        text += "".join(f"；注意：{w}" for w in r.warnings)
+    elif r.status == "exists":
+        text = f"已收录（{r.doc_id}），未重复添加"
+    else:
+        text = r.reason
+    return {"file": name, "status": r.status, "doc_id": r.doc_id, "text": text}
+
+
+class Jobs:
+    """One corpus change at a time, run in a background thread; the page polls `status()`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._status = JobStatus()
+
+    def status(self) -> JobStatus:
+        return self._status
+
+    def _set(self, **changes: Any) -> None:
+        self._status = replace(self._status, **changes)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self._set(stage=stage, done=done, total=total)
+
+    def _start(self, action: str, work: Callable[[], str]) -> bool:
+        with self._lock:
+            if self._status.running:
+                return False
+            self._status = JobStatus("running", action, "ingest" if action == "add" else "remove",
+                                     started=time.time(), generation=self._status.generation)
+        threading.Thread(target=self._run, args=(work,), name=f"dangjian-{action}", daemon=True).start()
+        return True
+
+    def _run(self, work: Callable[[], str]) -> None:
+        try:
+            message = work()
+            self._set(state="done", message=message)
+        except DangjianError as err:
+            self._set(state="error", message=str(err))
+        except Exception:  # noqa: BLE001 - the page shows a generic message; the traceback goes to stderr
+            traceback.print_exc(file=sys.stderr)
+            self._set(state="error", message=GENERIC_ERROR)
+        finally:
+            self._set(finished=time.time(), generation=self._status.generation + 1)
+
+    def start_add(self, paths: Sequence[str | Path], settings: Settings, *, cleanup: Path | None = None) -> bool:
+        """Add uploaded files (already on this machine) and rebuild; False when a job is running.
+        `cleanup`: a temporary folder holding the uploads, removed once they are in the corpus."""
+        files = [Path(p) for p in paths]
+
+        def work() -> str:
+            try:
+                results = add_files(files, settings.corpus_dir)
+            finally:
+                if cleanup is not None:
+                    shutil.rmtree(cleanup, ignore_errors=True)
+            self._set(report=tuple(report_line(r) for r in results))
+            added = sum(r.status == "ok" for r in results)
+            failed = sum(r.status == "error" for r in results)
+            if not added:
+                return f"没有新增文件（{failed} 个失败）" if failed else "没有新增文件：都已收录"
+            rebuild_and_swap(settings, self._progress)
+            tail = f"，{failed} 个失败" if failed else ""
+            return f"已添加 {added} 个文件{tail}；索引已重建，新文件现在就可以提问"
+
+        return self._start("add", work)
+
+    def start_remove(self, doc_id: str, settings: Settings) -> bool:
+        def work() -> str:
+            r = remove_document(settings.corpus_dir, doc_id)
+            self._set(report=({"file": r.doc_id, "status": "ok", "doc_id": r.doc_id,
+                               "text": f"已移除《{r.title}》（{'、'.join(r.files) or '无文件'}）"},))
+            rebuild_and_swap(settings, self._progress)
+            return f"已移除《{r.title}》；索引已重建"
+
+        return self._start("remove", work)
+
+    def wait(self, timeout: float = 120.0) -> JobStatus:
+        """Block until the running job ends (tests, the API's ?wait=1)."""
+        deadline = time.monotonic() + timeout
+        while self._status.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self._status
+
+
+JOBS = Jobs()
+

@@ -1,0 +1,106 @@
+"""The 文件 tab: the documents being served, upload (the `dangjian add` path, one report line per
+file), removal, and the rebuild's progress while the old index keeps answering.
+
+Only `ui.access.can_manage` requests see the tab or reach these handlers (an admin with --auth;
+without auth a loopback client of a loopback server); every handler checks again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import DangjianError
+
+from .access import can_manage
+from .documents import JOBS, STAGES, JobStatus, rows
+from .render import esc, status_html
+from .runtime import get_assistant, runtime_settings
+
+DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）。"
+KINDS = {"notice": "通知", "regulation": "法规"}
+
+
+def docs_html() -> str:
+    """The served documents as a table; the primary cannot be removed (bare 第8条 points to it)."""
+    try:
+        items = rows(get_assistant())
+    except DangjianError as err:
+        return status_html(str(err))
+    body = []
+    for r in items:
+        action = ('<span class="dj-muted">主文件</span>' if r.primary else
+                  f'<button type="button" class="dj-mini dj-danger" data-action="remove-doc" data-doc="{esc(r.doc_id)}" '
+                  f'data-title="{esc(r.title)}" aria-label="移除《{esc(r.title)}》">移除</button>')
+        body.append(
+            f'<tr><th scope="row"><span class="dj-doc-title">《{esc(r.title)}》</span>'
+            f'<small class="dj-muted">{esc(r.doc_id)} · {esc(KINDS.get(r.kind, r.kind))}</small></th>'
+            f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td><td>{esc(r.date or '—')}</td>"
+            f"<td>{r.articles}</td><td class=\"dj-src-cell\">{esc(r.source)}</td><td>{action}</td></tr>")
+    return (f'<table class="dj-docs"><caption>已收录 {len(items)} 个文件（正在服务的索引）</caption>'
+            "<thead><tr><th scope=\"col\">标题</th><th scope=\"col\">文号</th><th scope=\"col\">发文机关</th>"
+            "<th scope=\"col\">日期</th><th scope=\"col\">条数</th><th scope=\"col\">来源</th>"
+            f"<th scope=\"col\">操作</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def job_html(status: JobStatus | None = None) -> str:
+    """The running or last job: stage and progress, the message, one line per uploaded file."""
+    s = status or JOBS.status()
+    if s.state == "idle":
+        return ('<div class="dj-job" role="status"><p class="dj-muted">支持 .txt .md .docx .pdf .html；'
+                "添加后自动重建索引，重建期间照常回答，完成后无需重启即可对新文件提问。</p></div>")
+    if s.running:
+        pct = int(100 * s.done / s.total) if s.total else 0
+        head = (f'<p><b>正在处理：{esc(s.stage_name)}</b>{f"（{s.done}/{s.total}）" if s.total else ""}'
+                f'，已用 {time.time() - s.started:.0f} 秒</p>'
+                f'<progress max="100" value="{pct}" aria-label="重建进度"></progress>')
+    else:
+        cls = "dj-status-error" if s.state == "error" else "dj-status-info"
+        head = f'<p class="dj-status {cls}">{esc(s.message)}</p>'
+    lines = "".join(
+        f'<li class="dj-rep-{esc(r["status"])}"><b>{esc(r["file"])}</b>：{esc(r["text"])}</li>' for r in s.report)
+    report = f'<ul class="dj-report">{lines}</ul>' if lines else ""
+    return f'<div class="dj-job" role="status" aria-live="polite" data-state="{s.state}">{head}{report}</div>'
+
+
+def upload_paths(files: object) -> list[str]:
+    """Paths of the files a gr.File handed over (strings, or objects with a .name / path)."""
+    items = files if isinstance(files, (list, tuple)) else [files] if files else []
+    out = []
+    for f in items:
+        path = f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", None)
+        if path:
+            out.append(str(path))
+    return out
+
+
+def start_add(files: object, request: Any, settings: Settings | None = None) -> tuple[str, bool]:
+    """→ (job html, whether polling should run). Refused for non-admins and while a job runs."""
+    settings = runtime_settings(settings)
+    if not can_manage(request, settings):
+        return status_html(DENIED), False
+    paths = upload_paths(files)
+    if not paths:
+        return status_html("请先选择要上传的文件。"), False
+    if not JOBS.start_add(paths, settings):
+        return status_html("正在处理另一批文件，请等它完成后再试。"), True
+    return job_html(), True
+
+
+def start_remove(doc_id: str, request: Any, settings: Settings | None = None) -> tuple[str, bool]:
+    settings = runtime_settings(settings)
+    if not can_manage(request, settings):
+        return status_html(DENIED), False
+    if not JOBS.start_remove(doc_id, settings):
+        return status_html("正在处理另一批文件，请等它完成后再试。"), True
+    return job_html(), True
+
+
+def supported(names: Sequence[str]) -> list[str]:
+    """The names whose suffix `dangjian add` reads (for the upload widget's hint)."""
+    from rag.ingest import SUPPORTED
+
+    return [n for n in names if Path(n).suffix.lower() in SUPPORTED]

@@ -1,0 +1,239 @@
+"""The JSON routes behind the page's office work: saved conversations, exports, documents.
+
+`ui.api.create_app` includes `office_router(guard, auth=auth)` with one line, before its /api
+fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中文说明"}``.
+
+    GET    /api/session                         sets the visitor cookie (no auth needed: it reveals nothing)
+    GET    /api/conversations                   {"conversations": [{"id", "title", "created", "updated", "turns"}]}
+    GET    /api/conversations/{id}              {"id", "title", "created", "updated", "turns": [TURN…]}
+    PATCH  /api/conversations/{id}              {"title": "…"} → the summary
+    DELETE /api/conversations/{id}              {"deleted": true}
+    GET    /api/conversations/{id}.docx | .txt  the whole conversation, quotes and citations included
+    GET    /api/conversations/{id}/turns/{n}.docx | .txt   one answer
+    GET    /api/export/items/{doc_id}/{ref}.docx | .txt    one unit's full text with its citation
+    GET    /api/documents                       {"documents": [{"doc_id", "title", "doc_number", "issuer",
+                                                 "date", "kind", "articles", "units", "source", "primary"}]}
+    POST   /api/documents                       multipart `files` → 202 JOB (?wait=1: 200 when done)
+    DELETE /api/documents/{doc_id}              202 JOB (?wait=1: 200 when done)
+    GET    /api/documents/job                   JOB = {"state", "action", "stage", "done", "total", "message", "report"}
+
+A conversation belongs to the logged-in user (HTTP Basic, checked by `guard`) or, without auth,
+to the browser's visitor cookie (`ui.access`). Document routes need `ui.access.can_manage`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, StrictStr
+
+from rag.errors import DangjianError
+from rag.ingest import DEFAULT_LIMITS, SUPPORTED
+
+from . import conversations, export
+from .access import VISITOR_COOKIE, can_manage, new_visitor_id, owner_of, visitor_of
+from .documents import JOBS, JobStatus, rows
+from .runtime import get_assistant, runtime_settings
+
+TEXT_MEDIA = "text/plain; charset=utf-8"
+COOKIE_AGE_S = 365 * 24 * 3600
+MAX_UPLOADS = 20
+
+
+class Rename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: StrictStr
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _file(name: str, data: bytes, media: str) -> Response:
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+def job_json(s: JobStatus) -> dict[str, Any]:
+    return {"state": s.state, "action": s.action, "stage": s.stage_name, "done": s.done, "total": s.total,
+            "message": s.message, "report": list(s.report)}
+
+
+def office_router(guard: Any, *, auth: object = None) -> APIRouter:
+    """The routes; `auth` (the app's credentials, None without auth) says whether Basic is checked."""
+    router = APIRouter(tags=["办公：对话、导出、文件"])
+    trusted = auth is not None
+    store = lambda: conversations.store_for(runtime_settings())  # noqa: E731 - read per request
+
+    @router.get("/api/session", summary="设置浏览器标识（未启用登录时，对话按浏览器保存）")
+    def api_session(request: Request) -> Any:
+        response = JSONResponse({"ok": True})
+        if visitor_of(request) is None:
+            response.set_cookie(VISITOR_COOKIE, new_visitor_id(), max_age=COOKIE_AGE_S, httponly=True,
+                                samesite="lax", path="/")
+        return response
+
+    def owner(request: Request) -> str | None:
+        return owner_of(request, trust_basic=trusted)
+
+    _conversations(router, guard, owner, store)
+    _exports(router, guard, owner, store)
+    _documents(router, guard, lambda request: can_manage(request, runtime_settings(), trust_basic=trusted))
+    return router
+
+
+def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str | None],
+                   store: Callable[[], conversations.Store]) -> None:
+    missing = "没有这个对话（或它不属于当前用户）"
+
+    @router.get("/api/conversations", dependencies=[guard], summary="当前用户保存的对话")
+    def api_list(request: Request) -> Any:
+        who = owner(request)
+        items = store().list(who) if who else []
+        return {"conversations": [dataclasses.asdict(s) for s in items]}
+
+    @router.get("/api/conversations/{cid}.docx", dependencies=[guard], summary="整个对话导出为 Word")
+    def api_conv_docx(cid: str, request: Request) -> Any:
+        return _conv_export(owner(request), store, cid, "docx") or _error(404, missing)
+
+    @router.get("/api/conversations/{cid}.txt", dependencies=[guard], summary="整个对话导出为纯文本")
+    def api_conv_txt(cid: str, request: Request) -> Any:
+        return _conv_export(owner(request), store, cid, "txt") or _error(404, missing)
+
+    @router.get("/api/conversations/{cid}/turns/{n}.{fmt}", dependencies=[guard], summary="一个回答导出")
+    def api_turn_export(cid: str, n: int, fmt: str, request: Request) -> Any:
+        who = owner(request)
+        conv = store().get(who, cid) if who else None
+        if conv is None or not 0 <= n < len(conv.turns) or fmt not in ("docx", "txt"):
+            return _error(404, missing if conv is None else f"没有第 {n} 个回答，或格式不是 docx/txt")
+        turn, resolve = conv.turns[n], get_assistant().unit
+        if fmt == "docx":
+            return _file(export.file_name(f"答案-{turn['question']}", ".docx"), export.answer_docx(turn, resolve),
+                         export.DOCX_MEDIA)
+        return _file(export.file_name(f"答案-{turn['question']}", ".txt"),
+                     export.answer_text(turn, resolve).encode("utf-8"), TEXT_MEDIA)
+
+    @router.get("/api/conversations/{cid}", dependencies=[guard], summary="一个对话的全部问答")
+    def api_get(cid: str, request: Request) -> Any:
+        who = owner(request)
+        conv = store().get(who, cid) if who else None
+        return dataclasses.asdict(conv) if conv else _error(404, missing)
+
+    @router.patch("/api/conversations/{cid}", dependencies=[guard], summary="重命名对话")
+    def api_rename(cid: str, body: Rename, request: Request) -> Any:
+        who = owner(request)
+        if not body.title.strip():
+            return _error(400, "对话名称不能为空")
+        if not who or not store().rename(who, cid, body.title):
+            return _error(404, missing)
+        return next(dataclasses.asdict(s) for s in store().list(who) if s.id == cid)
+
+    @router.delete("/api/conversations/{cid}", dependencies=[guard], summary="删除对话")
+    def api_delete(cid: str, request: Request) -> Any:
+        who = owner(request)
+        return {"deleted": True} if who and store().delete(who, cid) else _error(404, missing)
+
+
+def _conv_export(who: str | None, store: Callable[[], conversations.Store], cid: str, fmt: str) -> Response | None:
+    conv = store().get(who, cid) if who else None
+    if conv is None:
+        return None
+    resolve = get_assistant().unit
+    if fmt == "docx":
+        return _file(export.file_name(conv.title, ".docx"), export.conversation_docx(conv.title, conv.turns, resolve),
+                     export.DOCX_MEDIA)
+    text = export.conversation_text(conv.title, conv.turns, resolve)
+    return _file(export.file_name(conv.title, ".txt"), text.encode("utf-8"), TEXT_MEDIA)
+
+
+def _exports(router: APIRouter, guard: Any, owner: Callable[[Request], str | None],
+             store: Callable[[], conversations.Store]) -> None:
+    @router.get("/api/export/items/{doc_id}/{name}", dependencies=[guard],
+                summary="一条原文导出（name 为 ref.docx 或 ref.txt，如 8.docx）")
+    def api_item_export(doc_id: str, name: str) -> Any:
+        ref, _, fmt = name.rpartition(".")
+        try:
+            found = get_assistant().unit(f"{doc_id}#{ref}")
+        except DangjianError as err:
+            return _error(503, str(err))
+        if found is None or fmt not in ("docx", "txt"):
+            return _error(404, f"没有条目 {doc_id}#{ref}，或格式不是 docx/txt")
+        doc, unit = found
+        stem = f"{doc.meta.title}{unit.label}"
+        if fmt == "docx":
+            return _file(export.file_name(stem, ".docx"), export.item_docx(doc, unit), export.DOCX_MEDIA)
+        return _file(export.file_name(stem, ".txt"), export.item_text(doc, unit).encode("utf-8"), TEXT_MEDIA)
+
+
+def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]) -> None:
+    denied = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）"
+
+    @router.get("/api/documents", dependencies=[guard], summary="已收录的文件")
+    def api_docs() -> Any:
+        try:
+            return {"documents": [dataclasses.asdict(r) for r in rows(get_assistant())]}
+        except DangjianError as err:
+            return _error(503, str(err))
+
+    @router.get("/api/documents/job", dependencies=[guard], summary="添加/移除文件的进度")
+    def api_job() -> Any:
+        return job_json(JOBS.status())
+
+    @router.post("/api/documents", dependencies=[guard], summary="上传文件加入语料并重建索引（管理员）")
+    async def api_add(request: Request, files: list[UploadFile] = File(...), wait: bool = False) -> Any:  # noqa: B008
+        if not allowed(request):
+            return _error(403, denied)
+        if not 1 <= len(files) <= MAX_UPLOADS:
+            return _error(400, f"一次最多上传 {MAX_UPLOADS} 个文件")
+        folder = Path(tempfile.mkdtemp(prefix="dangjian-upload-"))
+        try:
+            paths = [await _save(f, folder) for f in files]
+        except DangjianError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            return _error(400, str(err))
+        if not JOBS.start_add(paths, runtime_settings(), cleanup=folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            return _error(409, "正在处理另一批文件，请稍后再试")
+        return _job_response(wait)
+
+    @router.delete("/api/documents/{doc_id}", dependencies=[guard], summary="从语料中移除文件并重建索引（管理员）")
+    def api_remove(doc_id: str, request: Request, wait: bool = False) -> Any:
+        if not allowed(request):
+            return _error(403, denied)
+        if not JOBS.start_remove(doc_id, runtime_settings()):
+            return _error(409, "正在处理另一批文件，请稍后再试")
+        return _job_response(wait)
+
+
+def _job_response(wait: bool) -> JSONResponse:
+    if wait:
+        status = JOBS.wait()
+        return JSONResponse(job_json(status), status_code=200 if status.state == "done" else 400)
+    return JSONResponse(job_json(JOBS.status()), status_code=202)
+
+
+async def _save(upload: UploadFile, folder: Path) -> Path:
+    """Write one upload under its own base name (the doc_id comes from it), within the size limit."""
+    name = Path((upload.filename or "").replace("\\", "/")).name.strip()
+    if not name or name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED:
+        raise DangjianError(f"不支持的文件：{name or '（无文件名）'}（支持 {'、'.join(sorted(SUPPORTED))}）")
+    target = folder / name
+    if target.exists():
+        raise DangjianError(f"同一批上传中有重名文件：{name}")
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > DEFAULT_LIMITS.max_bytes:
+                raise DangjianError(f"文件过大：{name}（上限 {DEFAULT_LIMITS.max_bytes // (1 << 20)} MB）")
+            out.write(chunk)
+    return target
