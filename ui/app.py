@@ -157,6 +157,35 @@ def on_download(turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[st
     return download_payload(*made) if made else gr.skip()
 
 
+# -- chat events -----------------------------------------------------------------------------------
+
+
+def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any, request: Any,
+                 settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+    """`chat_stream`'s updates plus the conversation list, redrawn with the final one (the only
+    update that sets the turns)."""
+    for out in chat_stream(text, turns, conv, mode, scope, request, settings):
+        final = isinstance(out[1], list) and isinstance(out[5], str)
+        yield (*out, sidebar.sidebar_html(request, out[5], settings) if final else gr.skip())
+
+
+def transcript_click(turns: Any, conv: str, mode: str | None, scope: Any, data: dict[str, Any], request: Any = None,
+                     settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+    """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
+    action, n = data.get("action"), _int(data.get("turn"))
+    if action == "ask":
+        yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request, settings)
+    elif action == "vote":
+        t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
+        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+    elif action in ("reason", "reason-cancel"):
+        text = str(data.get("text", "")) if action == "reason" else None
+        t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
+        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+    else:
+        yield (gr.skip(),) * 7
+
+
 # -- boot: the page's first event, after its visitor cookie is set ----------------------------------
 
 
@@ -196,6 +225,10 @@ def on_scope(evt: gr.EventData) -> list[str]:
 
 
 # -- 目录 ------------------------------------------------------------------------------------------
+
+
+def on_tree_filter(doc_id: str | None, query: str | None, selected: str | None) -> str:
+    return tree_html(doc_id or "", query or "", selected or "")
 
 
 def on_tree_select(doc_id: str | None, query: str | None, evt: gr.EventData) -> tuple[Any, ...]:
@@ -315,32 +348,13 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
                                  "concurrency_id": "chat", "api_visibility": "private"}
     quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 
-    def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
-                     request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        last: ChatOut | None = None
-        for out in chat_stream(text, turns, conv, mode, scope, request, settings):
-            last = out
-            yield (*out, gr.skip())
-        if last is not None and isinstance(last[5], str):  # the conversation id after the answer
-            yield (*(gr.skip(),) * 6, sidebar.sidebar_html(request, last[5], settings))
-
     def on_ask(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
                request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from ask_and_list(text, turns, conv, mode, scope, request)
+        yield from ask_and_list(text, turns, conv, mode, scope, request, settings)
 
     def on_click(turns: Any, conv: str, mode: str | None, scope: Any, evt: gr.EventData,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        data = _data(evt)
-        action, n = data.get("action"), _int(data.get("turn"))
-        if action == "ask":
-            yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request)
-        elif action == "vote":
-            t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
-            yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
-        elif action in ("reason", "reason-cancel"):
-            text = str(data.get("text", "")) if action == "reason" else None
-            t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
-            yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+        yield from transcript_click(turns, conv, mode, scope, _data(evt), request, settings)
 
     def on_source(turns: Any, evt: gr.EventData) -> Any:
         data = _data(evt)
@@ -379,7 +393,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
             yield (gr.skip(),) * 8
             return
         tab: Any = gr.Tabs(selected="chat")
-        for out in ask_and_list(question_for(key), turns, conv, mode, scope, request):
+        for out in ask_and_list(question_for(key), turns, conv, mode, scope, request, settings):
             yield (*out, tab)
             tab = gr.skip()
 
@@ -413,10 +427,10 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
                   **quiet)
     c.item_view.select(on_tree_select, [c.tree_doc, c.tree_filter],
                        [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc], **quiet)
-    c.tree_doc.input(lambda d, q, s: tree_html(d or "", q or "", s or ""), [c.tree_doc, c.tree_filter, c.selected],
-                     [c.tree], **quiet)
-    c.tree_filter.input(lambda d, q, s: tree_html(d or "", q or "", s or ""), [c.tree_doc, c.tree_filter, c.selected],
-                        [c.tree], trigger_mode="always_last", **quiet)
+    # `.select` / `.change`: this Gradio version sends no `.input` event for these two (checked in Chromium)
+    c.tree_doc.select(on_tree_filter, [c.tree_doc, c.tree_filter, c.selected], [c.tree], **quiet)
+    c.tree_filter.change(on_tree_filter, [c.tree_doc, c.tree_filter, c.selected], [c.tree],
+                         trigger_mode="always_last", **quiet)
     c.ask_btn.click(on_ask_about, [c.selected, c.turns, c.conv, c.mode, c.scope], [*sidebar_out, c.tabs],
                     **chat_opts)
     c.ob.click(on_onboarding, [c.ob_state], [c.ob, c.ob_state], **quiet)

@@ -14,6 +14,7 @@ says how to install it (the same message as the checklist export).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -80,8 +81,12 @@ def _when(turn: Mapping[str, Any]) -> str:
         return datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
+ROLE_NOTE = re.compile(r"^「(?P<role>[^」]{1,20})」的职责清单")
+
+
 def _notes(answer: Mapping[str, Any]) -> list[str]:
-    return [f"说明：{n}" for n in answer.get("notes", []) if n]
+    """The answer's notices worth keeping in a document (not the pointer to the 入门 checklist)."""
+    return [f"说明：{n}" for n in answer.get("notes", []) if n and not ROLE_NOTE.match(str(n))]
 
 
 def answer_text(turn: Mapping[str, Any], resolve: Resolve, *, footer: bool = True) -> str:

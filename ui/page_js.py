@@ -122,13 +122,13 @@ element.addEventListener('click', (ev) => {
   if (a === 'source' || a === 'item' || a === 'ob-open') { window.__dj.wantPanel = true; window.__dj.sheet(a === 'source'); }
   const sel = ['action', 'turn', 'vote', 'key', 'id', 'view', 'step', 'role', 'layout', 'fmt']
     .filter((k) => d[k] !== undefined).map((k) => `[data-${k}="${CSS.escape(d[k])}"]`).join('');
-  element.__djRefocus = a === 'vote' && d.vote === 'down' ? '#dj-reason-' + d.turn + ', ' + sel : sel;
+  element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel] : [sel];
   trigger(EVENTS[a] || 'click', d);
 });
 watch('value', () => {
-  const sel = element.__djRefocus; element.__djRefocus = null;
-  if (!sel) return;
-  const target = element.querySelector(sel);
+  const wanted = element.__djRefocus; element.__djRefocus = null;
+  if (!wanted) return;
+  const target = wanted.map((sel) => sel && element.querySelector(sel)).find((el) => el);
   if (target && document.activeElement !== target) target.focus({preventScroll: true});
 });
 """

@@ -30,7 +30,6 @@ EXAMPLES: tuple[str, ...] = (
     "预备党员的预备期多长？",
     "这个文件是谁印发的？",
 )
-_ROLE_NOTE = re.compile(r"^「(?P<role>[^」]{1,20})」的职责清单")
 
 # Thumbs drawn as SVG paths: they render on office desktops that have no emoji font.
 _THUMB = ('<svg class="dj-ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">'
@@ -278,7 +277,7 @@ def _timing(ms: object) -> str:
 
 def _note(text: str) -> str:
     """A one-line notice; the role note of an onboarding question becomes a link to its checklist."""
-    m = _ROLE_NOTE.match(text)
+    m = export.ROLE_NOTE.match(text)
     if m:
         role = m.group("role")
         return (f'<div class="dj-note" role="note"><button type="button" class="dj-link" data-action="duties" '

@@ -20,6 +20,7 @@ CSS = """
 .gradio-container { max-width: 1440px !important; margin: 0 auto !important; padding: 0 !important;
                     overflow: visible !important; }  /* hidden would break every position: sticky */
 .gradio-container main { padding-top: 0 !important; padding-bottom: 0 !important; }
+.gradio-container > .main > .wrap, .gradio-container main.contain, #dj-tabs { width: 100% !important; }
 .gradio-container .main.app { padding: 0 8px !important; }
 footer { display: none !important; }
 ::placeholder, textarea::placeholder, input::placeholder { color: #6b6560 !important; opacity: 1 !important; }
