@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval import feedback
 from rag.cli import main
 from rag.errors import DangjianError
+from rag.eval import feedback
 
 DOC = "dongzhi-2025-3"
 

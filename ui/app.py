@@ -35,12 +35,22 @@ import gradio as gr
 from rag.config import Settings
 from rag.errors import DangjianError
 
-from . import catalog_page, chat, conversations, documents_page, export, onboarding_page, page_js, sidebar
+from . import (
+    catalog_page,
+    chat,
+    conversations,
+    documents,
+    documents_page,
+    export,
+    onboarding_page,
+    page_js,
+    sidebar,
+)
 from .access import can_manage, owner_of
 from .api import create_app, parse_auth
 from .catalog_page import ALL, ITEM_EMPTY, doc_choices, link_key, tree_html
-from .chat import ChatOut, chat_stream, source_panel, warn
-from .render import PANEL_EMPTY, esc, question_for, render_transcript, scope_html
+from .chat import chat_stream, source_panel, warn
+from .render import PANEL_EMPTY, esc, question_for, render_transcript, scope_html, status_html
 from .runtime import APP_TITLE, get_assistant, llm_enabled, open_assistant, runtime_settings, set_assistant
 
 MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
@@ -266,7 +276,7 @@ def on_jump(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, Any, 
 
 def on_poll(seen: int, request: gr.Request, settings: Settings | None = None) -> tuple[Any, ...]:
     """While a job runs: its progress; when it ends, everything that shows the documents again."""
-    status = documents_page.JOBS.status()
+    status = documents.JOBS.status()
     job = documents_page.job_html(status)
     if status.running:
         return job, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), seen
@@ -383,7 +393,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
             out = boot(_data(evt), request, settings)
         except DangjianError as err:
             warn(str(err), "索引不可用")
-            return {c.status: chat.status_html(str(err))}
+            return {c.status: status_html(str(err))}
         out["ob"] = onboarding_page.render(None)
         return {getattr(c, name): value for name, value in out.items()}
 
@@ -412,7 +422,8 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
         return on_poll(seen, request, settings)
 
     sidebar_out = [*chat_out, c.convs]
-    c.question.submit(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
+    public = {k: v for k, v in chat_opts.items() if k != "api_visibility"}
+    c.question.submit(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, api_name="ask", **public)
     c.send.click(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
@@ -443,7 +454,6 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
         c.header, c.convs, c.tree, c.tree_doc, c.scope_ui, c.scope, c.docs_tab, c.docs_list, c.job, c.mode_row, c.tabs,
         c.item_view, c.selected, c.ask_btn, c.transcript, c.turns, c.panel, c.question, c.status, c.conv, c.ob],
         **quiet)
-    c.header.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
 
 
 demo = build_demo()

@@ -16,7 +16,7 @@ from rag.config import Settings
 from rag.errors import DangjianError
 
 from .access import can_manage
-from .documents import JOBS, STAGES, JobStatus, rows
+from .documents import JOBS, JobStatus, rows
 from .render import esc, status_html
 from .runtime import get_assistant, runtime_settings
 

@@ -15,10 +15,20 @@ the new state; `render(state)` draws it. Both read the views of the documents be
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from rag.errors import DangjianError, InputError
-from rag.onboarding import GROUPS, Checklist, Duty, Onboarding, Passage, calendar, check, quiz_round, score_json
+from rag.onboarding import (
+    GROUPS,
+    Checklist,
+    Duty,
+    Onboarding,
+    Passage,
+    calendar,
+    check,
+    quiz_round,
+    score_json,
+)
 from rag.onboarding.quiz import find
 from rag.roles import ROLES
 
@@ -167,7 +177,7 @@ def checklist_export(state: dict[str, Any], fmt: str) -> tuple[str, bytes, str]:
 
     ob = views()
     c = ob.checklist(str(state.get("role") or "支部书记"))
-    kind = "docx" if fmt == "docx" else "md"
+    kind: Literal["docx", "md"] = "docx" if fmt == "docx" else "md"
     media = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
              else "text/markdown;charset=utf-8")
     return f"{c.title}职责清单.{kind}", export(c, ob.titles, kind), media

@@ -16,7 +16,7 @@ from rag.errors import DangjianError
 
 from . import conversations
 from .access import owner_of
-from .chat import ChatOut, warn
+from .chat import warn
 from .render import PANEL_EMPTY, esc, render_transcript, status_html
 from .runtime import runtime_settings
 
@@ -116,5 +116,5 @@ def delete_conversation(cid: str, current: str, turns: list[dict[str, Any]] | No
         warn(str(err))
     if cid == current:
         return new_conversation(request, settings)
-    skip: ChatOut = (gr.skip(),) * 6  # type: ignore[assignment]
-    return (*skip, sidebar_html(request, current, settings))  # type: ignore[return-value]
+    skip = gr.skip()
+    return skip, skip, skip, skip, skip, skip, sidebar_html(request, current, settings)
