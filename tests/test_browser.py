@@ -501,6 +501,8 @@ def test_onboarding_tour_checklist_export_and_practice(browser: Any, base_url: s
     markers = ob.locator(".dj-duty .dj-marker").all_inner_texts()
     assert len(markers) >= 20 and len({m.split("》")[0] for m in markers}) >= 3
     expect(ob.locator(".dj-freq").first).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, f"ui-{size}-checklist.png", tmp_path)
     ob.locator("[data-layout='calendar']").click()
     expect(ob.locator(".dj-ob-group").first).to_contain_text("每月")
     with page.expect_download() as got:
@@ -520,9 +522,10 @@ def test_onboarding_tour_checklist_export_and_practice(browser: Any, base_url: s
             q.locator("input[type=text]").fill("一年")
     ob.locator("[data-action='ob-quiz-check']").click()
     expect(ob.locator(".dj-score")).to_contain_text("/ 10")
+    expect(ob.locator(".dj-score")).to_be_focused()  # the result is where the reader is taken
     expect(ob.locator(".dj-explain")).to_have_count(10)
     expect(ob.locator(".dj-verdict")).to_have_count(10)
-    shot(page, f"ui-{size}-onboarding.png", tmp_path)
+    shot(page, f"ui-{size}-quiz.png", tmp_path)
     # from the chat: the role note of an onboarding answer opens that role's checklist
     page.get_by_role("tab", name="问答").click()
     turn = ask(page, "我是新任支部书记，要抓哪些工作？")

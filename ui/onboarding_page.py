@@ -257,7 +257,7 @@ def _quiz(ob: Onboarding, state: dict[str, Any]) -> str:
     items = "".join(_question(i, q, by_id.get(q.id)) for i, q in enumerate(qs))
     if result:
         wrong = "".join(f'<li>{esc(w["prompt"])} → <b>{esc(w["answer"])}</b></li>' for w in result["wrong"])
-        head = (f'<div class="dj-score" role="status">得分：{result["score"]} / {result["total"]}</div>'
+        head = (f'<div class="dj-score" role="status" tabindex="-1">得分：{result["score"]} / {result["total"]}</div>'
                 + (f'<details class="dj-wrong" open><summary>错题回顾（{len(result["wrong"])}）</summary>'
                    f"<ol>{wrong}</ol></details>" if result["wrong"] else ""))
         tail = '<button type="button" class="dj-act dj-primary" data-action="ob-quiz-new">再来一组</button>'

@@ -122,7 +122,8 @@ element.addEventListener('click', (ev) => {
   if (a === 'source' || a === 'item' || a === 'ob-open') { window.__dj.wantPanel = true; window.__dj.sheet(a === 'source'); }
   const sel = ['action', 'turn', 'vote', 'key', 'id', 'view', 'step', 'role', 'layout', 'fmt']
     .filter((k) => d[k] !== undefined).map((k) => `[data-${k}="${CSS.escape(d[k])}"]`).join('');
-  element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel] : [sel];
+  element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel]
+    : a === 'ob-quiz-check' ? ['.dj-score'] : a === 'ob-quiz-new' ? ['.dj-quiz-q input'] : [sel];
   trigger(EVENTS[a] || 'click', d);
 });
 watch('value', () => {
@@ -130,6 +131,8 @@ watch('value', () => {
   if (!wanted) return;
   const target = wanted.map((sel) => sel && element.querySelector(sel)).find((el) => el);
   if (target && document.activeElement !== target) target.focus({preventScroll: true});
+  const r = target ? target.getBoundingClientRect() : null;
+  if (r && (r.top < 0 || r.bottom > window.innerHeight)) target.scrollIntoView({block: 'nearest'});
 });
 """
 

@@ -243,13 +243,15 @@ h2.dj-ob-title { font-size: 18px; margin: 0; color: var(--dj-red-dark); }
 .dj-term small { color: var(--dj-muted); margin-left: 6px; }
 .dj-quiz-prompt { font-weight: 600; }
 .dj-opts { display: flex; flex-direction: column; gap: 2px; }
-.dj-opt { cursor: pointer; }
+.dj-opt { cursor: pointer; display: flex; align-items: center; gap: 6px; }
+.dj-opt input[type="radio"] { appearance: auto !important; -webkit-appearance: radio !important; width: 16px;
+  height: 16px; margin: 0; border-radius: 50% !important; accent-color: var(--dj-red); }
 .dj-fill { font: inherit; padding: 2px 8px; border: 1px solid #bdb3a8; border-radius: 4px; width: 16em; max-width: 100%; }
 .dj-verdict { font-weight: 700; margin-top: 2px; }
 .dj-verdict.dj-ok { color: #1f5f1f; }
 .dj-verdict.dj-bad { color: #9b1c16; }
 .dj-explain { font-size: 14px; background: var(--dj-paper); border-left: 3px solid #d9c7b5; padding: 2px 8px; }
-.dj-score { font-size: 20px; font-weight: 700; color: var(--dj-red-dark); margin: 6px 0; }
+.dj-score { scroll-margin-top: 12px; font-size: 20px; font-weight: 700; color: var(--dj-red-dark); margin: 6px 0; }
 
 /* 文件 */
 table.dj-docs { width: 100%; border-collapse: collapse; font-size: 14px; color: var(--dj-ink); }
