@@ -310,6 +310,9 @@ def test_role_note_links_to_the_checklist(app: Any) -> None:
     assert 'data-action="duties" data-role="支部书记"' in transcript and "dangjian duties" not in transcript
     tabs, html, state = app.on_jump(None, ev(action="duties", role="支部书记"))
     assert tabs.selected == "onboard" and state["view"] == "duties" and "支部书记（机关党支部）职责清单" in html
+    assert 'data-action="tab" data-tab="onboard"' in render.welcome_html()  # the welcome's 入门 link
+    assert app.on_jump(None, ev(action="tab", tab="onboard"))[0].selected == "onboard"
+    assert all(x == gr.skip() for x in app.on_jump(None, ev(action="tab", tab="nowhere")))
 
 
 def test_onboarding_tour_checklist_export_and_quiz(app: Any) -> None:

@@ -8,8 +8,6 @@ without auth a loopback client of a loopback server); every handler checks again
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
@@ -98,9 +96,3 @@ def start_remove(doc_id: str, request: Any, settings: Settings | None = None) ->
         return status_html("正在处理另一批文件，请等它完成后再试。"), True
     return job_html(), True
 
-
-def supported(names: Sequence[str]) -> list[str]:
-    """The names whose suffix `dangjian add` reads (for the upload widget's hint)."""
-    from rag.ingest import SUPPORTED
-
-    return [n for n in names if Path(n).suffix.lower() in SUPPORTED]
