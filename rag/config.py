@@ -8,6 +8,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
+# Where the dense vectors (and, for Milvus, the BM25 postings) of an index live. An unknown name
+# (DANGJIAN_STORE) is refused where a store is chosen (rag/stores), with these choices in the message.
+STORES: dict[str, str] = {
+    "auto": "本地：按规模选择精确检索或 faiss IVF（默认）",
+    "milvus": "Milvus：向量与 BM25 存于 Milvus（需 pip install '.[milvus]'；地址见 DANGJIAN_MILVUS_URI）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """Which store an index is built for, and how to reach Milvus when that is the one."""
+
+    name: str = "auto"  # a key of STORES
+    uri: str = ""  # a `.db` file path runs Milvus Lite in-process; http://host:19530 a server or cluster
+    collection: str = ""  # collection name prefix; "" → derived from the corpus hash and the embedder
+    token: str = ""  # "user:password" or an API key, for servers with authentication
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +40,10 @@ class Settings:
     llm_api_key: str = ""
     llm_timeout_s: float = 20.0
     threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
+    store: str = "auto"  # a key of STORES
+    milvus_uri: str = ""  # "" → a Milvus Lite file beside the index folder (see `store_spec`)
+    milvus_collection: str = ""
+    milvus_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,7 +73,17 @@ class Settings:
             s = replace(s, llm_timeout_s=float(v))
         if v := get("THREADS"):
             s = replace(s, threads=max(1, int(v)))
-        return s
+        if v := get("STORE"):
+            s = replace(s, store=v)
+        return replace(s, milvus_uri=get("MILVUS_URI"), milvus_collection=get("MILVUS_COLLECTION"),
+                       milvus_token=get("MILVUS_TOKEN"))
+
+    @property
+    def store_spec(self) -> StoreSpec:
+        """The store to build or open; Milvus Lite defaults to `<index>.milvus.db` beside the index."""
+        uri = self.milvus_uri or str(self.index_dir.parent / f"{self.index_dir.name}.milvus.db")
+        return StoreSpec(self.store, uri if self.store == "milvus" else "", self.milvus_collection,
+                         self.milvus_token)
 
     @property
     def llm_configured(self) -> bool:
