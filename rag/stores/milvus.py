@@ -60,7 +60,6 @@ def _pymilvus() -> Any:
         log = logging.getLogger(name)
         log.handlers[:] = [logging.NullHandler()]
         log.propagate = True  # whoever configures logging (an edge) still sees the records
-    logging.getLogger("jieba").setLevel(logging.WARNING)  # Milvus Lite's analyzer uses global jieba
     return pymilvus
 
 
@@ -77,9 +76,11 @@ def _client(spec: StoreSpec) -> Any:
             raise IndexError_(f"DANGJIAN_MILVUS_URI 应为以 .db 结尾的文件路径（Milvus Lite）或 "
                               f"http://主机:19530（Milvus 服务器），而不是 {uri}")
         try:
+            import jieba
             import milvus_lite  # noqa: F401
         except ImportError as err:
             raise IndexError_(INSTALL) from err
+        jieba.setLogLevel(logging.WARNING)  # Milvus Lite's analyzer loads global jieba, which logs on stderr
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         return pm.MilvusClient(uri=uri, token=spec.token, timeout=TIMEOUT_S)
