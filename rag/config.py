@@ -80,10 +80,10 @@ class Settings:
 
     @property
     def store_spec(self) -> StoreSpec:
-        """The store to build or open; Milvus Lite defaults to `<index>.milvus.db` beside the index."""
+        """The store to build with (an index opens with the store it was built for) and how to reach
+        Milvus; Milvus Lite defaults to `<index>.milvus.db` beside the index."""
         uri = self.milvus_uri or str(self.index_dir.parent / f"{self.index_dir.name}.milvus.db")
-        return StoreSpec(self.store, uri if self.store == "milvus" else "", self.milvus_collection,
-                         self.milvus_token)
+        return StoreSpec(self.store, uri, self.milvus_collection, self.milvus_token)
 
     @property
     def llm_configured(self) -> bool:

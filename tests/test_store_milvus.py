@@ -132,10 +132,12 @@ def test_eval_agrees_with_the_flat_store_within_002(on_milvus: Assistant, assist
 
 
 def test_replicas_answer_without_the_vector_files(on_milvus: Assistant, lite: Settings, tmp_path: Path) -> None:
-    """A replica gets the index folder less vectors.npy / vector_keys.npy (the build machine's cache)."""
+    """A replica gets the index folder less vectors.npy / vector_keys.npy (the build machine's cache)
+    and only DANGJIAN_MILVUS_URI: the index opens with the store it was built for."""
     replica = tmp_path / "replica"
     shutil.copytree(lite.index_dir, replica, ignore=shutil.ignore_patterns("vectors.npy", "vector_keys.npy"))
-    served = Assistant.open(replace(lite, index_dir=replica))
+    served = Assistant.open(replace(lite, index_dir=replica, store="auto"))
+    assert served.index.dense.name == "milvus"
     assert served.ask("怎样管理流动党员？").text == on_milvus.ask("怎样管理流动党员？").text
     assert "vectors.npy" not in ix.required_files(served.index.manifest)
     assert "vectors.npy" in ix.required_files({"dense": {"store": "flat"}})
@@ -171,10 +173,13 @@ def test_store_settings_and_their_errors(tmp_path: Path, monkeypatch: pytest.Mon
     s = Settings.from_env({"DANGJIAN_STORE": "milvus", "DANGJIAN_INDEX_DIR": str(tmp_path / "idx"),
                            "DANGJIAN_MILVUS_COLLECTION": "party_docs"})
     assert s.store_spec == StoreSpec("milvus", str(tmp_path / "idx.milvus.db"), "party_docs", "")
-    assert Settings.from_env({"DANGJIAN_MILVUS_URI": "http://milvus:19530"}).store_spec.uri == ""  # store is auto
+    replica = Settings.from_env({"DANGJIAN_MILVUS_URI": "http://milvus:19530"}).store_spec
+    assert replica == StoreSpec("auto", "http://milvus:19530", "", "")
     with pytest.raises(DangjianError, match="未知的向量库：faiss.*auto.*milvus"):
         mismatch({"store": "flat"}, StoreSpec("faiss"))
-    assert "向量库已变更（milvus → auto）" in mismatch({"store": "milvus"}, StoreSpec())
+    assert mismatch({"store": "milvus"}, StoreSpec()) == ""  # "auto" opens an index as it was built
+    assert mismatch({"store": "ivf"}, StoreSpec("milvus")) == "向量库已变更（ivf → milvus），正在重建索引"
+    assert "party_docs" in mismatch({"store": "milvus", "collection": "dangjian_0"}, s.store_spec)
     with pytest.raises(IndexError_, match="以 .db 结尾"):
         milvus.MilvusStore.open(StoreSpec("milvus", str(tmp_path / "data.sqlite")), {})
     with pytest.raises(IndexError_, match="只能含字母"):

@@ -94,11 +94,13 @@ def is_remote(entry: dict[str, Any]) -> bool:
 
 
 def mismatch(entry: dict[str, Any], spec: StoreSpec) -> str:
-    """Why an index built for store `entry` does not serve `spec` ("" when it does)."""
+    """Why an index built for store `entry` does not serve `spec` ("" when it does). "auto" opens an
+    index as it was built (a replica needs only DANGJIAN_MILVUS_URI); "milvus" asks for Milvus, so
+    a local index is rebuilt into it. `dangjian index` without --store builds locally again."""
     _check(spec)
     built = str(entry.get("store", "flat"))
-    if (built == "milvus") != (spec.name == "milvus"):
-        return f"向量库已变更（{built} → {spec.name}），正在重建索引"
+    if spec.name == "milvus" and built != "milvus":
+        return f"向量库已变更（{built} → milvus），正在重建索引"
     if spec.name == "milvus" and spec.collection and spec.collection != entry.get("collection"):
         return f"Milvus 集合已变更（{entry.get('collection')} → {spec.collection}），正在重建索引"
     return ""
