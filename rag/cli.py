@@ -89,7 +89,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     c = idx.manifest["counts"]
     print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
     if (dense := idx.manifest.get("dense", {})).get("store") == "milvus":
-        print(f"Milvus（{s.store_spec.uri}）：集合 {dense['collection']}_units、{dense['collection']}_sentences")
+        print(f"Milvus（{dense['uri']}）：集合 {dense['collection']}_units、{dense['collection']}_sentences")
     return 0
 
 

@@ -11,7 +11,8 @@ MAX_QUESTION_CHARS = 2000
 # Where the dense vectors (and, for Milvus, the BM25 postings) of an index live. An unknown name
 # (DANGJIAN_STORE) is refused where a store is chosen (rag/stores), with these choices in the message.
 STORES: dict[str, str] = {
-    "auto": "本地：按规模选择精确检索或 faiss IVF（默认）",
+    "auto": "沿用索引构建时的向量库，新索引用本地（默认）",
+    "local": "本地：按规模选择精确检索或 faiss IVF",
     "milvus": "Milvus：向量与 BM25 存于 Milvus（需 pip install '.[milvus]'；地址见 DANGJIAN_MILVUS_URI）",
 }
 
@@ -21,7 +22,7 @@ class StoreSpec:
     """Which store an index is built for, and how to reach Milvus when that is the one."""
 
     name: str = "auto"  # a key of STORES
-    uri: str = ""  # a `.db` file path runs Milvus Lite in-process; http://host:19530 a server or cluster
+    uri: str = ""  # a `.db` path runs Milvus Lite in-process; http://host:19530 a server; "" → rag/stores `resolve`
     collection: str = ""  # collection name prefix; "" → derived from the corpus hash and the embedder
     token: str = ""  # "user:password" or an API key, for servers with authentication
 
@@ -41,7 +42,7 @@ class Settings:
     llm_timeout_s: float = 20.0
     threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
     store: str = "auto"  # a key of STORES
-    milvus_uri: str = ""  # "" → a Milvus Lite file beside the index folder (see `store_spec`)
+    milvus_uri: str = ""  # "" → the one the index was built with, else a Milvus Lite file beside the index
     milvus_collection: str = ""
     milvus_token: str = ""
 
@@ -80,10 +81,8 @@ class Settings:
 
     @property
     def store_spec(self) -> StoreSpec:
-        """The store to build with (an index opens with the store it was built for) and how to reach
-        Milvus; Milvus Lite defaults to `<index>.milvus.db` beside the index."""
-        uri = self.milvus_uri or str(self.index_dir.parent / f"{self.index_dir.name}.milvus.db")
-        return StoreSpec(self.store, uri, self.milvus_collection, self.milvus_token)
+        """The store asked for and how to reach Milvus (rag/stores `resolve` fills in the defaults)."""
+        return StoreSpec(self.store, self.milvus_uri, self.milvus_collection, self.milvus_token)
 
     @property
     def llm_configured(self) -> bool:

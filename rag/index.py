@@ -40,7 +40,7 @@ from .config import StoreSpec
 from .embed import Embedder
 from .errors import IndexError_
 from .records import Chunk, Document
-from .stores import EXACT_MAX_ROWS, VECTOR_FILES, DenseStore, build_store, is_remote, mismatch, open_store
+from .stores import EXACT_MAX_ROWS, VECTOR_FILES, DenseStore, build_store, is_remote, mismatch, open_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
 FORMAT_VERSION = 2
@@ -239,6 +239,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     chunks = chunk_corpus(docs)
     terms = domain_terms(docs)
     previous = _previous_manifest(index_dir)
+    store = resolve(store, (previous or {}).get("dense") or {}, index_dir)  # "auto" keeps the previous kind
     sha = dictionary_sha256()
     dictionary = cached_dictionary(index_dir if previous else None, (previous or {}).get("tokenizer"), sha)
     vectors, keys, embedded = _embed(emb, [embed_text(c) for c in chunks], index_dir, progress)

@@ -27,7 +27,7 @@ from rag.config import StoreSpec
 from rag.errors import DangjianError, IndexError_
 from rag.eval import evaluate as ev
 from rag.query import Options
-from rag.stores import milvus, mismatch
+from rag.stores import milvus, mismatch, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
@@ -144,9 +144,9 @@ def test_replicas_answer_without_the_vector_files(on_milvus: Assistant, lite: Se
 
 
 def test_rebuilding_an_unchanged_corpus_writes_nothing_to_milvus(on_milvus: Assistant, lite: Settings) -> None:
+    """`dangjian add`/`index` without --store or a URI keeps the index in the Milvus it was built into."""
     stages: list[str] = []
-    again = ix.build(lite.corpus_dir, lite.index_dir, on_milvus.emb, lambda s, d, t: stages.append(s),
-                     store=lite.store_spec)
+    again = ix.build(lite.corpus_dir, lite.index_dir, on_milvus.emb, lambda s, d, t: stages.append(s))
     assert "milvus" not in stages and again.manifest["vectors"]["embedded"] == 0
     assert again.manifest["dense"] == on_milvus.index.manifest["dense"]
 
@@ -172,13 +172,17 @@ def test_a_missing_collection_names_the_fix(on_milvus: Assistant, lite: Settings
 def test_store_settings_and_their_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings.from_env({"DANGJIAN_STORE": "milvus", "DANGJIAN_INDEX_DIR": str(tmp_path / "idx"),
                            "DANGJIAN_MILVUS_COLLECTION": "party_docs"})
-    assert s.store_spec == StoreSpec("milvus", str(tmp_path / "idx.milvus.db"), "party_docs", "")
-    replica = Settings.from_env({"DANGJIAN_MILVUS_URI": "http://milvus:19530"}).store_spec
-    assert replica == StoreSpec("auto", "http://milvus:19530", "", "")
-    with pytest.raises(DangjianError, match="未知的向量库：faiss.*auto.*milvus"):
+    assert resolve(s.store_spec, {}, s.index_dir) == StoreSpec("milvus", str(tmp_path / "idx.milvus.db"), "party_docs", "")
+    built = {"store": "milvus", "uri": "http://milvus:19530"}  # what a replica's copied manifest says
+    assert resolve(StoreSpec(), built, s.index_dir) == StoreSpec("milvus", "http://milvus:19530", "", "")
+    assert resolve(StoreSpec(uri="http://10.0.0.9:19530"), built, s.index_dir).uri == "http://10.0.0.9:19530"
+    assert resolve(StoreSpec(), {"store": "ivf"}, s.index_dir).name == "local"
+    assert milvus.public_uri("https://root:secret@milvus:19530") == "https://milvus:19530"
+    with pytest.raises(DangjianError, match="未知的向量库：faiss.*auto.*local.*milvus"):
         mismatch({"store": "flat"}, StoreSpec("faiss"))
     assert mismatch({"store": "milvus"}, StoreSpec()) == ""  # "auto" opens an index as it was built
     assert mismatch({"store": "ivf"}, StoreSpec("milvus")) == "向量库已变更（ivf → milvus），正在重建索引"
+    assert mismatch({"store": "milvus"}, StoreSpec("local")) == "向量库已变更（milvus → local），正在重建索引"
     assert "party_docs" in mismatch({"store": "milvus", "collection": "dangjian_0"}, s.store_spec)
     with pytest.raises(IndexError_, match="以 .db 结尾"):
         milvus.MilvusStore.open(StoreSpec("milvus", str(tmp_path / "data.sqlite")), {})

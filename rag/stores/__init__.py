@@ -15,6 +15,7 @@ then needs no vector files to answer (`VECTOR_FILES` stay on the machine that bu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,14 +94,27 @@ def is_remote(entry: dict[str, Any]) -> bool:
     return entry.get("store") == "milvus"
 
 
+def resolve(spec: StoreSpec, built: dict[str, Any], index_dir: Path) -> StoreSpec:
+    """The store to build or open for an index whose manifest entry is `built` ({} for none): "auto"
+    keeps the kind it was built for (local for a new index), so `dangjian add` and a replica need no
+    --store. Milvus's address: the one given, else the one it was built with, else a Milvus Lite
+    file beside the index folder."""
+    _check(spec)
+    name = spec.name if spec.name != "auto" else ("milvus" if is_remote(built) else "local")
+    if name != "milvus":
+        return replace(spec, name=name)
+    recorded = str(built.get("uri") or "") if is_remote(built) else ""
+    return replace(spec, name=name,
+                   uri=spec.uri or recorded or str(index_dir.parent / f"{index_dir.name}.milvus.db"))
+
+
 def mismatch(entry: dict[str, Any], spec: StoreSpec) -> str:
-    """Why an index built for store `entry` does not serve `spec` ("" when it does). "auto" opens an
-    index as it was built (a replica needs only DANGJIAN_MILVUS_URI); "milvus" asks for Milvus, so
-    a local index is rebuilt into it. `dangjian index` without --store builds locally again."""
+    """Why an index built for store `entry` does not serve `spec` ("" when it does): "auto" opens an
+    index as it was built; "milvus" or "local" ask for that kind, and an index of the other is rebuilt."""
     _check(spec)
     built = str(entry.get("store", "flat"))
-    if spec.name == "milvus" and built != "milvus":
-        return f"向量库已变更（{built} → milvus），正在重建索引"
+    if spec.name != "auto" and (spec.name == "milvus") != (built == "milvus"):
+        return f"向量库已变更（{built} → {spec.name}），正在重建索引"
     if spec.name == "milvus" and spec.collection and spec.collection != entry.get("collection"):
         return f"Milvus 集合已变更（{entry.get('collection')} → {spec.collection}），正在重建索引"
     return ""
@@ -114,7 +128,7 @@ def open_store(folder: Path, entry: dict[str, Any], *, threads: int = 1,
     if name == "milvus":
         from . import milvus
 
-        return milvus.MilvusStore.open(spec, entry)
+        return milvus.MilvusStore.open(resolve(spec, entry, folder), entry)
     vectors = load_vectors(folder)
     if name == "flat":
         return FlatStore(vectors)

@@ -91,6 +91,11 @@ def _client(spec: StoreSpec) -> Any:
         raise IndexError_(f"无法连接 Milvus（{uri}）：{err}") from err
 
 
+def public_uri(uri: str) -> str:
+    """`uri` without user:password, fit for the manifest that replicas copy."""
+    return re.sub(r"//[^/@]*@", "//", uri)
+
+
 def release(spec: StoreSpec) -> None:
     """Stop this process's embedded Milvus Lite server for `spec.uri`, so another process can open it."""
     if spec.uri and is_lite(spec.uri):
@@ -216,8 +221,8 @@ def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: 
         raise IndexError_(f"写入 Milvus 失败（{spec.uri}，{base}）：{err}") from err
     finally:
         client.close()  # an embedded Lite server keeps running (and locking its file) until `release`
-    return {"store": "milvus", "collection": base, "fingerprint": fp, "rows": rows, "dim": params["dim"],
-            "dense_index": dense, "schema": SCHEMA_VERSION}
+    return {"store": "milvus", "uri": public_uri(spec.uri), "collection": base, "fingerprint": fp, "rows": rows,
+            "dim": params["dim"], "dense_index": dense, "schema": SCHEMA_VERSION}
 
 
 # -- the question path ---------------------------------------------------------------------------
