@@ -67,8 +67,9 @@ def is_lite(uri: str) -> bool:
     return not re.match(r"^(https?|tcp|grpcs?|unix):", uri)
 
 
-def _client(spec: StoreSpec) -> Any:
-    """A connected MilvusClient; a clear message when Milvus (Lite) cannot be reached or opened."""
+def _client(spec: StoreSpec, *, create: bool = False) -> Any:
+    """A connected MilvusClient; a clear message when Milvus (Lite) cannot be reached or opened.
+    A Milvus Lite file is created only by a build (`create`)."""
     pm = _pymilvus()
     uri = spec.uri
     if is_lite(uri):
@@ -81,6 +82,8 @@ def _client(spec: StoreSpec) -> Any:
         except ImportError as err:
             raise IndexError_(INSTALL) from err
         jieba.setLogLevel(logging.WARNING)  # Milvus Lite's analyzer loads global jieba, which logs on stderr
+        if not create and not Path(uri).exists():
+            raise IndexError_(f"Milvus Lite 文件不存在：{uri}（可用 DANGJIAN_MILVUS_URI 指定），{HINT}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         return pm.MilvusClient(uri=uri, token=spec.token, timeout=TIMEOUT_S)
@@ -205,7 +208,7 @@ def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: 
     params = {"analyzer": analyzer(terms), "dense": dense, "bm25": [bm25.K1, bm25.B], "dim": int(vectors.shape[1])}
     fp = content_sha256(chunks, vectors, params)
     base = collection_base(spec, fp)
-    client = _client(spec)
+    client = _client(spec, create=True)
     try:
         if spec.collection or _row_counts(client, base) != rows:
             done = 0
