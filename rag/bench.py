@@ -256,7 +256,8 @@ def _recall(assistant: Any, questions: Sequence[str]) -> dict[str, Any]:
 
 def _env(corpus: Path, index: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DANGJIAN_CORPUS_DIR": str(corpus), "DANGJIAN_INDEX_DIR": str(index)})
+    env.update({"DANGJIAN_CORPUS_DIR": str(corpus), "DANGJIAN_INDEX_DIR": str(index),
+                "DANGJIAN_STORE": "auto"})  # the local index these measure (Milvus: `measure_size`)
     return env
 
 
@@ -348,11 +349,11 @@ def incremental(src: Path, work: Path, *, repeat: int) -> dict[str, Any]:
 
 
 def _worker(corpus: Path, index: Path, questions: dict[str, list[str]], repeat: int, cwd: Path, *,
-            threads: int | None = None) -> dict[str, Any]:
+            threads: int | None = None, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     qfile = cwd / "questions.json"
     qfile.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
     cmd = _cli("bench", "--worker", str(qfile), "--repeat", str(repeat))
-    env = _env(corpus, index)
+    env = {**_env(corpus, index), **(extra_env or {})}
     if threads is not None:
         cmd.append("--worker-encoder")
         env["DANGJIAN_THREADS"] = str(threads)
@@ -410,26 +411,38 @@ def threads_sweep(corpus: Path, index: Path, cwd: Path, questions: dict[str, lis
 # -- the whole run ------------------------------------------------------------------------------
 
 
-STORES = {"auto": None, "flat": 10**12, "ivf": 0}  # exact_max_rows passed to the build
+STORES = {"auto": None, "flat": 10**12, "ivf": 0, "milvus": None}  # exact_max_rows passed to the build
 
 
 def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions: dict[str, list[str]],
                  *, repeat: int, store: str = "auto") -> dict[str, Any]:
-    """Synthesise, build (in this process), then load and query in a fresh one."""
+    """Synthesise, build (in this process), then load and query in a fresh one. Milvus: Milvus Lite
+    in a file of the work folder, unless DANGJIAN_MILVUS_URI names a server."""
     from . import index as ix
+    from .config import Settings, StoreSpec
 
     corpus, index = work / f"corpus-{size}", work / f"index-{size}-{store}"
     if not corpus.exists():
         synthesise(src, corpus, size)
     fresh_before = emb.fresh
     limit = STORES[store]
-    kwargs = {} if limit is None else {"exact_max_rows": limit}
+    kwargs: dict[str, Any] = {} if limit is None else {"exact_max_rows": limit}
+    env: dict[str, str] = {}
+    if store == "milvus":
+        given = Settings.from_env()
+        spec = StoreSpec("milvus", given.milvus_uri or str(work / f"milvus-{size}.db"), "", given.milvus_token)
+        kwargs["store"] = spec
+        env = {"DANGJIAN_STORE": "milvus", "DANGJIAN_MILVUS_URI": spec.uri}
     t0 = time.perf_counter()
-    built = ix.build(corpus, index, emb, **kwargs)  # type: ignore[arg-type]
+    built = ix.build(corpus, index, emb, **kwargs)
     build_s = time.perf_counter() - t0
     counts = built.manifest["counts"]
     del built
-    stats = _worker(corpus, index, questions, repeat, work)
+    if store == "milvus":
+        from .stores.milvus import release
+
+        release(spec)  # the worker process opens the Milvus Lite file: this one lets go of it
+    stats = _worker(corpus, index, questions, repeat, work, extra_env=env)
     return {"chunks": counts["chunks"], "documents": counts["documents"], "store_choice": store,
             "build_s": round(build_s, 3),
             "embedded": emb.fresh - fresh_before, **stats}

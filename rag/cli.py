@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from .config import Settings
+from .config import STORES, Settings
 from .errors import DangjianError
 
 DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 class _Progress:
     """Build progress on stderr: one line per stage, with rate and time left while embedding."""
 
-    NAMES = {"parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "save": "写入索引"}
+    NAMES = {"parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "milvus": "写入 Milvus", "save": "写入索引"}
 
     def __init__(self) -> None:
         self.stage, self.started = "", 0.0
@@ -68,6 +68,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         s = replace(s, corpus_dir=Path(args.corpus))
     if args.index:
         s = replace(s, index_dir=Path(args.index))
+    if getattr(args, "store_choice", None):
+        s = replace(s, store=args.store_choice)
     return s
 
 
@@ -86,6 +88,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     idx = _rebuild(s)
     c = idx.manifest["counts"]
     print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
+    if (dense := idx.manifest.get("dense", {})).get("store") == "milvus":
+        print(f"Milvus（{dense['uri']}）：集合 {dense['collection']}_units、{dense['collection']}_sentences")
     return 0
 
 
@@ -366,10 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
     common.add_argument("--index", help="索引目录（默认 index/，或 DANGJIAN_INDEX_DIR）")
+    stored = argparse.ArgumentParser(add_help=False, parents=[common])  # commands that build or search
+    stored.add_argument("--store", dest="store_choice", choices=list(STORES),
+                        help="向量库：" + "；".join(f"{k}——{v}" for k, v in STORES.items()) + "（或 DANGJIAN_STORE）")
     parser = _Parser(prog="dangjian", description="党建文件问答：逐字引用、注明出处的检索问答。")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("index", parents=[common], help="构建或重建索引").set_defaults(func=cmd_index)
-    p = sub.add_parser("ask", parents=[common], help="提一个问题")
+    sub.add_parser("index", parents=[stored], help="构建或重建索引").set_defaults(func=cmd_index)
+    p = sub.add_parser("ask", parents=[stored], help="提一个问题")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--history", action="append", metavar="前一问", help="之前的提问（可重复，按时间顺序）")
@@ -378,11 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_ask)
     sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
-    p = sub.add_parser("chat", parents=[common], help="多轮对话")
+    p = sub.add_parser("chat", parents=[stored], help="多轮对话")
     p.add_argument("--mode", choices=["extractive", "llm"], default="extractive")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_chat)
-    p = sub.add_parser("search", parents=[common], help="检索测试：列出排序结果和分数")
+    p = sub.add_parser("search", parents=[stored], help="检索测试：列出排序结果和分数")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
@@ -390,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", parents=[common], help="显示条目（如 8、header）或部分（如 三）")
     p.add_argument("ref")
     p.set_defaults(func=cmd_show)
-    p = sub.add_parser("eval", parents=[common], help="运行评测集")
+    p = sub.add_parser("eval", parents=[stored], help="运行评测集")
     p.add_argument("--file", help="评测集（默认 eval/questions.jsonl；--ablation 默认跑通知、法规和留出三个集）")
     p.add_argument("--json", action="store_true")
     p.add_argument("--k", type=int, default=5)
@@ -404,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="llm：经配置的大模型作答，并报告 verified_rate")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("add", parents=[common], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
+    p = sub.add_parser("add", parents=[stored], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
     p.add_argument("files", nargs="+")
     p.add_argument("--doc-id")
     p.add_argument("--title")
@@ -412,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="强制文本编码，如 gbk")
     p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
     p.set_defaults(func=cmd_add)
-    p = sub.add_parser("remove", parents=[common], help="从语料中移除一个文件（清单条目和文件）并重建索引")
+    p = sub.add_parser("remove", parents=[stored], help="从语料中移除一个文件（清单条目和文件）并重建索引")
     p.add_argument("doc_id")
     p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
     p.set_defaults(func=cmd_remove)
@@ -438,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--interactive", action="store_true", default=None, help="逐题作答（终端中默认）")
     mode.add_argument("--print", dest="interactive", action="store_false", help="打印题目和答案，不作答")
     p.set_defaults(func=cmd_quiz)
-    p = sub.add_parser("serve", parents=[common], help="启动网页界面")
+    p = sub.add_parser("serve", parents=[stored], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
@@ -451,7 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
     p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
     p.add_argument("--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时")
-    p.add_argument("--store", default="auto", help="向量库：auto（按规模）、flat、ivf，可逗号分隔对比")
+    p.add_argument("--store", default="auto", help="向量库：auto（按规模）、flat、ivf、milvus（Milvus Lite，"
+                                                          "或 DANGJIAN_MILVUS_URI 指向的服务器），可逗号分隔对比")
     p.add_argument("--sizes-only", action="store_true", help="只测各规模（跳过冷启动、基线、增量构建）")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-encoder", action="store_true", help=argparse.SUPPRESS)
@@ -564,7 +572,7 @@ def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
     from .embed import make_embeddings
     from .index import build
 
-    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads)
+    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads, store=s.store_spec)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

@@ -8,6 +8,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
+# Where the dense vectors (and, for Milvus, the BM25 postings) of an index live. An unknown name
+# (DANGJIAN_STORE) is refused where a store is chosen (rag/stores), with these choices in the message.
+STORES: dict[str, str] = {
+    "auto": "沿用索引构建时的向量库，新索引用本地（默认）",
+    "local": "本地：按规模选择精确检索或 faiss IVF",
+    "milvus": "Milvus：向量与 BM25 存于 Milvus（需 pip install '.[milvus]'；地址见 DANGJIAN_MILVUS_URI）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """Which store an index is built for, and how to reach Milvus when that is the one."""
+
+    name: str = "auto"  # a key of STORES
+    uri: str = ""  # a `.db` path runs Milvus Lite in-process; http://host:19530 a server; "" → rag/stores `resolve`
+    collection: str = ""  # collection name prefix; "" → derived from the corpus hash and the embedder
+    token: str = ""  # "user:password" or an API key, for servers with authentication
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +43,10 @@ class Settings:
     threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
     data_dir: Path = Path("data")  # the web UI's saved conversations (SQLite), beside the index
     admins: tuple[str, ...] = ()  # users who may manage documents in the web UI (with --auth)
+    store: str = "auto"  # a key of STORES
+    milvus_uri: str = ""  # "" → the one the index was built with, else a Milvus Lite file beside the index
+    milvus_collection: str = ""
+    milvus_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,7 +80,15 @@ class Settings:
             s = replace(s, data_dir=Path(v))
         if v := get("ADMINS"):
             s = replace(s, admins=tuple(dict.fromkeys(a.strip() for a in v.split(",") if a.strip())))
-        return s
+        if v := get("STORE"):
+            s = replace(s, store=v)
+        return replace(s, milvus_uri=get("MILVUS_URI"), milvus_collection=get("MILVUS_COLLECTION"),
+                       milvus_token=get("MILVUS_TOKEN"))
+
+    @property
+    def store_spec(self) -> StoreSpec:
+        """The store asked for and how to reach Milvus (rag/stores `resolve` fills in the defaults)."""
+        return StoreSpec(self.store, self.milvus_uri, self.milvus_collection, self.milvus_token)
 
     @property
     def llm_configured(self) -> bool:

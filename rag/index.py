@@ -36,10 +36,11 @@ import numpy as np
 from . import bm25, fsutil
 from .chunking import chunk_corpus, embed_text
 from .corpus import corpus_hash, load_corpus, read_manifest
+from .config import StoreSpec
 from .embed import Embedder
 from .errors import IndexError_
 from .records import Chunk, Document
-from .stores import EXACT_MAX_ROWS, DenseStore, build_store, open_store
+from .stores import EXACT_MAX_ROWS, VECTOR_FILES, DenseStore, build_store, is_remote, mismatch, open_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
 FORMAT_VERSION = 2
@@ -91,11 +92,13 @@ class Index:
     """A loaded index. Documents and manifest at once; the rest on first use, thread-safely."""
 
     def __init__(self, folder: Path, docs: list[Document], manifest: dict[str, Any], *,
-                 threads: int = 1, preloaded: dict[str, Any] | None = None) -> None:
+                 threads: int = 1, preloaded: dict[str, Any] | None = None,
+                 store: StoreSpec = StoreSpec()) -> None:
         self.folder = folder
         self.docs = docs
         self.manifest = manifest
         self.threads = threads
+        self.store = store  # how to reach the dense store when it is a server (Milvus)
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = dict(preloaded or {})
 
@@ -128,7 +131,7 @@ class Index:
     def dense(self) -> DenseStore:
         entry = self.manifest.get("dense") or {}
         return self._part("dense", "vectors.npy",
-                          lambda: open_store(self.folder, entry, threads=self.threads))
+                          lambda: open_store(self.folder, entry, threads=self.threads, spec=self.store))
 
     @property
     def bm25_sent(self) -> bm25.BM25:
@@ -225,9 +228,10 @@ def _embed(emb: Embedder, texts: list[str], index_dir: Path,
 
 
 def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress = _noop, *,
-          threads: int = 1, exact_max_rows: int = EXACT_MAX_ROWS) -> Index:
+          threads: int = 1, exact_max_rows: int = EXACT_MAX_ROWS, store: StoreSpec = StoreSpec()) -> Index:
     """Parse, chunk, embed what is new, count terms, save; the old index serves until the new one
-    is complete. Progress stages: parse, embed (texts to embed), tokenize, save."""
+    is complete. Progress stages: parse, embed (texts to embed), tokenize, milvus (rows written,
+    for that store), save."""
     index_dir = index_dir.resolve()
     fsutil.sweep_siblings(index_dir)  # what a killed build left: .index.tmp-*, .index.old-*
     docs = load_corpus(corpus_dir)
@@ -235,6 +239,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     chunks = chunk_corpus(docs)
     terms = domain_terms(docs)
     previous = _previous_manifest(index_dir)
+    store = resolve(store, (previous or {}).get("dense") or {}, index_dir)  # "auto" keeps the previous kind
     sha = dictionary_sha256()
     dictionary = cached_dictionary(index_dir if previous else None, (previous or {}).get("tokenizer"), sha)
     vectors, keys, embedded = _embed(emb, [embed_text(c) for c in chunks], index_dir, progress)
@@ -254,7 +259,8 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     }
     tmp = fsutil.make_temp_dir(index_dir)
     try:
-        manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows)
+        manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows,
+                                        spec=store, chunks=chunks, terms=terms, progress=progress)
         _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
         progress("save", 1, 1)
         _swap(tmp, index_dir)
@@ -262,7 +268,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     parts = {"chunks": chunks, "bm25": (sent_model, unit_model), "tokenizer": tok}
-    return Index(index_dir, docs, manifest, threads=threads, preloaded=parts)
+    return Index(index_dir, docs, manifest, threads=threads, preloaded=parts, store=store)
 
 
 def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -336,8 +342,9 @@ def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:
     return data
 
 
-def staleness(index_dir: Path, corpus_dir: Path, emb: Embedder) -> str:
-    """Why the index must be rebuilt ("" when it is current): missing, corpus or embedder changed."""
+def staleness(index_dir: Path, corpus_dir: Path, emb: Embedder, store: StoreSpec | None = None) -> str:
+    """Why the index must be rebuilt ("" when it is current): missing, corpus, embedder or (when
+    given) the store changed."""
     manifest = read_manifest_json(index_dir)
     if manifest is None:
         return "索引不存在，正在构建"
@@ -347,20 +354,27 @@ def staleness(index_dir: Path, corpus_dir: Path, emb: Embedder) -> str:
         return "语料已变更，正在重建索引"
     if manifest.get("embedder") != emb.embedder_id:
         return f"向量模型已变更（{manifest.get('embedder')} → {emb.embedder_id}），正在重建索引"
-    return ""
+    return mismatch(manifest.get("dense") or {}, store) if store is not None else ""
 
 
-def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1) -> Index:
+def required_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """What answering needs: every file, less the vectors when a server store (Milvus) holds them."""
+    remote = is_remote(manifest.get("dense") or {})
+    return tuple(f for f in FILES if not (remote and f in VECTOR_FILES))
+
+
+def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1,
+         store: StoreSpec = StoreSpec()) -> Index:
     """Open a current index: manifest, documents and cheap shape checks now, the rest on first use.
     A missing, truncated or inconsistent file raises `IndexError_` naming it."""
     manifest = read_manifest_json(index_dir)
     if manifest is None:
         raise IndexError_(f"索引不存在：{index_dir}，{REBUILD_HINT}")
-    for name in FILES:
+    for name in required_files(manifest):
         if not (index_dir / name).is_file():
             raise IndexError_(f"索引文件缺失：{index_dir / name}，{REBUILD_HINT}")
     _check_shapes(index_dir, manifest)
-    return Index(index_dir, load_corpus(corpus_dir), manifest, threads=threads)
+    return Index(index_dir, load_corpus(corpus_dir), manifest, threads=threads, store=store)
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:
@@ -378,8 +392,9 @@ def _check_shapes(index_dir: Path, manifest: dict[str, Any]) -> None:
         raise IndexError_(f"索引文件已损坏：{index_dir / 'manifest.json'}，{REBUILD_HINT}")
     n, dim = counts.get("chunks"), manifest.get("dim")
     lines = _count_lines(index_dir / "chunks.jsonl")
-    ok = (lines == n and _npy_shape(index_dir / "vectors.npy") == (n, dim)
-          and _npy_shape(index_dir / "vector_keys.npy") == (n, 32)
+    vectors = "vectors.npy" in required_files(manifest)
+    ok = (lines == n and (not vectors or (_npy_shape(index_dir / "vectors.npy") == (n, dim)
+                                          and _npy_shape(index_dir / "vector_keys.npy") == (n, 32)))
           and _npy_shape(index_dir / "bm25.sentence.lengths.npy") == (counts.get("sentences"),)
           and _npy_shape(index_dir / "bm25.unit.lengths.npy") == (counts.get("units"),))
     for name in BM25_FILES:
@@ -417,10 +432,10 @@ def _load_tokenizer(folder: Path, manifest: dict[str, Any]) -> Tokenizer:
 
 def open_index(corpus_dir: Path, index_dir: Path, emb: Embedder,
                progress: Progress = _noop, notify: Callable[[str], None] = lambda _m: None, *,
-               threads: int = 1) -> Index:
+               threads: int = 1, store: StoreSpec = StoreSpec()) -> Index:
     """Load the index, building or rebuilding it first when it is missing or stale."""
-    reason = staleness(index_dir, corpus_dir, emb)
+    reason = staleness(index_dir, corpus_dir, emb, store)
     if reason:
         notify(reason)
-        return build(corpus_dir, index_dir, emb, progress, threads=threads)
-    return load(corpus_dir, index_dir, emb, threads=threads)
+        return build(corpus_dir, index_dir, emb, progress, threads=threads, store=store)
+    return load(corpus_dir, index_dir, emb, threads=threads, store=store)

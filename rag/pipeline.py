@@ -40,7 +40,8 @@ class Assistant:
              notify: Callable[[str], None] | None = None) -> Assistant:
         emb = make_embeddings(settings)
         index = open_index(settings.corpus_dir, settings.index_dir, emb,
-                           progress or (lambda *_a: None), notify or (lambda _m: None), threads=settings.threads)
+                           progress or (lambda *_a: None), notify or (lambda _m: None), threads=settings.threads,
+                           store=settings.store_spec)
         return cls(index, emb, settings)
 
     @property

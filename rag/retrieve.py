@@ -13,7 +13,9 @@ argsort, sentence→unit aggregation is a segmented maximum (`Layout.unit_max`).
 `EXACT_MAX_ROWS` chunks every row gets an exact dense score and every signal ranks all rows: the
 result equals the former pure-Python search (a test compares them on every eval question). Beyond
 it an IVF store returns the best `ANN_K` rows, each signal ranks its best `RANK_LIMIT` rows only,
-and the best units get exact dense scores afterwards.
+and the best units get exact dense scores afterwards. A store that fuses on its server (Milvus,
+rag/stores/milvus.py) ranks each level there — dense + BM25 by RRF — and `_server_scores` adds the
+same unit-from-best-sentence term, exact dense scores for the best units, BM25 and coverage here.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .errors import IndexError_
 from .glossary import expand
 from .index import REBUILD_HINT, Index
 from .records import Hit, Mode
-from .stores import ANN_K
+from .stores import ANN_K, DenseStore, is_remote
 
 RRF_K = 60
 COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
@@ -87,14 +89,18 @@ def _positive(scores: np.ndarray) -> np.ndarray:
     return np.flatnonzero(scores > 0)
 
 
+def _query_vector(store: DenseStore, emb: Embedder, query: str) -> np.ndarray:
+    q = emb.encode([query])
+    if q.shape[-1] != store.dim:
+        raise IndexError_(f"向量维度不一致（模型 {q.shape[-1]}，索引 {store.dim}），{REBUILD_HINT}")
+    return np.asarray(q[0])
+
+
 def _dense(index: Index, emb: Embedder, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Dense score of every chunk row (-1 where not scored), which rows were scored, the query
     vector, and the best score."""
     store = index.dense
-    q = emb.encode([query])
-    if q.shape[-1] != store.dim:
-        raise IndexError_(f"向量维度不一致（模型 {q.shape[-1]}，索引 {store.dim}），{REBUILD_HINT}")
-    q = q[0]
+    q = _query_vector(store, emb, query)
     if store.exact:
         all_scores = store.all_scores(q)
         return all_scores, np.ones(store.ntotal, dtype=bool), q, float(all_scores.max(initial=-1.0))
@@ -146,6 +152,8 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
     tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
     lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
+    if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
+        return _server_scores(index, emb, query, mode, docs, tokens, lex, cov)
     none = (_absent(n_sent, n_unit), None, 0.0)
     sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
@@ -168,6 +176,29 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
                            lay.unit_max(s_dense, -1.0, sem.sent_known))
         if not index.dense.exact:
             _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
+
+
+def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Collection[str] | None,
+                   tokens: tuple[str, ...], lex: _Signals, cov: np.ndarray) -> UnitScores:
+    """`UnitScores` from a store that ranks each level on its server by RRF of its dense and BM25
+    routes: sentence RRF as the sentence fusion, unit RRF plus the best-sentence term (added here,
+    as `unit_scores` does) as the unit fusion; exact dense scores for the best units from the store."""
+    lay, store = index.layout, index.dense
+    q = _query_vector(store, emb, query) if mode != "bm25" else None
+    text = query if mode != "dense" else None
+    s_fused, u_fused = np.zeros(len(lay.sentence_ids)), np.zeros(len(lay.unit_ids))
+    for level, ids, out in (("sentences", lay.sentence_ids, s_fused), ("units", lay.unit_ids, u_fused)):
+        rows, rrf = store.ranked(q, text, level=level, rrf_k=RRF_K, docs=sorted(docs or ()))  # type: ignore[attr-defined]
+        out[np.searchsorted(ids, rows)] = rrf  # chunk ids → positions (both ascending, chunk order)
+    best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
+    u_fused += _rrf_contrib(best_sent, _positive(best_sent), None)
+    mask = _scope(index, docs)
+    dense = np.full(len(u_fused), -1.0) if q is not None else np.zeros(len(u_fused))
+    if q is not None:
+        _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL), dense)
+    best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
+    max_dense = float(dense.max(initial=-1.0)) if q is not None else 0.0
     return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
 
 

@@ -7,18 +7,23 @@ adds its own files next to it and records its name and parameters in the manifes
     else:            sims, rows = store.search(q, k)     # the best k rows (approximate)
     exact = store.scores_for(q, rows)                    # exact scores of chosen rows
 
-A second store (e.g. a server) slots in by implementing `DenseStore` and a branch in
-`build_store` / `open_store`.
+Milvus (rag/stores/milvus.py, `StoreSpec(name="milvus")`) is the second kind: a server that also
+holds the texts and fuses dense and BM25 rankings itself (`fuses`, `ranked`); the index folder
+then needs no vector files to answer (`VECTOR_FILES` stay on the machine that builds, as its cache).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from ..config import STORES, StoreSpec
+from ..errors import DangjianError
+from ..records import Chunk
 from .flat import FlatStore, load_vectors
 
 # Measured with `dangjian bench --store flat,ivf` (eval/bench.md): at 10k chunks exact search (and
@@ -26,6 +31,7 @@ from .flat import FlatStore, load_vectors
 # exactness is (nearly) free; above it IVF.
 EXACT_MAX_ROWS = 15_000
 ANN_K = 256  # rows an approximate store returns; fusion gives rows beyond it no dense rank
+VECTOR_FILES = ("vectors.npy", "vector_keys.npy")
 
 
 class DenseStore(Protocol):
@@ -51,9 +57,23 @@ class DenseStore(Protocol):
         ...
 
 
+def _check(spec: StoreSpec) -> None:
+    if spec.name not in STORES:
+        choices = "；".join(f"{k}——{v}" for k, v in STORES.items())
+        raise DangjianError(f"未知的向量库：{spec.name}（DANGJIAN_STORE / --store 可选：{choices}）")
+
+
 def build_store(folder: Path, vectors: np.ndarray, *, threads: int = 1,
-                exact_max_rows: int = EXACT_MAX_ROWS) -> dict[str, Any]:
-    """Write the store's files (beyond vectors.npy) into `folder`; returns its manifest entry."""
+                exact_max_rows: int = EXACT_MAX_ROWS, spec: StoreSpec = StoreSpec(),
+                chunks: Sequence[Chunk] = (), terms: Sequence[str] = (),
+                progress: Callable[[str, int, int], None] = lambda *_a: None) -> dict[str, Any]:
+    """Write the store's files (beyond vectors.npy) into `folder`, or its collections into Milvus
+    (which also reads the chunks' texts and the domain terms); returns its manifest entry."""
+    _check(spec)
+    if spec.name == "milvus":
+        from . import milvus
+
+        return milvus.build(spec, vectors, chunks, terms, exact_max_rows=exact_max_rows, progress=progress)
     if len(vectors) <= exact_max_rows:
         return {"store": "flat"}
     from . import faiss_ivf
@@ -69,11 +89,47 @@ def limit_blas(threads: int) -> None:
     threadpool_limits(max(1, threads), user_api="blas")
 
 
-def open_store(folder: Path, entry: dict[str, Any], *, threads: int = 1) -> DenseStore:
-    """The store the manifest entry names, over the vectors in `folder`."""
+def is_remote(entry: dict[str, Any]) -> bool:
+    """The store keeps the vectors itself: the index folder's `VECTOR_FILES` are not needed to answer."""
+    return entry.get("store") == "milvus"
+
+
+def resolve(spec: StoreSpec, built: dict[str, Any], index_dir: Path) -> StoreSpec:
+    """The store to build or open for an index whose manifest entry is `built` ({} for none): "auto"
+    keeps the kind it was built for (local for a new index), so `dangjian add` and a replica need no
+    --store. Milvus's address: the one given, else the one it was built with, else a Milvus Lite
+    file beside the index folder."""
+    _check(spec)
+    name = spec.name if spec.name != "auto" else ("milvus" if is_remote(built) else "local")
+    if name != "milvus":
+        return replace(spec, name=name)
+    recorded = str(built.get("uri") or "") if is_remote(built) else ""
+    return replace(spec, name=name,
+                   uri=spec.uri or recorded or str(index_dir.parent / f"{index_dir.name}.milvus.db"))
+
+
+def mismatch(entry: dict[str, Any], spec: StoreSpec) -> str:
+    """Why an index built for store `entry` does not serve `spec` ("" when it does): "auto" opens an
+    index as it was built; "milvus" or "local" ask for that kind, and an index of the other is rebuilt."""
+    _check(spec)
+    built = str(entry.get("store", "flat"))
+    if spec.name != "auto" and (spec.name == "milvus") != (built == "milvus"):
+        return f"向量库已变更（{built} → {spec.name}），正在重建索引"
+    if spec.name == "milvus" and spec.collection and spec.collection != entry.get("collection"):
+        return f"Milvus 集合已变更（{entry.get('collection')} → {spec.collection}），正在重建索引"
+    return ""
+
+
+def open_store(folder: Path, entry: dict[str, Any], *, threads: int = 1,
+               spec: StoreSpec = StoreSpec()) -> DenseStore:
+    """The store the manifest entry names, over the vectors in `folder` (Milvus: at `spec.uri`)."""
     limit_blas(threads)
-    vectors = load_vectors(folder)
     name = entry.get("store", "flat")
+    if name == "milvus":
+        from . import milvus
+
+        return milvus.MilvusStore.open(resolve(spec, entry, folder), entry)
+    vectors = load_vectors(folder)
     if name == "flat":
         return FlatStore(vectors)
     if name == "ivf":
@@ -90,13 +146,15 @@ def tie_aware_recall(exact: np.ndarray, approx_scores: np.ndarray, k: int, eps: 
     return float(np.mean(approx_scores[:k] >= kth - eps))
 
 
-def recall_at_k(store: DenseStore, queries: np.ndarray, k: int) -> float | None:
-    """Mean recall@k of an approximate store against exact search (None for an exact store)."""
+def recall_at_k(store: DenseStore, queries: np.ndarray, k: int, vectors: np.ndarray | None = None) -> float | None:
+    """Mean recall@k of an approximate store against exact search (None for an exact store); exact
+    scores from `vectors` when given (a server store's rows are not all fetched one by one)."""
     if store.exact or not len(queries):
         return None
     out = []
     for q in queries:
-        exact = store.scores_for(q, np.arange(store.ntotal))
+        exact = (np.asarray(vectors @ q, dtype=np.float32) if vectors is not None
+                 else store.scores_for(q, np.arange(store.ntotal)))
         sims, _ids = store.search(q, k)
         out.append(tie_aware_recall(exact, sims, k))
     return round(float(np.mean(out)), 4)
@@ -128,5 +186,6 @@ def recall_report(index: Any, emb: Any, questions: Sequence[str], *, k: int = 10
     store = index.dense
     queries = emb.encode([expand(q) for q in questions]) if questions else np.zeros((0, store.dim))
     vectors = load_vectors(index.folder)
-    return {"dense_store": store.name, "recall_at_10": recall_at_k(store, queries, k),
-            "recall_at_10_perturbed": perturbed_recall(np.asarray(vectors), queries, k)}
+    return {"dense_store": store.name, "recall_at_10": recall_at_k(store, queries, k, vectors),
+            "recall_at_10_perturbed": None if is_remote({"store": store.name})
+            else perturbed_recall(np.asarray(vectors), queries, k)}
