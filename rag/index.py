@@ -16,8 +16,8 @@ Loading is lazy: `load` reads the manifest and the documents (all a reference lo
 checks the files' sizes and shapes; chunks, vectors, BM25 and the tokenizer load on first use, each
 file checked against its sha256 in the manifest first (rag/integrity.py lists every check). A
 rebuild reuses the previous index's vectors for every text it already embedded (same embedder,
-checksums intact), so `dangjian add` embeds only the new document's chunks. Writes go to a sibling temp folder renamed
-into place, so a failed build leaves the previous index serving.
+checksums intact), so `dangjian add` embeds only the new document's chunks. Writes go to a sibling
+temp folder renamed into place, so a failed build leaves the previous index serving.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class Index:
 
     @property
     def chunks(self) -> list[Chunk]:
-        return self._part("chunks", "chunks.jsonl", lambda: _load_chunks(self.folder, self.manifest, self.docs))
+        return self._part("chunks", "chunks.jsonl",
+                          lambda: _load_chunks(self.folder, self.manifest, self.docs))
 
     @property
     def dense(self) -> DenseStore:
@@ -393,8 +394,8 @@ def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1) 
     _check_shapes(index_dir, manifest)
     docs = load_corpus(corpus_dir)
     if len(docs) != manifest["counts"]["documents"]:
-        raise integrity.corrupt(index_dir / "manifest.json", f"记录 {manifest['counts']['documents']} 个文件，"
-                                                              f"语料有 {len(docs)} 个")
+        recorded = manifest["counts"]["documents"]
+        raise integrity.corrupt(index_dir / "manifest.json", f"记录 {recorded} 个文件，语料有 {len(docs)} 个")
     return Index(index_dir, docs, manifest, threads=threads)
 
 

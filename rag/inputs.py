@@ -50,6 +50,19 @@ def check_history(history: Sequence[object], *, label: str = "history") -> list[
     return out
 
 
+def fit_history(history: Sequence[str]) -> list[str]:
+    """The most recent turns within the limits: for an edge's own history (the page's, chat's),
+    which is trimmed, never refused."""
+    kept: list[str] = []
+    total = 0
+    for turn in reversed([h.strip() for h in history if isinstance(h, str) and h.strip()]):
+        if len(kept) == MAX_HISTORY_TURNS or total + len(turn) > MAX_HISTORY_CHARS or has_broken_text(turn):
+            break
+        kept.append(turn)
+        total += len(turn)
+    return kept[::-1]
+
+
 def check_state(doc_id: object, refs: object, catalog: Catalog) -> State:
     """A client's conversation state → `State`, when it names a document and units that exist."""
     if not isinstance(doc_id, str) or (doc_id and has_broken_text(doc_id)):

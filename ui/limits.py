@@ -1,0 +1,139 @@
+"""What the server accepts before any route sees a request: bounded bodies, and JSON that parses.
+
+    every request         a body over `max_body` bytes → 413 (Content-Length is checked before
+                          anything is read; a body without one is counted as it arrives)
+    /api/… with a body    Content-Type JSON (or none) → else 415; UTF-8 → else 400; JSON → else
+                          400; nested at most MAX_DEPTH deep → else 400; no lone surrogate in any
+                          string (what undecodable text becomes) → else 400
+
+Errors are {"error": "中文说明"} like the API's own; the routes never see such a request, so
+neither pydantic nor a tokenizer meets text it cannot encode.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rag.inputs import BROKEN_TEXT, has_broken_text
+
+from .auth import ASGIApp, Receive, Scope, Send, send_json
+
+MAX_DEPTH = 32
+JSON_TYPES = ("application/json",)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _where(path: list[str | int]) -> str:
+    """["history", 2] → "history 第3条"; ["answers", 0, "answer"] → "answers 第1条 answer"."""
+    parts = [f"第{p + 1}条" if isinstance(p, int) else p for p in path]
+    return " ".join(parts) or "请求体"
+
+
+def check_json(body: bytes) -> None:
+    """_Refused(400, …) for a body that is not UTF-8 JSON, nests too deep or holds broken text."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(400, "请求体不是有效的 UTF-8 编码") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise _Refused(400, f"请求体 JSON 嵌套过深（最多 {MAX_DEPTH} 层）") from None
+    except ValueError:
+        raise _Refused(400, "请求体不是合法的 JSON") from None
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            raise _Refused(400, f"请求体 JSON 嵌套过深（最多 {MAX_DEPTH} 层）")
+        if isinstance(value, str) and has_broken_text(value):
+            raise _Refused(400, f"{_where(path)} {BROKEN_TEXT}")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if has_broken_text(key):
+                    raise _Refused(400, f"{_where(path)} 的字段名{BROKEN_TEXT}")
+                stack.append((item, [*path, key]))
+        elif isinstance(value, list):
+            stack.extend((item, [*path, i]) for i, item in enumerate(value))
+
+
+class InputGuard:
+    """ASGI middleware applying the limits above."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._body(scope, receive)
+        except _Refused as refused:
+            await send_json(send, refused.status, {"error": refused.message})
+            return
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return dict(await receive())
+
+        await self.app(scope, replay, send)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The checked body when it had to be read (API bodies, bodies of unknown length), else None."""
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                raise _Refused(400, "Content-Length 无效")
+            if int(declared) > self.max_body:
+                raise _Refused(413, f"请求体过大（{int(declared)} 字节），上限 {self.max_body} 字节")
+        api = str(scope.get("path", "")).startswith("/api/")
+        chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
+        if not chunked and (declared is None or not api or int(declared) == 0):
+            return None
+        if api:
+            kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            if kind and kind not in JSON_TYPES and not kind.endswith("+json"):
+                raise _Refused(415, "请求体须为 JSON（Content-Type: application/json）")
+        body = await self._read(receive)
+        if api and body:
+            check_json(body)
+        return body
+
+    async def _read(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = bytes(message.get("body", b""))
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Refused(413, f"请求体过大（超过 {self.max_body} 字节）")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
