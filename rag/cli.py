@@ -29,6 +29,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable bytes in argv or 
 BROKEN_ARG = "含有无法识别的字符（不是有效的 UTF-8，或截断的表情符号）"
 PATH_ARGS = frozenset({"corpus", "index", "files", "file", "thresholds", "report", "out", "feedback",
                        "export", "root", "worker"})  # file names may be any bytes; everything else is text
+POSITIONAL = frozenset({"ref", "term", "role", "user", "doc_id"})
 OS_ERRORS = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
              errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径中有一段不是文件夹",
              errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "路径过长",
@@ -578,7 +579,7 @@ def _check_text_args(args: argparse.Namespace) -> None:
         values = value if isinstance(value, list) else [value]
         if name in PATH_ARGS or not any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
             continue
-        label = "问题" if name == "question" else "--" + name.replace("_", "-")
+        label = "问题" if name == "question" else name if name in POSITIONAL else "--" + name.replace("_", "-")
         raise DangjianError(f"参数 {label} {BROKEN_ARG}")
 
 

@@ -158,7 +158,8 @@ class Index:
 
     @property
     def tokenizer(self) -> Tokenizer:
-        return self._part("tokenizer", "jieba.words.txt", lambda: _load_tokenizer(self.folder, self.manifest))
+        return self._part("tokenizer", "jieba.words.txt",
+                          lambda: _load_tokenizer(self.folder, self.manifest, self.docs))
 
     @property
     def layout(self) -> Layout:
@@ -476,7 +477,9 @@ def _load_bm25(folder: Path, manifest: dict[str, Any]) -> tuple[bm25.BM25, bm25.
     return bm25.BM25.load(folder, "sentence", vocab), bm25.BM25.load(folder, "unit", vocab)
 
 
-def _load_tokenizer(folder: Path, manifest: dict[str, Any]) -> Tokenizer:
+def _load_tokenizer(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> Tokenizer:
+    if manifest.get("terms") != domain_terms(docs):  # the words added to jieba: a question cuts as the corpus did
+        raise integrity.corrupt(folder / "manifest.json", "terms 与语料中的术语不一致")
     total = int(manifest["tokenizer"]["total"])
     return Tokenizer(manifest.get("terms", []), Dictionary.load(folder, total), copy=False)
 
