@@ -90,7 +90,7 @@ def test_chat_carries_state_not_history(cli_env: Settings, capsys: pytest.Captur
     (["search", "党员", "--index", "/proc/version"], "索引目录不是文件夹"),
     (["ask", "第8条", "--corpus", "/proc/version"], "manifest.toml"),
     (["ask", "第8条", "--corpus", "/nonexistent/corpus"], "manifest.toml"),
-    (["index", "--corpus", "/nonexistent/corpus"], "manifest.toml"),
+    (["index", "--corpus", "/nonexistent/corpus"], "语料目录不存在：/nonexistent/corpus"),
     (["eval", "--thresholds", "/etc/passwd"], "质量门槛文件格式错误：/etc/passwd"),
     (["eval", "--thresholds", "/proc"], "质量门槛文件不是文件"),
     (["eval", "--file", "/etc/passwd", "--no-gate"], "/etc/passwd:1: 不是合法的 JSON"),

@@ -41,7 +41,7 @@ from rag.records import Document, Unit
 from rag.render import answer_json
 
 from .auth import BasicAuth, Credentials, parse_auth
-from .limits import InputGuard
+from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard
 from .onboarding_api import onboarding_router
 from .runtime import APP_TITLE, GENERIC_ERROR, AppState, default_state
 from .style import CSS
@@ -63,8 +63,9 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: StrictStr
-    history: list[StrictStr] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                     description="之前的提问（按时间顺序，逐条回放；有 state 时不需要）")
+    history: list[StrictStr] = Field(default_factory=list,
+                                     description=f"之前的提问（按时间顺序逐条回放，最多 {MAX_HISTORY_TURNS} 条；"
+                                                 "有 state 时不需要）")
     state: StateIn | None = Field(None, description="上一次回答返回的 state：追问“下一条”时代替 history")
     mode: Literal["extractive", "llm"] = Field(
         "extractive",
@@ -73,10 +74,6 @@ class AskRequest(BaseModel):
 
 LLM_NOT_CONFIGURED = ("未配置大模型，无法使用 mode: llm：请设置 DANGJIAN_LLM_BASE_URL 和 DANGJIAN_LLM_MODEL 后重启服务，"
                       "或改用 mode: extractive")
-STATUS_MESSAGES = {400: "请求格式错误", 401: "需要登录", 403: "禁止访问", 404: "未找到",
-                   405: "不支持的请求方法", 413: "请求体过大",
-                   415: "请求体须为 JSON（Content-Type: application/json）",
-                   422: "请求格式错误", 429: "请求过于频繁，请稍后再试"}
 ROUTES_HINT = "可用 POST /api/ask、GET /api/items/{ref}、GET /api/items/{doc_id}/{ref}、GET /healthz"
 
 
@@ -112,8 +109,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
         elif kind == "literal_error":
             msgs.append(f"{field} 只能是 extractive 或 llm")
         elif kind == "too_long":
-            limit = MAX_STATE_REFS if loc[0] == "state" else MAX_HISTORY_TURNS
-            msgs.append(f"{field} 最多 {limit} 条")
+            msgs.append(f"{field} 最多 {MAX_STATE_REFS} 条")
         elif kind in ("string_type", "list_type", "model_attributes_type", "model_type", "dict_type"):
             msgs.append(f"{field} 类型不对（question 应为字符串，history 应为字符串列表，state 应为对象）")
         else:
@@ -199,6 +195,7 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
         show_error=False, ssr_mode=False, mcp_server=False, pwa=False,
         theme=_theme(), css=CSS, head='<meta name="robots" content="noindex">',
     )
+    mounted.add_middleware(ChineseErrors)
     mounted.add_middleware(InputGuard, max_body=settings.max_body_bytes)
     creds = _credentials(auth)
     if creds:
@@ -292,6 +289,11 @@ def _add_routes(app: FastAPI, state: AppState, settings: Settings) -> None:
     @app.get("/livez", include_in_schema=False)
     def livez() -> Any:
         return {"status": "ok"}
+
+    @app.api_route("/healthz", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/livez", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def health_methods(request: Request) -> Any:
+        return _error(405, f"不支持 {request.method} 方法：{request.url.path} 请用 GET")
 
 
 def _llm(assistant: Any, question: str, history: list[str], settings: Settings, extractive: Any) -> Any:

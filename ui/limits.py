@@ -8,6 +8,10 @@
 
 Errors are {"error": "中文说明"} like the API's own; the routes never see such a request, so
 neither pydantic nor a tokenizer meets text it cannot encode.
+
+`ChineseErrors` does the same for the 4xx answers of code that is not ours (Starlette's router,
+the mounted Gradio app's 404 for unknown paths): {"detail": "Not Found"} or a plain-text body
+becomes {"error": "未找到"}. Gradio's client protocol under /gradio_api/ is left as it is.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from .auth import ASGIApp, Receive, Scope, Send, send_json
 
 MAX_DEPTH = 32
 JSON_TYPES = ("application/json",)
+STATUS_MESSAGES = {400: "请求格式错误", 401: "需要登录", 403: "禁止访问", 404: "未找到",
+                   405: "不支持的请求方法", 406: "无法提供所要求的格式", 408: "请求超时", 411: "缺少 Content-Length",
+                   413: "请求体过大", 414: "请求地址过长", 415: "请求体须为 JSON（Content-Type: application/json）",
+                   422: "请求格式错误", 429: "请求过于频繁，请稍后再试", 431: "请求头过大"}
 
 
 class _Refused(Exception):
@@ -137,3 +145,50 @@ class InputGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _ours(body: bytes) -> bool:
+    """Already {"error": "…"}: one of our own answers."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and set(data) == {"error"} and isinstance(data["error"], str)
+
+
+class ChineseErrors:
+    """ASGI middleware: every 4xx body outside /gradio_api/ is {"error": "中文说明"}."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/gradio_api/"):
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+        parts: list[bytes] = []
+
+        async def translate(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
+                held["start"] = message
+                return
+            if "start" not in held or message["type"] != "http.response.body":
+                await send(message)
+                return
+            parts.append(bytes(message.get("body", b"")))
+            if message.get("more_body", False):
+                return
+            await self._send(send, held["start"], b"".join(parts))
+
+        await self.app(scope, receive, translate)
+
+    @staticmethod
+    async def _send(send: Send, start: dict[str, Any], body: bytes) -> None:
+        status = int(start["status"])
+        if _ours(body):
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+        await send_json(send, status, {"error": STATUS_MESSAGES.get(status, "请求无法处理")}, kept)
