@@ -16,6 +16,14 @@ MAX_HISTORY_TURNS = 10  # earlier questions a client may send for replay; `state
 MAX_HISTORY_CHARS = 2000  # all history turns together
 MAX_STATE_REFS = 50  # units a conversation state may point at
 MAX_BODY_BYTES = 64 * 1024  # an HTTP request body (the largest valid /api/ask body is ~30 KB)
+# The server answers on at most ANSWER_THREADS threads (answering is Python-bound: more threads only
+# contend for the interpreter lock) and runs at most HEAVY_SLOTS expensive requests at a time — a
+# question and history over HEAVY_CHARS characters together, or more than HEAVY_TURNS turns to
+# replay — so expensive requests queue behind each other, never in front of a 第8条 lookup.
+ANSWER_THREADS = 4
+HEAVY_SLOTS = 1
+HEAVY_CHARS = 300
+HEAVY_TURNS = 3
 
 _N = TypeVar("_N", int, float)
 

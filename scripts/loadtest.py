@@ -111,19 +111,69 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 # -- clients ------------------------------------------------------------------------------------
 
 
-async def ask(client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[float, int, dict[str, Any]]:
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client over asyncio streams: the load generator shares the
+    machine with the server, so it must cost far less per request than a full HTTP library."""
+
+    def __init__(self, url: str) -> None:
+        host_port = url.split("//", 1)[1].rstrip("/")
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        for attempt in (1, 2):  # a keep-alive connection the server closed: reconnect once
+            try:
+                return await self._post(path, body)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _sep, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and "close" in value.lower():
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+async def ask(conn: Connection, body: dict[str, Any]) -> tuple[float, int, dict[str, Any]]:
+    payload = json.dumps(body, ensure_ascii=False).encode()
     start = time.perf_counter()
     try:
-        resp = await client.post("/api/ask", json=body)
-        status, data = resp.status_code, (resp.json() if resp.status_code == 200 else {})
-    except (httpx.HTTPError, ValueError):
+        status, raw = await conn.post("/api/ask", payload)
+        data = json.loads(raw) if status == 200 else {}
+    except (OSError, ValueError, asyncio.IncompleteReadError):
         status, data = 0, {}
     return time.perf_counter() - start, status, data
 
 
-async def normal_client(client: httpx.AsyncClient, n: int, rng: random.Random, out: list[float],
+async def normal_client(url: str, n: int, rng: random.Random, out: list[float],
                         errors: list[int]) -> None:
     """Questions back to back; after an answer about a unit, sometimes a follow-up with its state."""
+    client = Connection(url)
     state: dict[str, Any] | None = None
     for _ in range(n):
         if state and state.get("refs") and rng.random() < 0.3:
@@ -135,6 +185,7 @@ async def normal_client(client: httpx.AsyncClient, n: int, rng: random.Random, o
         if status != 200:
             errors.append(status)
         state = data.get("state")
+    await client.close()
 
 
 def abusive_bodies(rng: random.Random) -> list[dict[str, Any]]:
@@ -150,7 +201,7 @@ def abusive_bodies(rng: random.Random) -> list[dict[str, Any]]:
             {"question": text(MAX_QUESTION_CHARS), "history": history}]
 
 
-async def worst_body(client: httpx.AsyncClient, rng: random.Random) -> tuple[dict[str, Any], float]:
+async def worst_body(client: Connection, rng: random.Random) -> tuple[dict[str, Any], float]:
     timed = []
     for body in abusive_bodies(rng):
         seconds, status, _ = await ask(client, body)
@@ -161,16 +212,18 @@ async def worst_body(client: httpx.AsyncClient, rng: random.Random) -> tuple[dic
     return body, seconds
 
 
-async def abuser(client: httpx.AsyncClient, body: dict[str, Any], stop: asyncio.Event,
+async def abuser(url: str, body: dict[str, Any], stop: asyncio.Event,
                  out: list[float], errors: list[int]) -> None:
+    client = Connection(url)
     while not stop.is_set():
         seconds, status, _ = await ask(client, body)
         out.append(seconds)
         if status != 200:
             errors.append(status)
+    await client.close()
 
 
-async def prober(client: httpx.AsyncClient, n: int, out: list[float], errors: list[int]) -> None:
+async def prober(client: Connection, n: int, out: list[float], errors: list[int]) -> None:
     for _ in range(n):
         seconds, status, data = await ask(client, {"question": LOOKUP})
         out.append(seconds)
@@ -184,34 +237,34 @@ async def prober(client: httpx.AsyncClient, n: int, out: list[float], errors: li
 
 async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
-    limits = httpx.Limits(max_connections=args.clients + args.abusive + 8, max_keepalive_connections=None)
-    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits) as client:
-        base_lookup: list[float] = []
-        base_errors: list[int] = []
-        await prober(client, args.probes, base_lookup, base_errors)
-        base_mix: list[float] = []
-        await normal_client(client, len(MIX), random.Random(args.seed), base_mix, base_errors)
+    probe = Connection(url)
+    base_lookup: list[float] = []
+    base_errors: list[int] = []
+    await prober(probe, args.probes, base_lookup, base_errors)
+    base_mix: list[float] = []
+    await normal_client(url, len(MIX), random.Random(args.seed), base_mix, base_errors)
 
-        latencies: list[float] = []
-        errors: list[int] = []
-        start = time.perf_counter()
-        await asyncio.gather(*(normal_client(client, args.requests, random.Random(args.seed + i), latencies, errors)
-                               for i in range(args.clients)))
-        normal = summary(latencies, len(errors), time.perf_counter() - start)
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.perf_counter()
+    await asyncio.gather(*(normal_client(url, args.requests, random.Random(args.seed + i), latencies, errors)
+                           for i in range(args.clients)))
+    normal = summary(latencies, len(errors), time.perf_counter() - start)
 
-        body, body_s = await worst_body(client, rng)
-        stop = asyncio.Event()
-        abused: list[float] = []
-        abuse_errors: list[int] = []
-        probes: list[float] = []
-        probe_errors: list[int] = []
-        start = time.perf_counter()
-        tasks = [asyncio.create_task(abuser(client, body, stop, abused, abuse_errors)) for _ in range(args.abusive)]
-        await asyncio.sleep(0.5 if args.abusive else 0)  # let the abusers get going
-        await prober(client, args.probes, probes, probe_errors)
-        stop.set()
-        await asyncio.gather(*tasks)
-        seconds = time.perf_counter() - start
+    body, body_s = await worst_body(probe, rng)
+    stop = asyncio.Event()
+    abused: list[float] = []
+    abuse_errors: list[int] = []
+    probes: list[float] = []
+    probe_errors: list[int] = []
+    start = time.perf_counter()
+    tasks = [asyncio.create_task(abuser(url, body, stop, abused, abuse_errors)) for _ in range(args.abusive)]
+    await asyncio.sleep(0.5 if args.abusive else 0)  # let the abusers get going
+    await prober(probe, args.probes, probes, probe_errors)
+    stop.set()
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - start
+    await probe.close()
     return {
         "baseline": {"lookup": summary(base_lookup, len(base_errors), 0), "mix": summary(base_mix, 0, 0)},
         "normal": {"clients": args.clients, **normal},

@@ -23,6 +23,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any, Literal
 
+import anyio.to_thread
 import gradio as gr
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,7 +42,7 @@ from rag.records import Document, Unit
 from rag.render import answer_json
 
 from .auth import BasicAuth, Credentials, parse_auth
-from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard
+from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
 from .onboarding_api import onboarding_router
 from .runtime import APP_TITLE, GENERIC_ERROR, AppState, default_state
 from .style import CSS
@@ -219,28 +220,21 @@ def _add_handlers(app: FastAPI) -> None:
 
 
 def _add_routes(app: FastAPI, state: AppState, settings: Settings) -> None:
+    workload = Workload()
+
     @app.post("/api/ask", summary="提问（可带上一次回答的 state，或之前的提问 history）")
-    def api_ask(body: AskRequest) -> Any:
+    async def api_ask(body: AskRequest) -> Any:
         if body.mode == "llm" and not settings.llm_configured:
             return _error(400, LLM_NOT_CONFIGURED)
         start = time.perf_counter()
-        try:
-            assistant = state.assistant()
-        except DangjianError as err:
-            return _error(503, str(err))
-        try:
-            history = check_history(body.history)
-            before = (check_state(body.state.doc_id, body.state.refs, assistant.catalog) if body.state
-                      else assistant.state_after(history))
-            ans = assistant.ask(body.question, state=before)
-        except InputError as err:
-            return _error(400, str(err))
-        except DangjianError as err:
-            return _error(503, str(err))
-        if body.mode == "llm":  # retrieval above; the model call after it
-            ans = _llm(assistant, body.question, history, settings, ans)
-            ans = replace(ans, timings_ms={**ans.timings_ms,
-                                           "total": round((time.perf_counter() - start) * 1000, 2)})
+        heavy = is_heavy(body.question, [] if body.state else body.history)
+        found = await workload.run(lambda: _retrieve(state, body), heavy=heavy)
+        if isinstance(found, JSONResponse):
+            return found
+        assistant, history, before, ans = found
+        if body.mode == "llm":  # the model call waits on the network: outside the answer threads
+            ans = await anyio.to_thread.run_sync(lambda: _llm(assistant, body.question, history, settings, ans))
+            ans = replace(ans, timings_ms={**ans.timings_ms, "total": round((time.perf_counter() - start) * 1000, 2)})
         return {**answer_json(ans), "state": state_json(next_state(before, ans.focus))}
 
     def _item(ref: str) -> Any:
@@ -294,6 +288,24 @@ def _add_routes(app: FastAPI, state: AppState, settings: Settings) -> None:
     @app.api_route("/livez", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def health_methods(request: Request) -> Any:
         return _error(405, f"不支持 {request.method} 方法：{request.url.path} 请用 GET")
+
+
+def _retrieve(state: AppState, body: AskRequest) -> Any:
+    """/api/ask's answering, on an answer thread → (assistant, history, state before, answer), or a
+    JSON error (400 bad input, 503 no usable index)."""
+    try:
+        assistant = state.assistant()
+    except DangjianError as err:
+        return _error(503, str(err))
+    try:
+        history = check_history(body.history)
+        before = (check_state(body.state.doc_id, body.state.refs, assistant.catalog) if body.state
+                  else assistant.state_after(history))
+        return assistant, history, before, assistant.ask(body.question, state=before)
+    except InputError as err:
+        return _error(400, str(err))
+    except DangjianError as err:
+        return _error(503, str(err))
 
 
 def _llm(assistant: Any, question: str, history: list[str], settings: Settings, extractive: Any) -> Any:

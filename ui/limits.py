@@ -9,6 +9,9 @@
 Errors are {"error": "中文说明"} like the API's own; the routes never see such a request, so
 neither pydantic nor a tokenizer meets text it cannot encode.
 
+`Workload` decides where an answer runs (see rag/config.py: a few threads, one expensive request
+at a time), so a client at the limits slows only clients like it.
+
 `ChineseErrors` does the same for the 4xx answers of code that is not ours (Starlette's router,
 the mounted Gradio app's 404 for unknown paths): {"detail": "Not Found"} or a plain-text body
 becomes {"error": "未找到"}. Gradio's client protocol under /gradio_api/ is left as it is.
@@ -16,13 +19,21 @@ becomes {"error": "未找到"}. Gradio's client protocol under /gradio_api/ is l
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
+
+from rag.config import ANSWER_THREADS, HEAVY_CHARS, HEAVY_SLOTS, HEAVY_TURNS
 from rag.inputs import BROKEN_TEXT, has_broken_text
 
 from .auth import ASGIApp, Receive, Scope, Send, send_json
 
+_T = TypeVar("_T")
 MAX_DEPTH = 32
 JSON_TYPES = ("application/json",)
 STATUS_MESSAGES = {400: "请求格式错误", 401: "需要登录", 403: "禁止访问", 404: "未找到",
@@ -192,3 +203,33 @@ class ChineseErrors:
             return
         kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
         await send_json(send, status, {"error": STATUS_MESSAGES.get(status, "请求无法处理")}, kept)
+
+
+def is_heavy(question: str, history: Sequence[str]) -> bool:
+    """Expensive to answer: long texts to embed and rank, or many earlier turns to replay."""
+    return len(history) > HEAVY_TURNS or len(question) + sum(map(len, history)) > HEAVY_CHARS
+
+
+class Workload:
+    """At most `threads` answers at once, of which at most `heavy` expensive ones. The anyio
+    primitives belong to one event loop, so each loop (a test client's, the server's) has its own."""
+
+    def __init__(self, threads: int = ANSWER_THREADS, heavy: int = HEAVY_SLOTS) -> None:
+        self.threads = threads
+        self.heavy = heavy
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                  tuple[anyio.CapacityLimiter, anyio.Semaphore]] = \
+            weakref.WeakKeyDictionary()
+
+    def _limits(self) -> tuple[anyio.CapacityLimiter, anyio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if loop not in self._per_loop:
+            self._per_loop[loop] = (anyio.CapacityLimiter(self.threads), anyio.Semaphore(self.heavy))
+        return self._per_loop[loop]
+
+    async def run(self, fn: Callable[[], _T], *, heavy: bool) -> _T:
+        threads, slots = self._limits()
+        if not heavy:
+            return await anyio.to_thread.run_sync(fn, limiter=threads)
+        async with slots:
+            return await anyio.to_thread.run_sync(fn, limiter=threads)

@@ -162,7 +162,7 @@ class AppState:
         try:
             assistant = self._load()
         except IndexError_ as err:
-            notify(f"{_without_hint(str(err))}：正在构建索引…")
+            notify(f"{_without_hint(str(err))}，正在构建索引…")
             try:
                 assistant = self._build(progress, wait_s=120.0)
             except TimeoutError as exc:
