@@ -17,6 +17,7 @@ from .config import MAX_QUESTION_CHARS
 from .errors import InputError
 from .records import Document, Key, Mode
 from .refs import RefQuery, parse_refs
+from .roles import asks_duties, role_in_question
 from .text import normalize_question
 
 # "这一条关于X": rests made only of these words ask for the whole unit, no focus search needed.
@@ -67,6 +68,8 @@ class Query:
     cited_titles: tuple[str, ...] = ()
     asks_where: bool = False
     claim: str = ""
+    role: str | None = None  # a role the question names (支部书记…), see rag/roles.py
+    asks_duties: bool = False  # …and asks its duties in general (要抓哪些工作)
     state: State = field(default_factory=State)
     options: Options = field(default_factory=Options)
 
@@ -142,7 +145,8 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         named=named, absent=tuple(catalog.absent_names(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)), preamble=intents.asks_preamble(text),
         cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),
-        asks_where=citegraph.asks_where(text), claim=claim_of(text), state=state, options=options,
+        asks_where=citegraph.asks_where(text), claim=claim_of(text), role=role_in_question(text),
+        asks_duties=asks_duties(text), state=state, options=options,
     )
 
 

@@ -12,7 +12,22 @@ itself) read the same names. The duties of each role live in `rag/onboarding/dut
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import CorpusError
+
+# The reviewed duty table (which article binds which role): data, read here so both the question
+# path and rag.onboarding use one reader.
+DUTIES_PATH = Path(__file__).with_name("onboarding") / "duties.toml"
+FOCUS_GROUP = "本年度重点（要点）"
+# "要抓哪些工作", "党组书记要负什么责任", "作为党务干部要做什么": the role's duties in general, not one topic.
+_ASKS_DUTIES = re.compile(r"(?:要|该|应该|应当|需要|得)?(?:抓|做|干)(?:哪些|什么)(?:工作|事)?|哪些工作|什么工作|"
+                          r"(?:有|是|负|担)(?:哪些|什么)(?:职责|责任|任务)|职责(?:是什么|有哪些)|工作重点|重点工作|"
+                          r"先做什么|先抓什么|从哪里入手|从何入手")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +76,39 @@ def role_in_question(text: str) -> str | None:
     if found is not None:
         return found
     return "党员" if _MEMBER.search(text) else None
+
+
+def asks_duties(text: str) -> bool:
+    """A question about a role's duties in general (要抓哪些工作), not about one topic (怎么管理流动党员)."""
+    return bool(_ASKS_DUTIES.search(text))
+
+
+def checklist_note(name: str) -> str:
+    """The pointer an answer about a role carries to that role's full, cited duty checklist."""
+    return f"「{name}」的职责清单：dangjian duties {name}（网页“入门”页）"
+
+
+def duty_table(path: Path = DUTIES_PATH) -> dict[str, Any]:
+    """The reviewed table: roles → groups → [{key, sentence, why}]; CorpusError when unreadable.
+    The shipped file is read once per process."""
+    return _shipped_table() if path == DUTIES_PATH else _read_table(path)
+
+
+@lru_cache(maxsize=1)
+def _shipped_table() -> dict[str, Any]:
+    return _read_table(DUTIES_PATH)
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    try:
+        return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("roles", {}))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise CorpusError(f"职责清单数据文件无法读取：{path}（{err}）") from err
+
+
+def focus_entries(name: str) -> list[tuple[str, object]]:
+    """(doc_id#ref, sentence spec) of the notice items the table assigns to a role for this year."""
+    return [(str(e.get("key", "")), e.get("sentence")) for e in duty_table().get(name, {}).get(FOCUS_GROUP, [])]
 
 
 def role(name: str) -> Role:

@@ -19,7 +19,7 @@ from .index import Index
 from .query import Query
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
-from .roles import role_in_question
+from .roles import checklist_note, focus_entries, role
 from .search import Context, SearchResult, find
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
@@ -272,9 +272,36 @@ def by_search(ctx: Context, q: Query) -> Answer:
                                          retrieved=found.retrieved)
     else:
         ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved)
-    role = role_in_question(q.question)  # "我是新任支部书记…": point to that role's duty checklist too
-    notes = (f"「{role}」的职责清单：dangjian duties {role}（网页“入门”页）",) if role else ()
+    notes = (checklist_note(q.role),) if q.role else ()  # "我是新任支部书记…": the role's checklist too
     return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms, notes=ans.notes + notes)
+
+
+def _sentence_no(unit: Unit, spec: object) -> int | None:
+    """A reviewed table's sentence spec: an index, or the opening words of exactly one sentence."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return spec if 0 <= spec < len(unit.sentences) else None
+    hits = [n for n, s in enumerate(unit.sentences) if isinstance(spec, str) and spec and s.startswith(spec)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def role_duties(ctx: Context, q: Query) -> Answer:
+    """"我是新任支部书记，要抓哪些工作？": the notice items the reviewed duty table assigns to the role
+    for this year, quoted, and a pointer to the role's full checklist across the regulations."""
+    assert q.role is not None
+    wanted: dict[str, tuple[Document, Unit, list[int]]] = {}
+    for key, spec in focus_entries(q.role):
+        found = ctx.unit(key)
+        specs = spec if isinstance(spec, list) else [spec]
+        nos = [n for s in specs if found and (n := _sentence_no(found[1], s)) is not None]
+        if found and nos:
+            wanted.setdefault(key, (*found, []))[2].extend(nos)
+    if not wanted:
+        return by_search(ctx, q)
+    quotes = [compose.quote(d, u, nos) for d, u, nos in wanted.values()]
+    lead = (f"「{role(q.role).title}」今年要抓的重点——《{ctx.catalog.primary.meta.title}》中"
+            f"写给这一角色的条目（逐字引用；完整职责清单见下方提示）：")
+    ans = compose.compose_search(q.question, quotes, order=ctx.order, retrieved=list(wanted), lead=lead)
+    return replace(ans, notes=(checklist_note(q.role),))
 
 
 ROUTES: tuple[Route, ...] = (
@@ -286,6 +313,7 @@ ROUTES: tuple[Route, ...] = (
     Route("absent_document", lambda q: bool(q.absent) and not q.asks_where, absent_document),
     Route("metadata", _is_metadata, metadata),
     Route("preamble", _is_preamble, preamble),
+    Route("role_duties", lambda q: bool(q.role) and q.asks_duties and not q.named, role_duties),
     Route("search", lambda q: True, by_search),
 )
 

@@ -34,15 +34,26 @@ def test_every_alias_resolves_to_its_role() -> None:
     assert resolve_role("局长") is None
 
 
-@pytest.mark.parametrize(("question", "role"), [
-    ("我是新任支部书记，应该先做哪些工作？", "支部书记"),
-    ("党组书记的职责有哪些？", "党组书记"),
-    ("作为党务干部要做什么？", "党务干部"),
+@pytest.mark.parametrize(("question", "role", "route"), [
+    ("我是新任支部书记，应该先做哪些工作？", "支部书记", "role_duties"),
+    ("党组书记的职责有哪些？", "党组书记", "role_duties"),
+    ("作为党务干部要做什么？", "党务干部", "role_duties"),
+    ("新任支部书记怎么做好党员的日常管理？", "支部书记", "search"),
 ])
-def test_search_answers_point_to_the_checklist(assistant: Assistant, question: str, role: str) -> None:
+def test_answers_about_a_role_point_to_the_checklist(assistant: Assistant, question: str, role: str,
+                                                     route: str) -> None:
     ans = assistant.ask(question)
-    assert ans.route == "search" and not ans.abstained and ans.citations
+    assert ans.route == route and not ans.abstained and ans.citations
     assert f"「{role}」的职责清单：dangjian duties {role}（网页“入门”页）" in ans.notes
+
+
+def test_a_new_secretary_gets_the_items_the_reviewed_table_assigns() -> None:
+    """The chat answer to 我是新任支部书记，要抓哪些工作？ is the table's 本年度重点 group, not a guess:
+    三会一课 and 主题党日 (第4条), 四强党支部 (第8条), 党员教育管理 (第9条)."""
+    from rag.roles import focus_entries
+
+    keys = [k for k, _s in focus_entries("支部书记")]
+    assert {"dongzhi-2025-3#4", "dongzhi-2025-3#8", "dongzhi-2025-3#9"} <= set(keys)
 
 
 def test_no_note_without_a_role(assistant: Assistant) -> None:

@@ -22,7 +22,6 @@ JSON (`checklist_json`, `dangjian duties ROLE --json`, `GET /api/duties/{role}`)
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +30,9 @@ from typing import Any
 from ..errors import CorpusError, InputError
 from ..numerals import cn_to_int
 from ..records import Document, Unit
-from ..roles import ROLES, resolve_role
+from ..roles import DUTIES_PATH, ROLES, duty_table, resolve_role
 from .common import Passage, find_unit, passage, passage_json, with_lead
 
-DUTIES_PATH = Path(__file__).with_name("duties.toml")
 GROUPS: tuple[str, ...] = ("组织生活", "党员教育管理", "发展党员", "纪律作风", "本年度重点（要点）")
 # The least each role's checklist must hold: (duties, distinct documents). Tests hold the data to it.
 MINIMUMS: dict[str, tuple[int, int]] = {"支部书记": (20, 3), "党组书记": (12, 3), "纪委委员": (12, 3),
@@ -136,16 +134,9 @@ def _entry(docs: Sequence[Document], role_name: str, group: str, raw: dict[str, 
     return Duty(role_name, group, quoted, str(raw.get("why", "")), frequency(quoted.text))
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise CorpusError(f"职责清单数据文件无法读取：{path}（{err}）") from err
-
-
 def load_checklists(docs: Sequence[Document], path: Path = DUTIES_PATH) -> dict[str, Checklist]:
     """Every role's checklist, quoted from `docs`; CorpusError on any entry that does not resolve."""
-    data = _read(path).get("roles", {})
+    data = duty_table(path)
     unknown = [name for name in data if resolve_role(name) != name]
     if unknown:
         raise CorpusError(f"职责清单数据文件中有未知角色：{'、'.join(unknown)}")
