@@ -478,7 +478,7 @@ def _load_bm25(folder: Path, manifest: dict[str, Any]) -> tuple[bm25.BM25, bm25.
 
 
 def _load_tokenizer(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> Tokenizer:
-    if manifest.get("terms") != domain_terms(docs):  # the words added to jieba: a question cuts as the corpus did
+    if manifest.get("terms") != domain_terms(docs):  # words added to jieba: questions cut as the corpus did
         raise integrity.corrupt(folder / "manifest.json", "terms 与语料中的术语不一致")
     total = int(manifest["tokenizer"]["total"])
     return Tokenizer(manifest.get("terms", []), Dictionary.load(folder, total), copy=False)

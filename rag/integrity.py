@@ -101,6 +101,7 @@ def _schema_problem(m: dict[str, Any], format_version: int) -> str:
     bad = [name for ok, name in checks if not ok]
     if bad:
         return f"字段 {'、'.join(bad)} 缺失或类型不对"
+    assert isinstance(counts, dict)  # checked above
     if counts["chunks"] != counts["units"] + counts["sentences"]:
         return "counts.chunks 不等于 units + sentences"
     return ""

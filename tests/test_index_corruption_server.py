@@ -3,6 +3,7 @@ object refuses every damaged index with a clear message (it loads and checks eve
 server's start-up rebuilds a corrupt index, and `dangjian index` repairs one without reusing
 vectors the damage touched."""
 
+# ruff: noqa: F401, F811 - the matrix's fixtures, imported from its module, are named as parameters
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from test_index_corruption import (  # noqa: F401 - fixtures
+from test_index_corruption import (
     COMMANDS,
     VARIANTS,
     _unnormalise,

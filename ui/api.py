@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
 from typing import Any, Literal
@@ -65,8 +66,8 @@ class AskRequest(BaseModel):
 
     question: StrictStr
     history: list[StrictStr] = Field(default_factory=list,
-                                     description=f"之前的提问（按时间顺序逐条回放，最多 {MAX_HISTORY_TURNS} 条；"
-                                                 "有 state 时不需要）")
+                                     description=f"之前的提问（按时间顺序逐条回放，"
+                                                 f"最多 {MAX_HISTORY_TURNS} 条；有 state 时不需要）")
     state: StateIn | None = Field(None, description="上一次回答返回的 state：追问“下一条”时代替 history")
     mode: Literal["extractive", "llm"] = Field(
         "extractive",
@@ -83,7 +84,7 @@ def item_json(doc: Document, unit: Unit) -> dict[str, Any]:
             "section": section_path(doc, unit), "text": unit.text, "sentences": list(unit.sentences)}
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
@@ -145,7 +146,8 @@ def _add_docs(app: FastAPI) -> None:
     def docs() -> Response:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{APP_TITLE} API",
                                    swagger_js_url="/docs/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs/swagger-ui.css", swagger_favicon_url="/docs/favicon.png")
+                                   swagger_css_url="/docs/swagger-ui.css",
+                                   swagger_favicon_url="/docs/favicon.png")
 
     @app.get("/docs/{name}", include_in_schema=False)
     def docs_asset(name: str) -> Response:
@@ -233,8 +235,11 @@ def _add_routes(app: FastAPI, state: AppState, settings: Settings) -> None:
             return found
         assistant, history, before, ans = found
         if body.mode == "llm":  # the model call waits on the network: outside the answer threads
-            ans = await anyio.to_thread.run_sync(lambda: _llm(assistant, body.question, history, settings, ans))
-            ans = replace(ans, timings_ms={**ans.timings_ms, "total": round((time.perf_counter() - start) * 1000, 2)})
+            extractive = ans
+            ans = await anyio.to_thread.run_sync(
+                lambda: _llm(assistant, body.question, history, settings, extractive))
+            total = round((time.perf_counter() - start) * 1000, 2)
+            ans = replace(ans, timings_ms={**ans.timings_ms, "total": total})
         return {**answer_json(ans), "state": state_json(next_state(before, ans.focus))}
 
     def _item(ref: str) -> Any:

@@ -125,7 +125,8 @@ class Credentials:
         return bool(self.plain or self.hashed)
 
     def _memo_key(self, user: str, password: str) -> bytes:
-        return hmac.new(self._key, f"{user}\x00{password}".encode("utf-8", "surrogatepass"), "sha256").digest()
+        pair = f"{user}\x00{password}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, pair, "sha256").digest()
 
     def remembered(self, user: str, password: str) -> bool:
         """A pair that passed `check` before (cheap: no password hash computed)."""
@@ -188,8 +189,8 @@ def read_auth_file(path: Path) -> dict[str, str]:
         try:
             _parse_hash(encoded)
         except ValueError:
-            raise DangjianError(f"密码文件 {path} 第{n}行格式不对：应为“用户名:scrypt$…”或“用户名:pbkdf2_sha256$…”"
-                                "（用 dangjian passwd 用户名 生成）") from None
+            raise DangjianError(f"密码文件 {path} 第{n}行格式不对：应为“用户名:scrypt$…”"
+                                "或“用户名:pbkdf2_sha256$…”（用 dangjian passwd 用户名 生成）") from None
         if not user:
             raise DangjianError(f"密码文件 {path} 第{n}行缺少用户名")
         users[user] = encoded
@@ -243,7 +244,8 @@ class Throttle:
     def failure(self, client: str) -> float:
         with self._lock:
             failures = self._clients.pop(client, (0, 0.0))[0] + 1
-            wait = 0.0 if failures <= FREE_FAILURES else min(MAX_WAIT_S, 2.0 ** (failures - FREE_FAILURES - 1))
+            over = failures - FREE_FAILURES
+            wait = 0.0 if over <= 0 else min(MAX_WAIT_S, 2.0 ** (over - 1))
             self._clients[client] = (failures, self.clock() + wait)
             while len(self._clients) > MAX_CLIENTS:
                 self._clients.popitem(last=False)
@@ -265,7 +267,8 @@ def _basic(scope: Scope) -> tuple[str, str] | None:
             if scheme.lower() != b"basic":
                 return None
             try:
-                user, sep, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+                decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+                user, sep, password = decoded.partition(":")
             except (binascii.Error, ValueError):
                 return ("", "")  # present but unreadable: a failed attempt
             return (user, password) if sep else ("", "")
@@ -276,8 +279,8 @@ async def send_json(send: Send, status: int, body: dict[str, Any],
                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            *headers]})
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode()), *headers]})
     await send({"type": "http.response.body", "body": data})
 
 

@@ -31,15 +31,16 @@ import anyio.to_thread
 from rag.config import ANSWER_THREADS, HEAVY_CHARS, HEAVY_SLOTS, HEAVY_TURNS
 from rag.inputs import BROKEN_TEXT, has_broken_text
 
-from .auth import ASGIApp, Receive, Scope, Send, send_json
+from .auth import ASGIApp, Message, Receive, Scope, Send, send_json
 
 _T = TypeVar("_T")
 MAX_DEPTH = 32
 JSON_TYPES = ("application/json",)
 STATUS_MESSAGES = {400: "请求格式错误", 401: "需要登录", 403: "禁止访问", 404: "未找到",
-                   405: "不支持的请求方法", 406: "无法提供所要求的格式", 408: "请求超时", 411: "缺少 Content-Length",
-                   413: "请求体过大", 414: "请求地址过长", 415: "请求体须为 JSON（Content-Type: application/json）",
-                   422: "请求格式错误", 429: "请求过于频繁，请稍后再试", 431: "请求头过大"}
+                   405: "不支持的请求方法", 406: "无法提供所要求的格式", 408: "请求超时",
+                   411: "缺少 Content-Length", 413: "请求体过大", 414: "请求地址过长",
+                   415: "请求体须为 JSON（Content-Type: application/json）", 422: "请求格式错误",
+                   429: "请求过于频繁，请稍后再试", 431: "请求头过大"}
 
 
 class _Refused(Exception):
@@ -111,7 +112,7 @@ class InputGuard:
             return
         replayed = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -180,7 +181,7 @@ class ChineseErrors:
         held: dict[str, Any] = {}
         parts: list[bytes] = []
 
-        async def translate(message: dict[str, Any]) -> None:
+        async def translate(message: Message) -> None:
             if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
                 held["start"] = message
                 return
@@ -195,13 +196,14 @@ class ChineseErrors:
         await self.app(scope, receive, translate)
 
     @staticmethod
-    async def _send(send: Send, start: dict[str, Any], body: bytes) -> None:
+    async def _send(send: Send, start: Message, body: bytes) -> None:
         status = int(start["status"])
         if _ours(body):
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+        dropped = (b"content-type", b"content-length")
+        kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in dropped]
         await send_json(send, status, {"error": STATUS_MESSAGES.get(status, "请求无法处理")}, kept)
 
 

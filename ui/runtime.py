@@ -3,7 +3,7 @@
     state = AppState(settings)
     state.open(progress, notify)   # serve's start-up: load, or build first when missing, stale or corrupt
     state.assistant()              # per request: the current Assistant (loaded on first use, never built)
-    state.check()                  # one watch step: reload an index another command rebuilt, rebuild a stale one
+    state.check()                  # one watch step: reload what another command rebuilt, rebuild if stale
     state.watch(5.0) … state.stop()
 
 No lock around answering. The loaded index is read-only and each request carries its own
@@ -233,7 +233,8 @@ class AppState:
             self._status = IndexStatus("failed", message=f"{err}（仍使用上一次的索引）")
         except Exception:  # noqa: BLE001 - a bug: keep serving the last good index, say so on stderr
             traceback.print_exc(file=sys.stderr)
-            self._status = IndexStatus("failed", message=f"{GENERIC_ERROR}（重建索引失败，仍使用上一次的索引）")
+            message = f"{GENERIC_ERROR}（重建索引失败，仍使用上一次的索引）"
+            self._status = IndexStatus("failed", message=message)
 
     def watch(self, interval_s: float) -> None:
         """Call `check` every `interval_s` seconds in a daemon thread (0 = never)."""
@@ -336,11 +337,12 @@ def stderr_notify(message: str) -> None:
 
 
 def open_assistant(settings: Settings) -> Assistant:
-    """Open the index for `settings` (building it first when missing, stale or corrupt), progress on stderr."""
+    """The index for `settings`, built first when missing, stale or corrupt (progress on stderr)."""
     started = time.perf_counter()
     print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
     assistant = AppState(settings).open(stderr_progress, stderr_notify)
     counts = assistant.index.manifest.get("counts", {})
+    seconds = time.perf_counter() - started
     print(f"索引已就绪：{counts.get('documents', len(assistant.index.docs))} 个文件，"
-          f"{counts.get('units', '?')} 个条目（{time.perf_counter() - started:.1f} 秒）", file=sys.stderr, flush=True)
+          f"{counts.get('units', '?')} 个条目（{seconds:.1f} 秒）", file=sys.stderr, flush=True)
     return assistant
