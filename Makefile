@@ -31,16 +31,17 @@ index: setup
 run: setup index
 	$(BIN)/dangjian serve --host $(HOST) --port $(PORT)
 
-ask: setup
+# Questions never build the index (a missing or stale one is a message); these targets build it first.
+ask: index
 	$(BIN)/dangjian ask "$(Q)"
 
 test: setup-test browser
 	$(BIN)/python -m pytest -q
 
-eval: setup
+eval: index
 	$(BIN)/dangjian eval
 
-ablation: setup
+ablation: index
 	$(BIN)/dangjian eval --ablation
 
 clean:

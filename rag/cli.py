@@ -1,11 +1,20 @@
-"""The `dangjian` command: a thin shell over `rag`. Library errors become one stderr line + exit 1."""
+"""The `dangjian` command: a thin shell over `rag`. Library errors become one stderr line + exit 1.
+
+Commands that only read (ask, chat, search, show, eval) never build the index: a missing or stale
+one is a one-line message saying to run `dangjian index`; index, add and remove build (bounded by
+the ingest limits), under the corpus lock. Unreadable paths, undecodable arguments or input and a
+closed pipe (`dangjian ask … | head`) are one line or silence, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -16,6 +25,15 @@ from .errors import DangjianError
 DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable bytes in argv or stdin become
+BROKEN_ARG = "含有无法识别的字符（不是有效的 UTF-8，或截断的表情符号）"
+PATH_ARGS = frozenset({"corpus", "index", "files", "file", "thresholds", "report", "out", "feedback",
+                       "export", "root", "worker"})  # file names may be any bytes; everything else is text
+POSITIONAL = frozenset({"ref", "term", "role", "user", "doc_id"})
+OS_ERRORS = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+             errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径中有一段不是文件夹",
+             errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "路径过长",
+             errno.ELOOP: "符号链接循环", errno.EINVAL: "参数无效"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +81,10 @@ def _notify(message: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    s = Settings.from_env()
+    try:
+        s = Settings.from_env()
+    except ValueError as err:  # a DANGJIAN_* number that does not parse
+        raise DangjianError(str(err)) from err
     if args.corpus:
         s = replace(s, corpus_dir=Path(args.corpus))
     if args.index:
@@ -74,9 +95,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _assistant(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The index as it is: never built here (a missing or stale one says to run `dangjian index`)."""
+    from .embed import make_embeddings
+    from .index import load, require_current
     from .pipeline import Assistant
 
-    return Assistant.open(_settings(args), progress=_progress, notify=_notify)
+    s = _settings(args)
+    emb = make_embeddings(s)
+    require_current(s.index_dir, s.corpus_dir, emb)
+    return Assistant(load(s.corpus_dir, s.index_dir, emb, threads=s.threads), emb, s)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -94,8 +121,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .inputs import check_history
+    from .query import validate
     from .render import answer_json
 
+    validate(args.question)  # before the index loads: bad input costs nothing
+    args.history = check_history(args.history or (), label="--history")
     assistant = _assistant(args)
     if args.mode == "llm":
         from .llm import llm_answer
@@ -124,10 +155,13 @@ def cmd_llm_check(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
-def _chat_turn(assistant, question: str, history: list[str], mode: str, options=None):  # type: ignore[no-untyped-def]
-    """One turn: the extractive answer, or the LLM answer streamed, then shown as verified."""
+def _chat_turn(assistant, question: str, history: list[str], mode: str, options=None,  # type: ignore[no-untyped-def]
+               state=None):
+    """One turn: the extractive answer (from the conversation `state`, nothing replayed), or the LLM
+    answer streamed, then shown as verified."""
     if mode != "llm":
-        ans = assistant.ask(question, history, options=options) if options else assistant.ask(question, history)
+        ans = assistant.ask(question, options=options, state=state) if options else \
+            assistant.ask(question, state=state)
         print(ans.text + "\n")
         return ans
     from .llm import llm_answer
@@ -149,9 +183,21 @@ def _chat_turn(assistant, question: str, history: list[str], mode: str, options=
     return ans
 
 
+def _tolerant_stdin() -> None:
+    """Undecodable input lines become lone surrogates (which `validate` refuses), not a traceback."""
+    reconfigure: Callable[..., None] | None = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
+    from .inputs import fit_history
+    from .query import State, next_state
+
     assistant = _assistant(args)
+    _tolerant_stdin()
     history: list[str] = []
+    state = State()
     print("党建问答 · 输入问题后回车；输入 exit 或按 Ctrl-D 退出。", file=sys.stderr)
     while True:
         try:
@@ -164,11 +210,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            _chat_turn(assistant, question, history, args.mode, _options(args))
+            ans = _chat_turn(assistant, question, fit_history(history), args.mode, _options(args), state)
         except DangjianError as err:
             print(f"错误：{err}", file=sys.stderr)
             continue
         history.append(question)
+        state = next_state(state, ans.focus)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -215,6 +262,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise DangjianError(f"无法启动网页界面：{err}") from err
     return serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+
+
+def _read_password() -> str:
+    """Twice without echo on a terminal; one line from stdin otherwise (for scripts)."""
+    if not sys.stdin.isatty():
+        _tolerant_stdin()
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("新密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise DangjianError("两次输入的密码不一致")
+    return first
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    """`dangjian passwd USER [--file F]`: a "user:scrypt$…" line, printed or written into F."""
+    try:
+        from ui.auth import auth_line, with_user
+    except ImportError as err:
+        raise DangjianError(f"无法加载登录模块：{err}") from err
+    password = _read_password()
+    if _SURROGATE.search(password):
+        raise DangjianError(f"密码{BROKEN_ARG}")
+    line = auth_line(args.user, password)
+    if not args.auth_file:
+        print(line)
+        return 0
+    from . import fsutil
+
+    path = Path(args.auth_file)
+    if not path.exists():  # private from the first byte: atomic_write keeps an existing file's mode
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        old = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DangjianError(f"密码文件不是 UTF-8 文本：{path}") from err
+    fsutil.atomic_write(path, with_user(old, args.user, line).encode("utf-8"))
+    print(f"已写入 {path}（用户 {args.user}）；启动时设置 DANGJIAN_AUTH_FILE={path}", file=sys.stderr)
+    return 0
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
@@ -310,6 +397,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     if not interactive:
         print(format_sheet(questions))
         return 0
+    _tolerant_stdin()
     return _quiz_session(questions)
 
 
@@ -322,7 +410,7 @@ def _quiz_session(questions) -> int:  # type: ignore[no-untyped-def]
     for i, q in enumerate(questions, 1):
         print(format_question(q, i, len(questions)))
         try:
-            given = input("你的答案> ").strip()
+            given = _SURROGATE.sub("\ufffd", input("你的答案> ").strip())
         except (EOFError, KeyboardInterrupt):
             print()
             break
@@ -448,8 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[stored], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", default="", help="user:password（也可用 DANGJIAN_AUTH）")
+    p.add_argument("--auth", default="", help="user:password（会出现在进程列表中：建议改用 DANGJIAN_AUTH，"
+                                               "或 DANGJIAN_AUTH_FILE 与 dangjian passwd）")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("passwd", help="生成网页登录的密码行（scrypt 散列），写入 DANGJIAN_AUTH_FILE 指向的文件")
+    p.add_argument("user", help="用户名")
+    p.add_argument("--file", dest="auth_file", metavar="文件",
+                   help="写入这个密码文件（替换该用户原有的行；默认只打印这一行）")
+    p.set_defaults(func=cmd_passwd)
     p = sub.add_parser("bench", parents=[common], help="速度基准：合成语料、冷启动、与朴素基线对比")
     p.add_argument("--sizes", default="2000,10000,100000", help="语料规模（块数），逗号分隔")
     p.add_argument("--json", action="store_true", help="输出 JSON")
@@ -474,12 +568,47 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        _check_text_args(args)
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return code
     except DangjianError as err:
         print(f"dangjian: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `dangjian ask … | head`: the reader has all it wanted
+        _silence_stdout()
+        return 0
+    except OSError as err:  # a path the library hands to the OS as given (--index, --out, …)
+        print(f"dangjian: {_os_message(err)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _check_text_args(args: argparse.Namespace) -> None:
+    """Text arguments (not file names) that held undecodable bytes: one line naming the argument."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        if name in PATH_ARGS or not any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
+            continue
+        label = "问题" if name == "question" else name if name in POSITIONAL else "--" + name.replace("_", "-")
+        raise DangjianError(f"参数 {label} {BROKEN_ARG}")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _os_message(err: OSError) -> str:
+    why = OS_ERRORS.get(err.errno or 0) or err.strerror or str(err)
+    where = err.filename if err.filename is not None else ""
+    return f"无法访问 {where}：{why}" if where else f"系统错误：{why}"
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -510,7 +639,11 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
         print(f"消融报告已写入 {path}")
         return 0
     args.file = args.file or "eval/questions.jsonl"
-    qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
+    thresholds = {} if args.no_gate else _thresholds(_thresholds_for(args))  # before the slow part
+    try:
+        qs = ev.load_questions(Path(args.file), assistant.primary.doc_id)
+    except (UnicodeDecodeError, TypeError, KeyError, ValueError, AttributeError) as err:
+        raise DangjianError(f"评测集文件格式错误：{args.file}（应为 UTF-8、每行一个 JSON 对象）") from err
     if args.update_golden:
         from .eval.golden import update_golden
 
@@ -534,10 +667,18 @@ def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-unt
                   f"must_include={list(r.question.must_include)}")
             print(f"    实际 abstained={r.abstained} cited={list(r.citations)[:5]} "
                   f"retrieved={list(r.retrieved)[:5]}")
-    breaches = [] if args.no_gate else ev.gate(report["metrics"], ev.load_thresholds(_thresholds_for(args)))
+    breaches = ev.gate(report["metrics"], thresholds)
     for line in breaches:
         print(f"dangjian eval: 质量门槛未通过：{line}", file=sys.stderr)
     return EXIT_ERROR if breaches else 0
+
+
+def _thresholds(path: Path) -> dict[str, float]:
+    from .eval import evaluate as ev
+
+    if path.exists() and not path.is_file():
+        raise DangjianError(f"质量门槛文件不是文件：{path}")
+    return ev.load_thresholds(path)
 
 
 def _thresholds_for(args: argparse.Namespace) -> Path:
@@ -568,11 +709,20 @@ def _recover(corpus_dir: Path) -> None:
 
 
 def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
-    """The index build every corpus change ends with."""
+    """The index build every corpus change ends with, under the corpus lock: a running `serve`
+    that rebuilds in the background waits for it instead of racing it."""
+    from . import fsutil
+    from .corpus import read_manifest
     from .embed import make_embeddings
     from .index import build
 
-    return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads, store=s.store_spec)
+    read_manifest(s.corpus_dir)
+    try:
+        with fsutil.locked(s.corpus_dir, timeout_s=300.0):
+            return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads,
+                         store=s.store_spec)
+    except TimeoutError as err:
+        raise DangjianError(f"语料目录正被另一个 dangjian 命令使用：{s.corpus_dir}，请稍后重试") from err
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

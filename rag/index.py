@@ -13,10 +13,11 @@
       jieba.words.txt, jieba.freq.npy   jieba's prefix dictionary, so loading skips jieba's start-up
 
 Loading is lazy: `load` reads the manifest and the documents (all a reference lookup needs) and
-checks the files' shapes; chunks, vectors, BM25 and the tokenizer load on first use. A rebuild
-reuses the previous index's vectors for every text it already embedded (same embedder), so
-`dangjian add` embeds only the new document's chunks. Writes go to a sibling temp folder renamed
-into place, so a failed build leaves the previous index serving.
+checks the files' sizes and shapes; chunks, vectors, BM25 and the tokenizer load on first use, each
+file checked against its sha256 in the manifest first (rag/integrity.py lists every check). A
+rebuild reuses the previous index's vectors for every text it already embedded (same embedder,
+checksums intact), so `dangjian add` embeds only the new document's chunks. Writes go to a sibling
+temp folder renamed into place, so a failed build leaves the previous index serving.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import bm25, fsutil
+from . import bm25, fsutil, integrity
 from .chunking import chunk_corpus, embed_text
 from .corpus import corpus_hash, load_corpus, read_manifest
 from .config import StoreSpec
@@ -43,12 +44,12 @@ from .records import Chunk, Document
 from .stores import EXACT_MAX_ROWS, VECTOR_FILES, DenseStore, build_store, is_remote, mismatch, open_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: per-file sha256 and the manifest's own checksum
 BM25_FILES = tuple(f"bm25.{m}.{a}.npy" for m in ("sentence", "unit") for a in bm25.ARRAYS)
 FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "vector_keys.npy", "bm25.vocab.json",
          *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
-REBUILD_HINT = "请运行 `dangjian index` 重建索引"
+REBUILD_HINT = integrity.REBUILD_HINT
 EMBED_BATCH = 64
 _T = TypeVar("_T")
 
@@ -101,6 +102,7 @@ class Index:
         self.store = store  # how to reach the dense store when it is a server (Milvus)
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = dict(preloaded or {})
+        self._verified: set[str] = set(self._parts)  # parts built in memory need no file check
 
     @property
     def primary(self) -> Document:
@@ -113,11 +115,23 @@ class Index:
         if name not in self._parts:
             with self._lock:
                 if name not in self._parts:
+                    self._verify(name)
                     try:
                         self._parts[name] = loader()
-                    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+                    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, MemoryError) as err:
                         raise IndexError_(f"索引文件已损坏：{self.folder / what}，{REBUILD_HINT}") from err
         return self._parts[name]  # type: ignore[no-any-return]
+
+    def _verify(self, name: str) -> None:
+        """The part's files against their sha256 in the manifest, once per loaded index."""
+        files = self.manifest.get("files")
+        if name in self._verified or not isinstance(files, dict):
+            return
+        names = {"chunks": ("chunks.jsonl",), "bm25": ("bm25.vocab.json", *BM25_FILES),
+                 "tokenizer": ("jieba.words.txt", "jieba.freq.npy"),
+                 "dense": (*(f for f in VECTOR_FILES[:1] if f in required_files(self.manifest)), *sorted(f for f in files if f.startswith("dense.")))}.get(name, ())
+        integrity.verify_files(self.folder, self.manifest, names)
+        self._verified.add(name)
 
     def loaded(self, name: str) -> bool:
         """Whether a lazy part (chunks, dense, bm25, tokenizer, layout) has been loaded."""
@@ -125,13 +139,14 @@ class Index:
 
     @property
     def chunks(self) -> list[Chunk]:
-        return self._part("chunks", "chunks.jsonl", lambda: _load_chunks(self.folder, self.manifest))
+        return self._part("chunks", "chunks.jsonl",
+                          lambda: _load_chunks(self.folder, self.manifest, self.docs))
 
     @property
     def dense(self) -> DenseStore:
         entry = self.manifest.get("dense") or {}
-        return self._part("dense", "vectors.npy",
-                          lambda: open_store(self.folder, entry, threads=self.threads, spec=self.store))
+        return self._part("dense", "vectors.npy", lambda: _open_dense(self.folder, self.manifest, entry,
+                                                                       self.threads, self.store))
 
     @property
     def bm25_sent(self) -> bm25.BM25:
@@ -146,7 +161,8 @@ class Index:
 
     @property
     def tokenizer(self) -> Tokenizer:
-        return self._part("tokenizer", "jieba.words.txt", lambda: _load_tokenizer(self.folder, self.manifest))
+        return self._part("tokenizer", "jieba.words.txt",
+                          lambda: _load_tokenizer(self.folder, self.manifest, self.docs))
 
     @property
     def layout(self) -> Layout:
@@ -195,6 +211,8 @@ def _previous(index_dir: Path, emb: Embedder) -> tuple[dict[str, Any] | None, di
         return None, {}, None
     if manifest is None or manifest.get("embedder") != emb.embedder_id:
         return manifest, {}, None
+    if not _verified(index_dir, manifest, ("vectors.npy", "vector_keys.npy")):
+        return manifest, {}, None  # never reuse vectors a corrupt index holds
     try:
         keys = np.load(index_dir / "vector_keys.npy", allow_pickle=False)
         vectors = np.load(index_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
@@ -241,7 +259,8 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     previous = _previous_manifest(index_dir)
     store = resolve(store, (previous or {}).get("dense") or {}, index_dir)  # "auto" keeps the previous kind
     sha = dictionary_sha256()
-    dictionary = cached_dictionary(index_dir if previous else None, (previous or {}).get("tokenizer"), sha)
+    cache_ok = previous is not None and _verified(index_dir, previous, ("jieba.words.txt", "jieba.freq.npy"))
+    dictionary = cached_dictionary(index_dir if cache_ok else None, (previous or {}).get("tokenizer"), sha)
     vectors, keys, embedded = _embed(emb, [embed_text(c) for c in chunks], index_dir, progress)
     tok = Tokenizer(terms, dictionary, copy=True)
     sent_model, unit_model = _fit_bm25(tok, chunks, progress)
@@ -261,7 +280,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     try:
         manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows,
                                         spec=store, chunks=chunks, terms=terms, progress=progress)
-        _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
+        manifest = _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
         progress("save", 1, 1)
         _swap(tmp, index_dir)
     except BaseException:
@@ -269,6 +288,16 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
         raise
     parts = {"chunks": chunks, "bm25": (sent_model, unit_model), "tokenizer": tok}
     return Index(index_dir, docs, manifest, threads=threads, preloaded=parts, store=store)
+
+
+def _verified(index_dir: Path, manifest: dict[str, Any], names: Sequence[str]) -> bool:
+    """Whether the previous index's manifest is intact and these files match their checksums."""
+    try:
+        integrity.check_manifest(index_dir, manifest, FORMAT_VERSION)
+        integrity.verify_files(index_dir, manifest, names)
+    except IndexError_:
+        return False
+    return True
 
 
 def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -295,7 +324,8 @@ def _fit_bm25(tok: Tokenizer, chunks: Sequence[Chunk], progress: Progress) -> tu
 
 
 def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors: np.ndarray,
-           keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> None:
+           keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> dict[str, Any]:
+    """Every file, then the manifest sealed with their checksums (written last); returns it."""
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
         for c in chunks:
             f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
@@ -306,7 +336,9 @@ def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors
     models[0].save(tmp, "sentence")
     models[1].save(tmp, "unit")
     dictionary.save(tmp)
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    sealed = integrity.seal(manifest, tmp)
+    (tmp / "manifest.json").write_text(json.dumps(sealed, ensure_ascii=False, indent=2), encoding="utf-8")
+    return sealed
 
 
 # -- the folder ------------------------------------------------------------------------------------
@@ -331,6 +363,8 @@ def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:
     path = index_dir / "manifest.json"
     if not index_dir.exists():
         return None
+    if not index_dir.is_dir():
+        raise IndexError_(f"索引目录不是文件夹：{index_dir}（请用 --index 指定一个文件夹）")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
@@ -370,11 +404,35 @@ def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1,
     manifest = read_manifest_json(index_dir)
     if manifest is None:
         raise IndexError_(f"索引不存在：{index_dir}，{REBUILD_HINT}")
-    for name in required_files(manifest):
-        if not (index_dir / name).is_file():
-            raise IndexError_(f"索引文件缺失：{index_dir / name}，{REBUILD_HINT}")
+    integrity.check_manifest(index_dir, manifest, FORMAT_VERSION)
+    required = required_files(manifest)
+    integrity.check_folder(index_dir, manifest, required[1:], optional=set(FILES) - set(required))
     _check_shapes(index_dir, manifest)
-    return Index(index_dir, load_corpus(corpus_dir), manifest, threads=threads, store=store)
+    docs = load_corpus(corpus_dir)
+    if len(docs) != manifest["counts"]["documents"]:
+        recorded = manifest["counts"]["documents"]
+        raise integrity.corrupt(index_dir / "manifest.json", f"记录 {recorded} 个文件，语料有 {len(docs)} 个")
+    return Index(index_dir, docs, manifest, threads=threads, store=store)
+
+
+def require_current(index_dir: Path, corpus_dir: Path, emb: Embedder) -> None:
+    """For commands that only read: IndexError_ saying to run `dangjian index` when the index is
+    missing, stale or corrupt. They never build: a build is bounded work, but not a question's."""
+    metas = read_manifest(corpus_dir)  # a broken corpus is the first thing to fix
+    manifest = read_manifest_json(index_dir)
+    if manifest is None:
+        raise IndexError_(f"索引不存在：{index_dir}，请先运行 `dangjian index` 构建索引")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise _stale(index_dir, "索引格式已更新")
+    integrity.check_manifest(index_dir, manifest, FORMAT_VERSION)
+    if manifest["corpus_sha256"] != corpus_hash(corpus_dir, metas):
+        raise _stale(index_dir, "语料已变更")
+    if manifest["embedder"] != emb.embedder_id:
+        raise _stale(index_dir, f"向量模型已变更：{manifest['embedder']} → {emb.embedder_id}")
+
+
+def _stale(index_dir: Path, why: str) -> IndexError_:
+    return IndexError_(f"索引已过期（{why}）：{index_dir}，请运行 `dangjian index` 重建索引")
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:
@@ -408,24 +466,39 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
-def _load_chunks(folder: Path, manifest: dict[str, Any]) -> list[Chunk]:
+def _load_chunks(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> list[Chunk]:
+    """The chunks, checked line by line and against chunking the corpus they were built from."""
     path = folder / "chunks.jsonl"
     with open(path, encoding="utf-8") as f:
-        chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
-    if len(chunks) != manifest["counts"]["chunks"] or any(c.chunk_id != i for i, c in enumerate(chunks)):
-        raise ValueError("chunk ids out of order")
+        chunks = integrity.parse_chunks(path, (line for line in f if line.strip()))
+    integrity.check_chunks(path, chunks, chunk_corpus(docs), manifest["counts"])
     return chunks
 
 
+def _open_dense(folder: Path, manifest: dict[str, Any], entry: dict[str, Any], threads: int,
+                spec: StoreSpec) -> DenseStore:
+    store = open_store(folder, entry, threads=threads, spec=spec)
+    if "vectors.npy" not in required_files(manifest):  # a replica of a Milvus index has no vector files
+        return store
+    integrity.check_vectors(folder / "vectors.npy", np.load(folder / "vectors.npy", mmap_mode="r"),
+                            manifest["counts"]["chunks"], manifest["dim"])
+    return store
+
+
 def _load_bm25(folder: Path, manifest: dict[str, Any]) -> tuple[bm25.BM25, bm25.BM25]:
-    terms = json.loads((folder / "bm25.vocab.json").read_text(encoding="utf-8"))
-    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-        raise ValueError("bm25.vocab.json is not a list of terms")
+    counts = manifest["counts"]
+    path = folder / "bm25.vocab.json"
+    terms = integrity.check_vocab(path, json.loads(path.read_text(encoding="utf-8")), counts["terms"])
+    for name, rows in (("sentence", counts["sentences"]), ("unit", counts["units"])):
+        arrays = [np.load(folder / f"bm25.{name}.{key}.npy", allow_pickle=False) for key in bm25.ARRAYS]
+        integrity.check_bm25(folder, name, arrays, rows, len(terms))
     vocab = {t: i for i, t in enumerate(terms)}
     return bm25.BM25.load(folder, "sentence", vocab), bm25.BM25.load(folder, "unit", vocab)
 
 
-def _load_tokenizer(folder: Path, manifest: dict[str, Any]) -> Tokenizer:
+def _load_tokenizer(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> Tokenizer:
+    if manifest.get("terms") != domain_terms(docs):  # words added to jieba: questions cut as the corpus did
+        raise integrity.corrupt(folder / "manifest.json", "terms 与语料中的术语不一致")
     total = int(manifest["tokenizer"]["total"])
     return Tokenizer(manifest.get("terms", []), Dictionary.load(folder, total), copy=False)
 

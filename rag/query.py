@@ -28,6 +28,7 @@ _ASK_WORDS = re.compile(
 # "选举采用记名投票的方式，对吗？": a claim to check against the text.
 _POLAR_TAIL = re.compile(r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$")
 _POLAR_HEAD = re.compile(r"^(?:请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable input becomes: no tokenizer can encode it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,8 @@ class Query:
 def validate(question: object) -> str:
     if not isinstance(question, str):
         raise InputError("问题必须是文本")
+    if _SURROGATE.search(question):  # undecodable bytes (surrogateescape) or half an emoji
+        raise InputError("问题含有无法识别的字符（可能是编码错误或截断的表情符号），请检查后重新输入")
     question = question.strip()
     if not question:
         raise InputError("问题不能为空")

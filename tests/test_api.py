@@ -167,7 +167,9 @@ def test_auth_guards_api(settings: Settings) -> None:
 
     app = module.create_app(auth=("branch", "s3cret"), settings=settings, blocks=module.build_demo())
     with TestClient(app) as tc:
-        assert tc.get("/healthz").status_code == 200
+        assert_clean_error(tc.get("/healthz"), 401)  # counts are not for strangers (ui/auth.py)
+        assert tc.get("/livez").json() == {"status": "ok"}
+        assert tc.get("/healthz", auth=("branch", "s3cret")).json()["status"] == "ok"
         assert_clean_error(tc.post("/api/ask", json={"question": "第8条要求什么？"}), 401)
         assert_clean_error(tc.get("/api/items/8", auth=("branch", "wrong")), 401)
         assert tc.get("/api/items/8", auth=("branch", "s3cret")).status_code == 200

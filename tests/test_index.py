@@ -144,7 +144,7 @@ def test_counts_disagree_is_a_clear_error(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
     lines = (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
     (index_dir / "chunks.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    with pytest.raises(IndexError_, match="数量不一致"):
+    with pytest.raises(IndexError_, match=r"chunks\.jsonl（大小 \d+ 字节，应为 \d+ 字节）.*dangjian index"):
         idx.load(corpus, index_dir, HashEmbedder())
 
 
@@ -159,9 +159,9 @@ def test_missing_file_names_the_file(built: tuple[Path, Path], name: str) -> Non
 @pytest.mark.parametrize(("name", "part"), [("bm25.vocab.json", "bm25_unit"), ("chunks.jsonl", "chunks")])
 def test_garbled_file_is_named_on_first_use(built: tuple[Path, Path], name: str, part: str) -> None:
     corpus, index_dir = built
-    lines = (index_dir / name).read_text(encoding="utf-8").count("\n")
-    (index_dir / name).write_text("{not json\n" * lines, encoding="utf-8")
-    loaded = idx.load(corpus, index_dir, HashEmbedder())
+    lines = (index_dir / name).read_bytes().split(b"\n")
+    (index_dir / name).write_bytes(b"\n".join(b"{" + b"x" * (len(x) - 1) if x else x for x in lines))
+    loaded = idx.load(corpus, index_dir, HashEmbedder())  # sizes agree: the file is read on first use
     with pytest.raises(IndexError_, match=name.replace(".", r"\.") + ".*dangjian index"):
         getattr(loaded, part)
 

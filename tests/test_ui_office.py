@@ -20,6 +20,7 @@ from rag.errors import DangjianError
 from rag.index import open_index
 from ui import conversations, documents, runtime
 from ui.access import VISITOR_COOKIE, can_manage, owner_of
+from ui.auth import USER_SCOPE_KEY
 
 DOC = "dongzhi-2025-3"
 TITLE = "机关党员志愿服务积分管理办法"
@@ -37,10 +38,11 @@ class Req:
 
     def __init__(self, *, user: str | None = None, visitor: str | None = None, basic: str | None = None,
                  client: str = "127.0.0.1", server: str = "127.0.0.1") -> None:
-        self.username = user
         self.cookies = {VISITOR_COOKIE: visitor} if visitor else {}
         self.headers = {"authorization": basic} if basic else {}
-        self.scope = {"client": (client, 1), "server": (server, 7860)}
+        self.scope: dict[str, Any] = {"client": (client, 1), "server": (server, 7860)}
+        if user:  # what ui.auth.BasicAuth records once the password is checked
+            self.scope[USER_SCOPE_KEY] = user
 
 
 def make_docx(path: Path) -> Path:
@@ -110,13 +112,13 @@ def test_owner_and_manage_rules(settings: Settings) -> None:
     basic = "Basic " + base64.b64encode("张三:pw".encode()).decode()
     assert owner_of(Req(user="张三")) == "user:张三"
     assert owner_of(Req(basic=basic)) is None  # an unchecked Authorization header names nobody
-    assert owner_of(Req(basic=basic), trust_basic=True) == "user:张三"  # behind the API's auth guard
     assert owner_of(Req(visitor="v" * 24)) == f"visitor:{'v' * 24}"
     assert owner_of(Req(visitor="bad id!")) is None and owner_of(None) is None
     assert can_manage(Req(), settings)  # no auth, loopback both ends
     assert not can_manage(Req(client="10.1.2.3"), settings)
     assert not can_manage(Req(server="192.168.1.5"), settings)
-    assert can_manage(Req(user="张三", client="10.1.2.3"), settings)  # the one --auth user
+    assert not can_manage(Req(user="张三"), settings)  # logged in, but no admins named
+    assert can_manage(Req(user="张三", client="10.1.2.3"), replace(settings, admins=("张三",)))
     admins = replace(settings, admins=("李四",))
     assert not can_manage(Req(user="张三"), admins) and can_manage(Req(user="李四", client="10.0.0.9"), admins)
 
@@ -201,7 +203,7 @@ def test_auth_scopes_conversations_to_the_user(ui_module: Any, settings: Setting
     app = ui_module.create_app(auth=("admin", "pw"), settings=settings, blocks=ui_module.build_demo())
     store = conversations.store_for(settings)
     cid = store.create("user:admin", "第8条要求什么？")
-    with running(app, ready_path="/api/session") as url:
+    with running(app) as url:
         assert httpx.get(f"{url}/api/conversations").status_code == 401
         listed = httpx.get(f"{url}/api/conversations", auth=("admin", "pw")).json()["conversations"]
         assert cid in [c["id"] for c in listed]
@@ -282,7 +284,7 @@ def test_documents_need_an_admin(private_index: Settings, ui_module: Any) -> Non
 
     runtime.set_assistant(runtime.get_assistant(), replace(private_index, admins=("boss",)))
     app = ui_module.create_app(auth=("admin", "pw"), settings=private_index, blocks=ui_module.build_demo())
-    with running(app, ready_path="/api/session") as url:
+    with running(app) as url:
         denied = httpx.delete(f"{url}/api/documents/dangzhang-2022", auth=("admin", "pw"))
         assert denied.status_code == 403 and "管理员" in denied.json()["error"]
     from rag.ingest import read_entries

@@ -27,6 +27,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -460,20 +461,62 @@ demo = build_demo()
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str = "") -> int:
-    """Load the index once, then serve the UI and API until interrupted. Returns an exit code."""
+    """Take the port, load the index (building it first when missing, stale or corrupt), then
+    serve the UI and API until interrupted, rebuilding in the background when the corpus changes.
+    A busy port or bad credentials fail before anything is loaded or announced. Returns an exit code."""
     import uvicorn
 
-    credentials = parse_auth(auth or os.environ.get("DANGJIAN_AUTH", ""))
-    set_assistant(open_assistant(settings), settings)
-    app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings))
-    where = f"http://{host}:{port}/"
-    print(f"{APP_TITLE} 已启动：{where}（API 文档 {where}docs；Ctrl-C 退出）"
-          + ("，已启用登录" if credentials else ""), file=sys.stderr, flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
-        print("注意：服务监听在非本机地址且未设置登录（--auth user:password）。", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    from .auth import credentials_for
+    from .runtime import AppState, stderr_notify, stderr_progress, use_state
+
+    if auth:
+        print("注意：--auth 的密码在进程列表（ps）中对本机其他用户可见；请改用环境变量 DANGJIAN_AUTH，"
+              "或用 dangjian passwd 生成密码文件并设置 DANGJIAN_AUTH_FILE。", file=sys.stderr, flush=True)
+    credentials = credentials_for(auth or settings.auth, settings.auth_file)
+    if credentials and not settings.admins:
+        if len(credentials.users) == 1:  # the only user manages the documents
+            settings = replace(settings, admins=tuple(credentials.users))
+        else:
+            print("注意：未设置 DANGJIAN_ADMINS，网页中没有用户可以管理文件（用逗号分隔列出管理员用户名）。",
+                  file=sys.stderr, flush=True)
+    sock = _bind(host, port)
+    state = AppState(settings)
     try:
-        uvicorn.Server(config).run()
-    except OSError as err:
-        raise DangjianError(f"无法在 {host}:{port} 启动服务：{err.strerror or err}") from err
+        print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
+        state.open(stderr_progress, stderr_notify)
+        use_state(state)  # the page's handlers answer from the same state
+        app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings), state=state)
+        where = f"http://{host}:{port}/"
+        print(f"{APP_TITLE} 已启动：{where}（API 文档 {where}docs；Ctrl-C 退出）"
+              + ("，已启用登录" if credentials else ""), file=sys.stderr, flush=True)
+        if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
+            print("注意：服务监听在非本机地址且未设置登录（DANGJIAN_AUTH 或 DANGJIAN_AUTH_FILE）。",
+                  file=sys.stderr, flush=True)
+        state.watch(settings.watch_interval_s)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        state.stop()
+        sock.close()
     return 0
+
+
+def _bind(host: str, port: int) -> Any:
+    """The listening address, taken now: DangjianError (one line) when it is busy or invalid."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError, OverflowError) as err:
+        raise DangjianError(f"无法监听 {host}:{port}：地址无效") from err
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise DangjianError(f"端口 {port} 已被占用（{host}）：请用 --port 换一个端口，或先停止占用它的程序") from err
+        raise DangjianError(f"无法监听 {host}:{port}：{err.strerror or err}") from err
+    return sock

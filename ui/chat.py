@@ -36,7 +36,7 @@ from rag.render import answer_json
 from . import conversations
 from .access import owner_of
 from .render import render_transcript, status_html, unit_panel
-from .runtime import GENERIC_ERROR, HISTORY_TURNS, _rt, ask, get_assistant, llm_enabled, runtime_settings
+from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
 
 # (transcript html, turns, side panel html, question box, status html, conversation id)
 ChatOut = tuple[Any, Any, Any, Any, Any, Any]
@@ -57,13 +57,8 @@ def warn(message: str, title: str = "提示") -> None:
 
 
 def answer(question: str, history: Sequence[str], docs: Sequence[str] = ()) -> Answer:
-    """The one place the page asks. `runtime.ask` has no scope yet, so a scoped question calls the
-    Assistant directly under the same lock (lead: re-point when runtime.ask takes options)."""
-    if not docs:
-        return ask(question, history)
-    assistant = get_assistant()
-    with _rt.ask_lock:
-        return assistant.ask(question, list(history), options=Options(docs=tuple(docs)))
+    """The one place the page asks, within the documents the page's selector names (none: all)."""
+    return ask(question, history, options=Options(docs=tuple(docs)))
 
 
 def _docs(scope: object) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ running server to the rebuilt index without a restart.
 `rebuild_and_swap` is the ONE function through which the page and the API switch indexes: the
 new index is built beside the old one (rag.index.build writes aside and renames), a new
 `Assistant` is opened on it and warmed up while the old one keeps answering, and only then is
-the process's reference swapped (`ui.runtime.set_assistant`). An answer in flight holds the old
+the server's reference swapped (`ui.runtime.AppState.rebuild_now`). An answer in flight holds the old
 object, so it finishes on the old index. One corpus change runs at a time.
 """
 
@@ -28,11 +28,10 @@ from typing import Any, Literal
 
 from rag.config import Settings
 from rag.errors import DangjianError
-from rag.index import build
 from rag.ingest import IngestResult, add_files, read_entries, remove_document
 from rag.pipeline import Assistant
 
-from .runtime import GENERIC_ERROR, get_assistant, set_assistant
+from .runtime import GENERIC_ERROR, default_state
 
 State = Literal["idle", "running", "done", "error"]
 STAGES = {"ingest": "导入文件", "remove": "移除文件", "parse": "解析文件", "embed": "计算向量",
@@ -72,16 +71,15 @@ def rows(assistant: Assistant) -> list[DocRow]:
 def rebuild_and_swap(settings: Settings, progress: Callable[[str, int, int], None] = lambda *_a: None) -> Assistant:
     """Build the index of the corpus as it now is, off to the side, then swap it in (see module doc).
 
-    The current Assistant's embedder is reused (no second model load); its lazy index parts are
-    loaded first, so the old index keeps answering from memory after its folder is replaced.
+    Delegates to the server's `AppState.rebuild_now`: the same corpus lock and swap as the
+    background rebuild, the current embedder reused, the old index warmed first so it keeps
+    answering from memory after its folder is replaced. `settings` must be the state's.
     """
-    current = get_assistant()
-    current.search("党建工作")  # the old index must not read its (soon replaced) folder lazily
-    index = build(settings.corpus_dir, settings.index_dir, current.emb, progress, threads=settings.threads)
-    fresh = Assistant(index, current.emb, settings)
+    state = default_state()
+    if state.settings.corpus_dir != settings.corpus_dir or state.settings.index_dir != settings.index_dir:
+        raise DangjianError("内部错误：重建的语料与正在服务的不一致")
     progress("swap", 0, 1)
-    fresh.search("党建工作")  # load and warm every part before anyone asks
-    set_assistant(fresh, settings)
+    fresh = state.rebuild_now(progress)
     progress("swap", 1, 1)
     return fresh
 

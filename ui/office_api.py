@@ -1,6 +1,6 @@
 """The JSON routes behind the page's office work: saved conversations, exports, documents.
 
-`ui.api.create_app` includes `office_router(guard, auth=auth)` with one line, before its /api
+`ui.api.create_app` includes `office_router(guard)` with one line, before its /api
 fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中文说明"}``.
 
     GET    /api/session                         sets the visitor cookie (no auth needed: it reveals nothing)
@@ -17,7 +17,7 @@ fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中�
     DELETE /api/documents/{doc_id}              202 JOB (?wait=1: 200 when done)
     GET    /api/documents/job                   JOB = {"state", "action", "stage", "done", "total", "message", "report"}
 
-A conversation belongs to the logged-in user (HTTP Basic, checked by `guard`) or, without auth,
+A conversation belongs to the logged-in user (HTTP Basic, checked by `ui.auth.BasicAuth`) or, without auth,
 to the browser's visitor cookie (`ui.access`). Document routes need `ui.access.can_manage`.
 """
 
@@ -68,10 +68,9 @@ def job_json(s: JobStatus) -> dict[str, Any]:
             "message": s.message, "report": list(s.report)}
 
 
-def office_router(guard: Any, *, auth: object = None) -> APIRouter:
-    """The routes; `auth` (the app's credentials, None without auth) says whether Basic is checked."""
+def office_router(guard: Any) -> APIRouter:
+    """The routes; `guard` is a per-route dependency (login itself is the app's middleware)."""
     router = APIRouter(tags=["办公：对话、导出、文件"])
-    trusted = auth is not None
     store = lambda: conversations.store_for(runtime_settings())  # noqa: E731 - read per request
 
     @router.get("/api/session", summary="设置浏览器标识（未启用登录时，对话按浏览器保存）")
@@ -83,11 +82,11 @@ def office_router(guard: Any, *, auth: object = None) -> APIRouter:
         return response
 
     def owner(request: Request) -> str | None:
-        return owner_of(request, trust_basic=trusted)
+        return owner_of(request)
 
     _conversations(router, guard, owner, store)
     _exports(router, guard, owner, store)
-    _documents(router, guard, lambda request: can_manage(request, runtime_settings(), trust_basic=trusted))
+    _documents(router, guard, lambda request: can_manage(request, runtime_settings()))
     return router
 
 
@@ -217,7 +216,9 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
 def _job_response(wait: bool) -> JSONResponse:
     if wait:
         status = JOBS.wait()
-        return JSONResponse(job_json(status), status_code=200 if status.state == "done" else 400)
+        if status.state == "done":
+            return JSONResponse(job_json(status))
+        return JSONResponse({"error": status.message, **job_json(status)}, status_code=400)
     return JSONResponse(job_json(JOBS.status()), status_code=202)
 
 

