@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import re
 import shutil
 import socket
 import statistics
@@ -30,135 +28,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from .bench_corpus import COLD_QUESTIONS, KINDS, MemoEmbedder, questions_by_kind, synthesise
+from .bench_report import CAVEAT, markdown
 
-KINDS: dict[str, tuple[str, ...]] = {
-    "reference": ("item_lookup", "article_lookup"),
-    "keyword": ("keyword",),
-    "paraphrase": ("paraphrase",),
-    "out_of_scope": ("out_of_scope",),
-}
-QUESTION_SETS = ("eval/questions.jsonl", "eval/questions-extra.jsonl")
-COLD_QUESTIONS = {"ask_ref_s": "第8条要求什么？", "ask_ref_doc_s": "党章第三十二条",
-                  "ask_search_s": "怎样管理流动党员？"}
-_COPY_MARK = re.compile(r"（合成\d+）")
+__all__ = ["KINDS", "STORES", "MemoEmbedder", "markdown", "questions_by_kind", "run", "serve_stats", "synthesise"]
+
 DEFAULT_SIZES = (2000, 10000, 100000)
-CAVEAT = ("合成语料由随附文件复制、打乱条文而成，重复文本的向量取自缓存：重复文本使向量检索比真实数据容易，"
-          "近似检索的召回率另在加噪向量上测量（recall_at_10_perturbed）。")
 
 Notify = Callable[[str], None]
-
-
-# -- synthetic corpora --------------------------------------------------------------------------
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # JSON string escapes are valid TOML
-
-
-def _manifest_entry(fields: dict[str, object]) -> str:
-    lines = ["[[documents]]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in fields.items() if v not in ("", (), None)]
-    return "\n".join(lines) + "\n"
-
-
-def _meta_fields(meta: Any) -> dict[str, object]:
-    keys = ("doc_id", "file", "title", "doc_number", "issuer", "date", "kind", "primary", "aliases")
-    return {k: getattr(meta, k) for k in keys if getattr(meta, k, None) not in (None, False)}
-
-
-def _copy_text(doc: Any, copy_no: int, rng: random.Random) -> str:
-    """A regulation-shaped text: the marked title, then the numbered units in shuffled order."""
-    units = [u for u in doc.units if u.ref.isdigit()]
-    rng.shuffle(units)
-    body = "\n\n".join(f"第{u.ref}条　{u.text}" for u in units)
-    return f"{doc.meta.title}（合成{copy_no}）\n\n{body}\n"
-
-
-def _chunk_count(doc: Any, *, numbered_only: bool = False) -> int:
-    return sum(1 + len(u.sentences) for u in doc.units if not numbered_only or u.ref.isdigit())
-
-
-def synthesise(src: Path, dst: Path, chunks: int, *, seed: int = 0) -> None:
-    """A corpus folder of about `chunks` chunks: shipped documents first, then shuffled copies."""
-    from .corpus import load_corpus
-
-    docs = load_corpus(src)
-    dst.mkdir(parents=True, exist_ok=True)
-    entries: list[str] = []
-    total = 0
-    for doc in docs:
-        if total >= chunks and entries:
-            break
-        shutil.copy2(src / doc.meta.file, dst / doc.meta.file)
-        entries.append(_manifest_entry(_meta_fields(doc.meta)))
-        total += _chunk_count(doc)
-    copy_no = 0
-    while total < chunks:
-        copy_no += 1
-        rng = random.Random(seed * 100003 + copy_no)
-        for doc in docs:
-            if total >= chunks:
-                break
-            name = f"synth-{copy_no:03d}-{doc.doc_id}"
-            (dst / f"{name}.txt").write_text(_copy_text(doc, copy_no, rng), encoding="utf-8")
-            entries.append(_manifest_entry({"doc_id": name, "file": f"{name}.txt",
-                                            "title": f"{doc.meta.title}（合成{copy_no}）",
-                                            "kind": "regulation"}))
-            total += _chunk_count(doc, numbered_only=True)
-    (dst / "manifest.toml").write_text("\n".join(entries), encoding="utf-8")
-
-
-class MemoEmbedder:
-    """Wraps the real embedder; texts that differ only by a copy mark are embedded once."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.embedder_id: str = inner.embedder_id
-        self.memo: dict[str, np.ndarray] = {}
-        self.fresh = 0
-
-    @property
-    def dim(self) -> int:
-        return int(self.inner.dim)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [_COPY_MARK.sub("", t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.memo))
-        for start in range(0, len(missing), 64):
-            part = missing[start:start + 64]
-            for key, vec in zip(part, self.inner.encode(part), strict=True):
-                self.memo[key] = vec
-            self.fresh += len(part)
-        if not keys:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self.memo[k] for k in keys]).astype(np.float32)
-
-
-# -- questions ----------------------------------------------------------------------------------
-
-
-def questions_by_kind(root: Path) -> dict[str, list[str]]:
-    """Questions without history from the eval sets, grouped into the four kinds."""
-    out: dict[str, list[str]] = {k: [] for k in KINDS}
-    for rel in QUESTION_SETS:
-        path = root / rel
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row.get("history"):
-                continue
-            for kind, cats in KINDS.items():
-                if row.get("category") in cats:
-                    out[kind].append(str(row["question"]))
-    return out
 
 
 def _percentile(values: Sequence[float], pct: float) -> float:
@@ -496,80 +373,3 @@ def _ratios(cold: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
             "vs_baseline": {k: round(cold[k] / base_s, 2) for k in keys}}
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """The report as the markdown written to eval/bench.md."""
-    la = report["load_avg"]
-    return "\n".join([
-        "# Speed benchmark", "",
-        f"Regenerate: `dangjian bench --sizes {','.join(str(s['chunks']) for s in report['sizes'])} "
-        "--out eval/bench.md` "
-        f"(sizes are approximate targets; `chunks` is what was built).",
-        f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; "
-        f"load average before {la['before']}, after {la['after']}; "
-        f"DANGJIAN_THREADS={report['machine']['threads'] or 'default'}.",
-        "", CAVEAT, "", *_sizes_markdown(report["sizes"]), *_cold_markdown(report),
-        *_threads_markdown(report.get("threads")), *_incremental_markdown(report.get("incremental")),
-    ])
-
-
-def _sizes_markdown(sizes: Sequence[dict[str, Any]]) -> list[str]:
-    kinds = list(KINDS)
-    head = ("| chunks | build s | embedded | load s | RSS MiB | p50 ms | p95 ms | "
-            + " | ".join(f"{k} p50/p95" for k in kinds) + " | dense | recall@10 | recall@10 perturbed |")
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
-    for s in sizes:
-        cells = [str(s["chunks"]), f"{s['build_s']:.1f}", str(s["embedded"]), f"{s['load_s']:.2f}",
-                 f"{s['rss_mb']:.0f}", f"{s['p50_ms']:.2f}", f"{s['p95_ms']:.2f}"]
-        cells += [f"{s['by_kind'][k]['p50_ms']:.2f} / {s['by_kind'][k]['p95_ms']:.2f}"
-                  if k in s["by_kind"] else "—" for k in kinds]
-        cells += [str(s.get("dense_store", "")), _fmt(s.get("recall_at_10")),
-                  _fmt(s.get("recall_at_10_perturbed"))]
-        rows.append("| " + " | ".join(cells) + " |")
-    return ["## Per corpus size", "",
-            "Load = open the index and answer one free question in a fresh process; "
-            "p50/p95 = warm `ask` over the eval questions of each kind; RSS = peak of that process; "
-            "embedded = texts the build had to "
-            "embed (the rest repeat and come from the memo or the previous index).", "", *rows, ""]
-
-
-def _cold_markdown(report: dict[str, Any]) -> list[str]:
-    cold, base = report.get("cold"), report.get("baseline")
-    if not cold or not base:
-        return []
-    rows = ["| cold start | s | × numpy import | × naive baseline |", "|---|---|---|---|"]
-    for key in ("help_s", "ask_ref_s", "ask_ref_doc_s", "ask_search_s"):
-        label = "`dangjian --help`" if key == "help_s" else f"`dangjian ask \"{COLD_QUESTIONS[key]}\"`"
-        ratios = f"{cold['vs_numpy'][key]:.2f} | {cold['vs_baseline'][key]:.2f}"
-        rows.append(f"| {label} | {cold[key]:.3f} | {ratios} |")
-    rows.append(f"| `python -c \"import numpy\"` | {cold['numpy_s']:.3f} | 1.00 | |")
-    rows.append(f"| naive LangChain baseline (build + 1 question) | {base['cold_ask_s']:.3f} | | 1.00 |")
-    rows.append(f"| `dangjian serve` until /healthz answers | {cold['serve_ready_s']:.3f} | | |")
-    return ["## Cold start (fresh process, shipped corpus, median)", "", *rows, "",
-            f"Naive baseline warm: p50 {base['p50_ms']:.2f} ms, p95 {base['p95_ms']:.2f} ms over "
-            f"{base['chunks']} chunks.", ""]
-
-
-def _incremental_markdown(inc: dict[str, Any] | None) -> list[str]:
-    if not inc:
-        return []
-    return ["## Incremental build (fresh processes)", "",
-            f"Shipped corpus without `{inc['added']}`: first build {inc['first_build_s']:.2f} s; "
-            f"`dangjian add` of it {inc['add_one_s']:.2f} s; `dangjian index` with nothing changed "
-            f"{inc['rebuild_unchanged_s']:.2f} s.", ""]
-
-
-def _threads_markdown(sweep: dict[str, Any] | None) -> list[str]:
-    if not sweep:
-        return []
-    rows = ["## DANGJIAN_THREADS (shipped corpus; \"loaded\" = a busy loop on the other core)", "",
-            "| setting | encode 1 question p50 / p95 ms | build embedding chunks/s "
-            "| search p50 / p95 ms (worst kind) |",
-            "|---|---|---|---|"]
-    for name, v in sweep.items():
-        rows.append(f"| {name} | {v['question_p50_ms']:.2f} / {v['question_p95_ms']:.2f} | "
-                    f"{v['build_chunks_per_s']:.0f} | {v['search_p50_ms']:.2f} / {v['search_p95_ms']:.2f} |")
-    return [*rows, ""]
-
-
-def _fmt(value: object) -> str:
-    return "—" if value is None else f"{float(value):.3f}"  # type: ignore[arg-type]

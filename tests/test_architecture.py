@@ -13,14 +13,18 @@ LAYER = {
     "ingest.limits": 0.5, "ingest.manifest": 1, "ingest.read": 1, "ingest.meta": 1.6, "ingest.parse": 1.6,
     "ingest.store": 1.7, "ingest.add": 1.8, "ingest": 1.9,
     "corpus": 2, "chunking": 2, "citegraph": 2, "query": 2.5, "stores": 2.5, "inputs": 2.6, "integrity": 2.6,
+    "index_load": 2.8,
     "index": 3, "retrieve": 4, "answer": 4, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
-    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm": 7, "bench": 8,
+    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm_chain": 6.9, "llm": 7,
+    "bench_corpus": 7.8, "bench_report": 7.9, "bench": 8,
     # offline tooling: evaluation, ablation, golden answers, feedback export
     "eval.evaluate": 7, "eval.feedback": 7, "eval.golden": 7, "eval.ablation": 8, "eval": 8,
     # onboarding (tour, duties, glossary, quiz) reads documents and composes quotes; the CLI and API use it
     "onboarding.common": 6.1, "onboarding.tour": 6.2, "onboarding.duties": 6.2, "onboarding.terms": 6.2,
     "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding.text": 6.4, "onboarding": 6.5,
-    "cli": 9, "__main__": 10, "__init__": 10,
+    # the CLI package: shared helpers, then the command groups, then the parser that names them all
+    "cli.common": 8.5, "cli.questions": 8.6, "cli.corpus": 8.6, "cli.onboarding": 8.6, "cli.evaluation": 8.6,
+    "cli.serve": 8.6, "cli.parser": 8.8, "cli": 9, "cli.__main__": 10, "__main__": 10, "__init__": 10,
 }
 
 
@@ -77,6 +81,6 @@ def test_imports_point_down() -> None:
 
 def test_library_never_prints() -> None:
     for path in _modules():
-        if path.stem in {"cli", "__main__"}:
-            continue
+        if path.relative_to(RAG).parts[0] in {"cli", "__main__.py"}:
+            continue  # the edge that owns stdout and stderr
         assert "print(" not in path.read_text(encoding="utf-8"), path

@@ -17,14 +17,11 @@ Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endp
 shows a 摘录 / AI生成 switch; in AI mode the answer streams in and is then replaced by the
 verified `Answer`. `build_demo(settings)` binds the settings of one page; `build_demo()` (the
 import-time `demo`) uses the process settings that `serve` sets.
+Handlers live in `handlers.py`; this module lays out the page, wires them and serves it.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,254 +34,43 @@ from rag.config import Settings
 from rag.errors import DangjianError
 
 from . import (
-    catalog_page,
-    chat,
-    conversations,
-    documents,
     documents_page,
-    export,
     onboarding_page,
     page_js,
     sidebar,
 )
-from .access import can_manage, owner_of
-from .api import create_app, parse_auth
-from .catalog_page import ALL, ITEM_EMPTY, doc_choices, link_key, tree_html
-from .chat import chat_stream, source_panel, warn
-from .render import PANEL_EMPTY, esc, question_for, render_transcript, scope_html, status_html
-from .runtime import APP_TITLE, get_assistant, llm_enabled, open_assistant, runtime_settings, set_assistant
+from .api import create_app
+from .catalog_page import ITEM_EMPTY
+from .chat import source_panel, warn
+from .handlers import (
+    as_int,
+    ask_and_list,
+    boot,
+    download_payload,
+    event_data,
+    export_file,
+    header_html,
+    on_download,
+    on_jump,
+    on_onboarding,
+    on_poll,
+    on_scope,
+    on_tree_filter,
+    on_tree_select,
+    serve_html_in_chinese,
+    transcript_click,
+)
+from .render import PANEL_EMPTY, esc, question_for, scope_html, status_html
+from .runtime import APP_TITLE, get_assistant
+from .turns import render_transcript
+
+__all__ = ["boot", "build_demo", "demo", "download_payload", "export_file", "get_assistant", "on_jump", "serve",
+           "transcript_click"]
 
 MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
 CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
 POLL_S = 0.5
-
-
-def _data(evt: gr.EventData | None) -> dict[str, Any]:
-    data = getattr(evt, "_data", None) if evt is not None else None
-    return data if isinstance(data, dict) else {}
-
-
-def _int(value: object, default: int = -1) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return default
-
-
-def serve_html_in_chinese() -> None:
-    """Gradio's page template says lang="en"; screen readers choose their voice from it. Wrap the
-    template loader once so the served page says lang="zh-CN" (process-wide: one UI per process)."""
-    import jinja2
-    from gradio import routes
-
-    env = routes.templates.env
-    if getattr(env.loader, "dj_chinese", False):
-        return
-    inner = env.loader
-
-    class _Chinese(jinja2.BaseLoader):
-        dj_chinese = True
-
-        def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
-            source, filename, uptodate = inner.get_source(environment, template)  # type: ignore[union-attr]
-            if template.endswith("index.html"):
-                source = source.replace('lang="en"', 'lang="zh-CN"', 1)
-            return source, filename, uptodate
-
-    env.loader = _Chinese()
-
-
-# -- header, downloads ----------------------------------------------------------------------------
-
-
-def header_html(request: Any = None, *, index: bool = True) -> str:
-    """The page head: title, the documents answered from, the user; `index=False` at build time
-    (building the page must not load the index)."""
-    try:
-        if not index:
-            raise LookupError
-        doc = get_assistant().primary
-        meta = " · ".join(x for x in (doc.meta.doc_number, doc.meta.issuer, doc.meta.date) if x)
-        count = len(get_assistant().index.docs)
-        source = f"依据《{esc(doc.meta.title)}》<span>{esc(meta)}</span> 等 {count} 个文件"
-    except DangjianError as err:
-        source = f"索引不可用：{esc(err)}"
-    except LookupError:
-        source = "党建文件"
-    owner = owner_of(request)
-    who = f'<span class="dj-user">{esc(owner[5:])}</span>' if owner and owner.startswith("user:") else ""
-    return (f'<header class="dj-header"><div class="dj-logo" aria-hidden="true">党</div><div class="dj-head-text">'
-            f'<h1 class="dj-title">{APP_TITLE}</h1><div class="dj-sub">{source} · 逐字引用，注明出处</div></div>'
-            f'{who}<button type="button" class="dj-act dj-drawer-btn" data-action="drawer" aria-controls="dj-sidebar">'
-            "历史对话</button></header>")
-
-
-def download_payload(name: str, data: bytes, media: str) -> str:
-    """What the hidden download part turns into a file save (a nonce makes each one new)."""
-    return json.dumps({"name": name, "mime": media, "b64": base64.b64encode(data).decode("ascii"),
-                       "nonce": secrets.token_hex(6)})
-
-
-def _conv_title(conv: str, turns: list[dict[str, Any]], request: Any, settings: Settings | None) -> str:
-    owner = owner_of(request)
-    if owner and conv and not conv.startswith("local-"):
-        try:
-            saved = conversations.store_for(runtime_settings(settings)).get(owner, conv)
-        except DangjianError:
-            saved = None
-        if saved is not None:
-            return saved.title
-    return conversations.title_of(turns[0]["question"]) if turns else APP_TITLE
-
-
-def export_file(data: dict[str, Any], turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
-                request: Any = None, settings: Settings | None = None) -> tuple[str, bytes, str] | None:
-    """(name, bytes, media) for an export click: an answer, the conversation, an item, a checklist."""
-    action, turns = str(data.get("action", "")), list(turns or [])
-    resolve = get_assistant().unit
-    if action == "export-answer" and 0 <= (n := _int(data.get("turn"))) < len(turns):
-        name = export.file_name(f"答案-{turns[n]['question']}", ".docx")
-        return name, export.answer_docx(turns[n], resolve), export.DOCX_MEDIA
-    if action == "export-conversation" and turns:
-        title = _conv_title(conv, turns, request, settings)
-        return export.file_name(title, ".docx"), export.conversation_docx(title, turns, resolve), export.DOCX_MEDIA
-    if action == "export-item" and (found := resolve(str(data.get("key", "")))) is not None:
-        doc, unit = found
-        name = export.file_name(f"{doc.meta.title}{unit.label}", ".docx")
-        return name, export.item_docx(doc, unit), export.DOCX_MEDIA
-    if action == "ob-export":
-        return onboarding_page.checklist_export(ob_state or {}, str(data.get("fmt", "docx")))
-    return None
-
-
-def on_download(turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
-                evt: gr.EventData, request: gr.Request, settings: Settings | None = None) -> Any:
-    try:
-        made = export_file(_data(evt), turns, conv, ob_state, request, settings)
-    except DangjianError as err:
-        warn(str(err), "导出失败")
-        return gr.skip()
-    return download_payload(*made) if made else gr.skip()
-
-
-# -- chat events -----------------------------------------------------------------------------------
-
-
-def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any, request: Any,
-                 settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
-    """`chat_stream`'s updates plus the conversation list, redrawn with the final one (the only
-    update that sets the turns)."""
-    for out in chat_stream(text, turns, conv, mode, scope, request, settings):
-        final = isinstance(out[1], list) and isinstance(out[5], str)
-        yield (*out, sidebar.sidebar_html(request, out[5], settings) if final else gr.skip())
-
-
-def transcript_click(turns: Any, conv: str, mode: str | None, scope: Any, data: dict[str, Any], request: Any = None,
-                     settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
-    """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
-    action, n = data.get("action"), _int(data.get("turn"))
-    if action == "ask":
-        yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request, settings)
-    elif action == "vote":
-        t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
-        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
-    elif action in ("reason", "reason-cancel"):
-        text = str(data.get("text", "")) if action == "reason" else None
-        t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
-        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
-    else:
-        yield (gr.skip(),) * 7
-
-
-# -- boot: the page's first event, after its visitor cookie is set ----------------------------------
-
-
-def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -> dict[str, Any]:
-    """Everything that depends on who is asking and what the index holds, plus the page's link:
-    `q` asks in a new conversation, `item` (+ `doc`) opens the unit in the 目录."""
-    manage = can_manage(request, runtime_settings(settings))
-    choices = doc_choices()
-    key = link_key(str(data.get("item", "")), str(data.get("doc", "")))
-    doc_id = key.rpartition("#")[0] if key else get_assistant().primary.doc_id
-    out: dict[str, Any] = {
-        "header": header_html(request), "tree": tree_html(doc_id, "", key),
-        "tree_doc": gr.update(choices=choices, value=doc_id),
-        "scope_ui": scope_html([c for c in choices if c[1] != ALL]), "scope": [],
-        "docs_tab": gr.update(visible=manage), "docs_list": documents_page.docs_html() if manage else "",
-        "job": documents_page.job_html() if manage else "", "mode_row": gr.update(visible=llm_enabled(settings)),
-    }
-    conv = ""
-    if str(data.get("q", "")).strip():
-        chat_out = chat.chat(str(data["q"]), [], "", (), request, settings=settings)
-        out.update(zip(("transcript", "turns", "panel", "question", "status", "conv"), chat_out, strict=True))
-        conv = chat_out[5]
-        out["tabs"] = gr.Tabs(selected="chat")
-    elif key:
-        out.update(zip(("item_view", "selected", "ask_btn"), catalog_page.show_item(key), strict=True))
-        out["tabs"] = gr.Tabs(selected="browse")
-    elif data.get("item"):
-        chat.warn(f"链接中的条目“{data.get('item')}”不存在。")
-    out["convs"] = sidebar.sidebar_html(request, conv, settings)
-    return out
-
-
-def on_scope(evt: gr.EventData) -> list[str]:
-    """The scope popover's checkboxes → the doc_ids later questions are limited to."""
-    docs = _data(evt).get("docs")
-    return [str(d) for d in docs][:50] if isinstance(docs, list) else []
-
-
-# -- 目录 ------------------------------------------------------------------------------------------
-
-
-def on_tree_filter(doc_id: str | None, query: str | None, selected: str | None) -> str:
-    return tree_html(doc_id or "", query or "", selected or "")
-
-
-def on_tree_select(doc_id: str | None, query: str | None, evt: gr.EventData) -> tuple[Any, ...]:
-    """Tree clicks → (item view, selected, 就此条提问, tree, document picker)."""
-    data = _data(evt)
-    if data.get("action") == "doc":
-        picked = str(data.get("doc", ""))
-        return gr.skip(), gr.skip(), gr.skip(), tree_html(picked, ""), gr.update(value=picked)
-    view, key, button = catalog_page.show_item(str(data.get("key", "")))
-    return view, key, button, gr.skip(), gr.skip()
-
-
-# -- 入门 ------------------------------------------------------------------------------------------
-
-
-def on_onboarding(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
-    new = onboarding_page.act(state, _data(evt))
-    return onboarding_page.render(new), new
-
-
-def on_jump(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, Any, Any]:
-    """From the chat: a role note opens that role's checklist; the welcome's 入门 link the tab."""
-    data = _data(evt)
-    if data.get("action") == "duties":
-        new = onboarding_page.act(state, {"action": "ob-role", "role": data.get("role", "")})
-        return gr.Tabs(selected="onboard"), onboarding_page.render(new), new
-    tab = str(data.get("tab", ""))
-    if tab in ("chat", "browse", "onboard"):
-        return gr.Tabs(selected=tab), gr.skip(), gr.skip()
-    return gr.skip(), gr.skip(), gr.skip()
-
-
-# -- 文件 ------------------------------------------------------------------------------------------
-
-
-def on_poll(seen: int, request: gr.Request, settings: Settings | None = None) -> tuple[Any, ...]:
-    """While a job runs: its progress; when it ends, everything that shows the documents again."""
-    status = documents.JOBS.status()
-    job = documents_page.job_html(status)
-    if status.running:
-        return job, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), seen
-    choices = doc_choices()
-    return (job, gr.Timer(active=False), documents_page.docs_html(), tree_html("", ""),
-            gr.update(choices=choices, value=get_assistant().primary.doc_id),
-            scope_html([c for c in choices if c[1] != ALL]), [], header_html(request), status.generation)
 
 
 # -- layout ---------------------------------------------------------------------------------------
@@ -365,15 +151,15 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 
     def on_click(turns: Any, conv: str, mode: str | None, scope: Any, evt: gr.EventData,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from transcript_click(turns, conv, mode, scope, _data(evt), request, settings)
+        yield from transcript_click(turns, conv, mode, scope, event_data(evt), request, settings)
 
     def on_source(turns: Any, evt: gr.EventData) -> Any:
-        data = _data(evt)
+        data = event_data(evt)
         key = str(data.get("key", ""))
-        return source_panel(turns, _int(data.get("turn")), key) if key else gr.skip()
+        return source_panel(turns, as_int(data.get("turn")), key) if key else gr.skip()
 
     def on_convs(turns: Any, conv: str, evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
-        data = _data(evt)
+        data = event_data(evt)
         action, cid = data.get("action"), str(data.get("id", ""))
         if action == "open":
             return sidebar.open_conversation(cid, request, settings)
@@ -391,7 +177,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 
     def on_boot(evt: gr.EventData, request: gr.Request) -> dict[Any, Any]:
         try:
-            out = boot(_data(evt), request, settings)
+            out = boot(event_data(evt), request, settings)
         except DangjianError as err:
             warn(str(err), "索引不可用")
             return {c.status: status_html(str(err))}
@@ -413,7 +199,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
         return html, gr.Timer(active=poll), gr.update(value=None) if poll else gr.skip()
 
     def on_docs_click(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
-        data = _data(evt)
+        data = event_data(evt)
         if data.get("action") != "remove-doc":
             return gr.skip(), gr.skip()
         html, poll = documents_page.start_remove(str(data.get("doc", "")), request, settings)

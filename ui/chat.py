@@ -35,8 +35,9 @@ from rag.render import answer_json
 
 from . import conversations
 from .access import owner_of
-from .render import render_transcript, status_html, unit_panel
+from .render import status_html, unit_panel
 from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
+from .turns import render_transcript
 
 # (transcript html, turns, side panel html, question box, status html, conversation id)
 ChatOut = tuple[Any, Any, Any, Any, Any, Any]

@@ -17,8 +17,9 @@ from rag.errors import DangjianError
 from . import conversations
 from .access import owner_of
 from .chat import warn
-from .render import PANEL_EMPTY, esc, render_transcript, status_html
+from .render import PANEL_EMPTY, esc, status_html
 from .runtime import runtime_settings
+from .turns import render_transcript
 
 # (transcript, turns, panel, box, status, conversation id, sidebar)
 OpenOut = tuple[Any, Any, Any, Any, Any, Any, Any]

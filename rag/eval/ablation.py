@@ -7,10 +7,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import evaluate as ev
 from ..baseline import NaiveBaseline
 from ..pipeline import Assistant
 from ..query import Options
+from . import evaluate as ev
 
 CONFIGS: tuple[tuple[str, str], ...] = (
     ("full", "完整流程 full pipeline"),

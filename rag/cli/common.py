@@ -1,0 +1,109 @@
+"""Shared by the command modules: the parser class, settings from flags, the loaded assistant,
+stdin that tolerates undecodable bytes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
+
+from ..config import Settings
+from ..errors import DangjianError
+
+DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable bytes in argv or stdin become
+BROKEN_ARG = "含有无法识别的字符（不是有效的 UTF-8，或截断的表情符号）"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"dangjian: 参数错误：{message}（用 dangjian --help 查看用法）\n")
+
+
+class _Progress:
+    """Build progress on stderr: one line per stage, with rate and time left while embedding."""
+
+    NAMES = {"parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "milvus": "写入 Milvus", "save": "写入索引"}
+
+    def __init__(self) -> None:
+        self.stage, self.started = "", 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if stage != self.stage or done == 0:
+            self.stage, self.started = stage, now
+        line = f"{self.NAMES.get(stage, stage)} {done}/{total}"
+        elapsed = now - self.started
+        if stage == "embed" and total == 0:
+            line = "计算向量：没有新文本（向量全部取自上次的索引）"
+        elif stage == "embed" and done and elapsed > 0:
+            rate = done / elapsed
+            left = f"用时 {_duration(elapsed)}" if done >= total else f"约剩 {_duration((total - done) / rate)}"
+            line += f" · {rate:.0f} 块/秒 · {left}"
+        end = "\n" if done >= total else ""
+        clear = "\033[K" if sys.stderr.isatty() else ""
+        print(f"\r{line}{clear}", end=end, file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds >= 60 else f"{seconds} 秒"
+
+
+_progress = _Progress()  # one per process: the stage clock spans a build
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        s = Settings.from_env()
+    except ValueError as err:  # a DANGJIAN_* number that does not parse
+        raise DangjianError(str(err)) from err
+    if args.corpus:
+        s = replace(s, corpus_dir=Path(args.corpus))
+    if args.index:
+        s = replace(s, index_dir=Path(args.index))
+    if getattr(args, "store_choice", None):
+        s = replace(s, store=args.store_choice)
+    return s
+
+
+def _assistant(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The index as it is: never built here (a missing or stale one says to run `dangjian index`)."""
+    from ..embed import make_embeddings
+    from ..index import load, require_current
+    from ..pipeline import Assistant
+
+    s = _settings(args)
+    emb = make_embeddings(s)
+    require_current(s.index_dir, s.corpus_dir, emb)
+    return Assistant(load(s.corpus_dir, s.index_dir, emb, threads=s.threads), emb, s)
+
+
+def _tolerant_stdin() -> None:
+    """Undecodable input lines become lone surrogates (which `validate` refuses), not a traceback."""
+    reconfigure: Callable[..., None] | None = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ..query import Options
+
+    return Options(docs=tuple(dict.fromkeys(args.doc or ())))

@@ -1,0 +1,95 @@
+"""Corpus and index commands: index, add, remove; every corpus change ends with a rebuild under
+the corpus lock."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import DangjianError
+from .common import EXIT_ERROR, _notify, _progress, _settings
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from ..ingest import register_unlisted
+
+    s = _settings(args)
+    _recover(s.corpus_dir)
+    _report(register_unlisted(s.corpus_dir))
+    idx = _rebuild(s)
+    c = idx.manifest["counts"]
+    print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
+    if (dense := idx.manifest.get("dense", {})).get("store") == "milvus":
+        print(f"Milvus（{dense['uri']}）：集合 {dense['collection']}_units、{dense['collection']}_sentences")
+    return 0
+
+
+def _report(results) -> None:  # type: ignore[no-untyped-def]
+    """One line per ingested file: ✓ with what was found, = already there, or ✗ with the reason."""
+    for r in results:
+        if r.status == "ok":
+            print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
+        elif r.status == "exists":
+            print(f"= {r.path}：已收录（{r.doc_id}，{r.file}），未重复添加")
+        else:
+            print(f"✗ {r.path}：{r.reason}")
+
+
+def _recover(corpus_dir: Path) -> None:
+    """Finish or undo what an interrupted add/index/remove left behind; say so on stderr."""
+    from ..ingest import recover
+
+    for note in recover(corpus_dir):
+        _notify(note)
+
+
+def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
+    """The index build every corpus change ends with, under the corpus lock: a running `serve`
+    that rebuilds in the background waits for it instead of racing it."""
+    from .. import fsutil
+    from ..corpus import read_manifest
+    from ..embed import make_embeddings
+    from ..index import build
+
+    read_manifest(s.corpus_dir)
+    try:
+        with fsutil.locked(s.corpus_dir, timeout_s=300.0):
+            return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads,
+                         store=s.store_spec)
+    except TimeoutError as err:
+        raise DangjianError(f"语料目录正被另一个 dangjian 命令使用：{s.corpus_dir}，请稍后重试") from err
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Take one document out of the corpus, then rebuild the index; one line of report."""
+    from ..ingest import remove_document
+
+    s = _settings(args)
+    _recover(s.corpus_dir)
+    r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
+    _rebuild(s)
+    files = "、".join(r.files) or "无"
+    done = f"文件已移入 removed/：{'、'.join(r.moved_to)}" if args.keep_files and r.moved_to else f"已删除文件：{files}"
+    print(f"已移除 {r.doc_id}（《{r.title}》），{done}；索引已重建：{s.index_dir}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Copy documents into the corpus (one report line each), then rebuild the index."""
+    from ..ingest import add_files
+
+    s = _settings(args)
+    _recover(s.corpus_dir)
+    flags = {k: v for k, v in {"doc_id": args.doc_id, "title": args.title, "kind": args.kind,
+                               "encoding": args.encoding}.items() if v}
+    if len(args.files) > 1 and {"doc_id", "title"} & flags.keys():
+        raise DangjianError("--doc-id / --title 只能在添加单个文件时使用")
+    overrides = {args.files[0]: flags} if len(args.files) == 1 else flags
+    results = add_files(args.files, s.corpus_dir, overrides=overrides,
+                        allow_ambiguous=args.allow_ambiguous)
+    _report(results)
+    if any(r.status == "ok" for r in results):
+        _rebuild(s)
+        print(f"索引已重建：{s.index_dir}")
+    return 0 if all(r.succeeded for r in results) else EXIT_ERROR

@@ -1,0 +1,231 @@
+"""The page's event handlers, outside the layout (ui/app.py wires them): boot from the link, ask
+and list, transcript clicks, downloads, the catalog tree, 入门 jumps and the rebuild poll."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from rag.config import Settings
+from rag.errors import DangjianError
+
+from . import catalog_page, chat, conversations, documents, documents_page, export, onboarding_page, sidebar
+from .access import can_manage, owner_of
+from .catalog_page import ALL, doc_choices, link_key, tree_html
+from .chat import chat_stream, warn
+from .render import esc, scope_html
+from .runtime import APP_TITLE, get_assistant, llm_enabled, runtime_settings
+
+
+def event_data(evt: gr.EventData | None) -> dict[str, Any]:
+    data = getattr(evt, "event_data", None) if evt is not None else None
+    return data if isinstance(data, dict) else {}
+
+
+def as_int(value: object, default: int = -1) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+def serve_html_in_chinese() -> None:
+    """Gradio's page template says lang="en"; screen readers choose their voice from it. Wrap the
+    template loader once so the served page says lang="zh-CN" (process-wide: one UI per process)."""
+    import jinja2
+    from gradio import routes
+
+    env = routes.templates.env
+    if getattr(env.loader, "dj_chinese", False):
+        return
+    inner = env.loader
+
+    class _Chinese(jinja2.BaseLoader):
+        dj_chinese = True
+
+        def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+            source, filename, uptodate = inner.get_source(environment, template)  # type: ignore[union-attr]
+            if template.endswith("index.html"):
+                source = source.replace('lang="en"', 'lang="zh-CN"', 1)
+            return source, filename, uptodate
+
+    env.loader = _Chinese()
+
+
+def header_html(request: Any = None, *, index: bool = True) -> str:
+    """The page head: title, the documents answered from, the user; `index=False` at build time
+    (building the page must not load the index)."""
+    try:
+        if not index:
+            raise LookupError
+        doc = get_assistant().primary
+        meta = " · ".join(x for x in (doc.meta.doc_number, doc.meta.issuer, doc.meta.date) if x)
+        count = len(get_assistant().index.docs)
+        source = f"依据《{esc(doc.meta.title)}》<span>{esc(meta)}</span> 等 {count} 个文件"
+    except DangjianError as err:
+        source = f"索引不可用：{esc(err)}"
+    except LookupError:
+        source = "党建文件"
+    owner = owner_of(request)
+    who = f'<span class="dj-user">{esc(owner[5:])}</span>' if owner and owner.startswith("user:") else ""
+    return (f'<header class="dj-header"><div class="dj-logo" aria-hidden="true">党</div><div class="dj-head-text">'
+            f'<h1 class="dj-title">{APP_TITLE}</h1><div class="dj-sub">{source} · 逐字引用，注明出处</div></div>'
+            f'{who}<button type="button" class="dj-act dj-drawer-btn" data-action="drawer" aria-controls="dj-sidebar">'
+            "历史对话</button></header>")
+
+
+def download_payload(name: str, data: bytes, media: str) -> str:
+    """What the hidden download part turns into a file save (a nonce makes each one new)."""
+    return json.dumps({"name": name, "mime": media, "b64": base64.b64encode(data).decode("ascii"),
+                       "nonce": secrets.token_hex(6)})
+
+
+def _conv_title(conv: str, turns: list[dict[str, Any]], request: Any, settings: Settings | None) -> str:
+    owner = owner_of(request)
+    if owner and conv and not conv.startswith("local-"):
+        try:
+            saved = conversations.store_for(runtime_settings(settings)).get(owner, conv)
+        except DangjianError:
+            saved = None
+        if saved is not None:
+            return saved.title
+    return conversations.title_of(turns[0]["question"]) if turns else APP_TITLE
+
+
+def export_file(data: dict[str, Any], turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
+                request: Any = None, settings: Settings | None = None) -> tuple[str, bytes, str] | None:
+    """(name, bytes, media) for an export click: an answer, the conversation, an item, a checklist."""
+    action, turns = str(data.get("action", "")), list(turns or [])
+    resolve = get_assistant().unit
+    if action == "export-answer" and 0 <= (n := as_int(data.get("turn"))) < len(turns):
+        name = export.file_name(f"答案-{turns[n]['question']}", ".docx")
+        return name, export.answer_docx(turns[n], resolve), export.DOCX_MEDIA
+    if action == "export-conversation" and turns:
+        title = _conv_title(conv, turns, request, settings)
+        return export.file_name(title, ".docx"), export.conversation_docx(title, turns, resolve), export.DOCX_MEDIA
+    if action == "export-item" and (found := resolve(str(data.get("key", "")))) is not None:
+        doc, unit = found
+        name = export.file_name(f"{doc.meta.title}{unit.label}", ".docx")
+        return name, export.item_docx(doc, unit), export.DOCX_MEDIA
+    if action == "ob-export":
+        return onboarding_page.checklist_export(ob_state or {}, str(data.get("fmt", "docx")))
+    return None
+
+
+def on_download(turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
+                evt: gr.EventData, request: gr.Request, settings: Settings | None = None) -> Any:
+    try:
+        made = export_file(event_data(evt), turns, conv, ob_state, request, settings)
+    except DangjianError as err:
+        warn(str(err), "导出失败")
+        return gr.skip()
+    return download_payload(*made) if made else gr.skip()
+
+
+def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any, request: Any,
+                 settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+    """`chat_stream`'s updates plus the conversation list, redrawn with the final one (the only
+    update that sets the turns)."""
+    for out in chat_stream(text, turns, conv, mode, scope, request, settings):
+        final = isinstance(out[1], list) and isinstance(out[5], str)
+        yield (*out, sidebar.sidebar_html(request, out[5], settings) if final else gr.skip())
+
+
+def transcript_click(turns: Any, conv: str, mode: str | None, scope: Any, data: dict[str, Any], request: Any = None,
+                     settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+    """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
+    action, n = data.get("action"), as_int(data.get("turn"))
+    if action == "ask":
+        yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request, settings)
+    elif action == "vote":
+        t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
+        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+    elif action in ("reason", "reason-cancel"):
+        text = str(data.get("text", "")) if action == "reason" else None
+        t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
+        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+    else:
+        yield (gr.skip(),) * 7
+
+
+def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -> dict[str, Any]:
+    """Everything that depends on who is asking and what the index holds, plus the page's link:
+    `q` asks in a new conversation, `item` (+ `doc`) opens the unit in the 目录."""
+    manage = can_manage(request, runtime_settings(settings))
+    choices = doc_choices()
+    key = link_key(str(data.get("item", "")), str(data.get("doc", "")))
+    doc_id = key.rpartition("#")[0] if key else get_assistant().primary.doc_id
+    out: dict[str, Any] = {
+        "header": header_html(request), "tree": tree_html(doc_id, "", key),
+        "tree_doc": gr.update(choices=choices, value=doc_id),
+        "scope_ui": scope_html([c for c in choices if c[1] != ALL]), "scope": [],
+        "docs_tab": gr.update(visible=manage), "docs_list": documents_page.docs_html() if manage else "",
+        "job": documents_page.job_html() if manage else "", "mode_row": gr.update(visible=llm_enabled(settings)),
+    }
+    conv = ""
+    if str(data.get("q", "")).strip():
+        chat_out = chat.chat(str(data["q"]), [], "", (), request, settings=settings)
+        out.update(zip(("transcript", "turns", "panel", "question", "status", "conv"), chat_out, strict=True))
+        conv = chat_out[5]
+        out["tabs"] = gr.Tabs(selected="chat")
+    elif key:
+        out.update(zip(("item_view", "selected", "ask_btn"), catalog_page.show_item(key), strict=True))
+        out["tabs"] = gr.Tabs(selected="browse")
+    elif data.get("item"):
+        chat.warn(f"链接中的条目“{data.get('item')}”不存在。")
+    out["convs"] = sidebar.sidebar_html(request, conv, settings)
+    return out
+
+
+def on_scope(evt: gr.EventData) -> list[str]:
+    """The scope popover's checkboxes → the doc_ids later questions are limited to."""
+    docs = event_data(evt).get("docs")
+    return [str(d) for d in docs][:50] if isinstance(docs, list) else []
+
+
+def on_tree_filter(doc_id: str | None, query: str | None, selected: str | None) -> str:
+    return tree_html(doc_id or "", query or "", selected or "")
+
+
+def on_tree_select(doc_id: str | None, query: str | None, evt: gr.EventData) -> tuple[Any, ...]:
+    """Tree clicks → (item view, selected, 就此条提问, tree, document picker)."""
+    data = event_data(evt)
+    if data.get("action") == "doc":
+        picked = str(data.get("doc", ""))
+        return gr.skip(), gr.skip(), gr.skip(), tree_html(picked, ""), gr.update(value=picked)
+    view, key, button = catalog_page.show_item(str(data.get("key", "")))
+    return view, key, button, gr.skip(), gr.skip()
+
+
+def on_onboarding(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+    new = onboarding_page.act(state, event_data(evt))
+    return onboarding_page.render(new), new
+
+
+def on_jump(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, Any, Any]:
+    """From the chat: a role note opens that role's checklist; the welcome's 入门 link the tab."""
+    data = event_data(evt)
+    if data.get("action") == "duties":
+        new = onboarding_page.act(state, {"action": "ob-role", "role": data.get("role", "")})
+        return gr.Tabs(selected="onboard"), onboarding_page.render(new), new
+    tab = str(data.get("tab", ""))
+    if tab in ("chat", "browse", "onboard"):
+        return gr.Tabs(selected=tab), gr.skip(), gr.skip()
+    return gr.skip(), gr.skip(), gr.skip()
+
+
+def on_poll(seen: int, request: gr.Request, settings: Settings | None = None) -> tuple[Any, ...]:
+    """While a job runs: its progress; when it ends, everything that shows the documents again."""
+    status = documents.JOBS.status()
+    job = documents_page.job_html(status)
+    if status.running:
+        return job, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), seen
+    choices = doc_choices()
+    return (job, gr.Timer(active=False), documents_page.docs_html(), tree_html("", ""),
+            gr.update(choices=choices, value=get_assistant().primary.doc_id),
+            scope_html([c for c in choices if c[1] != ALL]), [], header_html(request), status.generation)
