@@ -23,6 +23,7 @@ from rag.config import MAX_QUESTION_CHARS
 from rag.eval import feedback
 from rag.llm import AI_NOTE, FAILED_CHECK_NOTE, unavailable_note
 from ui import catalog_page, chat, export, onboarding_page, render, sidebar
+from ui import turns as turn_html
 from ui.access import VISITOR_COOKIE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -436,8 +437,8 @@ def test_llm_answer_streams_sources_then_tokens_then_final(app: Any, settings: S
     ans = turns[0]["answer"]
     assert ans["generated"] is True and ans["kind"] == "llm" and ans["notes"] == [AI_NOTE]
     assert ans["verification"]["ok"] is True and {c["ref"] for c in ans["citations"]} == {"8"}
-    links = turns._marker_links(ans["citations"])
-    assert turns.answer_body(ans["answer"], links, 0) in transcript
+    links = turn_html._marker_links(ans["citations"])
+    assert turn_html.answer_body(ans["answer"], links, 0) in transcript
     shown = re.sub(r"<textarea.*?</textarea>", "", transcript, flags=re.S)  # the copy texts say it too
     assert shown.count(AI_NOTE) == 1 and 'class="dj-ai-h"' in transcript
     assert "来源" in transcript and "参考原文" not in transcript and 'data-action="vote"' in transcript
@@ -464,7 +465,7 @@ def test_llm_fabricated_citations_fall_back_to_the_extractive_answer(
 def test_llm_flagged_sentence_is_marked(app: Any, settings: Settings, fake: FakeOpenAI) -> None:
     transcript, turns, *_ = run_llm(llm_settings(settings, fake.base_url, "one_slip_8"))[-1]
     assert turns[0]["answer"]["generated"] is True and "⚠" in turns[0]["answer"]["answer"]
-    assert f'<span class="dj-flag" title="{turns.FLAG_TITLE}">⚠</span>' in transcript
+    assert f'<span class="dj-flag" title="{turn_html.FLAG_TITLE}">⚠</span>' in transcript
 
 
 def test_llm_unreachable_falls_back_with_a_note(app: Any, settings: Settings) -> None:

@@ -39,7 +39,7 @@ from . import (
     page_js,
     sidebar,
 )
-from .api import create_app
+from .api import create_app, parse_auth
 from .catalog_page import ITEM_EMPTY
 from .chat import source_panel, warn
 from .handlers import (
@@ -61,11 +61,11 @@ from .handlers import (
     transcript_click,
 )
 from .render import PANEL_EMPTY, esc, question_for, scope_html, status_html
-from .runtime import APP_TITLE, get_assistant
+from .runtime import APP_TITLE, get_assistant, set_assistant
 from .turns import render_transcript
 
-__all__ = ["boot", "build_demo", "demo", "download_payload", "export_file", "get_assistant", "on_jump", "serve",
-           "transcript_click"]
+__all__ = ["DangjianError", "boot", "build_demo", "create_app", "demo", "download_payload", "export_file",
+           "get_assistant", "on_jump", "parse_auth", "serve", "set_assistant", "transcript_click"]
 
 MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"

@@ -23,7 +23,7 @@ from .runtime import APP_TITLE, get_assistant, llm_enabled, runtime_settings
 
 
 def event_data(evt: gr.EventData | None) -> dict[str, Any]:
-    data = getattr(evt, "event_data", None) if evt is not None else None
+    data = getattr(evt, "_data", None) if evt is not None else None
     return data if isinstance(data, dict) else {}
 
 
