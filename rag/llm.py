@@ -27,6 +27,7 @@ from . import answer as compose
 from .config import Settings
 from .llm_chain import MAX_RETRIES, build_chain, llm_check, stream_reply
 from .records import Answer, Citation, Document, Unit
+from .timing import with_total
 from .verify import Source, Verdict, supporting_quotes, verify
 
 if TYPE_CHECKING:
@@ -181,8 +182,7 @@ def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[str
         else:
             result = finish_answer(assistant, extractive, sources, "".join(parts), timings)
     assert result is not None
-    total = round((time.perf_counter() - t_all) * 1000 + earlier_ms, 2)  # retrieval included either way
-    yield LLMEvent("answer", answer=replace(result, timings_ms={**result.timings_ms, "total": total}))
+    yield LLMEvent("answer", answer=with_total(result, t_all, earlier_ms=earlier_ms))  # retrieval included
 
 
 def llm_answer(assistant: Assistant, question: str, history: Sequence[str] = (), *,

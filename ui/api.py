@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import anyio.to_thread
 import gradio as gr
@@ -40,8 +40,9 @@ from rag.ingest.limits import DEFAULT_LIMITS
 from rag.inputs import check_history, check_state, state_json
 from rag.llm import llm_answer, unavailable_note
 from rag.query import next_state
-from rag.records import Document, Unit
+from rag.records import AnswerMode, Document, Unit
 from rag.render import answer_json
+from rag.timing import with_total
 
 from .auth import BasicAuth, Credentials, parse_auth
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
@@ -71,7 +72,7 @@ class AskRequest(BaseModel):
                                      description=f"之前的提问（按时间顺序逐条回放，"
                                                  f"最多 {MAX_HISTORY_TURNS} 条；有 state 时不需要）")
     state: StateIn | None = Field(None, description="上一次回答返回的 state：追问“下一条”时代替 history")
-    mode: Literal["extractive", "llm"] = Field(
+    mode: AnswerMode = Field(
         "extractive",
         description="extractive：逐字摘录原文；llm：大模型依据原文生成并核验引用（需配置 DANGJIAN_LLM_*）")
 
@@ -242,8 +243,7 @@ def _add_routes(app: FastAPI, state: AppState, settings: Settings) -> None:
             extractive = ans
             ans = await anyio.to_thread.run_sync(
                 lambda: _llm(assistant, body.question, history, settings, extractive))
-            total = round((time.perf_counter() - start) * 1000, 2)
-            ans = replace(ans, timings_ms={**ans.timings_ms, "total": total})
+            ans = with_total(ans, start)
         return {**answer_json(ans), "state": state_json(next_state(before, ans.focus))}
 
     def _item(ref: str) -> Any:

@@ -32,6 +32,7 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import DangjianError
+from rag.records import AnswerMode
 
 from . import (
     documents_page,
@@ -67,7 +68,7 @@ from .turns import render_transcript
 __all__ = ["DangjianError", "boot", "build_demo", "create_app", "demo", "download_payload", "export_file",
            "get_assistant", "on_jump", "parse_auth", "serve", "set_assistant", "transcript_click"]
 
-MODES: tuple[tuple[str, str], ...] = (("摘录", "extractive"), ("AI生成", "llm"))
+MODES: tuple[tuple[str, AnswerMode], ...] = (("摘录", "extractive"), ("AI生成", "llm"))  # labels for ANSWER_MODES
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
 CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
 POLL_S = 0.5
@@ -252,8 +253,10 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     A busy port or bad credentials fail before anything is loaded or announced. Returns an exit code."""
     import uvicorn
 
+    from rag.progress import StderrProgress, stderr_notify
+
     from .auth import credentials_for
-    from .runtime import AppState, stderr_notify, stderr_progress, use_state
+    from .runtime import AppState, use_state
 
     if auth:
         print("注意：--auth 的密码在进程列表（ps）中对本机其他用户可见；请改用环境变量 DANGJIAN_AUTH，"
@@ -269,7 +272,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     state = AppState(settings)
     try:
         print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
-        state.open(stderr_progress, stderr_notify)
+        state.open(StderrProgress(), stderr_notify)
         use_state(state)  # the page's handlers answer from the same state
         app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings), state=state)
         where = f"http://{host}:{port}/"

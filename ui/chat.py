@@ -30,8 +30,9 @@ from rag.errors import DangjianError
 from rag.eval import feedback
 from rag.llm import stream_llm_answer, unavailable_note
 from rag.query import Options
-from rag.records import Answer
+from rag.records import Answer, AnswerMode
 from rag.render import answer_json
+from rag.timing import with_total
 
 from . import conversations
 from .access import owner_of
@@ -142,7 +143,7 @@ def _title(turns: Sequence[dict[str, Any]]) -> str:
 
 
 def chat_stream(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
-                mode: str | None = "extractive", scope: object = (), request: Any = None,
+                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None,
                 settings: Settings | None = None) -> Iterator[ChatOut]:
     """The chat handler of the page: `chat` in 摘录 mode, `chat_llm` in AI生成 mode (when configured)."""
     if mode == "llm" and llm_enabled(settings):
@@ -208,8 +209,7 @@ def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str
                 break
             yield html, gr.skip(), gr.skip(), gr.skip() if cleared else "", gr.skip(), gr.skip()
             cleared = True  # the question leaves the box with the first update
-    total = round((time.perf_counter() - started) * 1000, 2)  # what the server spent, retrieval included
-    final = replace(final, timings_ms={**final.timings_ms, "total": total})
+    final = with_total(final, started)  # what the server spent, retrieval included
     turns.append(_turn(text, history, docs, final, started))
     conv, problem = save_turn(turns, conv, request, settings)
     yield (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, final), "",

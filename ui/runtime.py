@@ -39,6 +39,7 @@ from rag.errors import DangjianError, IndexError_
 from rag.index import build, load, read_manifest_json, require_current
 from rag.inputs import fit_history
 from rag.pipeline import Assistant, State
+from rag.progress import StderrProgress, stderr_notify
 from rag.query import Options
 from rag.records import Answer
 
@@ -342,20 +343,11 @@ def llm_enabled(settings: Settings | None = None) -> bool:
     return runtime_settings(settings).llm_configured
 
 
-def stderr_progress(stage: str, done: int, total: int) -> None:
-    end = "\n" if done >= total else ""
-    print(f"\r{STAGES.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
-
-
-def stderr_notify(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def open_assistant(settings: Settings) -> Assistant:
     """The index for `settings`, built first when missing, stale or corrupt (progress on stderr)."""
     started = time.perf_counter()
     print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
-    assistant = AppState(settings).open(stderr_progress, stderr_notify)
+    assistant = AppState(settings).open(StderrProgress(), stderr_notify)
     counts = assistant.index.manifest.get("counts", {})
     seconds = time.perf_counter() - started
     print(f"索引已就绪：{counts.get('documents', len(assistant.index.docs))} 个文件，"

@@ -27,43 +27,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"dangjian: 参数错误：{message}（用 dangjian --help 查看用法）\n")
 
 
-class _Progress:
-    """Build progress on stderr: one line per stage, with rate and time left while embedding."""
-
-    NAMES = {"parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "milvus": "写入 Milvus", "save": "写入索引"}
-
-    def __init__(self) -> None:
-        self.stage, self.started = "", 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        import time
-
-        now = time.monotonic()
-        if stage != self.stage or done == 0:
-            self.stage, self.started = stage, now
-        line = f"{self.NAMES.get(stage, stage)} {done}/{total}"
-        elapsed = now - self.started
-        if stage == "embed" and total == 0:
-            line = "计算向量：没有新文本（向量全部取自上次的索引）"
-        elif stage == "embed" and done and elapsed > 0:
-            rate = done / elapsed
-            left = f"用时 {_duration(elapsed)}" if done >= total else f"约剩 {_duration((total - done) / rate)}"
-            line += f" · {rate:.0f} 块/秒 · {left}"
-        end = "\n" if done >= total else ""
-        clear = "\033[K" if sys.stderr.isatty() else ""
-        print(f"\r{line}{clear}", end=end, file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds >= 60 else f"{seconds} 秒"
-
-
-_progress = _Progress()  # one per process: the stage clock spans a build
-
-
-def _notify(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

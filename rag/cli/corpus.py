@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import DangjianError
-from .common import EXIT_ERROR, _notify, _progress, _settings
+from ..progress import StderrProgress, stderr_notify
+from .common import EXIT_ERROR, _settings
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def _recover(corpus_dir: Path) -> None:
     from ..ingest import recover
 
     for note in recover(corpus_dir):
-        _notify(note)
+        stderr_notify(note)
 
 
 def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
@@ -55,7 +56,7 @@ def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
     read_manifest(s.corpus_dir)
     try:
         with fsutil.locked(s.corpus_dir, timeout_s=300.0):
-            return build(s.corpus_dir, s.index_dir, make_embeddings(s), _progress, threads=s.threads,
+            return build(s.corpus_dir, s.index_dir, make_embeddings(s), StderrProgress(), threads=s.threads,
                          store=s.store_spec)
     except TimeoutError as err:
         raise DangjianError(f"语料目录正被另一个 dangjian 命令使用：{s.corpus_dir}，请稍后重试") from err

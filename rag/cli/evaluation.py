@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import DangjianError
-from .common import EXIT_ERROR, _assistant, _notify, _options, _settings
+from ..progress import stderr_notify
+from .common import EXIT_ERROR, _assistant, _options, _settings
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise DangjianError(f"未知的 --store：{'、'.join(unknown)}（可选 {'、'.join(bench.STORES)}）")
     report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
                        sweep=args.threads_sweep, stores=args.store.split(","), quick=args.sizes_only,
-                       notify=_notify)
+                       notify=stderr_notify)
     text = bench.markdown(report)
     if args.out:
         out = Path(args.out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import STORES
+from ..records import ANSWER_MODES
 from .common import DOC_HELP, _Parser
 from .corpus import cmd_add, cmd_index, cmd_remove
 from .evaluation import cmd_bench, cmd_eval, cmd_feedback_export
@@ -27,13 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.add_argument("--history", action="append", metavar="前一问", help="之前的提问（可重复，按时间顺序）")
-    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
+    p.add_argument("--mode", choices=list(ANSWER_MODES), default="extractive",
                    help="llm：经 DANGJIAN_LLM_* 配置的大模型生成并核验引用")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_ask)
     sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
     p = sub.add_parser("chat", parents=[stored], help="多轮对话")
-    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive")
+    p.add_argument("--mode", choices=list(ANSWER_MODES), default="extractive")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_chat)
     p = sub.add_parser("search", parents=[stored], help="检索测试：列出排序结果和分数")
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
     p.add_argument("--report", default="eval/report.md")
     p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
-    p.add_argument("--mode", choices=["extractive", "llm"], default="extractive",
+    p.add_argument("--mode", choices=list(ANSWER_MODES), default="extractive",
                    help="llm：经配置的大模型作答，并报告 verified_rate")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_eval)
