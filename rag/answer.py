@@ -47,7 +47,8 @@ def section_path(doc: Document, unit: Unit) -> str:
 
 
 def citation(doc: Document, unit: Unit, quote: str) -> Citation:
-    return Citation(doc.doc_id, unit.ref, unit.label, unit.title, section_path(doc, unit), quote)
+    return Citation(doc_id=doc.doc_id, ref=unit.ref, label=unit.label, title=unit.title,
+                    section=section_path(doc, unit), quote=quote)
 
 
 def unit_heading(doc: Document, unit: Unit) -> str:

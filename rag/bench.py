@@ -30,6 +30,7 @@ from typing import Any
 
 from .bench_corpus import COLD_QUESTIONS, KINDS, MemoEmbedder, questions_by_kind, synthesise
 from .bench_report import CAVEAT, markdown
+from .config import Settings
 
 __all__ = ["KINDS", "STORES", "MemoEmbedder", "markdown", "questions_by_kind", "run", "serve_stats", "synthesise"]
 
@@ -66,7 +67,6 @@ def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, r
     with `encoder`, also the question encoder's latency and the build's embedding rate."""
     from dataclasses import replace
 
-    from .config import Settings
     from .pipeline import Assistant
 
     start = time.perf_counter()
@@ -327,16 +327,17 @@ def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions:
 
 def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5, sweep: bool = False,
         stores: Sequence[str] = ("auto",), quick: bool = False,
-        notify: Notify = lambda _m: None) -> dict[str, Any]:
-    """The full benchmark; returns the JSON report."""
-    from .config import Settings
+        notify: Notify = lambda _m: None, settings: Settings | None = None) -> dict[str, Any]:
+    """The full benchmark; returns the JSON report. `settings`: the embedder and threads (default: the
+    environment's); the timed subprocesses get the environment as it is."""
+    settings = settings or Settings.from_env()
     from .embed import make_embeddings
 
     root = root.resolve()
     src = root / "corpus"
     questions = questions_by_kind(root)
     load_before = os.getloadavg()
-    emb = MemoEmbedder(make_embeddings(Settings.from_env()))
+    emb = MemoEmbedder(make_embeddings(settings))
     report: dict[str, Any] = {"sizes": [], "caveat": CAVEAT}
     with tempfile.TemporaryDirectory(prefix="dangjian-bench-") as tmp:
         work = Path(tmp)
@@ -362,7 +363,7 @@ def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int =
     report["load_avg"] = {"before": [round(x, 2) for x in load_before],
                           "after": [round(x, 2) for x in load_after]}
     report["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                         "threads": os.environ.get("DANGJIAN_THREADS", "")}
+                         "threads": settings.threads}
     return report
 
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # What one question may ask of the process (rag/inputs.py checks them at every edge). A question
 # that ranks every unit costs ~0.05 ms a character; a history is replayed answer by answer, so its
@@ -73,49 +73,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from `DANGJIAN_*` variables; unknown or empty ones keep defaults.
-
-        A number that does not parse raises ValueError with a Chinese message naming the variable."""
+        """Build settings from `DANGJIAN_*` variables (the `ENV` table); unknown or empty ones keep
+        defaults. A number that does not parse raises ValueError with a Chinese message naming it."""
         env = os.environ if env is None else env
-        s = cls()
-        get = lambda name: env.get(f"DANGJIAN_{name}", "").strip()  # noqa: E731
-        if v := get("CORPUS_DIR"):
-            s = replace(s, corpus_dir=Path(v))
-        if v := get("INDEX_DIR"):
-            s = replace(s, index_dir=Path(v))
-        if v := get("EMBED_MODEL"):
-            s = replace(s, embed_model=v, embed_backend="st")
-        if v := get("EMBED_BACKEND"):
-            s = replace(s, embed_backend=v)
-        if v := get("FEEDBACK_PATH"):
-            s = replace(s, feedback_path=Path(v))
-        if v := get("ABSTAIN_THRESHOLD"):
-            s = replace(s, abstain_threshold=_number("ABSTAIN_THRESHOLD", v, float))
-        s = replace(
-            s,
-            llm_base_url=get("LLM_BASE_URL"),
-            llm_model=get("LLM_MODEL"),
-            llm_api_key=get("LLM_API_KEY"),
-            auth=get("AUTH"),
-        )
-        if v := get("AUTH_FILE"):
-            s = replace(s, auth_file=Path(v))
-        if v := get("LLM_TIMEOUT"):
-            s = replace(s, llm_timeout_s=_number("LLM_TIMEOUT", v, float))
-        if v := get("THREADS"):
-            s = replace(s, threads=max(1, _number("THREADS", v, int)))
-        if v := get("MAX_BODY_BYTES"):
-            s = replace(s, max_body_bytes=max(1024, _number("MAX_BODY_BYTES", v, int)))
-        if v := get("WATCH_INTERVAL"):
-            s = replace(s, watch_interval_s=max(0.0, _number("WATCH_INTERVAL", v, float)))
-        if v := get("DATA_DIR"):
-            s = replace(s, data_dir=Path(v))
-        if v := get("ADMINS"):
-            s = replace(s, admins=tuple(dict.fromkeys(a.strip() for a in v.split(",") if a.strip())))
-        if v := get("STORE"):
-            s = replace(s, store=v)
-        return replace(s, milvus_uri=get("MILVUS_URI"), milvus_collection=get("MILVUS_COLLECTION"),
-                       milvus_token=get("MILVUS_TOKEN"))
+        values: dict[str, Any] = {}
+        for f in ENV:
+            if raw := env.get(f"DANGJIAN_{f.name}", "").strip():
+                values.update(f.also)
+                values[f.attr] = f.parse(raw)
+        return replace(cls(), **values)
 
     @property
     def store_spec(self) -> StoreSpec:
@@ -133,3 +99,52 @@ def _number(name: str, value: str, kind: Callable[[str], _N]) -> _N:
     except ValueError:
         what = "整数" if kind is int else "数字"
         raise ValueError(f"环境变量 DANGJIAN_{name} 应为{what}，而不是“{value}”") from None
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list, stripped, without blanks or repeats."""
+    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """One `DANGJIAN_<name>` variable: the Settings field it sets, how its text is read, and for
+    numbers the smallest value kept (a smaller one is raised to it)."""
+
+    name: str
+    attr: str
+    kind: Callable[[str], object] = str
+    low: float | None = None
+    also: tuple[tuple[str, object], ...] = ()  # fields set with it
+
+    def parse(self, raw: str) -> object:
+        if self.kind not in (int, float):
+            return self.kind(raw)
+        number: float = _number(self.name, raw, self.kind)  # type: ignore[arg-type]
+        return number if self.low is None else max(type(number)(self.low), number)
+
+
+# Every variable Settings reads, in the order they are checked (the first bad number is reported).
+ENV: tuple[EnvVar, ...] = (
+    EnvVar("CORPUS_DIR", "corpus_dir", Path),
+    EnvVar("INDEX_DIR", "index_dir", Path),
+    EnvVar("EMBED_MODEL", "embed_model", also=(("embed_backend", "st"),)),  # a model implies its backend
+    EnvVar("EMBED_BACKEND", "embed_backend"),  # after EMBED_MODEL: an explicit backend wins
+    EnvVar("FEEDBACK_PATH", "feedback_path", Path),
+    EnvVar("ABSTAIN_THRESHOLD", "abstain_threshold", float),
+    EnvVar("LLM_BASE_URL", "llm_base_url"),
+    EnvVar("LLM_MODEL", "llm_model"),
+    EnvVar("LLM_API_KEY", "llm_api_key"),
+    EnvVar("AUTH", "auth"),
+    EnvVar("AUTH_FILE", "auth_file", Path),
+    EnvVar("LLM_TIMEOUT", "llm_timeout_s", float),
+    EnvVar("THREADS", "threads", int, low=1),
+    EnvVar("MAX_BODY_BYTES", "max_body_bytes", int, low=1024),
+    EnvVar("WATCH_INTERVAL", "watch_interval_s", float, low=0.0),
+    EnvVar("DATA_DIR", "data_dir", Path),
+    EnvVar("ADMINS", "admins", _names),
+    EnvVar("STORE", "store"),
+    EnvVar("MILVUS_URI", "milvus_uri"),
+    EnvVar("MILVUS_COLLECTION", "milvus_collection"),
+    EnvVar("MILVUS_TOKEN", "milvus_token"),
+)

@@ -51,9 +51,10 @@ def unavailable_note(reason: str) -> str:
 
 def make_source(doc: Document, unit: Unit) -> Source:
     aliases = tuple(a for a in (*doc.meta.aliases, doc.meta.notice_title) if a)
-    return Source(doc.doc_id, unit.ref, compose.marker(doc, unit), compose.unit_heading(doc, unit), unit.text,
-                  doc.meta.title, doc.meta.primary, unit.label, unit.title, compose.section_path(doc, unit),
-                  unit.sentences, aliases)
+    return Source(doc_id=doc.doc_id, ref=unit.ref, marker=compose.marker(doc, unit),
+                  heading=compose.unit_heading(doc, unit), text=unit.text, title=doc.meta.title,
+                  primary=doc.meta.primary, label=unit.label, unit_title=unit.title,
+                  section=compose.section_path(doc, unit), sentences=unit.sentences, aliases=aliases)
 
 
 def sources_from_answer(assistant: Assistant, extractive: Answer, *, limit: int = MAX_SOURCES) -> list[Source]:
@@ -114,7 +115,7 @@ def _refusal(assistant: Assistant, extractive: Answer, sources: Sequence[Source]
 
 
 def _citations(verdict: Verdict, sources: Sequence[Source]) -> tuple[Citation, ...]:
-    return tuple(Citation(s.doc_id, s.ref, s.label, s.unit_title, s.section, quote)
+    return tuple(Citation(doc_id=s.doc_id, ref=s.ref, label=s.label, title=s.unit_title, section=s.section, quote=quote)
                  for s, quote in supporting_quotes(verdict, sources))
 
 

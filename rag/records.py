@@ -38,7 +38,7 @@ class DocMeta:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
     """One citable unit: an item (第8条 of the notice), an article, the header or the preamble."""
 
@@ -95,7 +95,7 @@ class Document:
         return next((s for s in self.sections if s.no == no), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Chunk:
     """A retrievable piece of text. Sentence chunks point at their unit through `ref`."""
 
@@ -112,7 +112,7 @@ class Chunk:
         return unit_key(self.doc_id, self.ref)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hit:
     """A unit ranked by retrieval, with the sentences that made it rank."""
 
@@ -155,7 +155,7 @@ def unit_key(doc_id: str, ref: str) -> str:
     return str(Key(doc_id, ref))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Citation:
     doc_id: str
     ref: str

@@ -262,7 +262,8 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     for rank, (u, sents) in enumerate(zip(units, sentences, strict=True)):
         c = chunks[int(unit_ids[u])]
         cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
-        hits.append(Hit(c.doc_id, c.ref, float(s.fused[u]), float(s.bm25[u]), float(s.dense[u]), sents, cov))
+        hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(s.fused[u]), bm25=float(s.bm25[u]),
+                        dense=float(s.dense[u]), sentences=sents, coverage=cov))
     return tuple(hits)
 
 

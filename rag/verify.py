@@ -51,7 +51,7 @@ UNKNOWN_CITATION = "unknown_citation"
 UNSUPPORTED_DETAIL = "unsupported_detail"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     """One unit handed to the model: its address, marker, heading and full text."""
 

@@ -34,7 +34,7 @@ def test_quoting_any_sentence_of_a_list_keeps_lead_and_items(assistant: Assistan
 
 
 def test_gap_marks_stand_between_quoted_sentences() -> None:
-    unit = Unit("d", "1", "article", "第一条", "t", "", (
+    unit = Unit(doc_id="d", ref="1", kind="article", label="第一条", title="t", text="", sentences=(
         "有下列情形之一的，给予处分：", *(f"（{c}）情形{c}{'很长' * 200}；" for c in "一二三四五"), "其他。"))
     assert compose.with_enumerations(unit, [4]) == (0, None, 4, None)  # lead …… （四） ……
     assert compose.with_enumerations(unit, [1, 2]) == (0, 1, 2, None)

@@ -142,8 +142,8 @@ class _Old:
             covered = mode != "dense" and len(hits) < coverage_top
             cov = _old_coverage(self.bm25_unit, tokens, i) if covered else 0.0
             dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
-            hits.append(Hit(c.doc_id, c.ref, float(u_fused[i]), float(max(u_bm[i], best_sent_bm[i])),
-                            dense, sents, cov))
+            hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(u_fused[i]),
+                            bm25=float(max(u_bm[i], best_sent_bm[i])), dense=dense, sentences=sents, coverage=cov))
         return hits
 
 

@@ -27,18 +27,22 @@ ITEM8_SENTENCES = (
     "用好“机关支部课堂”学习平台，编发“四强”党支部创建优秀案例，总结推广典型经验。",
     "开展“四强”党支部与其他党支部结对共建等活动，推动形成先进带后进、后进赶先进、中间争先进、先进更前进的生动局面。",
 )
-ITEM8 = Source("dongzhi-2025-3", "8", "〔第8条〕", "第8条 深化“四强”党支部建设（三、带头夯实基层基础）",
-               "".join(ITEM8_SENTENCES), TITLE, True, "第8条", "深化“四强”党支部建设", "三、带头夯实基层基础",
-               ITEM8_SENTENCES)
-HEADER = Source("dongzhi-2025-3", "header", "〔文件头〕", "文件头", "中共东莞市直属机关工作委员会\n东直〔2025〕3号\n"
+ITEM8 = Source(doc_id="dongzhi-2025-3", ref="8", marker="〔第8条〕",
+               heading="第8条 深化“四强”党支部建设（三、带头夯实基层基础）", text="".join(ITEM8_SENTENCES),
+               title=TITLE, primary=True, label="第8条", unit_title="深化“四强”党支部建设",
+               section="三、带头夯实基层基础", sentences=ITEM8_SENTENCES)
+HEADER = Source(doc_id="dongzhi-2025-3", ref="header", marker="〔文件头〕", heading="文件头",
+                text="中共东莞市直属机关工作委员会\n东直〔2025〕3号\n"
                 "中共东莞市直属机关工作委员会关于印发 《2025年市直机关党的建设要点》 的通知\n2025年3月27日",
-                TITLE, True, "文件头", "通知", "",
-                ("中共东莞市直属机关工作委员会", "东直〔2025〕3号", "2025年3月27日"))
-NUMBERS = Source("dongzhi-2025-3", "1", "〔第1条〕", "第1条 数字", "严格执行十九项制度，全年投入12345元，覆盖30%的支部。",
-                 TITLE, True, "第1条", "数字", "", ("严格执行十九项制度，全年投入12345元，覆盖30%的支部。",))
-REGULATION = Source("jilv", "30", "〔《纪律处分条例》第三十条〕", "《纪律处分条例》第三十条", "党员受到警告处分一年内不得提拔。",
-                    "纪律处分条例", False, "第三十条", "", "", ("党员受到警告处分一年内不得提拔。",),
-                    ("中国共产党纪律处分条例",))
+                title=TITLE, primary=True, label="文件头", unit_title="通知", section="",
+                sentences=("中共东莞市直属机关工作委员会", "东直〔2025〕3号", "2025年3月27日"))
+NUMBERS = Source(doc_id="dongzhi-2025-3", ref="1", marker="〔第1条〕", heading="第1条 数字",
+                 text="严格执行十九项制度，全年投入12345元，覆盖30%的支部。", title=TITLE, primary=True, label="第1条",
+                 unit_title="数字", section="", sentences=("严格执行十九项制度，全年投入12345元，覆盖30%的支部。",))
+REGULATION = Source(doc_id="jilv", ref="30", marker="〔《纪律处分条例》第三十条〕", heading="《纪律处分条例》第三十条",
+                    text="党员受到警告处分一年内不得提拔。", title="纪律处分条例", primary=False, label="第三十条",
+                    unit_title="", section="", sentences=("党员受到警告处分一年内不得提拔。",),
+                    aliases=("中国共产党纪律处分条例",))
 
 
 def flags_of(text: str, sources: list[Source]) -> list[tuple[str, ...]]:

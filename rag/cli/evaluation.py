@@ -54,7 +54,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise DangjianError(f"未知的 --store：{'、'.join(unknown)}（可选 {'、'.join(bench.STORES)}）")
     report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
                        sweep=args.threads_sweep, stores=args.store.split(","), quick=args.sizes_only,
-                       notify=stderr_notify)
+                       notify=stderr_notify, settings=_settings(args))
     text = bench.markdown(report)
     if args.out:
         out = Path(args.out)
