@@ -174,7 +174,9 @@ def _answer(question: str, blocks: Sequence[str], cites: Sequence[Citation], kin
                   retrieved=tuple(dict.fromkeys(retrieved)), suggestions=tuple(suggestions))
 
 
-def _grouped(quotes: Sequence[Quote], order: Sequence[str], *, numbered: bool) -> tuple[list[str], list[Citation]]:
+def _grouped(
+    quotes: Sequence[Quote], order: Sequence[str], *, numbered: bool
+) -> tuple[list[str], list[Citation]]:
     """Blocks grouped by document (in `order`, primary first); a title line heads each group
     when more than one document speaks."""
     rank = {d: i for i, d in enumerate(order)}
@@ -295,8 +297,9 @@ def out_of_range(question: str, doc: Document, numbers: Sequence[int]) -> Answer
     return _answer(question, [out_of_range_note(doc, numbers)], (), "out_of_range", abstained=True)
 
 
-def compose_citations(question: str, doc: Document, cited: Sequence[tuple[str, Sequence[str], Document | None]],
-                      *, lead: str) -> Answer:
+def compose_citations(
+    question: str, doc: Document, cited: Sequence[tuple[str, Sequence[str], Document | None]], *, lead: str
+) -> Answer:
     """Where a document cites each 《title》 (quoted), and whether the cited text itself is in the corpus."""
     blocks, cites, keys = [lead], [], []
     for title, refs, full_text in cited:

@@ -71,8 +71,17 @@ class NaiveBaseline:
         order = [int(i) for i in ids[0] if i >= 0]
         retrieved = tuple(dict.fromkeys(f"{self.keys[i][0]}#{self.keys[i][1]}" for i in order))
         top = order[: self.k]
-        cites = tuple(Citation(doc_id=self.keys[i][0], ref=self.keys[i][1], label=f"第{self.keys[i][1]}条", title="",
-                               section="", quote=self.chunks[i]) for i in top)
+        cites = tuple(
+            Citation(
+                doc_id=self.keys[i][0],
+                ref=self.keys[i][1],
+                label=f"第{self.keys[i][1]}条",
+                title="",
+                section="",
+                quote=self.chunks[i],
+            )
+            for i in top
+        )
         text = "\n".join(f"{self.chunks[i]}〔第{self.keys[i][1]}条〕" for i in top)
         return Answer(question=question, text=text, abstained=False, kind="general", route="naive",
                       citations=cites, retrieved=retrieved)

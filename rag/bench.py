@@ -32,7 +32,16 @@ from .bench_corpus import COLD_QUESTIONS, KINDS, MemoEmbedder, questions_by_kind
 from .bench_report import CAVEAT, markdown
 from .config import Settings
 
-__all__ = ["KINDS", "STORES", "MemoEmbedder", "markdown", "questions_by_kind", "run", "serve_stats", "synthesise"]
+__all__ = [
+    "KINDS",
+    "STORES",
+    "MemoEmbedder",
+    "markdown",
+    "questions_by_kind",
+    "run",
+    "serve_stats",
+    "synthesise",
+]
 
 DEFAULT_SIZES = (2000, 10000, 100000)
 
@@ -307,7 +316,9 @@ def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions:
     env: dict[str, str] = {}
     if store == "milvus":
         given = Settings.from_env()
-        spec = StoreSpec("milvus", given.milvus_uri or str(work / f"milvus-{size}.db"), "", given.milvus_token)
+        spec = StoreSpec(
+            "milvus", given.milvus_uri or str(work / f"milvus-{size}.db"), "", given.milvus_token
+        )
         kwargs["store"] = spec
         env = {"DANGJIAN_STORE": "milvus", "DANGJIAN_MILVUS_URI": spec.uri}
     t0 = time.perf_counter()

@@ -22,21 +22,33 @@ _NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|�
 # English names people use for the regulations, matched case-insensitively on word boundaries;
 # each maps to the Chinese short name it stands for.
 ENGLISH_NAMES: dict[str, str] = {
-    "party constitution": "党章", "constitution of the communist party of china": "党章",
-    "cpc constitution": "党章", "party charter": "党章",
-    "disciplinary actions": "纪律处分条例", "disciplinary sanctions": "纪律处分条例",
-    "disciplinary regulations": "纪律处分条例", "discipline regulations": "纪律处分条例",
+    "party constitution": "党章",
+    "constitution of the communist party of china": "党章",
+    "cpc constitution": "党章",
+    "party charter": "党章",
+    "disciplinary actions": "纪律处分条例",
+    "disciplinary sanctions": "纪律处分条例",
+    "disciplinary regulations": "纪律处分条例",
+    "discipline regulations": "纪律处分条例",
     "party member education and management": "党员教育管理工作条例",
     "education and management of party members": "党员教育管理工作条例",
-    "recruiting party members": "发展党员工作细则", "recruitment of party members": "发展党员工作细则",
-    "developing party members": "发展党员工作细则", "admission of party members": "发展党员工作细则",
+    "recruiting party members": "发展党员工作细则",
+    "recruitment of party members": "发展党员工作细则",
+    "developing party members": "发展党员工作细则",
+    "admission of party members": "发展党员工作细则",
     "primary-level party organizations": "机关基层组织工作条例",
     "grassroots party organizations": "机关基层组织工作条例",
-    "frugality": "厉行节约反对浪费条例", "thrift": "厉行节约反对浪费条例", "opposing waste": "厉行节约反对浪费条例",
-    "party history learning": "党史学习教育工作条例", "party history education": "党史学习教育工作条例",
-    "the notice": "要点", "work points": "要点",
+    "frugality": "厉行节约反对浪费条例",
+    "thrift": "厉行节约反对浪费条例",
+    "opposing waste": "厉行节约反对浪费条例",
+    "party history learning": "党史学习教育工作条例",
+    "party history education": "党史学习教育工作条例",
+    "the notice": "要点",
+    "work points": "要点",
 }
-_LINKING = re.compile(r"^(?:除了|和|与|及|以及|还有|跟|同|对照|比较|根据|按照|依据|依照|关于|对于|那么|那|在|看看|看|查)+")
+_LINKING = re.compile(
+    r"^(?:除了|和|与|及|以及|还有|跟|同|对照|比较|根据|按照|依据|依照|关于|对于|那么|那|在|看看|看|查)+"
+)
 _LEADING = re.compile(r"^(?:请问|请|根据|依据|按照|依照|对照|关于|对于|那么|那|看看|查查|问问|问)+|"
                       r"^(?:党员|干部|领导干部|我们|我|单位|机关)?(?:违反|违背|执行|落实|学习|贯彻|遵守|遵照|参照|修订|制定|"
                       r"印发|发布)+")
@@ -119,7 +131,9 @@ class Catalog:
     def english_name(self, question: str) -> Document | None:
         """The document an English question names ("Article 32 of the Party Constitution")."""
         low = question.lower()
-        hits = [cn for en, cn in ENGLISH_NAMES.items() if re.search(rf"(?<![a-z]){re.escape(en)}(?![a-z])", low)]
+        hits = [
+            cn for en, cn in ENGLISH_NAMES.items() if re.search(rf"(?<![a-z]){re.escape(en)}(?![a-z])", low)
+        ]
         found = {d.doc_id: d for cn in hits if (d := self.find(cn)) is not None}
         return next(iter(found.values())) if len(found) == 1 else None
 
@@ -193,7 +207,9 @@ class Catalog:
             name = _LEADING.sub("", m.group(1)).strip("“”")
             if len(name) < 5 or _NOT_A_NAME.search(name[:-2]):
                 continue
-            if self.named(name) or any(fold_parens(name[i:]) in self._plain_text for i in range(len(name) - 4)):
+            if self.named(name) or any(
+                fold_parens(name[i:]) in self._plain_text for i in range(len(name) - 4)
+            ):
                 continue  # a concept the corpus speaks of ("违反中央八项规定精神"), not a missing document
             out.append(name)
         return list(dict.fromkeys(out))

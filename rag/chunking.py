@@ -20,11 +20,29 @@ def chunk_document(doc: Document, start: int = 0) -> list[Chunk]:
     chunks: list[Chunk] = []
     for unit in doc.units:
         ctx = unit_context(doc, unit)
-        chunks.append(Chunk(chunk_id=start + len(chunks), doc_id=doc.doc_id, ref=unit.ref, level="unit", sent_no=-1,
-                            text=unit.text.replace("\n", ""), context=ctx))
+        chunks.append(
+            Chunk(
+                chunk_id=start + len(chunks),
+                doc_id=doc.doc_id,
+                ref=unit.ref,
+                level="unit",
+                sent_no=-1,
+                text=unit.text.replace("\n", ""),
+                context=ctx,
+            )
+        )
         for i, sent in enumerate(unit.sentences):
-            chunks.append(Chunk(chunk_id=start + len(chunks), doc_id=doc.doc_id, ref=unit.ref, level="sentence",
-                                sent_no=i, text=sent, context=ctx))
+            chunks.append(
+                Chunk(
+                    chunk_id=start + len(chunks),
+                    doc_id=doc.doc_id,
+                    ref=unit.ref,
+                    level="sentence",
+                    sent_no=i,
+                    text=sent,
+                    context=ctx,
+                )
+            )
     return chunks
 
 

@@ -13,8 +13,12 @@ from .records import Document
 MAX_SCAN = 300  # a pasted essay is not a where-is-it question; keeps the O(n·m) match cheap
 MIN_SHARED = 8  # characters a question must share with a title (titles are 12–40 characters)
 _TITLED = re.compile(r"《([^《》]+)》")
-_ASKS_WHERE = re.compile(r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|引用|提到|出自|全文|原文|which item|where", re.I)
-_WHERE = re.compile(r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|哪个条|哪部分|引用|提到|出自|which item|where", re.I)
+_ASKS_WHERE = re.compile(
+    r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|引用|提到|出自|全文|原文|which item|where", re.I
+)
+_WHERE = re.compile(
+    r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|哪个条|哪部分|引用|提到|出自|which item|where", re.I
+)
 _CITED_KINDS = r"(?:文件|意见|规定|方案|规则|纲要|条例|规划|制度)"
 # "第16条提到的意见是什么", "落实了哪些文件" — but not "按照规定程序发展党员".
 _ASKS_CITED = re.compile(rf"(?:提到|引用|要求落实)了?的?(?:哪些|哪个|什么)?{_CITED_KINDS}|"

@@ -41,7 +41,9 @@ class StoreSpec:
     """Which store an index is built for, and how to reach Milvus when that is the one."""
 
     name: str = "auto"  # a key of STORES
-    uri: str = ""  # a `.db` path runs Milvus Lite in-process; http://host:19530 a server; "" → rag/stores `resolve`
+    uri: str = (
+        ""  # a `.db` path runs Milvus Lite in-process; http://host:19530 a server; "" → rag/stores `resolve`
+    )
     collection: str = ""  # collection name prefix; "" → derived from the corpus hash and the embedder
     token: str = ""  # "user:password" or an API key, for servers with authentication
 

@@ -12,12 +12,12 @@
                                the two BM25 models as sparse term-major matrices (rag/bm25.py)
       jieba.words.txt, jieba.freq.npy   jieba's prefix dictionary, so loading skips jieba's start-up
 
-Loading (rag/index_load.py) is lazy: `load` reads the manifest and the documents (all a reference lookup needs) and
-checks the files' sizes and shapes; chunks, vectors, BM25 and the tokenizer load on first use, each
-file checked against its sha256 in the manifest first (rag/integrity.py lists every check). A
-rebuild reuses the previous index's vectors for every text it already embedded (same embedder,
-checksums intact), so `dangjian add` embeds only the new document's chunks. Writes go to a sibling
-temp folder renamed into place, so a failed build leaves the previous index serving.
+Loading (rag/index_load.py) is lazy: `load` reads the manifest and the documents (all a reference
+lookup needs) and checks the files' sizes and shapes; chunks, vectors, BM25 and the tokenizer load
+on first use, each file checked against its sha256 in the manifest first (rag/integrity.py lists
+every check). A rebuild reuses the previous index's vectors for every text it already embedded
+(same embedder, checksums intact), so `dangjian add` embeds only the new document's chunks. Writes
+go to a sibling temp folder renamed into place, so a failed build leaves the previous index serving.
 """
 
 from __future__ import annotations
@@ -57,9 +57,24 @@ from .records import Chunk
 from .stores import EXACT_MAX_ROWS, build_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
-__all__ = ["BM25_FILES", "EMBED_BATCH", "FILES", "FORMAT_VERSION", "REBUILD_HINT", "Index", "Layout", "Progress",
-           "build", "load", "open_index", "read_manifest_json", "require_current", "required_files", "staleness",
-           "text_key"]
+__all__ = [
+    "BM25_FILES",
+    "EMBED_BATCH",
+    "FILES",
+    "FORMAT_VERSION",
+    "REBUILD_HINT",
+    "Index",
+    "Layout",
+    "Progress",
+    "build",
+    "load",
+    "open_index",
+    "read_manifest_json",
+    "require_current",
+    "required_files",
+    "staleness",
+    "text_key",
+]
 
 EMBED_BATCH = 64
 

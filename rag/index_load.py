@@ -109,9 +109,15 @@ class Index:
         files = self.manifest.get("files")
         if name in self._verified or not isinstance(files, dict):
             return
-        names = {"chunks": ("chunks.jsonl",), "bm25": ("bm25.vocab.json", *BM25_FILES),
-                 "tokenizer": ("jieba.words.txt", "jieba.freq.npy"),
-                 "dense": (*(f for f in VECTOR_FILES[:1] if f in required_files(self.manifest)), *sorted(f for f in files if f.startswith("dense.")))}.get(name, ())
+        names = {
+            "chunks": ("chunks.jsonl",),
+            "bm25": ("bm25.vocab.json", *BM25_FILES),
+            "tokenizer": ("jieba.words.txt", "jieba.freq.npy"),
+            "dense": (
+                *(f for f in VECTOR_FILES[:1] if f in required_files(self.manifest)),
+                *sorted(f for f in files if f.startswith("dense.")),
+            ),
+        }.get(name, ())
         integrity.verify_files(self.folder, self.manifest, names)
         self._verified.add(name)
 

@@ -33,9 +33,22 @@ from .verify import Source, Verdict, supporting_quotes, verify
 if TYPE_CHECKING:
     from .pipeline import Assistant
 
-__all__ = ["AI_NOTE", "FAILED_CHECK_NOTE", "MAX_RETRIES", "MAX_SOURCES", "REFUSAL", "LLMEvent", "finish_answer",
-           "llm_answer", "llm_check", "make_source", "sources_for", "sources_from_answer", "stream_llm_answer",
-           "unavailable_note"]
+__all__ = [
+    "AI_NOTE",
+    "FAILED_CHECK_NOTE",
+    "MAX_RETRIES",
+    "MAX_SOURCES",
+    "REFUSAL",
+    "LLMEvent",
+    "finish_answer",
+    "llm_answer",
+    "llm_check",
+    "make_source",
+    "sources_for",
+    "sources_from_answer",
+    "stream_llm_answer",
+    "unavailable_note",
+]
 
 MAX_SOURCES = 5
 REFUSAL = "根据已收录文件无法回答"
@@ -57,7 +70,9 @@ def make_source(doc: Document, unit: Unit) -> Source:
                   section=compose.section_path(doc, unit), sentences=unit.sentences, aliases=aliases)
 
 
-def sources_from_answer(assistant: Assistant, extractive: Answer, *, limit: int = MAX_SOURCES) -> list[Source]:
+def sources_from_answer(
+    assistant: Assistant, extractive: Answer, *, limit: int = MAX_SOURCES
+) -> list[Source]:
     """The extractive answer's cited units, then its top retrieved units up to `limit` in all.
 
     Empty when the extractive answer abstained: a refusal stays a refusal.
@@ -115,8 +130,12 @@ def _refusal(assistant: Assistant, extractive: Answer, sources: Sequence[Source]
 
 
 def _citations(verdict: Verdict, sources: Sequence[Source]) -> tuple[Citation, ...]:
-    return tuple(Citation(doc_id=s.doc_id, ref=s.ref, label=s.label, title=s.unit_title, section=s.section, quote=quote)
-                 for s, quote in supporting_quotes(verdict, sources))
+    return tuple(
+        Citation(
+            doc_id=s.doc_id, ref=s.ref, label=s.label, title=s.unit_title, section=s.section, quote=quote
+        )
+        for s, quote in supporting_quotes(verdict, sources)
+    )
 
 
 def finish_answer(assistant: Assistant, extractive: Answer, sources: Sequence[Source], reply: str,
@@ -131,13 +150,30 @@ def finish_answer(assistant: Assistant, extractive: Answer, sources: Sequence[So
     verdict = verify(reply, sources)
     if not verdict.ok:
         return _fallback(extractive, FAILED_CHECK_NOTE, timings, verdict.as_dict())
-    return Answer(question=extractive.question, text=verdict.text, abstained=False, kind="llm",
-                  route=extractive.route, citations=_citations(verdict, sources), retrieved=extractive.retrieved, timings_ms={**extractive.timings_ms, **timings},
-                  focus=extractive.focus, generated=True, verification=verdict.as_dict(), notes=(AI_NOTE,))
+    return Answer(
+        question=extractive.question,
+        text=verdict.text,
+        abstained=False,
+        kind="llm",
+        route=extractive.route,
+        citations=_citations(verdict, sources),
+        retrieved=extractive.retrieved,
+        timings_ms={**extractive.timings_ms, **timings},
+        focus=extractive.focus,
+        generated=True,
+        verification=verdict.as_dict(),
+        notes=(AI_NOTE,),
+    )
 
 
-def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[str] = (), *,
-                      settings: Settings | None = None, extractive: Answer | None = None) -> Iterator[LLMEvent]:
+def stream_llm_answer(
+    assistant: Assistant,
+    question: str,
+    history: Sequence[str] = (),
+    *,
+    settings: Settings | None = None,
+    extractive: Answer | None = None,
+) -> Iterator[LLMEvent]:
     """Generator for streaming UIs: LLMEvent("sources"), LLMEvent("token")…, LLMEvent("answer").
 
     The last event always carries the Answer to show; it replaces the streamed tokens (a flagged
@@ -159,7 +195,9 @@ def stream_llm_answer(assistant: Assistant, question: str, history: Sequence[str
     try:
         chain = build_chain(settings)
     except ImportError:
-        yield LLMEvent("answer", answer=_fallback(extractive, unavailable_note("未安装 langchain-openai"), {}))
+        yield LLMEvent(
+            "answer", answer=_fallback(extractive, unavailable_note("未安装 langchain-openai"), {})
+        )
         return
     yield LLMEvent("sources", sources=tuple(sources))
     inputs = {"question": extractive.question, "sources": sources, "history": list(history)}

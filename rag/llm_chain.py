@@ -53,7 +53,9 @@ PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", 
 def format_sources(sources: Sequence[Source]) -> str:
     blocks = []
     for i, s in enumerate(sources, 1):
-        blocks.append(f"<资料 编号=\"{i}\" 出处标记=\"{s.marker}\">\n标题：{s.heading}\n原文：\n{s.text}\n</资料>")
+        blocks.append(
+            f"<资料 编号=\"{i}\" 出处标记=\"{s.marker}\">\n标题：{s.heading}\n原文：\n{s.text}\n</资料>"
+        )
     return "\n\n".join(blocks)
 
 
@@ -185,7 +187,9 @@ def stream_reply(chain: Runnable[dict[str, Any], str], inputs: dict[str, Any],
     """
     out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
     cancel = threading.Event()
-    thread = threading.Thread(target=_worker, args=(chain, inputs, out, cancel), name="llm-stream", daemon=True)
+    thread = threading.Thread(
+        target=_worker, args=(chain, inputs, out, cancel), name="llm-stream", daemon=True
+    )
     deadline = time.monotonic() + timeout_s
     got_tokens = False
     thread.start()

@@ -39,9 +39,15 @@ class Assistant:
     def open(cls, settings: Settings, *, progress: Progress | None = None,
              notify: Callable[[str], None] | None = None) -> Assistant:
         emb = make_embeddings(settings)
-        index = open_index(settings.corpus_dir, settings.index_dir, emb,
-                           progress or (lambda *_a: None), notify or (lambda _m: None), threads=settings.threads,
-                           store=settings.store_spec)
+        index = open_index(
+            settings.corpus_dir,
+            settings.index_dir,
+            emb,
+            progress or (lambda *_a: None),
+            notify or (lambda _m: None),
+            threads=settings.threads,
+            store=settings.store_spec,
+        )
         return cls(index, emb, settings)
 
     @property
@@ -77,7 +83,9 @@ class Assistant:
         state = state if state is not None else self.state_after(history, options)
         start = time.perf_counter()
         ans = self._answer(self.understand(question, state, options))
-        return replace(ans, timings_ms=dict(ans.timings_ms, total=round((time.perf_counter() - start) * 1000, 2)))
+        return replace(
+            ans, timings_ms=dict(ans.timings_ms, total=round((time.perf_counter() - start) * 1000, 2))
+        )
 
     def _answer(self, q: Query) -> Answer:
         return route(self.ctx, q)

@@ -10,7 +10,14 @@ import sys
 class StderrProgress:
     """Build progress on stderr: one line per stage, with rate and time left while embedding."""
 
-    NAMES = {"start": "准备", "parse": "解析文件", "embed": "计算向量", "tokenize": "分词", "milvus": "写入 Milvus", "save": "写入索引"}
+    NAMES = {
+        "start": "准备",
+        "parse": "解析文件",
+        "embed": "计算向量",
+        "tokenize": "分词",
+        "milvus": "写入 Milvus",
+        "save": "写入索引",
+    }
 
     def __init__(self) -> None:
         self.stage, self.started = "", 0.0
@@ -27,7 +34,9 @@ class StderrProgress:
             line = "计算向量：没有新文本（向量全部取自上次的索引）"
         elif stage == "embed" and done and elapsed > 0:
             rate = done / elapsed
-            left = f"用时 {_duration(elapsed)}" if done >= total else f"约剩 {_duration((total - done) / rate)}"
+            left = (
+                f"用时 {_duration(elapsed)}" if done >= total else f"约剩 {_duration((total - done) / rate)}"
+            )
             line += f" · {rate:.0f} 块/秒 · {left}"
         end = "\n" if done >= total else ""
         clear = "\033[K" if sys.stderr.isatty() else ""

@@ -26,7 +26,9 @@ _ASK_WORDS = re.compile(
     r"一下|看看|告诉我|我|下|主要|条文|条款|这|那|里|中|what|does|say|said|require|requires|is|about|"
     r"the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
 # "选举采用记名投票的方式，对吗？": a claim to check against the text.
-_POLAR_TAIL = re.compile(r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$")
+_POLAR_TAIL = re.compile(
+    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$"
+)
 _POLAR_HEAD = re.compile(r"^(?:请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable input becomes: no tokenizer can encode it
 
@@ -117,7 +119,9 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     """Read a validated question: references, documents, intents. Never searches."""
     text = normalize_question(question)
     home = _home(catalog, state, options)
-    refs = parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()
+    refs = (
+        parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()
+    )
     doc, unresolved, candidates = home, "", ()
     english = catalog.english_name(text) if not refs.empty and not refs.doc_phrase else None
     if refs.doc_phrase and not refs.empty:

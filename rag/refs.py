@@ -8,8 +8,9 @@ right unit first. Range checking is left to the caller, which knows the document
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
 
@@ -68,17 +69,39 @@ _EN_SECTION = re.compile(rf"\b(section|part|chapter)\s+(?:no\.?\s*|number\s+|#\s
 
 _NOT_NOUN = r"(?!工作|任务|活动|制度|例|件|目|款|功夫|工夫|力气)"
 _RELATIVE: tuple[tuple[Relative, re.Pattern[str]], ...] = (
-    ("next", re.compile(rf"(?<!以)下一[条项点]{_NOT_NOUN}|(?<!以)下[条项]{_NOT_NOUN}|后一[条项点]"
-                        r"|下一个(?=[呢吗?,。!\s]|$)|\b(?:the\s+)?next\s+(?:item|one|point|article)\b"
-                        r"|\bthe\s+next\b(?=\s*(?:[?.!,]|$))", re.I)),
-    ("prev", re.compile(rf"(?<!以)上一[条项点]{_NOT_NOUN}|(?<!以)上[条项]{_NOT_NOUN}|前一[条项点]"
-                        r"|上一个(?=[呢吗?,。!\s]|$)"
-                        r"|\b(?:the\s+)?(?:previous|prior|preceding)\s+(?:item|one|point|article)\b"
-                        r"|\bthe\s+(?:previous|prior)\b(?=\s*(?:[?.!,]|$))", re.I)),
-    ("last", re.compile(r"最后一[条项点]|最末一[条项点]|\b(?:the\s+)?(?:last|final)\s+(?:item|one|point|article)\b",
-                        re.I)),
-    ("this", re.compile(rf"[这那]一[条项点]{_NOT_NOUN}|[这那][条项]{_NOT_NOUN}|[该本此][条项]{_NOT_NOUN}"
-                        r"|\b(?:this|that)\s+(?:item|one|point|article)\b", re.I)),
+    (
+        "next",
+        re.compile(
+            rf"(?<!以)下一[条项点]{_NOT_NOUN}|(?<!以)下[条项]{_NOT_NOUN}|后一[条项点]"
+            r"|下一个(?=[呢吗?,。!\s]|$)|\b(?:the\s+)?next\s+(?:item|one|point|article)\b"
+            r"|\bthe\s+next\b(?=\s*(?:[?.!,]|$))",
+            re.I,
+        ),
+    ),
+    (
+        "prev",
+        re.compile(
+            rf"(?<!以)上一[条项点]{_NOT_NOUN}|(?<!以)上[条项]{_NOT_NOUN}|前一[条项点]"
+            r"|上一个(?=[呢吗?,。!\s]|$)"
+            r"|\b(?:the\s+)?(?:previous|prior|preceding)\s+(?:item|one|point|article)\b"
+            r"|\bthe\s+(?:previous|prior)\b(?=\s*(?:[?.!,]|$))",
+            re.I,
+        ),
+    ),
+    (
+        "last",
+        re.compile(
+            r"最后一[条项点]|最末一[条项点]|\b(?:the\s+)?(?:last|final)\s+(?:item|one|point|article)\b", re.I
+        ),
+    ),
+    (
+        "this",
+        re.compile(
+            rf"[这那]一[条项点]{_NOT_NOUN}|[这那][条项]{_NOT_NOUN}|[该本此][条项]{_NOT_NOUN}"
+            r"|\b(?:this|that)\s+(?:item|one|point|article)\b",
+            re.I,
+        ),
+    ),
 )
 
 _DEMONSTRATIVE = r"(?:这一|这个|那一|那个|这|那|该)?"

@@ -25,9 +25,11 @@ from .errors import CorpusError
 DUTIES_PATH = Path(__file__).with_name("onboarding") / "duties.toml"
 FOCUS_GROUP = "本年度重点（要点）"
 # "要抓哪些工作", "党组书记要负什么责任", "作为党务干部要做什么": the role's duties in general, not one topic.
-_ASKS_DUTIES = re.compile(r"(?:要|该|应该|应当|需要|得)?(?:抓|做|干)(?:哪些|什么)(?:工作|事)?|哪些工作|什么工作|"
-                          r"(?:有|是|负|担)(?:哪些|什么)(?:职责|责任|任务)|职责(?:是什么|有哪些)|工作重点|重点工作|"
-                          r"先做什么|先抓什么|从哪里入手|从何入手")
+_ASKS_DUTIES = re.compile(
+    r"(?:要|该|应该|应当|需要|得)?(?:抓|做|干)(?:哪些|什么)(?:工作|事)?|哪些工作|什么工作|"
+    r"(?:有|是|负|担)(?:哪些|什么)(?:职责|责任|任务)|职责(?:是什么|有哪些)|工作重点|重点工作|"
+    r"先做什么|先抓什么|从哪里入手|从何入手"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,19 +42,45 @@ class Role:
 
 
 ROLES: tuple[Role, ...] = (
-    Role("支部书记", "支部书记（机关党支部）",
-         ("党支部书记", "机关党支部书记", "支部副书记", "党支部副书记", "支书", "支部书记（机关党支部）")),
-    Role("党组书记", "党组（党委）书记",
-         ("党组（党委）书记", "党组(党委)书记", "党委（党组）书记", "部门党组书记", "单位党组书记", "党委书记")),
-    Role("纪委委员", "机关党委/纪委委员",
-         ("机关党委/纪委委员", "机关党委委员", "机关纪委委员", "机关党委书记", "机关纪委书记", "纪委书记",
-          "纪检委员", "纪律检查委员")),
+    Role(
+        "支部书记",
+        "支部书记（机关党支部）",
+        ("党支部书记", "机关党支部书记", "支部副书记", "党支部副书记", "支书", "支部书记（机关党支部）"),
+    ),
+    Role(
+        "党组书记",
+        "党组（党委）书记",
+        (
+            "党组（党委）书记",
+            "党组(党委)书记",
+            "党委（党组）书记",
+            "部门党组书记",
+            "单位党组书记",
+            "党委书记",
+        ),
+    ),
+    Role(
+        "纪委委员",
+        "机关党委/纪委委员",
+        (
+            "机关党委/纪委委员",
+            "机关党委委员",
+            "机关纪委委员",
+            "机关党委书记",
+            "机关纪委书记",
+            "纪委书记",
+            "纪检委员",
+            "纪律检查委员",
+        ),
+    ),
     Role("党务干部", "党务干部", ("党务工作者", "党务工作人员", "专职党务干部", "兼职党务干部", "组织员")),
     Role("党员", "普通党员", ("普通党员",)),
 )
 
 # A bare 党员 names the role only when the asker says they are one ("作为一名党员…", "我是党员").
-_MEMBER = re.compile(r"(?:我是|作为|身为|当了|成为)(?:一名|一个|一位)?(?:新|普通|正式)?党员(?!大会|领导|干部|教育|组织)")
+_MEMBER = re.compile(
+    r"(?:我是|作为|身为|当了|成为)(?:一名|一个|一位)?(?:新|普通|正式)?党员(?!大会|领导|干部|教育|组织)"
+)
 
 
 def _names() -> list[tuple[str, str]]:
@@ -67,7 +95,9 @@ _BY_NAME = _names()
 def resolve_role(text: str) -> str | None:
     """The role a command-line or URL argument names (its short name, full title or an alias)."""
     key = text.strip().replace("(", "（").replace(")", "）")
-    return next((name for alias, name in _BY_NAME if key == alias.replace("(", "（").replace(")", "）")), None)
+    return next(
+        (name for alias, name in _BY_NAME if key == alias.replace("(", "（").replace(")", "）")), None
+    )
 
 
 def role_in_question(text: str) -> str | None:
@@ -108,7 +138,9 @@ def _read_table(path: Path) -> dict[str, Any]:
 
 def focus_entries(name: str) -> list[tuple[str, object]]:
     """(doc_id#ref, sentence spec) of the notice items the table assigns to a role for this year."""
-    return [(str(e.get("key", "")), e.get("sentence")) for e in duty_table().get(name, {}).get(FOCUS_GROUP, [])]
+    return [
+        (str(e.get("key", "")), e.get("sentence")) for e in duty_table().get(name, {}).get(FOCUS_GROUP, [])
+    ]
 
 
 def role(name: str) -> Role:

@@ -66,7 +66,9 @@ def _absent(ctx: Context, q: Query, names: Sequence[str], *, article: bool) -> A
 def unresolved_document(ctx: Context, q: Query) -> Answer:
     if q.candidates:
         titles = "、".join(f"《{d.meta.title}》" for d in q.candidates)
-        return compose.abstain(q.question, reason=f"“{q.unresolved}”可能指多份文件：{titles}，请说明是哪一份。")
+        return compose.abstain(
+            q.question, reason=f"“{q.unresolved}”可能指多份文件：{titles}，请说明是哪一份。"
+        )
     return _absent(ctx, q, [q.unresolved], article=True)
 
 
@@ -149,8 +151,12 @@ def reference(ctx: Context, q: Query) -> Answer:
     notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
                       for d in dict.fromkeys(d for d, _n in missing))
     return compose.compose_reference(
-        q.question, quotes, order=ctx.order, related=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
-        missing_note=notes)
+        q.question,
+        quotes,
+        order=ctx.order,
+        related=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
+        missing_note=notes,
+    )
 
 
 def cited_by_item(ctx: Context, q: Query) -> Answer:
@@ -185,7 +191,9 @@ def _about_citing(q: Query) -> bool:
 def citation_graph(ctx: Context, q: Query) -> Answer:
     primary = ctx.catalog.primary
     cited = [(t, citegraph.refs_citing(primary, t), _full_text(ctx, t)) for t in q.cited_titles]
-    return compose.compose_citations(q.question, primary, cited, lead=f"《{primary.meta.title}》中引用这份文件的地方：")
+    return compose.compose_citations(
+        q.question, primary, cited, lead=f"《{primary.meta.title}》中引用这份文件的地方："
+    )
 
 
 def absent_document(ctx: Context, q: Query) -> Answer:
@@ -306,10 +314,17 @@ def role_duties(ctx: Context, q: Query) -> Answer:
 
 ROUTES: tuple[Route, ...] = (
     Route("unresolved_document", lambda q: q.has_reference and bool(q.unresolved), unresolved_document),
-    Route("cited_by_item", lambda q: bool(q.refs.items) and citegraph.asks_cited_documents(q.refs.rest),
-          cited_by_item),
+    Route(
+        "cited_by_item",
+        lambda q: bool(q.refs.items) and citegraph.asks_cited_documents(q.refs.rest),
+        cited_by_item,
+    ),
     Route("reference", lambda q: q.has_reference, reference),
-    Route("citation_graph", lambda q: bool(q.cited_titles) and (not q.absent or _about_citing(q)), citation_graph),
+    Route(
+        "citation_graph",
+        lambda q: bool(q.cited_titles) and (not q.absent or _about_citing(q)),
+        citation_graph,
+    ),
     Route("absent_document", lambda q: bool(q.absent) and not q.asks_where, absent_document),
     Route("metadata", _is_metadata, metadata),
     Route("preamble", _is_preamble, preamble),

@@ -30,18 +30,27 @@ RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (cover
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
 CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
-_ASKS_LIST = re.compile(r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么")
+_ASKS_LIST = re.compile(
+    r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么"
+)
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
-_ASKS_NUMBER = re.compile(r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
-                          r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when", re.I)
+_ASKS_NUMBER = re.compile(
+    r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
+    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when",
+    re.I,
+)
 # Question words, removed before finding what a number question is about.
-_QUESTION_WORDS = re.compile(r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"
-                             r"期限|时限|是否|吗|呢|[？?。，,]")
+_QUESTION_WORDS = re.compile(
+    r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"
+    r"期限|时限|是否|吗|呢|[？?。，,]"
+)
 # A figure: digits, or a Chinese numeral with a unit — but not the determiner 一个/一项/一名 ("每一个党员").
 _NUMBER = re.compile(r"\d|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
                      r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分|倍|学时|小时|工作日)|每[年月季周日届]|每半年|每季度")
 ANSWER_COVER = 0.5  # share of a number question's specific words the answering sentence must hold
-_THING = re.compile(r"^(.{2,16}?)(?:是多少|有多少|多少|是几|有几|为几|几[个名人次年月天日岁]|多长|多久|是什么时候|什么时候|何时)")
+_THING = re.compile(
+    r"^(.{2,16}?)(?:是多少|有多少|多少|是几|有几|为几|几[个名人次年月天日岁]|多长|多久|是什么时候|什么时候|何时)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +180,18 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
         if found is None:
             continue
         doc, unit = found
-        sents = [n for n in hit.sentences if not (unit.kind == "item" and n == 0)][:2] or list(hit.sentences[:1])
+        sents = [n for n in hit.sentences if not (unit.kind == "item" and n == 0)][:2] or list(
+            hit.sentences[:1]
+        )
         if q.claim:
             share, n = _claim_sentence(unit, q.claim)
             if share >= 0.5 and n not in sents:
                 sents = [n, *sents[:1]]
-        if figure_words is not None and (n := _figure_sentence(figure_words, unit)) is not None and n not in sents:
+        if (
+            figure_words is not None
+            and (n := _figure_sentence(figure_words, unit)) is not None
+            and n not in sents
+        ):
             sents = [n, *sents[:1]]
         quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
     return quotes
@@ -206,8 +221,10 @@ def _covers(words: dict[str, float], text: str) -> float:
 def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
     expression, and with the unit's title it covers ANSWER_COVER of the question's words."""
-    best = max(((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _NUMBER.search(s)),
-               default=(0.0, -1))
+    best = max(
+        ((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _NUMBER.search(s)),
+        default=(0.0, -1),
+    )
     return best[1] if best[0] >= ANSWER_COVER else None
 
 

@@ -157,7 +157,9 @@ def _resolve(title: str, ref: str, sources: Sequence[Source]) -> Source | None:
 
 _TERMINATORS = "。！？!?"
 _CLOSERS = "”’」』）)"
-_BULLET = re.compile(rf"^\s*(?:[-*•·>#]+\s*|\d+\s*[.、．)）]\s*|[（(][{_CN_NUM}\d]+[)）]\s*|[{_CN_NUM}]+、\s*)")
+_BULLET = re.compile(
+    rf"^\s*(?:[-*•·>#]+\s*|\d+\s*[.、．)）]\s*|[（(][{_CN_NUM}\d]+[)）]\s*|[{_CN_NUM}]+、\s*)"
+)
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 

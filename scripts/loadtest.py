@@ -74,7 +74,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(corpus: str | None, index: str | None, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    corpus: str | None, index: str | None, timeout: float
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--corpus", corpus] if corpus else []
@@ -268,9 +270,15 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "baseline": {"lookup": summary(base_lookup, len(base_errors), 0), "mix": summary(base_mix, 0, 0)},
         "normal": {"clients": args.clients, **normal},
-        "abusive": {"clients": args.abusive, "body_chars": {"question": len(body["question"]),
-                                                            "history": sum(map(len, body.get("history", [])))},
-                    "body_alone_ms": round(body_s * 1000, 1), **summary(abused, len(abuse_errors), seconds)},
+        "abusive": {
+            "clients": args.abusive,
+            "body_chars": {
+                "question": len(body["question"]),
+                "history": sum(map(len, body.get("history", []))),
+            },
+            "body_alone_ms": round(body_s * 1000, 1),
+            **summary(abused, len(abuse_errors), seconds),
+        },
         "lookup_under_abuse": summary(probes, len(probe_errors), 0),
     }
 
@@ -288,33 +296,45 @@ def verdict(report: dict[str, Any]) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     n, a, p, b = report["normal"], report["abusive"], report["lookup_under_abuse"], report["baseline"]
     v = report["verdict"]
-    return "\n".join([
-        f"load average before: {report['loadavg_before']}  after: {report['loadavg_after']}",
-        "| phase | requests | errors | p50 ms | p95 ms | p99 ms | per s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        f"| baseline: 第8条 alone | {b['lookup']['requests']} | {b['lookup']['errors']} | {b['lookup']['p50_ms']} | "
-        f"{b['lookup']['p95_ms']} | {b['lookup']['p99_ms']} | |",
-        f"| baseline: question mix alone | {b['mix']['requests']} | 0 | {b['mix']['p50_ms']} | {b['mix']['p95_ms']} | "
-        f"{b['mix']['p99_ms']} | |",
-        f"| {n['clients']} normal clients | {n['requests']} | {n['errors']} | {n['p50_ms']} | {n['p95_ms']} | "
-        f"{n['p99_ms']} | {n['per_second']} |",
-        f"| {a['clients']} abusive clients ({a['body_chars']}, {a['body_alone_ms']} ms alone) | {a['requests']} | "
-        f"{a['errors']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {a['per_second']} |",
-        f"| 第8条 beside them | {p['requests']} | {p['errors']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | |",
-        "",
-        f"normal p99 ≤ 1 s, 0 errors: {'yes' if v['normal_p99_le_1s'] else 'NO'} "
-        f"({v['normal_p99_over_baseline_mix_p99']}× the mix's p99 alone)",
-        f"第8条 p95 ≤ 100 ms beside abusive clients: {'yes' if v['lookup_p95_le_100ms_with_abuse'] else 'NO'} "
-        f"({v['lookup_p95_under_abuse_over_idle']}× its p95 alone)",
-    ])
+    return "\n".join(
+        [
+            f"load average before: {report['loadavg_before']}  after: {report['loadavg_after']}",
+            "| phase | requests | errors | p50 ms | p95 ms | p99 ms | per s |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| baseline: 第8条 alone | {b['lookup']['requests']} | {b['lookup']['errors']} "
+            f"| {b['lookup']['p50_ms']} | "
+            f"{b['lookup']['p95_ms']} | {b['lookup']['p99_ms']} | |",
+            f"| baseline: question mix alone | {b['mix']['requests']} | 0 | {b['mix']['p50_ms']} "
+            f"| {b['mix']['p95_ms']} | "
+            f"{b['mix']['p99_ms']} | |",
+            f"| {n['clients']} normal clients | {n['requests']} | {n['errors']} | {n['p50_ms']} "
+            f"| {n['p95_ms']} | "
+            f"{n['p99_ms']} | {n['per_second']} |",
+            f"| {a['clients']} abusive clients ({a['body_chars']}, {a['body_alone_ms']} ms alone) "
+            f"| {a['requests']} | "
+            f"{a['errors']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {a['per_second']} |",
+            f"| 第8条 beside them | {p['requests']} | {p['errors']} | {p['p50_ms']} | {p['p95_ms']} "
+            f"| {p['p99_ms']} | |",
+            "",
+            f"normal p99 ≤ 1 s, 0 errors: {'yes' if v['normal_p99_le_1s'] else 'NO'} "
+            f"({v['normal_p99_over_baseline_mix_p99']}× the mix's p99 alone)",
+            "第8条 p95 ≤ 100 ms beside abusive clients: "
+            f"{'yes' if v['lookup_p95_le_100ms_with_abuse'] else 'NO'} "
+            f"({v['lookup_p95_under_abuse_over_idle']}× its p95 alone)",
+        ]
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20, help="questions per normal client")
     parser.add_argument("--abusive", type=int, default=4)
-    parser.add_argument("--probes", type=int, default=200, help="第8条 lookups (baseline, and beside the abusers)")
+    parser.add_argument(
+        "--probes", type=int, default=200, help="第8条 lookups (baseline, and beside the abusers)"
+    )
     parser.add_argument("--url", help="an already running server (default: start one)")
     parser.add_argument("--corpus")
     parser.add_argument("--index")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
-from rag.eval import evaluate as ev
 from rag.cli import main
+from rag.eval import evaluate as ev
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "dongzhi-2025-3"

@@ -77,8 +77,10 @@ class AskRequest(BaseModel):
         description="extractive：逐字摘录原文；llm：大模型依据原文生成并核验引用（需配置 DANGJIAN_LLM_*）")
 
 
-LLM_NOT_CONFIGURED = ("未配置大模型，无法使用 mode: llm：请设置 DANGJIAN_LLM_BASE_URL 和 DANGJIAN_LLM_MODEL 后重启服务，"
-                      "或改用 mode: extractive")
+LLM_NOT_CONFIGURED = (
+    "未配置大模型，无法使用 mode: llm：请设置 DANGJIAN_LLM_BASE_URL 和 DANGJIAN_LLM_MODEL 后重启服务，"
+    "或改用 mode: extractive"
+)
 ROUTES_HINT = "可用 POST /api/ask、GET /api/items/{ref}、GET /api/items/{doc_id}/{ref}、GET /healthz"
 
 
@@ -194,7 +196,9 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     _add_docs(app)
     # 新任书记入门 (/api/tour, /api/duties, …): login is the app's middleware, so no per-route guard
     app.include_router(onboarding_router(Depends(_no_guard), state.assistant))
-    app.include_router(office_router(Depends(_no_guard)))  # conversations, exports, documents (ui/office_api.py)
+    app.include_router(
+        office_router(Depends(_no_guard))
+    )  # conversations, exports, documents (ui/office_api.py)
     _add_routes(app, state, settings)
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
     mounted: FastAPI = gr.mount_gradio_app(

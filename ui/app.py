@@ -68,7 +68,10 @@ from .turns import render_transcript
 __all__ = ["DangjianError", "boot", "build_demo", "create_app", "demo", "download_payload", "export_file",
            "get_assistant", "on_jump", "parse_auth", "serve", "set_assistant", "transcript_click"]
 
-MODES: tuple[tuple[str, AnswerMode], ...] = (("摘录", "extractive"), ("AI生成", "llm"))  # labels for ANSWER_MODES
+MODES: tuple[tuple[str, AnswerMode], ...] = (
+    ("摘录", "extractive"),
+    ("AI生成", "llm"),
+)  # labels for ANSWER_MODES
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
 CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
 POLL_S = 0.5
@@ -95,17 +98,32 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                     with gr.Column(scale=0, min_width=200, elem_id="dj-sidebar"):
                         convs = _html(sidebar.sidebar_html(None), "dj-convs", delegate)
                     with gr.Column(scale=3, min_width=340, elem_id="dj-main"):
-                        transcript = _html(render_transcript([]), "dj-transcript", delegate + page_js.TRANSCRIPT)
+                        transcript = _html(
+                            render_transcript([]), "dj-transcript", delegate + page_js.TRANSCRIPT
+                        )
                         with gr.Column(elem_id="dj-composer"):
                             with gr.Row(elem_id="dj-input-row", equal_height=True):
-                                question = gr.Textbox(placeholder="输入问题，按回车发送",
-                                                      label="问题", show_label=False, lines=1, max_lines=6, scale=8,
-                                                      elem_id="dj-question", autofocus=True, container=False)
-                                send = gr.Button("提问", variant="primary", scale=0, min_width=72, elem_id="dj-send")
+                                question = gr.Textbox(
+                                    placeholder="输入问题，按回车发送",
+                                    label="问题",
+                                    show_label=False,
+                                    lines=1,
+                                    max_lines=6,
+                                    scale=8,
+                                    elem_id="dj-question",
+                                    autofocus=True,
+                                    container=False,
+                                )
+                                send = gr.Button(
+                                    "提问", variant="primary", scale=0, min_width=72, elem_id="dj-send"
+                                )
                             with gr.Row(elem_id="dj-tools-row", equal_height=True):
                                 scope_ui = _html(scope_html([]), "dj-scope-ui", page_js.SCOPE)
-                                with gr.Row(elem_id="dj-mode-row", visible=bool(settings and settings.llm_configured),
-                                            equal_height=True) as mode_row:
+                                with gr.Row(
+                                    elem_id="dj-mode-row",
+                                    visible=bool(settings and settings.llm_configured),
+                                    equal_height=True,
+                                ) as mode_row:
                                     mode = gr.Radio(list(MODES), value="extractive", label="回答方式",
                                                     show_label=False, container=False, elem_id="dj-mode",
                                                     scale=0, min_width=170)
@@ -116,13 +134,22 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             with gr.Tab("目录", id="browse", elem_id="dj-tab-browse"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300, elem_id="dj-tree-col"):
-                        tree_doc = gr.Dropdown(choices=[], label="文件", elem_id="dj-tree-doc", filterable=False)
-                        tree_filter = gr.Textbox(label="筛选目录（标题和正文）", placeholder="例如：流动党员、三会一课",
-                                                 elem_id="dj-filter", lines=1, max_lines=1)
+                        tree_doc = gr.Dropdown(
+                            choices=[], label="文件", elem_id="dj-tree-doc", filterable=False
+                        )
+                        tree_filter = gr.Textbox(
+                            label="筛选目录（标题和正文）",
+                            placeholder="例如：流动党员、三会一课",
+                            elem_id="dj-filter",
+                            lines=1,
+                            max_lines=1,
+                        )
                         tree = _html("", "dj-tree", delegate)
                     with gr.Column(scale=3, min_width=340, elem_id="dj-item-col"):
                         item_view = _html(ITEM_EMPTY, "dj-item", delegate + page_js.PANEL)
-                        ask_btn = gr.Button("就此条提问", variant="primary", interactive=False, elem_id="dj-ask-item")
+                        ask_btn = gr.Button(
+                            "就此条提问", variant="primary", interactive=False, elem_id="dj-ask-item"
+                        )
             with gr.Tab("入门", id="onboard", elem_id="dj-tab-onboard"):
                 ob = _html("", "dj-onboard", delegate)
             with gr.Tab("文件", id="docs", elem_id="dj-tab-docs", visible=False) as docs_tab:
@@ -134,7 +161,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                 job = _html("", "dj-job")
         download = _html("", "dj-download", page_js.DOWNLOAD)
         timer = gr.Timer(POLL_S, active=False)
-        _wire(SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), settings)
+        _wire(
+            SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), settings
+        )
     built: gr.Blocks = blocks
     return built
 
@@ -211,7 +240,9 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 
     sidebar_out = [*chat_out, c.convs]
     public = {k: v for k, v in chat_opts.items() if k != "api_visibility"}
-    c.question.submit(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, api_name="ask", **public)
+    c.question.submit(
+        on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, api_name="ask", **public
+    )
     c.send.click(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
@@ -222,8 +253,12 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     c.convs.click(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
     c.convs.submit(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
     c.convs.delete(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
-    c.tree.select(on_tree_select, [c.tree_doc, c.tree_filter], [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc],
-                  **quiet)
+    c.tree.select(
+        on_tree_select,
+        [c.tree_doc, c.tree_filter],
+        [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc],
+        **quiet,
+    )
     c.item_view.select(on_tree_select, [c.tree_doc, c.tree_filter],
                        [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc], **quiet)
     # `.select` / `.change`: this Gradio version sends no `.input` event for these two (checked in Chromium)
@@ -235,13 +270,41 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     c.ob.click(on_onboarding, [c.ob_state], [c.ob, c.ob_state], **quiet)
     c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **quiet)
     c.docs_list.click(on_docs_click, None, [c.job, c.timer], **quiet)
-    c.timer.tick(on_poll_, [c.generation], [c.job, c.timer, c.docs_list, c.tree, c.tree_doc, c.scope_ui, c.scope,
-                                            c.header, c.generation], **quiet)
+    c.timer.tick(
+        on_poll_,
+        [c.generation],
+        [c.job, c.timer, c.docs_list, c.tree, c.tree_doc, c.scope_ui, c.scope, c.header, c.generation],
+        **quiet,
+    )
     c.scope_ui.input(on_scope, None, [c.scope], **quiet)
-    c.header.submit(on_boot, None, [
-        c.header, c.convs, c.tree, c.tree_doc, c.scope_ui, c.scope, c.docs_tab, c.docs_list, c.job, c.mode_row, c.tabs,
-        c.item_view, c.selected, c.ask_btn, c.transcript, c.turns, c.panel, c.question, c.status, c.conv, c.ob],
-        **quiet)
+    c.header.submit(
+        on_boot,
+        None,
+        [
+            c.header,
+            c.convs,
+            c.tree,
+            c.tree_doc,
+            c.scope_ui,
+            c.scope,
+            c.docs_tab,
+            c.docs_list,
+            c.job,
+            c.mode_row,
+            c.tabs,
+            c.item_view,
+            c.selected,
+            c.ask_btn,
+            c.transcript,
+            c.turns,
+            c.panel,
+            c.question,
+            c.status,
+            c.conv,
+            c.ob,
+        ],
+        **quiet,
+    )
 
 
 demo = build_demo()
@@ -306,6 +369,8 @@ def _bind(host: str, port: int) -> Any:
     except OSError as err:
         sock.close()
         if err.errno == errno.EADDRINUSE:
-            raise DangjianError(f"端口 {port} 已被占用（{host}）：请用 --port 换一个端口，或先停止占用它的程序") from err
+            raise DangjianError(
+                f"端口 {port} 已被占用（{host}）：请用 --port 换一个端口，或先停止占用它的程序"
+            ) from err
         raise DangjianError(f"无法监听 {host}:{port}：{err.strerror or err}") from err
     return sock

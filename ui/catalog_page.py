@@ -21,14 +21,19 @@ from .runtime import get_assistant
 ALL = "*"  # the selector's 全部文件: with a filter, search every document
 MAX_MATCHES = 80
 SNIPPET = 28
-ITEM_EMPTY = ('<div class="dj-panel dj-panel-empty"><p>在<span class="dj-wide">左侧</span><span class="dj-narrow">上方</span>'
-              "目录中点选一条，这里显示全文；可以复制（含出处）或导出 Word。</p></div>")
+ITEM_EMPTY = (
+    '<div class="dj-panel dj-panel-empty"><p>在<span class="dj-wide">左侧</span>'
+    '<span class="dj-narrow">上方</span>'
+    "目录中点选一条，这里显示全文；可以复制（含出处）或导出 Word。</p></div>"
+)
 
 
 def doc_choices() -> list[tuple[str, str]]:
     """(label, doc_id) for every document served, the primary first, then 全部文件."""
     docs = get_assistant().index.docs
-    return [(f"{d.meta.title}（{len(d.numbered)}条）", d.doc_id) for d in docs] + [("全部文件（筛选时）", ALL)]
+    return [(f"{d.meta.title}（{len(d.numbered)}条）", d.doc_id) for d in docs] + [
+        ("全部文件（筛选时）", ALL)
+    ]
 
 
 def _doc(doc_id: str) -> Document:
@@ -46,8 +51,12 @@ def _item(u: Unit, selected: str, extra: str = "") -> str:
     label = u.label if u.number is not None else ""
     mark = ' aria-current="true"' if u.key == selected else ""
     active = " dj-active" if u.key == selected else ""
-    return (f'<li><button type="button" class="dj-tree-item{active}" data-action="item" data-key="{esc(u.key)}"{mark}'
-            f' aria-label="{esc(label + " " + title if label else title)}">{no}<span>{esc(title)}</span>{extra}</button></li>')
+    return (
+        f'<li>'
+        f'<button type="button" class="dj-tree-item{active}" data-action="item" data-key="{esc(u.key)}"{mark}'
+        f' aria-label="{esc(label + " " + title if label else title)}">'
+        f'{no}<span>{esc(title)}</span>{extra}</button></li>'
+    )
 
 
 def _groups(doc: Document) -> list[tuple[str, str, list[Unit]]]:
@@ -65,11 +74,15 @@ def _groups(doc: Document) -> list[tuple[str, str, list[Unit]]]:
 
 
 def _tree(doc: Document, selected: str) -> str:
-    parts = [f'<div class="dj-tree-doc"><h2>《{esc(doc.meta.title)}》</h2><small>{esc(_meta(doc))}</small></div>']
+    parts = [
+        f'<div class="dj-tree-doc"><h2>《{esc(doc.meta.title)}》</h2><small>{esc(_meta(doc))}</small></div>'
+    ]
     for key, heading, units in _groups(doc):
         if heading and key:
-            parts.append(f'<button type="button" class="dj-tree-sec" data-action="item" data-key="{esc(key)}">'
-                         f"{esc(heading)}</button>")
+            parts.append(
+                f'<button type="button" class="dj-tree-sec" data-action="item" data-key="{esc(key)}">'
+                f"{esc(heading)}</button>"
+            )
         elif heading:
             parts.append(f'<div class="dj-tree-sec">{esc(heading)}</div>')
         parts.append('<ul class="dj-tree-units">' + "".join(_item(u, selected) for u in units) + "</ul>")
@@ -79,8 +92,10 @@ def _tree(doc: Document, selected: str) -> str:
 def _documents() -> str:
     rows = "".join(
         f'<li><button type="button" class="dj-tree-item" data-action="doc" data-doc="{esc(d.doc_id)}">'
-        f'<span>《{esc(d.meta.title)}》</span><small class="dj-tree-count">{len(d.numbered)} 条</small></button></li>'
-        for d in get_assistant().index.docs)
+        f'<span>《{esc(d.meta.title)}》</span><small class="dj-tree-count">{len(d.numbered)} 条</small>'
+        f'</button></li>'
+        for d in get_assistant().index.docs
+    )
     return (f'<p class="dj-tree-hint">共 {len(get_assistant().index.docs)} 个文件。选一个文件查看目录，'
             f'或在上面输入词语，在全部文件中筛选。</p><ul class="dj-tree-units">{rows}</ul>')
 
@@ -105,11 +120,16 @@ def _matches(docs: list[Document], query: str, selected: str) -> str:
             if all(t in hay for t in terms):
                 total += 1
                 if len(found) < MAX_MATCHES:
-                    where = "" if len(docs) == 1 else f'<small class="dj-tree-count">《{esc(doc.meta.title)}》</small>'
+                    where = (
+                        ""
+                        if len(docs) == 1
+                        else f'<small class="dj-tree-count">《{esc(doc.meta.title)}》</small>'
+                    )
                     found.append(_item(u, selected, where + _snippet(u.text, terms[0])))
     shown = f"，显示前 {MAX_MATCHES} 条" if total > MAX_MATCHES else ""
     scope = "全部文件" if len(docs) > 1 else f"《{docs[0].meta.title}》"
-    head = f'<p class="dj-tree-hint" role="status">在{esc(scope)}中找到 {total} 条含“{esc(query)}”的条目{shown}。</p>'
+    head = (f'<p class="dj-tree-hint" role="status">在{esc(scope)}中找到 {total} '
+            f'条含“{esc(query)}”的条目{shown}。</p>')
     return head + (f'<ul class="dj-tree-units">{"".join(found)}</ul>' if found else "")
 
 

@@ -95,7 +95,9 @@ def save_turn(turns: list[dict[str, Any]], conv: str, request: Any,
         return conv or f"local-{secrets.token_urlsafe(9)}", UNSAVED.format(err)
 
 
-def _turn(text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float) -> dict[str, Any]:
+def _turn(
+    text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float
+) -> dict[str, Any]:
     return {"question": text.strip(), "history": history, "docs": list(docs), "answer": answer_json(ans),
             "server_ms": round((time.perf_counter() - started) * 1000, 2),
             "time": datetime.now().astimezone().isoformat(timespec="seconds"), "vote": None, "reason": ""}
@@ -159,9 +161,13 @@ def _stream(text: str, history: list[str], extractive: Answer, turns: list[dict[
     yield render_transcript(turns, pending), None
     last = 0.0
     try:
-        for event in stream_llm_answer(get_assistant(), text, history, settings=settings, extractive=extractive):
+        for event in stream_llm_answer(
+            get_assistant(), text, history, settings=settings, extractive=extractive
+        ):
             if event.kind == "sources":
-                pending["sources"] = [{"doc_id": s.doc_id, "ref": s.ref, "marker": s.marker} for s in event.sources]
+                pending["sources"] = [
+                    {"doc_id": s.doc_id, "ref": s.ref, "marker": s.marker} for s in event.sources
+                ]
                 yield render_transcript(turns, pending), None
             elif event.kind == "token":  # the first token shows at once, later ones in batches
                 pending["text"] += event.delta
@@ -230,7 +236,9 @@ def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) ->
 # -- feedback ------------------------------------------------------------------------------------
 
 
-def _record_vote(turn: dict[str, Any], conv: str, index: int, vote: str | None, settings: Settings | None) -> None:
+def _record_vote(
+    turn: dict[str, Any], conv: str, index: int, vote: str | None, settings: Settings | None
+) -> None:
     ans = turn["answer"]
     assistant = get_assistant()
     feedback.set_vote(
@@ -276,8 +284,15 @@ def vote(turns: list[dict[str, Any]] | None, turn: int, value: str, conv: str = 
     return _update(turns, conv, turn, changes, request, settings)
 
 
-def reason(turns: list[dict[str, Any]] | None, turn: int, text: str | None, conv: str = "", request: Any = None, *,
-           settings: Settings | None = None) -> tuple[str, list[dict[str, Any]], str]:
+def reason(
+    turns: list[dict[str, Any]] | None,
+    turn: int,
+    text: str | None,
+    conv: str = "",
+    request: Any = None,
+    *,
+    settings: Settings | None = None,
+) -> tuple[str, list[dict[str, Any]], str]:
     """The 👎 reason box: submit (text kept with the vote) or close it (text None)."""
     turns = list(turns or [])
     if not 0 <= turn < len(turns) or turns[turn].get("vote") != "down":

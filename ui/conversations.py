@@ -156,8 +156,10 @@ class Store:
 
     def get(self, owner: str, cid: str) -> Conversation | None:
         with self._db() as db:
-            head = db.execute("SELECT id, title, created, updated FROM conversations WHERE id = ? AND owner = ?",
-                              (cid, owner)).fetchone()
+            head = db.execute(
+                "SELECT id, title, created, updated FROM conversations WHERE id = ? AND owner = ?",
+                (cid, owner),
+            ).fetchone()
             if head is None:
                 return None
             rows = db.execute("SELECT data FROM turns WHERE conversation = ? ORDER BY n", (cid,)).fetchall()
@@ -176,7 +178,9 @@ class Store:
         if not title:
             return False
         with self._db() as db:
-            cur = db.execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?", (title, cid, owner))
+            cur = db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND owner = ?", (title, cid, owner)
+            )
             return cur.rowcount == 1
 
     def delete(self, owner: str, cid: str) -> bool:

@@ -68,7 +68,9 @@ def rows(assistant: Assistant) -> list[DocRow]:
     return out
 
 
-def rebuild_and_swap(settings: Settings, progress: Callable[[str, int, int], None] = lambda *_a: None) -> Assistant:
+def rebuild_and_swap(
+    settings: Settings, progress: Callable[[str, int, int], None] = lambda *_a: None
+) -> Assistant:
     """Build the index of the corpus as it now is, off to the side, then swap it in (see module doc).
 
     Delegates to the server's `AppState.rebuild_now`: the same corpus lock and swap as the
@@ -156,7 +158,9 @@ class Jobs:
         finally:
             self._set(finished=time.time(), generation=self._status.generation + 1)
 
-    def start_add(self, paths: Sequence[str | Path], settings: Settings, *, cleanup: Path | None = None) -> bool:
+    def start_add(
+        self, paths: Sequence[str | Path], settings: Settings, *, cleanup: Path | None = None
+    ) -> bool:
         """Add uploaded files (already on this machine) and rebuild; False when a job is running.
         `cleanup`: a temporary folder holding the uploads, removed once they are in the corpus."""
         files = [Path(p) for p in paths]

@@ -30,9 +30,13 @@ def docs_html() -> str:
         return status_html(str(err))
     body = []
     for r in items:
-        action = ('<span class="dj-muted">主文件</span>' if r.primary else
-                  f'<button type="button" class="dj-mini dj-danger" data-action="remove-doc" data-doc="{esc(r.doc_id)}" '
-                  f'data-title="{esc(r.title)}" aria-label="移除《{esc(r.title)}》">移除</button>')
+        action = (
+            '<span class="dj-muted">主文件</span>'
+            if r.primary
+            else f'<button type="button" class="dj-mini dj-danger" data-action="remove-doc" '
+                 f'data-doc="{esc(r.doc_id)}" '
+            f'data-title="{esc(r.title)}" aria-label="移除《{esc(r.title)}》">移除</button>'
+        )
         body.append(
             f'<tr><th scope="row"><span class="dj-doc-title">《{esc(r.title)}》</span>'
             f'<small class="dj-muted">{esc(r.doc_id)} · {esc(KINDS.get(r.kind, r.kind))}</small></th>'
@@ -59,7 +63,9 @@ def job_html(status: JobStatus | None = None) -> str:
         cls = "dj-status-error" if s.state == "error" else "dj-status-info"
         head = f'<p class="dj-status {cls}">{esc(s.message)}</p>'
     lines = "".join(
-        f'<li class="dj-rep-{esc(r["status"])}"><b>{esc(r["file"])}</b>：{esc(r["text"])}</li>' for r in s.report)
+        f'<li class="dj-rep-{esc(r["status"])}"><b>{esc(r["file"])}</b>：{esc(r["text"])}</li>'
+        for r in s.report
+    )
     report = f'<ul class="dj-report">{lines}</ul>' if lines else ""
     return f'<div class="dj-job" role="status" aria-live="polite" data-state="{s.state}">{head}{report}</div>'
 

@@ -54,7 +54,9 @@ def sources(answer: Mapping[str, Any], resolve: Resolve) -> list[str]:
             continue
         doc, unit = found
         path = section_path(doc, unit)
-        lines.append(f"{marker(doc, unit)} {_doc_line(doc)}{unit_name(doc, unit)}" + (f"（{path}）" if path else ""))
+        lines.append(
+            f"{marker(doc, unit)} {_doc_line(doc)}{unit_name(doc, unit)}" + (f"（{path}）" if path else "")
+        )
     return lines
 
 
@@ -67,7 +69,11 @@ def quotes(answer: Mapping[str, Any], resolve: Resolve) -> list[tuple[str, str]]
             cite = f"〔{c.get('label', '')}〕"
         else:
             doc, unit = found
-            cite = f"{marker(doc, unit)}《{doc.meta.title}》{unit.label}" if doc.meta.primary else marker(doc, unit)
+            cite = (
+                f"{marker(doc, unit)}《{doc.meta.title}》{unit.label}"
+                if doc.meta.primary
+                else marker(doc, unit)
+            )
         if c.get("quote"):
             out.append((str(c["quote"]), cite))
     return out
@@ -92,7 +98,12 @@ def _notes(answer: Mapping[str, Any]) -> list[str]:
 def answer_text(turn: Mapping[str, Any], resolve: Resolve, *, footer: bool = True) -> str:
     """An answer as plain text: question, answer with its 〔…〕 markers, the sources with titles."""
     answer = turn.get("answer", {})
-    lines = [f"问：{turn.get('question', '')}", "答：", *_notes(answer), str(answer.get("answer", "")).strip()]
+    lines = [
+        f"问：{turn.get('question', '')}",
+        "答：",
+        *_notes(answer),
+        str(answer.get("answer", "")).strip(),
+    ]
     cited = sources(answer, resolve)
     if cited:
         lines += ["", "出处：", *cited]
@@ -170,7 +181,9 @@ def answer_docx(turn: Mapping[str, Any], resolve: Resolve) -> bytes:
 
 def conversation_docx(title: str, turns: Sequence[Mapping[str, Any]], resolve: Resolve) -> bytes:
     out = _new_docx(title or APP)
-    out.add_paragraph(f"{APP}，共 {len(turns)} 问，导出于 {datetime.now():%Y-%m-%d %H:%M}；引文为原文逐字摘录。")
+    out.add_paragraph(
+        f"{APP}，共 {len(turns)} 问，导出于 {datetime.now():%Y-%m-%d %H:%M}；引文为原文逐字摘录。"
+    )
     for turn in turns:
         _answer_into(out, turn, resolve, level=1)
     return _bytes(out)

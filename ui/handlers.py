@@ -73,10 +73,14 @@ def header_html(request: Any = None, *, index: bool = True) -> str:
         source = "党建文件"
     owner = owner_of(request)
     who = f'<span class="dj-user">{esc(owner[5:])}</span>' if owner and owner.startswith("user:") else ""
-    return (f'<header class="dj-header"><div class="dj-logo" aria-hidden="true">党</div><div class="dj-head-text">'
-            f'<h1 class="dj-title">{APP_TITLE}</h1><div class="dj-sub">{source} · 逐字引用，注明出处</div></div>'
-            f'{who}<button type="button" class="dj-act dj-drawer-btn" data-action="drawer" aria-controls="dj-sidebar">'
-            "历史对话</button></header>")
+    return (
+        f'<header class="dj-header"><div class="dj-logo" aria-hidden="true">党</div>'
+        f'<div class="dj-head-text">'
+        f'<h1 class="dj-title">{APP_TITLE}</h1><div class="dj-sub">{source} · 逐字引用，注明出处</div></div>'
+        f'{who}<button type="button" class="dj-act dj-drawer-btn" data-action="drawer" '
+        f'aria-controls="dj-sidebar">'
+        "历史对话</button></header>"
+    )
 
 
 def download_payload(name: str, data: bytes, media: str) -> str:
@@ -97,8 +101,14 @@ def _conv_title(conv: str, turns: list[dict[str, Any]], request: Any, settings: 
     return conversations.title_of(turns[0]["question"]) if turns else APP_TITLE
 
 
-def export_file(data: dict[str, Any], turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[str, Any] | None,
-                request: Any = None, settings: Settings | None = None) -> tuple[str, bytes, str] | None:
+def export_file(
+    data: dict[str, Any],
+    turns: list[dict[str, Any]] | None,
+    conv: str,
+    ob_state: dict[str, Any] | None,
+    request: Any = None,
+    settings: Settings | None = None,
+) -> tuple[str, bytes, str] | None:
     """(name, bytes, media) for an export click: an answer, the conversation, an item, a checklist."""
     action, turns = str(data.get("action", "")), list(turns or [])
     resolve = get_assistant().unit
@@ -107,7 +117,11 @@ def export_file(data: dict[str, Any], turns: list[dict[str, Any]] | None, conv: 
         return name, export.answer_docx(turns[n], resolve), export.DOCX_MEDIA
     if action == "export-conversation" and turns:
         title = _conv_title(conv, turns, request, settings)
-        return export.file_name(title, ".docx"), export.conversation_docx(title, turns, resolve), export.DOCX_MEDIA
+        return (
+            export.file_name(title, ".docx"),
+            export.conversation_docx(title, turns, resolve),
+            export.DOCX_MEDIA,
+        )
     if action == "export-item" and (found := resolve(str(data.get("key", "")))) is not None:
         doc, unit = found
         name = export.file_name(f"{doc.meta.title}{unit.label}", ".docx")
@@ -136,8 +150,15 @@ def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scop
         yield (*out, sidebar.sidebar_html(request, out[5], settings) if final else gr.skip())
 
 
-def transcript_click(turns: Any, conv: str, mode: str | None, scope: Any, data: dict[str, Any], request: Any = None,
-                     settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+def transcript_click(
+    turns: Any,
+    conv: str,
+    mode: str | None,
+    scope: Any,
+    data: dict[str, Any],
+    request: Any = None,
+    settings: Settings | None = None,
+) -> Iterator[tuple[Any, ...]]:
     """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
     action, n = data.get("action"), as_int(data.get("turn"))
     if action == "ask":
@@ -161,11 +182,15 @@ def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -
     key = link_key(str(data.get("item", "")), str(data.get("doc", "")))
     doc_id = key.rpartition("#")[0] if key else get_assistant().primary.doc_id
     out: dict[str, Any] = {
-        "header": header_html(request), "tree": tree_html(doc_id, "", key),
+        "header": header_html(request),
+        "tree": tree_html(doc_id, "", key),
         "tree_doc": gr.update(choices=choices, value=doc_id),
-        "scope_ui": scope_html([c for c in choices if c[1] != ALL]), "scope": [],
-        "docs_tab": gr.update(visible=manage), "docs_list": documents_page.docs_html() if manage else "",
-        "job": documents_page.job_html() if manage else "", "mode_row": gr.update(visible=llm_enabled(settings)),
+        "scope_ui": scope_html([c for c in choices if c[1] != ALL]),
+        "scope": [],
+        "docs_tab": gr.update(visible=manage),
+        "docs_list": documents_page.docs_html() if manage else "",
+        "job": documents_page.job_html() if manage else "",
+        "mode_row": gr.update(visible=llm_enabled(settings)),
     }
     conv = ""
     if str(data.get("q", "")).strip():

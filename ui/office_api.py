@@ -4,7 +4,8 @@
 fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中文说明"}``.
 
     GET    /api/session                         sets the visitor cookie (no auth needed: it reveals nothing)
-    GET    /api/conversations                   {"conversations": [{"id", "title", "created", "updated", "turns"}]}
+    GET    /api/conversations                   {"conversations": [{"id", "title", "created", "updated",
+                                                                    "turns"}]}
     GET    /api/conversations/{id}              {"id", "title", "created", "updated", "turns": [TURN…]}
     PATCH  /api/conversations/{id}              {"title": "…"} → the summary
     DELETE /api/conversations/{id}              {"deleted": true}
@@ -15,7 +16,8 @@ fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中�
                                                  "date", "kind", "articles", "units", "source", "primary"}]}
     POST   /api/documents                       multipart `files` → 202 JOB (?wait=1: 200 when done)
     DELETE /api/documents/{doc_id}              202 JOB (?wait=1: 200 when done)
-    GET    /api/documents/job                   JOB = {"state", "action", "stage", "done", "total", "message", "report"}
+    GET    /api/documents/job                   JOB = {"state", "action", "stage", "done", "total", "message",
+                                                       "report"}
 
 A conversation belongs to the logged-in user (HTTP Basic, checked by `ui.auth.BasicAuth`) or, without auth,
 to the browser's visitor cookie (`ui.access`). Document routes need `ui.access.can_manage`.
@@ -116,8 +118,11 @@ def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str
             return _error(404, missing if conv is None else f"没有第 {n} 个回答，或格式不是 docx/txt")
         turn, resolve = conv.turns[n], get_assistant().unit
         if fmt == "docx":
-            return _file(export.file_name(f"答案-{turn['question']}", ".docx"), export.answer_docx(turn, resolve),
-                         export.DOCX_MEDIA)
+            return _file(
+                export.file_name(f"答案-{turn['question']}", ".docx"),
+                export.answer_docx(turn, resolve),
+                export.DOCX_MEDIA,
+            )
         return _file(export.file_name(f"答案-{turn['question']}", ".txt"),
                      export.answer_text(turn, resolve).encode("utf-8"), TEXT_MEDIA)
 
@@ -142,14 +147,19 @@ def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str
         return {"deleted": True} if who and store().delete(who, cid) else _error(404, missing)
 
 
-def _conv_export(who: str | None, store: Callable[[], conversations.Store], cid: str, fmt: str) -> Response | None:
+def _conv_export(
+    who: str | None, store: Callable[[], conversations.Store], cid: str, fmt: str
+) -> Response | None:
     conv = store().get(who, cid) if who else None
     if conv is None:
         return None
     resolve = get_assistant().unit
     if fmt == "docx":
-        return _file(export.file_name(conv.title, ".docx"), export.conversation_docx(conv.title, conv.turns, resolve),
-                     export.DOCX_MEDIA)
+        return _file(
+            export.file_name(conv.title, ".docx"),
+            export.conversation_docx(conv.title, conv.turns, resolve),
+            export.DOCX_MEDIA,
+        )
     text = export.conversation_text(conv.title, conv.turns, resolve)
     return _file(export.file_name(conv.title, ".txt"), text.encode("utf-8"), TEXT_MEDIA)
 
@@ -204,7 +214,9 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
             return _error(409, "正在处理另一批文件，请稍后再试")
         return _job_response(wait)
 
-    @router.delete("/api/documents/{doc_id}", dependencies=[guard], summary="从语料中移除文件并重建索引（管理员）")
+    @router.delete(
+        "/api/documents/{doc_id}", dependencies=[guard], summary="从语料中移除文件并重建索引（管理员）"
+    )
     def api_remove(doc_id: str, request: Request, wait: bool = False) -> Any:
         if not allowed(request):
             return _error(403, denied)

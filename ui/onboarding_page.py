@@ -92,7 +92,8 @@ def _open(p: Passage, label: str = "看原文") -> str:
 
 
 def _passage(p: Passage) -> str:
-    return f'<span class="dj-quote">{esc(p.text)}</span><span class="dj-marker">{esc(p.marker)}</span> {_open(p)}'
+    return (f'<span class="dj-quote">{esc(p.text)}</span>'
+            f'<span class="dj-marker">{esc(p.marker)}</span> {_open(p)}')
 
 
 def _jump(t: Any, here: int) -> str:
@@ -108,11 +109,18 @@ def _tour(ob: Onboarding, state: dict[str, Any]) -> str:
     s = steps[no - 1]
     kind = {"preamble": "总体要求", "section": "部分", "item": s.label}[s.kind]
     lines = "".join(f"<li>{_passage(p)}</li>" for p in s.lines)
-    prev_btn = (f'<button type="button" class="dj-act" data-action="ob-step" data-step="{s.prev}">上一步</button>'
-                if s.prev else '<button type="button" class="dj-act" disabled>上一步</button>')
-    next_btn = (f'<button type="button" class="dj-act dj-primary" data-action="ob-step" data-step="{s.next}">下一步</button>'
-                if s.next else '<button type="button" class="dj-act" data-action="ob-view" data-view="duties">'
-                               '看职责清单</button>')
+    prev_btn = (
+        f'<button type="button" class="dj-act" data-action="ob-step" data-step="{s.prev}">上一步</button>'
+        if s.prev
+        else '<button type="button" class="dj-act" disabled>上一步</button>'
+    )
+    next_btn = (
+        f'<button type="button" class="dj-act dj-primary" data-action="ob-step" '
+        f'data-step="{s.next}">下一步</button>'
+        if s.next
+        else '<button type="button" class="dj-act" data-action="ob-view" data-view="duties">'
+        '看职责清单</button>'
+    )
     jump = "".join(_jump(t, no) for t in steps)
     section = f'<div class="dj-ob-sec">{esc(s.section)}</div>' if s.section and s.kind == "item" else ""
     return (
@@ -150,8 +158,10 @@ def _duties(ob: Onboarding, state: dict[str, Any]) -> str:
         return f'<p class="dj-status dj-status-error" role="alert">{esc(err)}</p>'
     roles = "".join(
         f'<button type="button" class="dj-chip{" dj-on" if r.name == c.role else ""}" data-action="ob-role" '
-        f'data-role="{esc(r.name)}" aria-pressed="{"true" if r.name == c.role else "false"}">{esc(r.title)}</button>'
-        for r in ROLES)
+        f'data-role="{esc(r.name)}" '
+        f'aria-pressed="{"true" if r.name == c.role else "false"}">{esc(r.title)}</button>'
+        for r in ROLES
+    )
     layout = state.get("layout", "groups")
     toggles = "".join(
         f'<button type="button" class="dj-act{" dj-on" if layout == k else ""}" data-action="ob-layout" '
@@ -162,13 +172,16 @@ def _duties(ob: Onboarding, state: dict[str, Any]) -> str:
     return (
         f'<div class="dj-ob-roles" role="group" aria-label="选择角色">{roles}</div>'
         f'<h3 class="dj-ob-h">{esc(c.title)}职责清单</h3>'
-        f'<p class="dj-ob-sum">共 {len(c.duties)} 项，出自 {len(c.documents)} 份文件，其中 {dated} 项写明了频次或时限。'
+        f'<p class="dj-ob-sum">共 {len(c.duties)} 项，出自 {len(c.documents)} 份文件，其中 {dated} '
+        f'项写明了频次或时限。'
         f"每一项都是原文逐字摘录。</p>"
         f'<div class="dj-ob-tools"><span role="group" aria-label="排列方式">{toggles}</span>'
         f'<button type="button" class="dj-act" data-action="ob-export" data-fmt="docx">导出 Word</button>'
-        f'<button type="button" class="dj-act" data-action="ob-export" data-fmt="md">导出 Markdown</button></div>'
+        f'<button type="button" class="dj-act" data-action="ob-export" data-fmt="md">导出 Markdown</button>'
+        f'</div>'
         f'<div class="dj-checklist">{_checklist_body(c, layout)}</div>'
-        f'<p class="dj-ob-docs">出处文件：{esc(titles)}</p>')
+        f'<p class="dj-ob-docs">出处文件：{esc(titles)}</p>'
+    )
 
 
 def checklist_export(state: dict[str, Any], fmt: str) -> tuple[str, bytes, str]:
@@ -192,11 +205,17 @@ def _glossary(ob: Onboarding) -> str:
     for e in entries:
         note = f'<p class="dj-why">{esc(e.note)}</p>' if e.note else ""
         lines = "".join(f"<li>{_passage(p)}</li>" for p in e.lines[:3])
-        rows.append(f'<details class="dj-term"><summary><b>{esc(e.term)}</b>'
-                    f'{"" if e.defined else "<small>（原文未定义）</small>"}</summary>{note}<ul>{lines}</ul></details>')
+        rows.append(
+            f'<details class="dj-term"><summary><b>{esc(e.term)}</b>'
+            f'{"" if e.defined else "<small>（原文未定义）</small>"}</summary>'
+            f'{note}<ul>{lines}</ul></details>'
+        )
     defined = sum(e.defined for e in entries)
-    return (f'<h3 class="dj-ob-h">名词解释</h3><p class="dj-ob-sum">共 {len(entries)} 个词条，{defined} 个有原文定义；'
-            f"没有定义的，列出它在原文中出现的地方，不另作解释。</p>{''.join(rows)}")
+    return (
+        f'<h3 class="dj-ob-h">名词解释</h3>'
+        f'<p class="dj-ob-sum">共 {len(entries)} 个词条，{defined} 个有原文定义；'
+        f"没有定义的，列出它在原文中出现的地方，不另作解释。</p>{''.join(rows)}"
+    )
 
 
 # -- quiz ---------------------------------------------------------------------------------------------
@@ -220,9 +239,12 @@ def _checked(quiz: dict[str, Any], answers: object) -> dict[str, Any]:
 def _question(i: int, q: Any, result: dict[str, Any] | None) -> str:
     name = f"dj-q-{i}"
     if q.form == "choice":
-        opts = "".join(f'<label class="dj-opt"><input type="radio" name="{name}" value="{esc(o)}"'
-                       f'{" disabled" if result else ""}{" checked" if result and result["given"] == o else ""}> '
-                       f"{chr(65 + j)}. {esc(o)}</label>" for j, o in enumerate(q.options))
+        opts = "".join(
+            f'<label class="dj-opt"><input type="radio" name="{name}" value="{esc(o)}"'
+            f'{" disabled" if result else ""}{" checked" if result and result["given"] == o else ""}> '
+            f"{chr(65 + j)}. {esc(o)}</label>"
+            for j, o in enumerate(q.options)
+        )
         field = f'<div class="dj-opts" role="radiogroup" aria-labelledby="{name}-h">{opts}</div>'
     else:
         value = f' value="{esc(result["given"])}" disabled' if result else ""
@@ -232,37 +254,55 @@ def _question(i: int, q: Any, result: dict[str, Any] | None) -> str:
     if result:
         ok = result["correct"]
         exp = result["explanation"]
-        verdict = (f'<div class="dj-verdict {"dj-ok" if ok else "dj-bad"}">{"回答正确" if ok else "回答错误"}'
-                   f'{"" if ok else "，正确答案：" + esc(result["answer"])}</div>'
-                   f'<div class="dj-explain">原文：<span class="dj-quote">{esc(exp["text"])}</span>'
-                   f'<span class="dj-marker">{esc(exp["marker"])}</span> '
-                   f'<button type="button" class="dj-link" data-action="ob-open" data-key="{esc(exp["key"])}">看原文</button>'
-                   "</div>")
-    return (f'<li class="dj-quiz-q" data-qid="{esc(q.id)}"><div id="{name}-h" class="dj-quiz-prompt">{esc(q.prompt)}</div>'
-            f'<div class="dj-quiz-src">出自《{esc(q.doc_title)}》{esc(q.explanation.label)}</div>{field}{verdict}</li>')
+        verdict = (
+            f'<div class="dj-verdict {"dj-ok" if ok else "dj-bad"}">{"回答正确" if ok else "回答错误"}'
+            f'{"" if ok else "，正确答案：" + esc(result["answer"])}</div>'
+            f'<div class="dj-explain">原文：<span class="dj-quote">{esc(exp["text"])}</span>'
+            f'<span class="dj-marker">{esc(exp["marker"])}</span> '
+            '<button type="button" class="dj-link" data-action="ob-open" '
+            f'data-key="{esc(exp["key"])}">看原文</button>'
+            "</div>"
+        )
+    return (
+        f'<li class="dj-quiz-q" data-qid="{esc(q.id)}">'
+        f'<div id="{name}-h" class="dj-quiz-prompt">{esc(q.prompt)}</div>'
+        f'<div class="dj-quiz-src">出自《{esc(q.doc_title)}》{esc(q.explanation.label)}</div>'
+        f'{field}{verdict}</li>'
+    )
 
 
 def _quiz(ob: Onboarding, state: dict[str, Any]) -> str:
     quiz = state.get("quiz") or {}
     if not quiz.get("ids"):
-        return ('<h3 class="dj-ob-h">应知应会练习</h3><p class="dj-ob-sum">从原文确定性生成的填空题和选择题，'
-                f"每组 {ROUND} 题；交卷后逐题判分，并引用原文解释。</p>"
-                '<button type="button" class="dj-act dj-primary" data-action="ob-quiz-new">开始一组练习</button>')
+        return (
+            '<h3 class="dj-ob-h">应知应会练习</h3><p class="dj-ob-sum">从原文确定性生成的填空题和选择题，'
+            f"每组 {ROUND} 题；交卷后逐题判分，并引用原文解释。</p>"
+            '<button type="button" class="dj-act dj-primary" data-action="ob-quiz-new">开始一组练习</button>'
+        )
     result = quiz.get("result")
     by_id = {r["id"]: r for r in (result or {}).get("results", [])}
     try:
         qs = [find(ob.questions, qid) for qid in quiz["ids"]]
     except InputError:  # the corpus changed under the round
-        return '<p>题库已随文件更新，请<button type="button" class="dj-link" data-action="ob-quiz-new">重新开始</button>。</p>'
+        return ('<p>题库已随文件更新，请<button type="button" class="dj-link" data-action="ob-quiz-new">'
+                '重新开始</button>。</p>')
     items = "".join(_question(i, q, by_id.get(q.id)) for i, q in enumerate(qs))
     if result:
         wrong = "".join(f'<li>{esc(w["prompt"])} → <b>{esc(w["answer"])}</b></li>' for w in result["wrong"])
-        head = (f'<div class="dj-score" role="status" tabindex="-1">得分：{result["score"]} / {result["total"]}</div>'
-                + (f'<details class="dj-wrong" open><summary>错题回顾（{len(result["wrong"])}）</summary>'
-                   f"<ol>{wrong}</ol></details>" if result["wrong"] else ""))
+        head = (
+            '<div class="dj-score" role="status" tabindex="-1">'
+            f'得分：{result["score"]} / {result["total"]}</div>'
+            + (
+                f'<details class="dj-wrong" open><summary>错题回顾（{len(result["wrong"])}）</summary>'
+                f"<ol>{wrong}</ol></details>"
+                if result["wrong"]
+                else ""
+            )
+        )
         tail = '<button type="button" class="dj-act dj-primary" data-action="ob-quiz-new">再来一组</button>'
     else:
-        head = f'<p class="dj-ob-sum">共 {len(qs)} 题。选择题点选，填空题填写数值或词语（如“一年”“六个月”）。</p>'
+        head = (f'<p class="dj-ob-sum">共 {len(qs)} 题。'
+                "选择题点选，填空题填写数值或词语（如“一年”“六个月”）。</p>")
         tail = '<button type="button" class="dj-act dj-primary" data-action="ob-quiz-check">交卷</button>'
     return (f'<h3 class="dj-ob-h">应知应会练习</h3>{head}<form class="dj-quiz" onsubmit="return false">'
             f'<ol class="dj-quiz-list">{items}</ol>{tail}</form>')
@@ -275,17 +315,27 @@ def render(state: dict[str, Any] | None) -> str:
     state = {**initial(), **(state or {})}
     view = state["view"]
     nav = "".join(
-        f'<button type="button" class="dj-obtab{" dj-on" if view == k else ""}" data-action="ob-view" data-view="{k}" '
-        f'aria-pressed="{"true" if view == k else "false"}">{label}</button>' for k, label in VIEWS)
+        f'<button type="button" class="dj-obtab{" dj-on" if view == k else ""}" '
+        f'data-action="ob-view" data-view="{k}" '
+        f'aria-pressed="{"true" if view == k else "false"}">{label}</button>'
+        for k, label in VIEWS
+    )
     try:
         ob = views()
-        body = {"tour": _tour, "duties": _duties, "quiz": _quiz}.get(view, lambda o, _s: _glossary(o))(ob, state)
+        body = {"tour": _tour, "duties": _duties, "quiz": _quiz}.get(view, lambda o, _s: _glossary(o))(
+            ob, state
+        )
     except DangjianError as err:
         body = f'<p class="dj-status dj-status-error" role="alert">{esc(err)}</p>'
     panel = ""
     if state.get("open"):
-        panel = (f'<aside class="dj-ob-panel" aria-label="原文">{unit_panel(state["open"], copy_id="dj-copy-ob")}'
-                 '<button type="button" class="dj-act" data-action="ob-close">收起原文</button></aside>')
-    return (f'<div class="dj-ob"><div class="dj-ob-top"><h2 class="dj-ob-title">新任书记入门</h2>'
-            f'<nav class="dj-ob-views" aria-label="入门内容">{nav}</nav></div>'
-            f'<div class="dj-ob-main{" dj-with-panel" if panel else ""}"><div class="dj-ob-body">{body}</div>{panel}</div></div>')
+        panel = (
+            f'<aside class="dj-ob-panel" aria-label="原文">{unit_panel(state["open"], copy_id="dj-copy-ob")}'
+            '<button type="button" class="dj-act" data-action="ob-close">收起原文</button></aside>'
+        )
+    return (
+        f'<div class="dj-ob"><div class="dj-ob-top"><h2 class="dj-ob-title">新任书记入门</h2>'
+        f'<nav class="dj-ob-views" aria-label="入门内容">{nav}</nav></div>'
+        f'<div class="dj-ob-main{" dj-with-panel" if panel else ""}">'
+        f'<div class="dj-ob-body">{body}</div>{panel}</div></div>'
+    )

@@ -26,7 +26,8 @@ if (!window.__dj) {
   const dj = window.__dj = {waits: {}, askStart: 0};
   document.documentElement.lang = 'zh-CN';
   const live = document.createElement('div');
-  live.id = 'dj-live'; live.className = 'dj-sr'; live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite');
+  live.id = 'dj-live'; live.className = 'dj-sr'; live.setAttribute('role', 'status');
+    live.setAttribute('aria-live', 'polite');
   document.body.appendChild(live);
   dj.announce = (text) => { live.textContent = ''; setTimeout(() => { live.textContent = text; }, 60); };
   dj.narrow = () => window.matchMedia('(max-width: 820px)').matches;
@@ -34,20 +35,23 @@ if (!window.__dj) {
     let box = document.getElementById('dj-toasts');
     if (!box) { box = document.createElement('div'); box.id = 'dj-toasts'; document.body.appendChild(box); }
     const t = document.createElement('div');
-    t.className = 'dj-toast' + (error ? ' dj-toast-error' : ''); t.setAttribute('role', error ? 'alert' : 'status');
+    t.className = 'dj-toast' + (error ? ' dj-toast-error' : ''); t.setAttribute('role',
+      error ? 'alert' : 'status');
     const b = document.createElement('b'); b.textContent = title; t.appendChild(b);
     const s = document.createElement('span'); s.textContent = text; t.appendChild(s);
     box.appendChild(t); setTimeout(() => t.remove(), 3200);
   };
   dj.copy = (text) => {
     const area = document.createElement('textarea');
-    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed';
+      area.style.opacity = '0';
     area.style.top = '0'; area.style.left = '0'; document.body.appendChild(area);
     const active = document.activeElement; area.select();
     let ok = false;
     try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
     area.remove(); if (active && active.focus) active.focus({preventScroll: true});
-    if (!ok && navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).catch(() => null); ok = true; }
+    if (!ok && navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).catch(() => null); ok = true; }
     dj.lastCopy = text;
     return ok;
   };
@@ -67,22 +71,27 @@ if (!window.__dj) {
       const ok = dj.copy(src.value);
       dj.toast(ok ? '已复制' : '复制失败', ok ? '内容已复制到剪贴板（含出处）' : '请手动选中文字后复制', !ok);
     } else if (a === 'close-sheet') { ev.preventDefault(); dj.sheet(false); }
-    else if (a === 'drawer') { ev.preventDefault(); dj.drawer(!part('dj-sidebar').classList.contains('dj-open')); }
+    else if (a === 'drawer') { ev.preventDefault();
+      dj.drawer(!part('dj-sidebar').classList.contains('dj-open')); }
   });
   document.addEventListener('keydown', (ev) => {
     const t = ev.target;
-    if ((ev.key === ' ' || ev.key === 'Enter') && t.matches && t.matches('[role="button"]:not(button):not(input):not(textarea)')) {
+    if ((ev.key === ' ' || ev.key === 'Enter') && t.matches
+        && t.matches('[role="button"]:not(button):not(input):not(textarea)')) {
       ev.preventDefault(); t.click();
     }
     if (ev.key === 'Escape') { dj.sheet(false); dj.drawer(false); }
-    if (ev.key === 'Enter' && !ev.shiftKey && t.closest && t.closest('#dj-question')) dj.askStart = performance.now();
+    if (ev.key === 'Enter' && !ev.shiftKey && t.closest && t.closest('#dj-question')) {
+      dj.askStart = performance.now();
+    }
   }, true);
   document.addEventListener('click', (ev) => {
     if (ev.target.closest('#dj-send, #dj-ask-item, [data-action="ask"]')) dj.askStart = performance.now();
     if (ev.target.closest('#dj-convs [data-action="open"], #dj-convs [data-action="new"]')) dj.drawer(false);
   }, true);
   const params = new URLSearchParams(location.search);
-  const link = {action: 'boot', q: params.get('q') || '', item: params.get('item') || '', doc: params.get('doc') || ''};
+  const link = {action: 'boot', q: params.get('q') || '', item: params.get('item') || '',
+    doc: params.get('doc') || ''};
   fetch('api/session', {credentials: 'same-origin'}).catch(() => null).finally(() => trigger('submit', link));
 }
 """
@@ -103,23 +112,28 @@ element.addEventListener('click', (ev) => {
     input.setAttribute('aria-label', '新的对话名称，回车确认，Esc 取消');
     title.replaceWith(input); input.focus(); input.select();
     input.addEventListener('keydown', (k) => {
-      if (k.key === 'Enter') { k.preventDefault(); trigger('submit', {action: 'rename', id: d.id, title: input.value}); }
-      if (k.key === 'Escape') { k.preventDefault(); k.stopPropagation(); input.replaceWith(title); el.focus(); }
+      if (k.key === 'Enter') { k.preventDefault(); trigger('submit', {action: 'rename', id: d.id,
+        title: input.value}); }
+      if (k.key === 'Escape') { k.preventDefault(); k.stopPropagation(); input.replaceWith(title);
+        el.focus(); }
     });
     return;
   }
   if ((a === 'delete' && !confirm('删除对话“' + (d.title || '') + '”？删除后不能恢复。')) ||
       (a === 'remove-doc' && !confirm('从语料中移除《' + (d.title || '') + '》并重建索引？'))) return;
-  if (a === 'reason') { const box = element.querySelector('#dj-reason-' + d.turn); d.text = box ? box.value : ''; }
+  if (a === 'reason') { const box = element.querySelector('#dj-reason-' + d.turn);
+    d.text = box ? box.value : ''; }
   if (a === 'ob-quiz-check') {
     const answers = {};
     element.querySelectorAll('.dj-quiz-q').forEach((q) => {
-      const picked = q.querySelector('input[type=radio]:checked'); const fill = q.querySelector('input[type=text]');
+      const picked = q.querySelector('input[type=radio]:checked');
+        const fill = q.querySelector('input[type=text]');
       answers[q.dataset.qid] = picked ? picked.value : (fill ? fill.value : '');
     });
     d.answers = answers;
   }
-  if (a === 'source' || a === 'item' || a === 'ob-open') { window.__dj.wantPanel = true; window.__dj.sheet(a === 'source'); }
+  if (a === 'source' || a === 'item' || a === 'ob-open') { window.__dj.wantPanel = true;
+    window.__dj.sheet(a === 'source'); }
   const sel = ['action', 'turn', 'vote', 'key', 'id', 'view', 'step', 'role', 'layout', 'fmt']
     .filter((k) => d[k] !== undefined).map((k) => `[data-${k}="${CSS.escape(d[k])}"]`).join('');
   element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel]
@@ -146,7 +160,8 @@ watch('value', () => {
   const last = all[all.length - 1];
   const seen = element.__djLastTurn;
   element.__djLastTurn = last ? last.dataset.turn + (last.classList.contains('dj-pending') ? 'p' : '') : null;
-  if (last && seen !== element.__djLastTurn && !(seen && seen.endsWith('p') && seen.slice(0, -1) === last.dataset.turn)) {
+  if (last && seen !== element.__djLastTurn && !(seen && seen.endsWith('p') && seen.slice(0,
+    -1) === last.dataset.turn)) {
     last.scrollIntoView({block: 'start', behavior: 'auto'});
   }
   if (last && !last.classList.contains('dj-pending') && seen !== last.dataset.turn) {
@@ -156,7 +171,9 @@ watch('value', () => {
   }
   element.querySelectorAll('.dj-turn').forEach((t) => {
     const w = dj.waits[tkey(t)]; const span = t.querySelector('.dj-time');
-    if (w !== undefined && span) span.textContent = '等待 ' + fmt(w) + '（其中服务器 ' + span.dataset.server + '）';
+    if (w !== undefined && span) {
+      span.textContent = '等待 ' + fmt(w) + '（其中服务器 ' + span.dataset.server + '）';
+    }
   });
 });
 """
@@ -195,13 +212,16 @@ const btn = () => element.querySelector('.dj-scope-btn');
 const label = () => {
   const picked = [...element.querySelectorAll('.dj-scope-pop input:checked')];
   const titles = picked.map((x) => x.dataset.title);
-  btn().textContent = !titles.length ? '范围：全部文件' : titles.length === 1 ? '范围：《' + titles[0] + '》' : '范围：' + titles.length + ' 个文件';
+  btn().textContent = !titles.length ? '范围：全部文件'
+    : titles.length === 1 ? '范围：《' + titles[0] + '》'
+    : '范围：' + titles.length + ' 个文件';
   return picked.map((x) => x.value);
 };
 const show = (open) => {
   const p = pop(); if (!p) return;
   p.hidden = !open; btn().setAttribute('aria-expanded', open ? 'true' : 'false');
-  if (open) { const first = p.querySelector('input'); if (first) first.focus(); } else btn().focus({preventScroll: true});
+  if (open) { const first = p.querySelector('input'); if (first) first.focus();
+    } else btn().focus({preventScroll: true});
 };
 element.addEventListener('click', (ev) => {
   if (ev.target.closest('.dj-scope-btn')) { ev.preventDefault(); show(pop().hidden); return; }
@@ -214,9 +234,12 @@ element.addEventListener('click', (ev) => {
   }
   show(false);
 });
-element.addEventListener('change', (ev) => { if (ev.target.matches('.dj-scope-pop input')) trigger('input', {docs: label()}); });
-element.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && pop() && !pop().hidden) { ev.stopPropagation(); show(false); } });
-document.addEventListener('click', (ev) => { if (pop() && !pop().hidden && !element.contains(ev.target)) show(false); });
+element.addEventListener('change', (ev) => { if (ev.target.matches('.dj-scope-pop input')) trigger('input',
+  {docs: label()}); });
+element.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && pop() && !pop().hidden) {
+  ev.stopPropagation(); show(false); } });
+document.addEventListener('click', (ev) => {
+  if (pop() && !pop().hidden && !element.contains(ev.target)) show(false); });
 """
 
 

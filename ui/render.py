@@ -31,16 +31,23 @@ EXAMPLES: tuple[str, ...] = (
 )
 
 # Thumbs drawn as SVG paths: they render on office desktops that have no emoji font.
-_THUMB = ('<svg class="dj-ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">'
-          '<path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3a1.5 1.5 0 0 0-.4-1'
-          'L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"/></svg>')
+_THUMB = (
+    '<svg class="dj-ico" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3a1.5 1.5 0 0 0-.4-1'
+    'L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"/></svg>'
+)
 _THUMB_DOWN = _THUMB.replace('class="dj-ico"', 'class="dj-ico dj-ico-down"')
-COPY_ICON = ('<svg class="dj-ico" viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" focusable="false">'
-             '<path fill="currentColor" d="M16 1H4a2 2 0 0 0-2 2v14h2V3h12V1zm3 4H8a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h11'
-             'a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 16H8V7h11v14z"/></svg>')
-WORD_ICON = ('<svg class="dj-ico" viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" focusable="false">'
-             '<path fill="currentColor" d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6zm4 18H6V4h7v5h5'
-             'v11zM8 12h1.6l.9 4 1-4h1l1 4 .9-4H16l-1.7 6h-1.1L12 14l-1.2 4H9.7L8 12z"/></svg>')
+COPY_ICON = (
+    '<svg class="dj-ico" viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M16 1H4a2 2 0 0 0-2 2v14h2V3h12V1zm3 4H8a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h11'
+    'a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 16H8V7h11v14z"/></svg>'
+)
+WORD_ICON = (
+    '<svg class="dj-ico" viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6zm4 '
+    '18H6V4h7v5h5'
+    'v11zM8 12h1.6l.9 4 1-4h1l1 4 .9-4H16l-1.7 6h-1.1L12 14l-1.2 4H9.7L8 12z"/></svg>'
+)
 
 # -- HTML pieces ----------------------------------------------------------------------------
 
@@ -110,21 +117,26 @@ def action_button(action: str, label: str, icon: str = "", **data: object) -> st
 
 def copy_source(text: str, ident: str) -> str:
     """The hidden text a 复制 button copies (`data-copy` names it)."""
-    return f'<textarea class="dj-copytext" id="{esc(ident)}" hidden aria-hidden="true" tabindex="-1">{esc(text)}</textarea>'
+    return (f'<textarea class="dj-copytext" id="{esc(ident)}" hidden aria-hidden="true" '
+            f'tabindex="-1">{esc(text)}</textarea>')
 
 
 def _sheet_close() -> str:
-    return '<button type="button" class="dj-sheet-close" data-action="close-sheet" aria-label="关闭原文面板">×</button>'
+    return ('<button type="button" class="dj-sheet-close" data-action="close-sheet" '
+            'aria-label="关闭原文面板">×</button>')
 
 
 PANEL_EMPTY = (
     '<div class="dj-panel dj-panel-empty"><div class="dj-panel-title">原文</div>'
-    "<p>点击答案里的〔第N条〕或“来源”，<span class=\"dj-wide\">这里</span><span class=\"dj-narrow\">屏幕底部</span>"
+    "<p>点击答案里的〔第N条〕或“来源”，<span class=\"dj-wide\">这里</span>"
+    "<span class=\"dj-narrow\">屏幕底部</span>"
     "会显示该条原文全文，答案引用的句子用<mark>黄色</mark>标出。</p></div>"
 )
 
 
-def unit_panel(key: str, quotes: Sequence[str] = (), *, note: str = "", copy_id: str = "dj-copy-panel") -> str:
+def unit_panel(
+    key: str, quotes: Sequence[str] = (), *, note: str = "", copy_id: str = "dj-copy-panel"
+) -> str:
     """The panel for one unit: document, section path, heading, full text with <mark>s, copy/export."""
     found = unit_of(key)
     if found is None:
@@ -135,7 +147,9 @@ def unit_panel(key: str, quotes: Sequence[str] = (), *, note: str = "", copy_id:
     meta = " · ".join(x for x in (doc.meta.doc_number, doc.meta.issuer) if x)
     path = [f"《{doc.meta.title}》", *(unit.path or ((section_path(doc, unit),) if unit.section_no else ())),
             unit_name(doc, unit)]
-    crumbs = '<span class="dj-sep" aria-hidden="true">›</span>'.join(f"<span>{esc(p)}</span>" for p in path if p)
+    crumbs = '<span class="dj-sep" aria-hidden="true">›</span>'.join(
+        f"<span>{esc(p)}</span>" for p in path if p
+    )
     hint = f'<div class="dj-panel-note">黄色标出的是答案引用的 {marked} 句原文。</div>' if marked else ""
     title = unit.title if unit.kind in ("item", "article") else ""
     heading = f"{unit_name(doc, unit)} {title}".strip()
@@ -159,7 +173,9 @@ def chips(questions: Sequence[str], label: str, *, titles: Sequence[str] = ()) -
         f'<button type="button" class="dj-chip" data-action="ask" data-question="{esc(q)}"'
         + (f' title="{esc(t)}"' if t else "") + f">{esc(q)}</button>"
         for q, t in zip(questions, hints, strict=True))
-    return f'<div class="dj-sugg"><span class="dj-sugg-h">{esc(label)}</span>{buttons}</div>' if buttons else ""
+    return (
+        f'<div class="dj-sugg"><span class="dj-sugg-h">{esc(label)}</span>{buttons}</div>' if buttons else ""
+    )
 
 
 VOTES: tuple[tuple[str, str, str], ...] = (("up", _THUMB, "有帮助"), ("down", _THUMB_DOWN, "没帮助"))
@@ -171,7 +187,8 @@ WELCOME = (
     '<span class="dj-wide">在右侧</span><span class="dj-narrow">在屏幕底部弹出的面板中</span>查看原文全文。'
     "找不到依据时会直接说明，不会编造。</p>"
     "<p>可以按编号问（“第8条要求什么？”“那第9条呢？”），也可以直接问工作内容；"
-    '新任支部书记可以先看<button type="button" class="dj-link" data-action="tab" data-tab="onboard">入门</button>'
+    '新任支部书记可以先看<button type="button" class="dj-link" data-action="tab" '
+    'data-tab="onboard">入门</button>'
     "页的导览和职责清单。</p></div>"
 )
 WELCOME_AI = (
@@ -200,12 +217,14 @@ def scope_html(choices: Sequence[tuple[str, str]], selected: Sequence[str] = ())
         f'{" checked" if doc_id in set(selected) else ""}> {esc(title)}</label>' for title, doc_id in choices)
     return (
         '<div class="dj-scope">'
-        '<button type="button" class="dj-act dj-scope-btn" aria-expanded="false" aria-controls="dj-scope-pop" '
+        '<button type="button" class="dj-act dj-scope-btn" aria-expanded="false" '
+        'aria-controls="dj-scope-pop" '
         f'aria-haspopup="true">{esc(scope_label([t for t, _ in picked]))}</button>'
         '<div id="dj-scope-pop" class="dj-scope-pop" hidden><fieldset>'
         f"<legend>只在选中的文件中回答（都不选＝全部文件）</legend>{boxes}</fieldset>"
         '<div class="dj-scope-btns"><button type="button" class="dj-act" data-scope="all">全部文件</button>'
-        '<button type="button" class="dj-act dj-primary" data-scope="done">完成</button></div></div></div>')
+        '<button type="button" class="dj-act dj-primary" data-scope="done">完成</button></div></div></div>'
+    )
 
 
 def status_html(message: str, kind: Literal["error", "info"] = "error") -> str:

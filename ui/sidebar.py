@@ -97,7 +97,9 @@ def rename_conversation(cid: str, title: str, current: str, request: Any,
     """→ (sidebar, transcript update): the conversation bar's copy text carries the title."""
     owner = owner_of(request)
     try:
-        done = bool(owner) and conversations.store_for(runtime_settings(settings)).rename(owner or "", cid, title)
+        done = bool(owner) and conversations.store_for(runtime_settings(settings)).rename(
+            owner or "", cid, title
+        )
     except DangjianError as err:
         warn(str(err))
         done = False

@@ -34,28 +34,35 @@ button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visib
 .dj-narrow { display: none; }
 
 /* header */
-.dj-header { display: flex; align-items: center; gap: 12px; padding: 8px 2px 6px; border-bottom: 3px solid var(--dj-red); }
-.dj-logo { width: 38px; height: 38px; border-radius: 8px; background: var(--dj-red); color: #ffe58a; flex: none;
+.dj-header { display: flex; align-items: center; gap: 12px; padding: 8px 2px 6px;
+  border-bottom: 3px solid var(--dj-red); }
+.dj-logo { width: 38px; height: 38px; border-radius: 8px; background: var(--dj-red); color: #ffe58a;
+  flex: none;
            font-size: 22px; font-weight: 700; display: flex; align-items: center; justify-content: center; }
 .dj-head-text { flex: 1; min-width: 0; }
-h1.dj-title { font-size: 20px; font-weight: 700; color: var(--dj-red-dark); letter-spacing: 1px; margin: 0; line-height: 1.3; }
-.dj-sub { font-size: 13px; color: var(--dj-muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+h1.dj-title { font-size: 20px; font-weight: 700; color: var(--dj-red-dark); letter-spacing: 1px; margin: 0;
+  line-height: 1.3; }
+.dj-sub { font-size: 13px; color: var(--dj-muted); white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }
 .dj-sub span { margin-left: 6px; }
 .dj-user { font-size: 13px; color: var(--dj-muted); }
 .dj-drawer-btn { display: none !important; }
 
 /* small buttons */
 .dj-act { display: inline-flex; align-items: center; gap: 4px; border: 1px solid #d6cfc7; background: #fff;
-          color: #3f3a36; border-radius: 6px; padding: 2px 10px; font-size: 13px; line-height: 24px; cursor: pointer; }
+          color: #3f3a36; border-radius: 6px; padding: 2px 10px; font-size: 13px; line-height: 24px;
+            cursor: pointer; }
 .dj-act:hover { border-color: var(--dj-red); color: var(--dj-red-dark); }
 .dj-act.dj-primary { background: var(--dj-red); border-color: var(--dj-red); color: #fff; }
-.dj-act.dj-on { background: #fdecea; border-color: var(--dj-red); color: var(--dj-red-dark); font-weight: 600; }
+.dj-act.dj-on { background: #fdecea; border-color: var(--dj-red); color: var(--dj-red-dark);
+  font-weight: 600; }
 .dj-act[disabled] { opacity: .55; cursor: default; }
 .dj-mini { border: 1px solid transparent; background: none; color: #57534e; font-size: 12px; padding: 0 4px;
            border-radius: 4px; cursor: pointer; }
 .dj-mini:hover { border-color: #d6cfc7; color: var(--dj-red-dark); }
 .dj-danger { color: #9b1c16; }
-.dj-link { border: none; background: none; padding: 0; color: #9b1c16; text-decoration: underline; cursor: pointer;
+.dj-link { border: none; background: none; padding: 0; color: #9b1c16; text-decoration: underline;
+  cursor: pointer;
            font: inherit; }
 .dj-ico { vertical-align: -3px; flex: none; }
 .dj-ico-down { transform: rotate(180deg); }
@@ -90,7 +97,8 @@ h1.dj-title { font-size: 20px; font-weight: 700; color: var(--dj-red-dark); lett
 #dj-mode-hint { flex: 1 1 auto; min-width: 0; }
 .dj-mode-hint { font-size: 12px; color: var(--dj-muted); line-height: 1.5; }
 #dj-mode input[type="radio"]:checked { background-color: var(--checkbox-background-color-selected) !important;
-  background-image: var(--radio-circle) !important; border-color: var(--checkbox-border-color-selected) !important; }
+  background-image: var(--radio-circle) !important;
+    border-color: var(--checkbox-border-color-selected) !important; }
 
 /* conversation list */
 .dj-convs { font-size: 14px; }
@@ -100,11 +108,13 @@ h2.dj-convs-title { font-size: 15px; margin: 0; color: var(--dj-ink); }
 .dj-convs-list { list-style: none; margin: 4px 0 0; padding: 0; }
 .dj-conv { border-radius: 6px; padding: 2px 2px 2px 0; margin: 2px 0; }
 .dj-conv.dj-current { background: #fdecea; }
-.dj-conv-open { display: block; width: 100%; text-align: left; border: none; background: none; cursor: pointer;
+.dj-conv-open { display: block; width: 100%; text-align: left; border: none; background: none;
+  cursor: pointer;
                 padding: 4px 6px; border-radius: 6px; color: var(--dj-ink); font: inherit; }
 .dj-conv-open:hover { background: #f5efe8; }
 .dj-conv-title, .dj-rename { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.dj-rename { width: 100%; font: inherit; padding: 2px 4px; border: 1px solid var(--dj-red); border-radius: 4px; }
+.dj-rename { width: 100%; font: inherit; padding: 2px 4px; border: 1px solid var(--dj-red);
+  border-radius: 4px; }
 .dj-conv-meta { display: block; font-size: 12px; color: var(--dj-muted); }
 .dj-conv-tools { display: flex; gap: 2px; padding-left: 4px; }
 
@@ -112,13 +122,15 @@ h2.dj-convs-title { font-size: 15px; margin: 0; color: var(--dj-ink); }
 .dj-chat { display: flex; flex-direction: column; gap: 16px; padding: 10px 2px 14px; color: var(--dj-ink);
            font-size: 15px; line-height: 1.8; overflow-wrap: anywhere; }
 .dj-turn { scroll-margin-top: 8px; }
-.dj-welcome { background: var(--dj-paper); border: 1px dashed #d9c7b5; border-radius: 10px; padding: 10px 16px; }
+.dj-welcome { background: var(--dj-paper); border: 1px dashed #d9c7b5; border-radius: 10px;
+  padding: 10px 16px; }
 .dj-welcome-h { font-weight: 700; font-size: 17px; color: var(--dj-red-dark); }
 .dj-welcome p { margin: 4px 0; }
 .dj-q { display: flex; justify-content: flex-end; }
 .dj-bubble { background: var(--dj-red); color: #fff; padding: 6px 14px; border-radius: 14px 14px 3px 14px;
              max-width: 82%; white-space: pre-wrap; word-break: break-word; }
-.dj-a { background: #fff; color: var(--dj-ink); border: 1px solid var(--dj-line); border-left: 4px solid var(--dj-red);
+.dj-a { background: #fff; color: var(--dj-ink); border: 1px solid var(--dj-line);
+  border-left: 4px solid var(--dj-red);
         border-radius: 8px; padding: 10px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
 .dj-a.dj-abstain { border-left-color: #b07800; background: #fffaf0; }
 .dj-abstain-h { display: inline-block; font-size: 13px; font-weight: 700; color: #6b4500; background: #fde9b6;
@@ -137,11 +149,13 @@ button.dj-cite:hover, button.dj-cite.dj-active { background: #fdecea; }
 .dj-note .dj-link { color: #7a2e00; font-weight: 600; }
 .dj-a.dj-gen { border-left-color: #2f6db3; }
 .dj-ai-h { display: inline-block; font-size: 12px; font-weight: 700; color: #1f4f86; background: #e3eefb;
-           border: 1px solid #c3d7f0; border-radius: 4px; padding: 0 8px; margin-bottom: 6px; letter-spacing: 1px; }
+           border: 1px solid #c3d7f0; border-radius: 4px; padding: 0 8px; margin-bottom: 6px;
+             letter-spacing: 1px; }
 .dj-gen .dj-text > p.dj-p:first-child { font-weight: 400; }
 .dj-flag { color: #9a3c00; cursor: help; margin-right: 2px; }
 .dj-typing { font-size: 13px; color: var(--dj-muted); margin-top: 4px; }
-.dj-typing::after { content: "▍"; margin-left: 2px; animation: dj-blink 1s steps(1) infinite; color: #2f6db3; }
+.dj-typing::after { content: "▍"; margin-left: 2px; animation: dj-blink 1s steps(1) infinite; color: #2f6db3;
+  }
 @keyframes dj-blink { 50% { opacity: 0; } }
 .dj-sugg { margin-top: 8px; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 14px; }
 .dj-sugg-h { color: var(--dj-muted); font-size: 13px; font-weight: 600; }
@@ -153,7 +167,8 @@ button.dj-cite:hover, button.dj-cite.dj-active { background: #fdecea; }
 .dj-sources-h { font-weight: 700; color: var(--dj-muted); font-size: 13px; letter-spacing: 2px; }
 .dj-sources ol { margin: 2px 0 0 1.4em; padding: 0; }
 .dj-sources li { margin: 2px 0; }
-button.dj-src { border: none; background: none; padding: 0; font: inherit; text-align: left; color: var(--dj-red-dark);
+button.dj-src { border: none; background: none; padding: 0; font: inherit; text-align: left;
+  color: var(--dj-red-dark);
                 cursor: pointer; }
 button.dj-src:hover, button.dj-src.dj-active { text-decoration: underline; }
 .dj-src-meta { color: var(--dj-muted); font-size: 12px; margin-left: 8px; }
@@ -162,24 +177,28 @@ button.dj-src:hover, button.dj-src.dj-active { text-decoration: underline; }
 .dj-spacer { flex: 1; }
 .dj-time { color: var(--dj-muted); order: 10; flex-basis: 100%; }
 .dj-vote { display: inline-flex; align-items: center; gap: 3px; border: 1px solid #d6cfc7; background: #fff;
-           color: #3f3a36; border-radius: 12px; padding: 0 9px; cursor: pointer; font-size: 13px; line-height: 24px; }
+           color: #3f3a36; border-radius: 12px; padding: 0 9px; cursor: pointer; font-size: 13px;
+             line-height: 24px; }
 .dj-vote:hover { border-color: var(--dj-red); color: var(--dj-red-dark); }
 .dj-vote.on { border-color: var(--dj-red); background: var(--dj-red); color: #fff; }
 .dj-thanks { color: #2f6b2f; }
-.dj-reason { margin-top: 8px; padding: 8px 10px; border: 1px solid #f3dca4; background: #fffaf0; border-radius: 6px;
+.dj-reason { margin-top: 8px; padding: 8px 10px; border: 1px solid #f3dca4; background: #fffaf0;
+  border-radius: 6px;
              font-size: 13px; }
 .dj-reason label { display: block; color: var(--dj-ink); font-weight: 600; }
 .dj-reason textarea { width: 100%; box-sizing: border-box; font: inherit; margin: 4px 0; padding: 4px 6px;
                       border: 1px solid #cfc6bc; border-radius: 4px; background: #fff; color: var(--dj-ink); }
 .dj-reason-btns { display: flex; gap: 6px; }
-.dj-convbar { display: flex; align-items: center; flex-wrap: wrap; gap: 6px; font-size: 13px; color: var(--dj-muted);
+.dj-convbar { display: flex; align-items: center; flex-wrap: wrap; gap: 6px; font-size: 13px;
+  color: var(--dj-muted);
               border-top: 1px solid var(--dj-line); padding-top: 8px; }
 .dj-status { margin: 2px 0; padding: 6px 12px; border-radius: 6px; font-size: 14px; }
 .dj-status-error { background: #fdecea; color: #8c1d18; border: 1px solid #f5c2bd; }
 .dj-status-info { background: #eef6ee; color: #1f4d1f; border: 1px solid #c7e0c7; }
 
 /* source panel, item view */
-.dj-panel { position: relative; background: var(--dj-paper); color: var(--dj-ink); border: 1px solid var(--dj-line);
+.dj-panel { position: relative; background: var(--dj-paper); color: var(--dj-ink);
+  border: 1px solid var(--dj-line);
             border-top: 4px solid var(--dj-red); border-radius: 8px; padding: 12px 16px; font-size: 15px;
             line-height: 1.85; }
 #dj-side .dj-panel { max-height: calc(100vh - 24px); overflow-y: auto; }
@@ -188,8 +207,10 @@ button.dj-src:hover, button.dj-src.dj-active { text-decoration: underline; }
 .dj-crumbs { font-size: 13px; color: var(--dj-muted); margin: 4px 0; }
 .dj-sep { margin: 0 6px; color: #8a8078; }
 .dj-unit-h { margin: 6px 0 8px !important; font-size: 18px !important; color: var(--dj-red-dark) !important; }
-.dj-fulltext { white-space: pre-wrap; text-align: justify; font-family: "Noto Serif CJK SC", "Songti SC", serif; }
-.dj-fulltext mark, .dj-snip mark { background: var(--dj-mark); color: inherit; padding: 1px 0; border-radius: 2px; }
+.dj-fulltext { white-space: pre-wrap; text-align: justify; font-family: "Noto Serif CJK SC", "Songti SC",
+  serif; }
+.dj-fulltext mark, .dj-snip mark { background: var(--dj-mark); color: inherit; padding: 1px 0;
+  border-radius: 2px; }
 .dj-panel-note { margin-top: 8px; font-size: 12px; color: var(--dj-muted); }
 .dj-tools { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 10px; }
 .dj-sec-list { margin: 4px 0 0 1.2em; }
@@ -199,18 +220,23 @@ button.dj-src:hover, button.dj-src.dj-active { text-decoration: underline; }
 /* 目录 */
 .dj-tree { font-size: 14px; line-height: 1.65; color: var(--dj-ink); padding: 4px 2px; }
 .dj-tree-doc h2 { font-size: 16px; margin: 0; color: var(--dj-red-dark); }
-.dj-tree-doc small, .dj-tree-count { display: block; font-weight: 400; font-size: 12px; color: var(--dj-muted); }
+.dj-tree-doc small, .dj-tree-count { display: block; font-weight: 400; font-size: 12px;
+  color: var(--dj-muted); }
 .dj-tree-hint { font-size: 13px; color: var(--dj-muted); margin: 4px 0; }
-button.dj-tree-sec, div.dj-tree-sec { display: block; width: 100%; text-align: left; margin-top: 10px; font: inherit;
-  font-weight: 700; color: var(--dj-ink); background: none; border: none; border-left: 3px solid var(--dj-red);
+button.dj-tree-sec, div.dj-tree-sec { display: block; width: 100%; text-align: left; margin-top: 10px;
+  font: inherit;
+  font-weight: 700; color: var(--dj-ink); background: none; border: none;
+    border-left: 3px solid var(--dj-red);
   padding: 0 0 0 8px; cursor: pointer; }
 .dj-tree-units { list-style: none; margin: 2px 0 0 0; padding: 0 0 0 10px; }
-button.dj-tree-item { display: block; width: 100%; text-align: left; font: inherit; color: var(--dj-ink); background: none;
+button.dj-tree-item { display: block; width: 100%; text-align: left; font: inherit; color: var(--dj-ink);
+  background: none;
                       border: none; padding: 2px 6px; border-radius: 4px; cursor: pointer; }
 button.dj-tree-item:hover, button.dj-tree-item.dj-active, button.dj-tree-sec.dj-active { background: #fdecea;
   color: var(--dj-red-dark); }
 .dj-snip { display: block; font-size: 12px; color: #3f3a36; }
-.dj-no { display: inline-block; min-width: 22px; height: 20px; line-height: 20px; margin-right: 6px; text-align: center;
+.dj-no { display: inline-block; min-width: 22px; height: 20px; line-height: 20px; margin-right: 6px;
+  text-align: center;
          border-radius: 10px; background: #f3e6e4; color: var(--dj-red-dark); font-size: 12px; }
 
 /* 入门 */
@@ -225,13 +251,15 @@ h2.dj-ob-title { font-size: 18px; margin: 0; color: var(--dj-red-dark); }
 .dj-ob-main.dj-with-panel { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); }
 .dj-ob-panel { position: sticky; top: 8px; align-self: start; }
 .dj-ob-h { font-size: 17px !important; margin: 8px 0 4px !important; color: var(--dj-ink) !important; }
-.dj-badge { display: inline-block; font-size: 12px; background: var(--dj-red); color: #fff; border-radius: 4px;
+.dj-badge { display: inline-block; font-size: 12px; background: var(--dj-red); color: #fff;
+  border-radius: 4px;
             padding: 0 6px; margin-right: 8px; vertical-align: 2px; }
 .dj-ob-sec, .dj-ob-sum, .dj-ob-docs, .dj-why, .dj-quiz-src { color: var(--dj-muted); font-size: 13px; }
 .dj-ob-lines, .dj-duties, .dj-quiz-list { margin: 6px 0 6px 1.4em; padding: 0; }
 .dj-ob-lines li, .dj-duty, .dj-quiz-q { margin: 6px 0; }
 .dj-marker { color: #9b1c16; }
-.dj-ob-nav2, .dj-ob-tools, .dj-ob-roles { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; margin: 8px 0; }
+.dj-ob-nav2, .dj-ob-tools, .dj-ob-roles { display: flex; gap: 8px; flex-wrap: wrap; align-items: center;
+  margin: 8px 0; }
 .dj-ob-progress { font-size: 13px; color: var(--dj-muted); display: flex; align-items: center; gap: 10px; }
 .dj-ob-progress progress { width: 160px; accent-color: var(--dj-red); }
 .dj-ob-jump ol { columns: 3 180px; font-size: 13px; }
@@ -246,17 +274,21 @@ h2.dj-ob-title { font-size: 18px; margin: 0; color: var(--dj-red-dark); }
 .dj-opt { cursor: pointer; display: flex; align-items: center; gap: 6px; }
 .dj-opt input[type="radio"] { appearance: auto !important; -webkit-appearance: radio !important; width: 16px;
   height: 16px; margin: 0; border-radius: 50% !important; accent-color: var(--dj-red); }
-.dj-fill { font: inherit; padding: 2px 8px; border: 1px solid #bdb3a8; border-radius: 4px; width: 16em; max-width: 100%; }
+.dj-fill { font: inherit; padding: 2px 8px; border: 1px solid #bdb3a8; border-radius: 4px; width: 16em;
+  max-width: 100%; }
 .dj-verdict { font-weight: 700; margin-top: 2px; }
 .dj-verdict.dj-ok { color: #1f5f1f; }
 .dj-verdict.dj-bad { color: #9b1c16; }
-.dj-explain { font-size: 14px; background: var(--dj-paper); border-left: 3px solid #d9c7b5; padding: 2px 8px; }
-.dj-score { scroll-margin-top: 12px; font-size: 20px; font-weight: 700; color: var(--dj-red-dark); margin: 6px 0; }
+.dj-explain { font-size: 14px; background: var(--dj-paper); border-left: 3px solid #d9c7b5; padding: 2px 8px;
+  }
+.dj-score { scroll-margin-top: 12px; font-size: 20px; font-weight: 700; color: var(--dj-red-dark);
+  margin: 6px 0; }
 
 /* 文件 */
 table.dj-docs { width: 100%; border-collapse: collapse; font-size: 14px; color: var(--dj-ink); }
 table.dj-docs caption { text-align: left; font-weight: 700; margin-bottom: 6px; }
-table.dj-docs th, table.dj-docs td { border-bottom: 1px solid var(--dj-line); padding: 4px 6px; text-align: left;
+table.dj-docs th, table.dj-docs td { border-bottom: 1px solid var(--dj-line); padding: 4px 6px;
+  text-align: left;
                                     vertical-align: top; }
 table.dj-docs thead th { color: #44403c; font-size: 13px; }
 .dj-doc-title { display: block; font-weight: 600; }
@@ -268,7 +300,8 @@ table.dj-docs small { display: block; font-weight: 400; }
 .dj-rep-error { color: #8c1d18; }
 
 /* toasts */
-#dj-toasts { position: fixed; top: 12px; right: 12px; z-index: 1000; display: flex; flex-direction: column; gap: 6px; }
+#dj-toasts { position: fixed; top: 12px; right: 12px; z-index: 1000; display: flex; flex-direction: column;
+  gap: 6px; }
 .dj-toast { background: #1f1f1f; color: #fff; border-radius: 6px; padding: 6px 12px; font-size: 14px;
             box-shadow: 0 4px 12px rgba(0,0,0,.2); max-width: 320px; }
 .dj-toast b { margin-right: 8px; }
@@ -284,13 +317,17 @@ table.dj-docs small { display: block; font-weight: 400; }
   #dj-chat-row { flex-direction: column; flex-wrap: nowrap; gap: 0; }
   #dj-sidebar { display: none; }
   #dj-sidebar.dj-open { display: block; position: fixed; top: 0; left: 0; bottom: 0; width: 84vw !important;
-    max-width: 340px; max-height: none; z-index: 60; background: #fff; padding: 12px; box-shadow: 4px 0 16px rgba(0,0,0,.25); }
+    max-width: 340px; max-height: none; z-index: 60; background: #fff; padding: 12px;
+      box-shadow: 4px 0 16px rgba(0,0,0,.25); }
   #dj-main { width: 100%; }
-  #dj-side { position: fixed !important; left: 0; right: 0; bottom: 0; top: auto; z-index: 50; padding: 0 !important;
-             width: 100% !important; max-width: none !important; transform: translateY(105%); visibility: hidden;
+  #dj-side { position: fixed !important; left: 0; right: 0; bottom: 0; top: auto; z-index: 50;
+    padding: 0 !important;
+             width: 100% !important; max-width: none !important; transform: translateY(105%);
+               visibility: hidden;
              transition: transform .2s ease, visibility .2s; }
   #dj-side.dj-open { transform: none; visibility: visible; }
-  #dj-side .dj-panel { max-height: 72vh; border-radius: 14px 14px 0 0; box-shadow: 0 -8px 24px rgba(0,0,0,.25); }
+  #dj-side .dj-panel { max-height: 72vh; border-radius: 14px 14px 0 0;
+    box-shadow: 0 -8px 24px rgba(0,0,0,.25); }
   .dj-sheet-close { display: block; }
   .dj-ob-main.dj-with-panel { grid-template-columns: minmax(0, 1fr); }
   .dj-ob-panel { position: static; }

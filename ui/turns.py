@@ -115,7 +115,8 @@ def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "
             f'<span class="dj-src-meta">{esc(meta)}</span></li>')
     if not rows:
         return ""
-    return f'<div class="dj-sources"><div class="dj-sources-h">{esc(heading)}</div><ol>{"".join(rows)}</ol></div>'
+    return (f'<div class="dj-sources"><div class="dj-sources-h">{esc(heading)}</div><ol>{"".join(rows)}</ol>'
+            f'</div>')
 
 
 def _suggestions(ans: dict[str, Any]) -> str:
@@ -146,8 +147,10 @@ def _note(text: str) -> str:
     m = export.ROLE_NOTE.match(text)
     if m:
         role = m.group("role")
-        return (f'<div class="dj-note" role="note"><button type="button" class="dj-link" data-action="duties" '
-                f'data-role="{esc(role)}">查看「{esc(role)}」的职责清单（入门）</button></div>')
+        return (
+            f'<div class="dj-note" role="note"><button type="button" class="dj-link" data-action="duties" '
+            f'data-role="{esc(role)}">查看「{esc(role)}」的职责清单（入门）</button></div>'
+        )
     return f'<div class="dj-note" role="note">{esc(text)}</div>'
 
 
@@ -157,10 +160,12 @@ AI_BADGE = f'<div class="dj-ai-h" title="由大模型依据检索到的原文撰
 def _feedback(turn: dict[str, Any], index: int) -> str:
     vote = turn.get("vote")
     buttons = "".join(
-        f'<button type="button" class="dj-vote{" on" if vote == v else ""}" data-action="vote" data-vote="{v}" '
+        f'<button type="button" class="dj-vote{" on" if vote == v else ""}" data-action="vote" '
+        f'data-vote="{v}" '
         f'data-turn="{index}" aria-pressed="{"true" if vote == v else "false"}" '
         f'title="{label if vote != v else "再点一次撤销"}">{icon}<span>{label}</span></button>'
-        for v, icon, label in VOTES)
+        for v, icon, label in VOTES
+    )
     thanks = '<span class="dj-thanks" role="status">已记录，谢谢反馈</span>' if vote else ""
     return thanks + buttons
 
@@ -168,13 +173,18 @@ def _feedback(turn: dict[str, Any], index: int) -> str:
 def _reason_box(turn: dict[str, Any], index: int) -> str:
     if not (turn.get("vote") == "down" and turn.get("reason_open")):
         return ""
-    return (f'<div class="dj-reason" data-turn="{index}"><label for="dj-reason-{index}">哪里不对？（可不填）</label>'
-            f'<textarea id="dj-reason-{index}" rows="2" maxlength="500" '
-            f'placeholder="例如：引用的条目不对、没有回答问题">{esc(turn.get("reason", ""))}</textarea>'
-            f'<div class="dj-reason-btns">'
-            f'<button type="button" class="dj-act dj-primary" data-action="reason" data-turn="{index}">提交</button>'
-            f'<button type="button" class="dj-act" data-action="reason-cancel" data-turn="{index}">不填了</button>'
-            "</div></div>")
+    return (
+        f'<div class="dj-reason" data-turn="{index}">'
+        f'<label for="dj-reason-{index}">哪里不对？（可不填）</label>'
+        f'<textarea id="dj-reason-{index}" rows="2" maxlength="500" '
+        f'placeholder="例如：引用的条目不对、没有回答问题">{esc(turn.get("reason", ""))}</textarea>'
+        f'<div class="dj-reason-btns">'
+        f'<button type="button" class="dj-act dj-primary" data-action="reason" '
+        f'data-turn="{index}">提交</button>'
+        f'<button type="button" class="dj-act" data-action="reason-cancel" '
+        f'data-turn="{index}">不填了</button>'
+        "</div></div>"
+    )
 
 
 def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
@@ -184,8 +194,11 @@ def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
                  if timing else "")
     tools = (action_button("copy", "复制（含出处）", COPY_ICON, copy=f"dj-copy-{index}")
              + action_button("export-answer", "导出 Word", WORD_ICON, turn=index))
-    return (f'<div class="dj-meta">{tools}{time_html}<span class="dj-spacer"></span>{_feedback(turn, index)}</div>'
-            f"{_reason_box(turn, index)}")
+    return (
+        f'<div class="dj-meta">{tools}{time_html}<span class="dj-spacer"></span>'
+        f'{_feedback(turn, index)}</div>'
+        f"{_reason_box(turn, index)}"
+    )
 
 
 def render_turn(turn: dict[str, Any], index: int) -> str:
@@ -194,7 +207,9 @@ def render_turn(turn: dict[str, Any], index: int) -> str:
     generated = bool(ans.get("generated"))
     links = _marker_links(ans.get("citations", []))
     notes = "".join(_note(n) for n in ans.get("notes", []) if not (generated and n == AI_NOTE))
-    head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "") + (AI_BADGE if generated else "")
+    head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "") + (
+        AI_BADGE if generated else ""
+    )
     classes = "dj-a" + (" dj-abstain" if abstained else "") + (" dj-gen" if generated else "")
     copy_text = export.answer_text(turn, get_assistant().unit)
     return (

@@ -55,7 +55,9 @@ def _check_text_args(args: argparse.Namespace) -> None:
         values = value if isinstance(value, list) else [value]
         if name in PATH_ARGS or not any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
             continue
-        label = "问题" if name == "question" else name if name in POSITIONAL else "--" + name.replace("_", "-")
+        label = (
+            "问题" if name == "question" else name if name in POSITIONAL else "--" + name.replace("_", "-")
+        )
         raise DangjianError(f"参数 {label} {BROKEN_ARG}")
 
 

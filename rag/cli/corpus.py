@@ -71,7 +71,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
     r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
     _rebuild(s)
     files = "、".join(r.files) or "无"
-    done = f"文件已移入 removed/：{'、'.join(r.moved_to)}" if args.keep_files and r.moved_to else f"已删除文件：{files}"
+    done = (
+        f"文件已移入 removed/：{'、'.join(r.moved_to)}"
+        if args.keep_files and r.moved_to
+        else f"已删除文件：{files}"
+    )
     print(f"已移除 {r.doc_id}（《{r.title}》），{done}；索引已重建：{s.index_dir}")
     return 0
 

@@ -19,8 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
     common.add_argument("--index", help="索引目录（默认 index/，或 DANGJIAN_INDEX_DIR）")
     stored = argparse.ArgumentParser(add_help=False, parents=[common])  # commands that build or search
-    stored.add_argument("--store", dest="store_choice", choices=list(STORES),
-                        help="向量库：" + "；".join(f"{k}——{v}" for k, v in STORES.items()) + "（或 DANGJIAN_STORE）")
+    stored.add_argument(
+        "--store",
+        dest="store_choice",
+        choices=list(STORES),
+        help="向量库：" + "；".join(f"{k}——{v}" for k, v in STORES.items()) + "（或 DANGJIAN_STORE）",
+    )
     parser = _Parser(prog="dangjian", description="党建文件问答：逐字引用、注明出处的检索问答。")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("index", parents=[stored], help="构建或重建索引").set_defaults(func=cmd_index)
@@ -32,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="llm：经 DANGJIAN_LLM_* 配置的大模型生成并核验引用")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_ask)
-    sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(func=cmd_llm_check)
+    sub.add_parser("llm-check", parents=[common], help="检查大模型端点是否可用").set_defaults(
+        func=cmd_llm_check
+    )
     p = sub.add_parser("chat", parents=[stored], help="多轮对话")
     p.add_argument("--mode", choices=list(ANSWER_MODES), default="extractive")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
@@ -46,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("eval", parents=[stored], help="运行评测集")
-    p.add_argument("--file", help="评测集（默认 eval/questions.jsonl；--ablation 默认跑通知、法规和留出三个集）")
+    p.add_argument(
+        "--file", help="评测集（默认 eval/questions.jsonl；--ablation 默认跑通知、法规和留出三个集）"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--thresholds", help="质量门槛文件（默认：与评测集同目录的 thresholds<后缀>.toml，"
@@ -71,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc_id")
     p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
     p.set_defaults(func=cmd_remove)
-    p = sub.add_parser("tour", parents=[common], help="新任书记入门：按顺序导览要点（总体要求、六个部分、19条）")
+    p = sub.add_parser(
+        "tour", parents=[common], help="新任书记入门：按顺序导览要点（总体要求、六个部分、19条）"
+    )
     p.add_argument("--step", type=int, metavar="N", help="只显示第 N 步")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(func=cmd_tour)
@@ -99,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", default="", help="user:password（会出现在进程列表中：建议改用 DANGJIAN_AUTH，"
                                                "或 DANGJIAN_AUTH_FILE 与 dangjian passwd）")
     p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("passwd", help="生成网页登录的密码行（scrypt 散列），写入 DANGJIAN_AUTH_FILE 指向的文件")
+    p = sub.add_parser(
+        "passwd", help="生成网页登录的密码行（scrypt 散列），写入 DANGJIAN_AUTH_FILE 指向的文件"
+    )
     p.add_argument("user", help="用户名")
     p.add_argument("--file", dest="auth_file", metavar="文件",
                    help="写入这个密码文件（替换该用户原有的行；默认只打印这一行）")
@@ -111,9 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="每个问题计时的轮数")
     p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
     p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
-    p.add_argument("--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时")
-    p.add_argument("--store", default="auto", help="向量库：auto（按规模）、flat、ivf、milvus（Milvus Lite，"
-                                                          "或 DANGJIAN_MILVUS_URI 指向的服务器），可逗号分隔对比")
+    p.add_argument(
+        "--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时"
+    )
+    p.add_argument(
+        "--store",
+        default="auto",
+        help="向量库：auto（按规模）、flat、ivf、milvus（Milvus Lite，"
+        "或 DANGJIAN_MILVUS_URI 指向的服务器），可逗号分隔对比",
+    )
     p.add_argument("--sizes-only", action="store_true", help="只测各规模（跳过冷启动、基线、增量构建）")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-encoder", action="store_true", help=argparse.SUPPRESS)

@@ -104,12 +104,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     hits = assistant.search(args.question, docs=_options(args).docs)
-    print(f"{'rank':>4} {'unit':<44} {'strength':>8} {'fused':>7} {'bm25':>7} {'dense':>6} {'cover':>6}  title")
+    print(
+        f"{'rank':>4} {'unit':<44} {'strength':>8} {'fused':>7} {'bm25':>7} {'dense':>6} {'cover':>6}  title"
+    )
     for rank, hit in enumerate(hits[: args.k], 1):
         found = assistant.unit(hit.key)
         title = found[1].title[:30] if found else ""
-        print(f"{rank:>4} {hit.key:<44} {hit.strength:8.3f} {hit.score:7.4f} {hit.bm25:7.2f} {hit.dense:6.3f} "
-              f"{hit.coverage:6.2f}  {title}")
+        print(
+            f"{rank:>4} {hit.key:<44} {hit.strength:8.3f} {hit.score:7.4f} {hit.bm25:7.2f} {hit.dense:6.3f} "
+            f"{hit.coverage:6.2f}  {title}"
+        )
     return 0
 
 
@@ -130,6 +134,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     no = cn_to_int(target)
     if no is None or doc.section(no) is None:
-        raise DangjianError(f"没有这个部分：“{args.ref}”（共{len(doc.sections)}个部分，一至{len(doc.sections)}）")
+        raise DangjianError(
+            f"没有这个部分：“{args.ref}”（共{len(doc.sections)}个部分，一至{len(doc.sections)}）"
+        )
     print(compose.compose_section("", doc, no, per_item=99).text)
     return 0

@@ -24,7 +24,9 @@ _OPTIONS = {"full": Options(), "no_doc_aware": Options(doc_aware=False), "no_ref
             "bm25": Options(mode="bm25"), "dense": Options(mode="dense")}
 
 
-def run_all(assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 5) -> dict[str, dict[str, float | None]]:
+def run_all(
+    assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 5
+) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     for name, _label in CONFIGS:
         if name == "naive":

@@ -117,7 +117,9 @@ def run(questions: Sequence[Question], ask: Asker, *, k: int = 5) -> list[Result
         scores = score(q, ans.text, ans.abstained, cites, ans.retrieved, k=k)
         if ans.verification is not None:  # the LLM was asked: did its answer pass the citation check?
             scores["verified_rate"] = float(bool(ans.verification.get("ok")))
-        results.append(Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2), scores, ans.route))
+        results.append(
+            Result(q, ans.text, ans.abstained, cites, ans.retrieved, round(ms, 2), scores, ans.route)
+        )
     return results
 
 
@@ -187,9 +189,17 @@ def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list
 def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]],
                  label: str = "category") -> str:
     names = [*METRICS, *(["verified_rate"] if overall.get("verified_rate") is not None else [])]
-    short = {"verified_rate": "verified", "hit_at_1": "hit@1", "recall_at_5": "R@5", "mrr": "MRR", "citation_precision": "cite_P",
-             "abstention_accuracy": "abstain", "must_include_rate": "must_inc",
-             "latency_ms_p50": "p50ms", "latency_ms_p95": "p95ms"}
+    short = {
+        "verified_rate": "verified",
+        "hit_at_1": "hit@1",
+        "recall_at_5": "R@5",
+        "mrr": "MRR",
+        "citation_precision": "cite_P",
+        "abstention_accuracy": "abstain",
+        "must_include_rate": "must_inc",
+        "latency_ms_p50": "p50ms",
+        "latency_ms_p95": "p95ms",
+    }
     head = f"{label:<20}" + "".join(f"{short[n]:>9}" for n in names)
     rows = [head, "-" * len(head)]
     for name, m in [("ALL", overall), *cats.items()]:

@@ -94,7 +94,9 @@ def _key(line: str) -> tuple[str, int] | None:
     return None
 
 
-def set_vote(path: Path, *, conversation: str, turn: int, vote: str | None, **fields: Any) -> dict[str, Any] | None:
+def set_vote(
+    path: Path, *, conversation: str, turn: int, vote: str | None, **fields: Any
+) -> dict[str, Any] | None:
     """Record the vote on turn `turn` of `conversation` (replacing any earlier one); `vote=None`
     removes it. Returns the record written, or None after an undo."""
     if not conversation:

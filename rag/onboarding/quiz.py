@@ -52,10 +52,22 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("times", re.compile(rf"{_N}次(?!性)")),
     ("proportion", re.compile(r"[一二三四五六七八九十]+分之[一二三四五六七八九十]+|半数|\d+%")),
 )
-_UNITS: dict[str, tuple[str, int]] = {"个月": ("m", 1), "月": ("m", 1), "季度": ("m", 3), "年度": ("m", 12), "年": ("m", 12),
-                                      "工作日": ("wd", 1), "天": ("d", 1), "日": ("d", 1), "学时": ("h", 1),
-                                      "周岁": ("age", 1), "岁": ("age", 1), "名": ("n", 1), "人": ("n", 1),
-                                      "次": ("x", 1)}
+_UNITS: dict[str, tuple[str, int]] = {
+    "个月": ("m", 1),
+    "月": ("m", 1),
+    "季度": ("m", 3),
+    "年度": ("m", 12),
+    "年": ("m", 12),
+    "工作日": ("wd", 1),
+    "天": ("d", 1),
+    "日": ("d", 1),
+    "学时": ("h", 1),
+    "周岁": ("age", 1),
+    "岁": ("age", 1),
+    "名": ("n", 1),
+    "人": ("n", 1),
+    "次": ("x", 1),
+}
 _VALUE = re.compile(rf"^({_N})?个?(个月|月|季度|年度|年|工作日|天|日|学时|周岁|岁|名|人|次)$")
 _TITLED = re.compile(r"《[^》]*》")
 _SPACE = re.compile(r"[\s“”\"'。，,.；;：:！!？?、]")
@@ -222,7 +234,11 @@ def _term_blanks(docs: Sequence[Document], entries: Sequence[Entry]) -> list[tup
             unit = doc.unit(p.ref)
             assert unit is not None
             for n, s in enumerate(unit.sentences):
-                if s not in p.quoted or s.endswith("：") or not any(defines(s, x) for x in (e.term, *e.aliases)):
+                if (
+                    s not in p.quoted
+                    or s.endswith("：")
+                    or not any(defines(s, x) for x in (e.term, *e.aliases))
+                ):
                     continue  # a list's lead alone ("___的主要任务是：") says too little to answer
                 name = max((x for x in (e.term, *e.aliases) if x in s), key=len, default="")
                 if name and sum(s.count(x) for x in (e.term, *e.aliases) if x in s and x in name) == 1:
@@ -248,7 +264,9 @@ def _distractors(b: Blank, stem: str, pool: dict[str, list[tuple[str, str]]], qi
         norm = normalise(b.kind, text)
         if key == b.unit.key or norm == answer or norm in seen or norm in in_stem:
             continue
-        if b.kind == "term" and (plain(text) in plain(stem) or plain(text) in answer or answer in plain(text)):
+        if b.kind == "term" and (
+            plain(text) in plain(stem) or plain(text) in answer or answer in plain(text)
+        ):
             continue
         seen[norm] = text
     hashed = {t: i for i, t in enumerate(_order(qid, list(seen.values())))}
@@ -273,7 +291,9 @@ def _questions(b: Blank, pool: dict[str, list[tuple[str, str]]], title: str,
     stem = _stem(b.sentence, b.start, len(b.text))
     base = f"{b.unit.key}:{b.sent_no}:{b.start}"
     explanation = passage(b.doc, b.unit, with_lead(b.unit, [b.sent_no]))
-    out = [Question(f"{base}:fill", "fill", b.kind, stem, b.text, accepted, (), b.sentence, explanation, title)]
+    out = [
+        Question(f"{base}:fill", "fill", b.kind, stem, b.text, accepted, (), b.sentence, explanation, title)
+    ]
     wrong = _distractors(b, stem, pool, base)
     if len(wrong) >= 2:
         options = tuple(_order(base + ":options", [b.text, *wrong]))
@@ -295,7 +315,9 @@ def generate(docs: Sequence[Document], entries: Sequence[Entry] = ()) -> tuple[Q
     for b in numeric:
         out.extend(_questions(b, pool, b.doc.meta.title))
     for b, e in terms:
-        out.extend(_questions(b, pool, b.doc.meta.title, tuple(x for x in (e.term, *e.aliases) if x != b.text)))
+        out.extend(
+            _questions(b, pool, b.doc.meta.title, tuple(x for x in (e.term, *e.aliases) if x != b.text))
+        )
     return tuple(out)
 
 
@@ -327,7 +349,9 @@ def check(q: Question, given: str) -> Result:
         text = q.options[i] if i < len(q.options) else ""
     want = normalise(q.kind, q.answer)
     got = normalise(q.kind, _with_unit(q, text))
-    ok = bool(got) and (got == want or (q.kind == "term" and got in {normalise("term", a) for a in q.accepted}))
+    ok = bool(got) and (
+        got == want or (q.kind == "term" and got in {normalise("term", a) for a in q.accepted})
+    )
     return Result(q, given, ok)
 
 

@@ -129,7 +129,11 @@ def lookup(entries: Sequence[Entry], text: str) -> Entry:
         if key in (plain(e.term), *map(plain, e.aliases)):
             return e
     near = [e.term for e in entries if key and (key in plain(e.term) or plain(e.term) in key)]
-    hint = f"，相近的词条：{'、'.join(near)}" if near else f"（共{len(entries)}个词条，dangjian glossary 列出全部）"
+    hint = (
+        f"，相近的词条：{'、'.join(near)}"
+        if near
+        else f"（共{len(entries)}个词条，dangjian glossary 列出全部）"
+    )
     raise InputError(f"名词解释中没有“{text.strip()}”{hint}")
 
 

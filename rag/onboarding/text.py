@@ -134,8 +134,11 @@ def format_review(results: Sequence[Result]) -> str:
     if wrong:
         out += ["", "错题回顾："]
         for i, r in enumerate(wrong, 1):
-            out += [f"{i}. {r.question.prompt}", f"   你的答案：{r.given or '未作答'}　正确答案：{_answer(r.question)}",
-                    format_explanation(r.question)]
+            out += [
+                f"{i}. {r.question.prompt}",
+                f"   你的答案：{r.given or '未作答'}　正确答案：{_answer(r.question)}",
+                format_explanation(r.question),
+            ]
     return "\n".join(out)
 
 

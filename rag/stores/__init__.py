@@ -146,7 +146,9 @@ def tie_aware_recall(exact: np.ndarray, approx_scores: np.ndarray, k: int, eps: 
     return float(np.mean(approx_scores[:k] >= kth - eps))
 
 
-def recall_at_k(store: DenseStore, queries: np.ndarray, k: int, vectors: np.ndarray | None = None) -> float | None:
+def recall_at_k(
+    store: DenseStore, queries: np.ndarray, k: int, vectors: np.ndarray | None = None
+) -> float | None:
     """Mean recall@k of an approximate store against exact search (None for an exact store); exact
     scores from `vectors` when given (a server store's rows are not all fetched one by one)."""
     if store.exact or not len(queries):

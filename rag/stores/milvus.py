@@ -89,8 +89,10 @@ def _client(spec: StoreSpec, *, create: bool = False) -> Any:
         return pm.MilvusClient(uri=uri, token=spec.token, timeout=TIMEOUT_S)
     except Exception as err:  # pymilvus raises several unrelated classes for "cannot connect"
         if is_lite(uri):
-            raise IndexError_(f"无法打开 Milvus Lite 文件 {uri}：可能正被另一个进程使用（Milvus Lite 只允许一个"
-                              f"进程打开；多个进程或副本请连接 Milvus 服务器）") from err
+            raise IndexError_(
+                f"无法打开 Milvus Lite 文件 {uri}：可能正被另一个进程使用（Milvus Lite 只允许一个"
+                f"进程打开；多个进程或副本请连接 Milvus 服务器）"
+            ) from err
         raise IndexError_(f"无法连接 Milvus（{uri}）：{err}") from err
 
 
@@ -138,7 +140,9 @@ def content_sha256(chunks: Sequence[Chunk], vectors: np.ndarray, params: dict[st
     h = hashlib.sha256(json.dumps({"schema": SCHEMA_VERSION, **params}, ensure_ascii=False,
                                   sort_keys=True).encode("utf-8"))
     for c in chunks:
-        h.update(json.dumps([c.chunk_id, c.doc_id, c.level, bm25_text(c)], ensure_ascii=False).encode("utf-8"))
+        h.update(
+            json.dumps([c.chunk_id, c.doc_id, c.level, bm25_text(c)], ensure_ascii=False).encode("utf-8")
+        )
     h.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
     return h.hexdigest()
 
@@ -147,7 +151,9 @@ def collection_base(spec: StoreSpec, fp: str) -> str:
     if not spec.collection:
         return f"dangjian_{fp[:20]}"
     if not _NAME.fullmatch(spec.collection):
-        raise IndexError_(f"DANGJIAN_MILVUS_COLLECTION 只能含字母、数字和下划线，且不以数字开头：{spec.collection}")
+        raise IndexError_(
+            f"DANGJIAN_MILVUS_COLLECTION 只能含字母、数字和下划线，且不以数字开头：{spec.collection}"
+        )
     return spec.collection
 
 
@@ -194,7 +200,10 @@ def _row_counts(client: Any, base: str) -> dict[str, int] | None:
     names = [f"{base}_{level}" for level in LEVELS]
     if not all(client.has_collection(n) for n in names):
         return None
-    return {level: int(client.get_collection_stats(n)["row_count"]) for level, n in zip(LEVELS, names, strict=True)}
+    return {
+        level: int(client.get_collection_stats(n)["row_count"])
+        for level, n in zip(LEVELS, names, strict=True)
+    }
 
 
 def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: Sequence[str], *,
@@ -205,7 +214,12 @@ def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: 
               "sentences": [c for c in chunks if c.level == "sentence"]}
     rows = {k: len(v) for k, v in levels.items()}
     dense = {k: dense_index(n, exact_max_rows) for k, n in rows.items()}
-    params = {"analyzer": analyzer(terms), "dense": dense, "bm25": [bm25.K1, bm25.B], "dim": int(vectors.shape[1])}
+    params = {
+        "analyzer": analyzer(terms),
+        "dense": dense,
+        "bm25": [bm25.K1, bm25.B],
+        "dim": int(vectors.shape[1]),
+    }
     fp = content_sha256(chunks, vectors, params)
     base = collection_base(spec, fp)
     client = _client(spec, create=True)
@@ -224,8 +238,16 @@ def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: 
         raise IndexError_(f"写入 Milvus 失败（{spec.uri}，{base}）：{err}") from err
     finally:
         client.close()  # an embedded Lite server keeps running (and locking its file) until `release`
-    return {"store": "milvus", "uri": public_uri(spec.uri), "collection": base, "fingerprint": fp, "rows": rows,
-            "dim": params["dim"], "dense_index": dense, "schema": SCHEMA_VERSION}
+    return {
+        "store": "milvus",
+        "uri": public_uri(spec.uri),
+        "collection": base,
+        "fingerprint": fp,
+        "rows": rows,
+        "dim": params["dim"],
+        "dense_index": dense,
+        "schema": SCHEMA_VERSION,
+    }
 
 
 # -- the question path ---------------------------------------------------------------------------
@@ -325,9 +347,16 @@ class MilvusStore:
 
     def _dense(self, level: str, q: np.ndarray, k: int, expr: str = "", *,
                exhaustive: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        res = self._call(self.client.search, f"{self.base}_{level}", [np.asarray(q, dtype=np.float32).tolist()],
-                         anns_field="vector", limit=k, filter=expr, output_fields=["id"],
-                         search_params=self._search_params(level, exhaustive=exhaustive))
+        res = self._call(
+            self.client.search,
+            f"{self.base}_{level}",
+            [np.asarray(q, dtype=np.float32).tolist()],
+            anns_field="vector",
+            limit=k,
+            filter=expr,
+            output_fields=["id"],
+            search_params=self._search_params(level, exhaustive=exhaustive),
+        )
         return _hits(res)
 
     def all_scores(self, q: np.ndarray) -> np.ndarray:
