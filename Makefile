@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test setup setup-test index ask eval ablation browser clean
+.PHONY: run test lint setup setup-test index ask eval ablation browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,7 +35,12 @@ run: setup index
 ask: index
 	$(BIN)/dangjian ask "$(Q)"
 
-test: setup-test browser
+# Lint and strict types first: CI (.ci/run → make test) fails on either before the slow tests start.
+lint: setup-test
+	$(BIN)/ruff check rag ui eval scripts tests
+	$(BIN)/mypy rag ui
+
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 eval: index
@@ -45,4 +50,4 @@ ablation: index
 	$(BIN)/dangjian eval --ablation
 
 clean:
-	rm -rf index .pytest_cache build *.egg-info
+	rm -rf index .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -275,7 +275,8 @@ def abstain(question: str, suggestions: Sequence[tuple[Document, Unit]] = (), *,
             quotes: Sequence[Quote] = (), order: Sequence[str] = ()) -> Answer:
     """A refusal: the reason, optionally quoted related passages (where a missing document is cited),
     and suggested units to ask about instead."""
-    blocks, cites = [reason or f"{NOT_FOUND}。"], []
+    blocks: list[str] = [reason or f"{NOT_FOUND}。"]
+    cites: list[Citation] = []
     if quotes:
         more, cites = _grouped(quotes, order, numbered=False)
         blocks.extend(more)

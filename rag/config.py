@@ -122,7 +122,7 @@ class EnvVar:
     def parse(self, raw: str) -> object:
         if self.kind not in (int, float):
             return self.kind(raw)
-        number: float = _number(self.name, raw, self.kind)  # type: ignore[arg-type]
+        number: float = _number(self.name, raw, self.kind)
         return number if self.low is None else max(type(number)(self.low), number)
 
 

@@ -122,7 +122,8 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     refs = (
         parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()
     )
-    doc, unresolved, candidates = home, "", ()
+    doc, unresolved = home, ""
+    candidates: tuple[Document, ...] = ()
     english = catalog.english_name(text) if not refs.empty and not refs.doc_phrase else None
     if refs.doc_phrase and not refs.empty:
         found = catalog.find(refs.doc_phrase, prefer=home)

@@ -189,10 +189,10 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 sents = [n, *sents[:1]]
         if (
             figure_words is not None
-            and (n := _figure_sentence(figure_words, unit)) is not None
-            and n not in sents
+            and (fig := _figure_sentence(figure_words, unit)) is not None
+            and fig not in sents
         ):
-            sents = [n, *sents[:1]]
+            sents = [fig, *sents[:1]]
         quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
     return quotes
 

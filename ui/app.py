@@ -175,11 +175,11 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
                                  "concurrency_id": "chat", "api_visibility": "private"}
     quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 
-    def on_ask(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
+    def on_ask(text: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
                request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from ask_and_list(text, turns, conv, mode, scope, request, settings)
 
-    def on_click(turns: Any, conv: str, mode: str | None, scope: Any, evt: gr.EventData,
+    def on_click(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from transcript_click(turns, conv, mode, scope, event_data(evt), request, settings)
 
@@ -214,7 +214,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
         out["ob"] = onboarding_page.render(None)
         return {getattr(c, name): value for name, value in out.items()}
 
-    def on_ask_about(key: str | None, turns: Any, conv: str, mode: str | None, scope: Any,
+    def on_ask_about(key: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
                      request: gr.Request) -> Iterator[tuple[Any, ...]]:
         if not key:
             yield (gr.skip(),) * 8

@@ -13,6 +13,7 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import DangjianError
+from rag.records import AnswerMode
 
 from . import catalog_page, chat, conversations, documents, documents_page, export, onboarding_page, sidebar
 from .access import can_manage, owner_of
@@ -141,7 +142,7 @@ def on_download(turns: list[dict[str, Any]] | None, conv: str, ob_state: dict[st
     return download_payload(*made) if made else gr.skip()
 
 
-def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scope: Any, request: Any,
+def ask_and_list(text: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any, request: Any,
                  settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
     """`chat_stream`'s updates plus the conversation list, redrawn with the final one (the only
     update that sets the turns)."""
@@ -153,7 +154,7 @@ def ask_and_list(text: str | None, turns: Any, conv: str, mode: str | None, scop
 def transcript_click(
     turns: Any,
     conv: str,
-    mode: str | None,
+    mode: AnswerMode | None,
     scope: Any,
     data: dict[str, Any],
     request: Any = None,

@@ -10,10 +10,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from ..config import Settings
 from ..errors import DangjianError
+
+if TYPE_CHECKING:  # annotations only: `dangjian --help` imports none of these
+    from ..pipeline import Assistant
+    from ..query import Options
 
 DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
 EXIT_ERROR = 1
@@ -43,7 +47,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return s
 
 
-def _assistant(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _assistant(args: argparse.Namespace) -> Assistant:
     """The index as it is: never built here (a missing or stale one says to run `dangjian index`)."""
     from ..embed import make_embeddings
     from ..index import load, require_current
@@ -66,7 +70,7 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _options(args: argparse.Namespace) -> Options:
     from ..query import Options
 
     return Options(docs=tuple(dict.fromkeys(args.doc or ())))

@@ -4,12 +4,18 @@ the corpus lock."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import DangjianError
 from ..progress import StderrProgress, stderr_notify
 from .common import EXIT_ERROR, _settings
+
+if TYPE_CHECKING:
+    from ..index import Index
+    from ..ingest.add import IngestResult
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -26,7 +32,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(results) -> None:  # type: ignore[no-untyped-def]
+def _report(results: Sequence[IngestResult]) -> None:
     """One line per ingested file: ✓ with what was found, = already there, or ✗ with the reason."""
     for r in results:
         if r.status == "ok":
@@ -45,7 +51,7 @@ def _recover(corpus_dir: Path) -> None:
         stderr_notify(note)
 
 
-def _rebuild(s: Settings):  # type: ignore[no-untyped-def]
+def _rebuild(s: Settings) -> Index:
     """The index build every corpus change ends with, under the corpus lock: a running `serve`
     that rebuilds in the background waits for it instead of racing it."""
     from .. import fsutil

@@ -6,11 +6,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import DangjianError
 from ..progress import stderr_notify
 from .common import EXIT_ERROR, _assistant, _options, _settings
+
+if TYPE_CHECKING:
+    from ..eval.evaluate import Asker
+    from ..pipeline import Assistant
+    from ..query import Options
+    from ..records import AnswerMode
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -66,7 +73,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _asker(assistant, mode: str, options=None):  # type: ignore[no-untyped-def]
+def _asker(assistant: Assistant, mode: AnswerMode, options: Options | None = None) -> Asker:
     """The same answering path as `ask --mode`: extractive, or the verified LLM answer."""
     if mode != "llm":
         return lambda q, h: assistant.ask(q, h, options=options) if options else assistant.ask(q, h)
@@ -75,7 +82,7 @@ def _asker(assistant, mode: str, options=None):  # type: ignore[no-untyped-def]
     return lambda q, h: llm_answer(assistant, q, h, settings=assistant.settings)
 
 
-def run_eval(assistant, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_eval(assistant: Assistant, args: argparse.Namespace) -> int:
     """`dangjian eval`: score the set, print (or --json), gate on thresholds, optional ablation."""
     from ..eval import evaluate as ev
 

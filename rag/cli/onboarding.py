@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DangjianError
 from .common import _SURROGATE, _print_json, _settings, _tolerant_stdin
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _onboarding(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ..onboarding import Onboarding, Question
+
+
+def _onboarding(args: argparse.Namespace) -> Onboarding:
     from ..onboarding import Onboarding
 
     return Onboarding.from_corpus(_settings(args).corpus_dir)
@@ -84,7 +90,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     return _quiz_session(questions)
 
 
-def _quiz_session(questions) -> int:  # type: ignore[no-untyped-def]
+def _quiz_session(questions: Sequence[Question]) -> int:
     """Ask each question, check the answer, explain it; the score and the wrong ones at the end."""
     from ..onboarding import check
     from ..onboarding.text import format_question, format_result, format_review

@@ -15,10 +15,10 @@ from .serve import cmd_passwd, cmd_serve
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
     common.add_argument("--index", help="索引目录（默认 index/，或 DANGJIAN_INDEX_DIR）")
-    stored = argparse.ArgumentParser(add_help=False, parents=[common])  # commands that build or search
+    stored = _Parser(add_help=False, parents=[common])  # commands that build or search
     stored.add_argument(
         "--store",
         dest="store_choice",

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import DangjianError
 from .common import EXIT_ERROR, _assistant, _options, _settings, _tolerant_stdin
+
+if TYPE_CHECKING:
+    from ..pipeline import Assistant
+    from ..query import Options, State
+    from ..records import Answer, AnswerMode
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -45,8 +51,8 @@ def cmd_llm_check(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
-def _chat_turn(assistant, question: str, history: list[str], mode: str, options=None,  # type: ignore[no-untyped-def]
-               state=None):
+def _chat_turn(assistant: Assistant, question: str, history: list[str], mode: AnswerMode,
+               options: Options | None = None, state: State | None = None) -> Answer:
     """One turn: the extractive answer (from the conversation `state`, nothing replayed), or the LLM
     answer streamed, then shown as verified."""
     if mode != "llm":
@@ -119,7 +125,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from .. import answer as compose
-    from ..refs import cn_to_int
+    from ..numerals import cn_to_int
 
     assistant = _assistant(args)
     doc = assistant.primary

@@ -24,6 +24,11 @@ _OPTIONS = {"full": Options(), "no_doc_aware": Options(doc_aware=False), "no_ref
             "bm25": Options(mode="bm25"), "dense": Options(mode="dense")}
 
 
+def _with_options(assistant: Assistant, options: Options) -> ev.Asker:
+    """Ask with these options (one closure per configuration, not a late-bound loop variable)."""
+    return lambda q, h: assistant.ask(q, h, options=options)
+
+
 def run_all(
     assistant: Assistant, questions: Sequence[ev.Question], *, k: int = 5
 ) -> dict[str, dict[str, float | None]]:
@@ -34,7 +39,7 @@ def run_all(
             results = ev.run(questions, base.ask, k=k)
         else:
             opts = _OPTIONS[name]
-            results = ev.run(questions, lambda q, h, o=opts: assistant.ask(q, h, options=o), k=k)
+            results = ev.run(questions, _with_options(assistant, opts), k=k)
         out[name] = ev.aggregate(results)
     return out
 

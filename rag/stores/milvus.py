@@ -214,7 +214,7 @@ def build(spec: StoreSpec, vectors: np.ndarray, chunks: Sequence[Chunk], terms: 
               "sentences": [c for c in chunks if c.level == "sentence"]}
     rows = {k: len(v) for k, v in levels.items()}
     dense = {k: dense_index(n, exact_max_rows) for k, n in rows.items()}
-    params = {
+    params: dict[str, Any] = {
         "analyzer": analyzer(terms),
         "dense": dense,
         "bm25": [bm25.K1, bm25.B],
