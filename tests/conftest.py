@@ -3,17 +3,51 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import numpy as np
 import pytest
 
 from rag import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vectors_once_per_text() -> Iterator[None]:
+    """The default model's vectors, encoded once per text per session. Many tests build an index over
+    the shipped corpus or a copy (CLI `index`, Milvus stores, uploads); each build still runs every
+    step and reports what it embedded, but a text the session already encoded is served from memory.
+    The vectors are the real model's (their float values can differ by ~1e-7 from a re-encoding in
+    another batch, as between any two builds); only the repeated 2,000-text encodings are skipped."""
+    from rag import index
+    from rag.embed import USEEmbedder
+
+    memo: dict[str, np.ndarray] = {}
+    real_embed = index._embed
+
+    class Remembering:
+        def __init__(self, inner: USEEmbedder) -> None:
+            self.inner, self.embedder_id, self.dim = inner, inner.embedder_id, inner.dim
+
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            missing = [t for t in dict.fromkeys(texts) if t not in memo]
+            if missing:
+                memo.update(zip(missing, self.inner.encode(missing), strict=True))
+            return np.stack([memo[t] for t in texts]) if texts else self.inner.encode(texts)
+
+    def embed(emb: Any, texts: list[str], index_dir: Path, progress: Any) -> Any:
+        return real_embed(Remembering(emb) if type(emb) is USEEmbedder else emb, texts, index_dir, progress)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(index, "_embed", embed)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +73,33 @@ def notice_only(tmp_path_factory: pytest.TempPathFactory, settings: Settings) ->
     (corpus / "manifest.toml").write_text(head + "\n", encoding="utf-8")
     shutil.copy(CORPUS / "notice-2025-dongzhi-3.txt", corpus)
     return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index"))
+
+
+@pytest.fixture()
+def shared_cli(assistant: Assistant, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """In-process `dangjian` commands over the session's index answer from the session's loaded index
+    and model (each `main()` would otherwise load both again); the index is still checked current
+    first, and commands with other settings (another index, LLM options) get an Assistant with theirs."""
+    from rag.cli import common, evaluation, questions
+    from rag.index import require_current
+
+    real = common._assistant
+    same = (settings.corpus_dir.resolve(), settings.index_dir.resolve(), settings.embed_backend,
+            settings.embed_model, settings.threads, settings.store)
+
+    def reuse(args: Any) -> Assistant:
+        s = common._settings(args)
+        if (s.corpus_dir.resolve(), s.index_dir.resolve(), s.embed_backend, s.embed_model, s.threads,
+                s.store) != same:
+            return real(args)
+        require_current(s.index_dir, s.corpus_dir, assistant.emb)
+        return Assistant(assistant.index, assistant.emb, s)
+
+    for module in (common, evaluation, questions):
+        monkeypatch.setattr(module, "_assistant", reuse)
+    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
+    return settings
 
 
 @pytest.fixture()

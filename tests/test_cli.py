@@ -10,18 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from rag import Assistant, Settings
+from rag import Settings
 from rag.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
-def cli_env(settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Point the CLI at the session's (already built) index."""
-    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
-    return settings
+def cli_env(shared_cli: Settings) -> Settings:
+    """Point the CLI at the session's (already built and loaded) index."""
+    return shared_cli
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

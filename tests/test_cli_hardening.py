@@ -22,10 +22,8 @@ ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "HF_HUB_OFFLINE": "1"}
 
 
 @pytest.fixture()
-def cli_env(settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
-    return settings
+def cli_env(shared_cli: Settings) -> Settings:
+    return shared_cli
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Assistant, Settings
+from rag import Settings
 from rag.cli import main
 from rag.eval import evaluate as ev
 
@@ -77,9 +77,7 @@ TINY = [
 
 
 @pytest.fixture()
-def tiny(tmp_path: Path, settings: Settings, assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DANGJIAN_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("DANGJIAN_INDEX_DIR", str(settings.index_dir))
+def tiny(tmp_path: Path, shared_cli: Settings) -> Path:
     path = tmp_path / "tiny.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in TINY), encoding="utf-8")
     return path
