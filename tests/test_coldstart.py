@@ -21,7 +21,8 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})) + "\\n")
+names = {m.split('.')[0] for m in sys.modules} | {m for m in sys.modules if m.startswith("rag.")}
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(names)) + "\\n")
 """
 
 
@@ -45,6 +46,7 @@ def test_reference_lookup_loads_no_model_no_tokenizer_no_langchain(
         assistant: Assistant, settings: Settings, question: str) -> None:
     loaded = _modules(settings, "ask", question)
     assert "rag" in loaded and not loaded & HEAVY, loaded & HEAVY
+    assert not {"rag.ingest.add", "rag.ingest.meta", "rag.llm", "rag.langchain"} & loaded
 
 
 def test_free_question_loads_the_encoder_and_tokenizer_only(assistant: Assistant, settings: Settings) -> None:

@@ -1,0 +1,94 @@
+"""The page behind a login, in headless Chromium: two users with HTTP Basic credentials each see
+only their own saved conversations, and only the admin gets the 文件 tab; without credentials the
+browser gets nothing but the 401."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+USERS = {"alice": "s3cret-甲", "bob": "s3cret-乙"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed"),
+]
+
+
+@pytest.fixture()
+def login_server(ui_module: Any, assistant: Any, settings: Any, tmp_path: Path) -> Iterator[str]:
+    """The app with two users (alice the admin) and its own conversation store."""
+    from ui import runtime
+    from ui.auth import Credentials
+    from ui.testserver import running
+
+    own = replace(settings, data_dir=tmp_path / "data", admins=("alice",))
+    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
+    runtime.set_assistant(assistant, own)
+    try:
+        app = ui_module.create_app(auth=Credentials(plain=dict(USERS)), settings=own,
+                                   blocks=ui_module.build_demo())
+        with running(app) as url:
+            yield url
+    finally:
+        runtime.set_assistant(before, before_settings)
+
+
+def _page(browser: Any, url: str, user: str | None) -> Any:
+    creds = {"username": user, "password": USERS[user]} if user else None
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", http_credentials=creds)
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def _ask(page: Any, question: str) -> Any:
+    before = page.locator(".dj-turn:not(.dj-pending)").count()
+    box = page.locator("#dj-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.dj-turn:not(.dj-pending)').length > {before}")
+    return page.locator(f".dj-turn[data-turn='{before}']")
+
+
+def test_each_user_sees_only_their_conversations_and_only_the_admin_manages(login_server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            anonymous = _page(browser, login_server, None)
+            response = anonymous.request.get(login_server + "/")  # (navigating would end in a login prompt)
+            assert response.status == 401 and "需要登录" in response.text()
+            assert response.headers["www-authenticate"].startswith("Basic")
+
+            alice = _page(browser, login_server, "alice")
+            alice.goto(login_server + "/")
+            alice.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+            answer = _ask(alice, "第8条要求什么？")
+            expect(answer.locator("button.dj-cite").first).to_have_text("〔第8条〕")
+            expect(alice.locator(".dj-conv")).to_have_count(1)
+            expect(alice.get_by_role("tab", name="文件")).to_have_count(1)  # alice is the admin
+
+            bob = _page(browser, login_server, "bob")
+            bob.goto(login_server + "/")
+            bob.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+            expect(bob.locator(".dj-conv")).to_have_count(0)  # alice's conversation is not his
+            expect(bob.get_by_role("tab", name="文件")).to_have_count(0)
+            _ask(bob, "党章第三十二条怎么说")
+            expect(bob.locator(".dj-conv")).to_have_count(1)
+            alice.reload()
+            alice.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+            expect(alice.locator(".dj-conv")).to_have_count(1)  # still only her own
+            expect(alice.locator(".dj-conv-title")).to_contain_text("第8条")
+        finally:
+            browser.close()
