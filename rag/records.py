@@ -9,12 +9,10 @@ text has a `doc_id#ref` address.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal
 
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
 Mode = Literal["hybrid", "bm25", "dense"]  # which retrieval signals a search uses
-AnswerMode = Literal["extractive", "llm"]  # who writes the answer: quotes only, or a verified LLM reply
-ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
 COVERAGE_WEIGHT = 0.5
 AnswerKind = Literal[
     "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"

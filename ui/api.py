@@ -34,13 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer import section_path
-from rag.config import MAX_HISTORY_TURNS, MAX_STATE_REFS, Settings
+from rag.config import MAX_HISTORY_TURNS, MAX_STATE_REFS, AnswerMode, Settings
 from rag.errors import DangjianError, InputError
 from rag.ingest.limits import DEFAULT_LIMITS
 from rag.inputs import check_history, check_state, state_json
 from rag.llm import llm_answer, unavailable_note
 from rag.query import next_state
-from rag.records import AnswerMode, Document, Unit
+from rag.records import Document, Unit
 from rag.render import answer_json
 from rag.timing import with_total
 

@@ -30,9 +30,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import Settings
+from rag.config import AnswerMode, Settings
 from rag.errors import DangjianError
-from rag.records import AnswerMode
 
 from . import (
     documents_page,

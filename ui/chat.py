@@ -25,12 +25,12 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import Settings
+from rag.config import AnswerMode, Settings
 from rag.errors import DangjianError
 from rag.eval import feedback
 from rag.llm import stream_llm_answer, unavailable_note
 from rag.query import Options
-from rag.records import Answer, AnswerMode
+from rag.records import Answer
 from rag.render import answer_json
 from rag.timing import with_total
 

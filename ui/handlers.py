@@ -11,9 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import Settings
+from rag.config import AnswerMode, Settings
 from rag.errors import DangjianError
-from rag.records import AnswerMode
 
 from . import catalog_page, chat, conversations, documents, documents_page, export, onboarding_page, sidebar
 from .access import can_manage, owner_of

@@ -14,10 +14,10 @@ from ..progress import stderr_notify
 from .common import EXIT_ERROR, _assistant, _options, _settings
 
 if TYPE_CHECKING:
+    from ..config import AnswerMode
     from ..eval.evaluate import Asker
     from ..pipeline import Assistant
     from ..query import Options
-    from ..records import AnswerMode
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

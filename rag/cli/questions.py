@@ -11,9 +11,10 @@ from ..errors import DangjianError
 from .common import EXIT_ERROR, _assistant, _options, _settings, _tolerant_stdin
 
 if TYPE_CHECKING:
+    from ..config import AnswerMode
     from ..pipeline import Assistant
     from ..query import Options, State
-    from ..records import Answer, AnswerMode
+    from ..records import Answer
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
