@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar
+
+from .choices import ANSWER_MODES, STORES, AnswerMode
 
 # What one question may ask of the process (rag/inputs.py checks them at every edge). A question
 # that ranks every unit costs ~0.05 ms a character; a history is replayed answer by answer, so its
@@ -26,19 +28,8 @@ HEAVY_CHARS = 300
 HEAVY_TURNS = 3
 
 _N = TypeVar("_N", int, float)
+__all__ = ["ANSWER_MODES", "ENV", "STORES", "AnswerMode", "EnvVar", "Settings", "StoreSpec"]
 
-# Who writes an answer: quotes only, or a verified LLM reply (CLI --mode, API "mode", the page's switch).
-# Here, not in records.py, because `dangjian --help` lists the choices and imports config only.
-AnswerMode = Literal["extractive", "llm"]
-ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
-
-# Where the dense vectors (and, for Milvus, the BM25 postings) of an index live. An unknown name
-# (DANGJIAN_STORE) is refused where a store is chosen (rag/stores), with these choices in the message.
-STORES: dict[str, str] = {
-    "auto": "沿用索引构建时的向量库，新索引用本地（默认）",
-    "local": "本地：按规模选择精确检索或 faiss IVF",
-    "milvus": "Milvus：向量与 BM25 存于 Milvus（需 pip install '.[milvus]'；地址见 DANGJIAN_MILVUS_URI）",
-}
 
 
 @dataclass(frozen=True, slots=True)

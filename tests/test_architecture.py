@@ -7,6 +7,7 @@ from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
 LAYER = {
+    "choices": -1,  # plain constants config re-exports and `dangjian --help` lists
     "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "numerals": 0, "fsutil": 0,
     "timing": 0.5,
     "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,

@@ -8,14 +8,13 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from ..config import Settings
 from ..errors import DangjianError
 
-if TYPE_CHECKING:  # annotations only: `dangjian --help` imports none of these
+if TYPE_CHECKING:  # annotations only: `dangjian --help` imports none of these (nor config's dataclasses)
+    from ..config import Settings
     from ..pipeline import Assistant
     from ..query import Options
 
@@ -31,9 +30,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"dangjian: 参数错误：{message}（用 dangjian --help 查看用法）\n")
 
 
-
-
 def _settings(args: argparse.Namespace) -> Settings:
+    from dataclasses import replace
+
+    from ..config import Settings
+
     try:
         s = Settings.from_env()
     except ValueError as err:  # a DANGJIAN_* number that does not parse

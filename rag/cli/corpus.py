@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Settings
 from ..errors import DangjianError
 from ..progress import StderrProgress, stderr_notify
 from .common import EXIT_ERROR, _settings
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..index import Index
     from ..ingest.add import IngestResult
 

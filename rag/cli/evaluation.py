@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Settings
 from ..errors import DangjianError
 from ..progress import stderr_notify
 from .common import EXIT_ERROR, _assistant, _options, _settings
@@ -26,6 +25,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
     """👍 as candidate eval questions, 👎 as needs-review items (no gold); a missing file is an error."""
+    from ..config import Settings
     from ..eval.feedback import REVIEW, export
 
     source = Path(args.feedback) if args.feedback else Settings.from_env().feedback_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import ANSWER_MODES, STORES
+from ..choices import ANSWER_MODES, STORES
 from .common import DOC_HELP, _Parser
 from .corpus import cmd_add, cmd_index, cmd_remove
 from .evaluation import cmd_bench, cmd_eval, cmd_feedback_export
