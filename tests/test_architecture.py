@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
@@ -88,3 +89,49 @@ def test_library_never_prints() -> None:
         if path.relative_to(RAG).parts[0] in {"cli", "__main__.py", "progress.py"}:
             continue  # the edges that own stdout and stderr, and their shared progress printer
         assert "print(" not in path.read_text(encoding="utf-8"), path
+
+
+UI = RAG.parent / "ui"
+_LOGGING_SETUP = re.compile(r"logging\.basicConfig|\.addHandler\(|\.setLevel\(|logging\.config\.")
+
+
+def test_library_never_configures_logging() -> None:
+    """Logging set-up belongs to the application that embeds the library, not to the library."""
+    for path in _modules():
+        if path.relative_to(RAG).parts[0] == "cli":
+            continue  # the command line is an application: it may decide what third-party libraries log
+        assert not _LOGGING_SETUP.search(path.read_text(encoding="utf-8")), path
+
+
+def test_library_never_reaches_the_interfaces() -> None:
+    """rag/ is the library: it never imports the web UI, and the question path never needs a web framework."""
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if path.relative_to(RAG).parts[0] == "cli":
+                continue  # `dangjian serve` starts the web app: the command line is an edge beside ui/
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in {"ui", "gradio", "fastapi", "starlette", "uvicorn"}, f"rag/{path.relative_to(RAG)}: {name}"
+
+
+def test_ui_modules_use_each_others_public_names_only() -> None:
+    """The web UI's modules share state through objects they are handed (AppState), never through
+    another module's private globals (the former `ui.runtime._rt`)."""
+    for path in sorted(UI.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level >= 1 or (node.module or "").startswith(("ui", "rag"))):
+                private = [a.name for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+                assert not private, f"ui/{path.name} imports private {private} from {node.module}"
+
+
+def test_ui_is_an_edge_nothing_imports() -> None:
+    """Nothing in rag/ (but the command line's `serve`) or eval/ imports ui/; ui imports rag."""
+    for path in [*_modules(), *sorted((RAG.parent / "eval").rglob("*.py"))]:
+        if path.is_relative_to(RAG / "cli"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from ui[ .]|import ui\b)", text, re.M), path

@@ -62,7 +62,7 @@ def ask(question: str, turns: list[Any] | None = None, conv: str = "", scope: An
 
 def test_import_does_not_load_the_index() -> None:
     code = ("import ui.app as m, ui.runtime as r, gradio as gr; "
-            "assert r._rt.assistant is None; assert isinstance(m.demo, gr.Blocks)")
+            "assert r.default_state().loaded is None; assert isinstance(m.demo, gr.Blocks)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
 

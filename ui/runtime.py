@@ -283,25 +283,6 @@ _default: AppState | None = None
 _default_lock = threading.Lock()
 
 
-class _LegacyView:
-    """Read-only `_rt.assistant` / `_rt.settings`, as the former module global had them (for code
-    and tests written against it, until they use `default_state()`); never creates a state."""
-
-    @property
-    def assistant(self) -> Assistant | None:
-        return _default.loaded if _default is not None else None
-
-    @property
-    def settings(self) -> Settings | None:
-        return _default.settings if _default is not None else None
-
-
-def __getattr__(name: str) -> Any:
-    if name == "_rt":
-        return _LegacyView()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def default_state() -> AppState:
     """The process's AppState: the one `serve` (or a test) installed, else one from the environment."""
     global _default

@@ -31,6 +31,7 @@ OS_ERRORS = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有权�
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_third_party_logs()
     try:
         _check_text_args(args)
         code = int(args.func(args))
@@ -77,3 +78,9 @@ def _os_message(err: OSError) -> str:
     return f"无法访问 {where}：{why}" if where else f"系统错误：{why}"
 
 
+def quiet_third_party_logs() -> None:
+    """The application's logging choice, made at the edge (the library configures none): pypdf warns
+    on every odd object of a PDF, and an import reports its problems once, in Chinese."""
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -261,9 +261,6 @@ def _read_pdf(p: Path, limits: Limits) -> str:
         import pypdf  # noqa: F401
     except ImportError as err:
         raise IngestError("读取 PDF 文件需要安装 pypdf（pip install 'dangjian-rag[ingest]'）") from err
-    import logging
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every odd object; we report once
     reader = _open_pdf(p)
     try:
         pages = len(reader.pages)
