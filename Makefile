@@ -40,8 +40,9 @@ lint: setup-test
 	$(BIN)/ruff check rag ui eval scripts tests
 	$(BIN)/mypy rag ui
 
+# Two workers (this machine has two cores), one test file per worker so module fixtures are built once.
 test: lint browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 eval: index
 	$(BIN)/dangjian eval

@@ -186,7 +186,7 @@ def test_auth_file_users_log_in(assistant: Assistant, settings: Settings, tmp_pa
     ("alice:scrypt$16384$8$1$AAAA$AAAA\n", "第1行格式不对"),
     ("# only a comment\n", "没有任何用户"),
     (":" + hash_password("x", scheme="pbkdf2_sha256") + "\n", "缺少用户名"),
-])
+], ids=["plaintext", "short-scrypt", "comment-only", "no-user"])  # stable ids: the hash has a random salt
 def test_bad_auth_file_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "users"
     path.write_text(content, encoding="utf-8")

@@ -53,7 +53,7 @@ def open_page(browser: Any, url: str, size: str = "desktop", path: str = "/", co
     """A page in a fresh browser context (or `context`), once the page has booted."""
     ctx = context or browser.new_context(viewport=SIZES[size], locale="zh-CN", accept_downloads=True)
     pg = ctx.new_page()
-    pg.set_default_timeout(20_000)
+    pg.set_default_timeout(60_000)  # generous: the suite runs on two workers
     pg.goto(url + path)
     pg.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
     return pg

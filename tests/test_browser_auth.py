@@ -47,7 +47,7 @@ def _page(browser: Any, url: str, user: str | None) -> Any:
     creds = {"username": user, "password": USERS[user]} if user else None
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", http_credentials=creds)
     page = ctx.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
     return page
 
 
