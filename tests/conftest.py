@@ -135,3 +135,9 @@ def onboarding():  # type: ignore[no-untyped-def]
     from rag.onboarding import Onboarding
 
     return Onboarding.from_corpus(CORPUS)
+
+
+@pytest.fixture()
+def cli_env(shared_cli: Settings) -> Settings:
+    """Point the CLI at the session's (already built and loaded) index."""
+    return shared_cli

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_browser import ARGS, CHROMIUM, ask  # the same Chromium, flags and way of asking
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 USERS = {"alice": "s3cret-甲", "bob": "s3cret-乙"}
 
 pytestmark = [
@@ -51,15 +49,6 @@ def _page(browser: Any, url: str, user: str | None) -> Any:
     return page
 
 
-def _ask(page: Any, question: str) -> Any:
-    before = page.locator(".dj-turn:not(.dj-pending)").count()
-    box = page.locator("#dj-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.dj-turn:not(.dj-pending)').length > {before}")
-    return page.locator(f".dj-turn[data-turn='{before}']")
-
-
 def test_each_user_sees_only_their_conversations_and_only_the_admin_manages(login_server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -74,7 +63,7 @@ def test_each_user_sees_only_their_conversations_and_only_the_admin_manages(logi
             alice = _page(browser, login_server, "alice")
             alice.goto(login_server + "/")
             alice.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
-            answer = _ask(alice, "第8条要求什么？")
+            answer = ask(alice, "第8条要求什么？")
             expect(answer.locator("button.dj-cite").first).to_have_text("〔第8条〕")
             expect(alice.locator(".dj-conv")).to_have_count(1)
             expect(alice.get_by_role("tab", name="文件")).to_have_count(1)  # alice is the admin
@@ -84,7 +73,7 @@ def test_each_user_sees_only_their_conversations_and_only_the_admin_manages(logi
             bob.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
             expect(bob.locator(".dj-conv")).to_have_count(0)  # alice's conversation is not his
             expect(bob.get_by_role("tab", name="文件")).to_have_count(0)
-            _ask(bob, "党章第三十二条怎么说")
+            ask(bob, "党章第三十二条怎么说")
             expect(bob.locator(".dj-conv")).to_have_count(1)
             alice.reload()
             alice.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")

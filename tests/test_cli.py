@@ -16,12 +16,6 @@ from rag.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture()
-def cli_env(shared_cli: Settings) -> Settings:
-    """Point the CLI at the session's (already built and loaded) index."""
-    return shared_cli
-
-
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(args)
     out = capsys.readouterr()

@@ -13,23 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_cli import run  # the runner the CLI tests share (their `cli_env` fixture is in conftest)
 
 from rag import Assistant, Settings
-from rag.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "HF_HUB_OFFLINE": "1"}
 
-
-@pytest.fixture()
-def cli_env(shared_cli: Settings) -> Settings:
-    return shared_cli
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def one_line(err: str) -> str:
