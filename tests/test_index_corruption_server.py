@@ -64,8 +64,9 @@ def test_healthz_refuses_a_corrupt_index(name: str, clean: Path, clean_health: d
         assert "Traceback" not in body["error"] and "\n" not in body["error"]
 
 
+@pytest.mark.parametrize("preload", [False, True], ids=["load", "preload"])
 @pytest.mark.parametrize("name", REPAIRED)
-def test_serve_start_up_rebuilds_a_corrupt_index(name: str, clean: Path, clean_health: dict[str, Any],
+def test_serve_start_up_rebuilds_a_corrupt_index(name: str, preload: bool, clean: Path, clean_health: dict[str, Any],
                                                   expected: dict[str, str], hashed: None, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from ui.runtime import AppState
@@ -74,7 +75,10 @@ def test_serve_start_up_rebuilds_a_corrupt_index(name: str, clean: Path, clean_h
     damaged(clean / "index", index, name)
     notes: list[str] = []
     settings = Settings(corpus_dir=clean / "corpus", index_dir=index, embed_backend="hash")
-    AppState(settings).open(lambda *_a: None, notes.append)
+    state = AppState(settings)
+    if preload:  # `dangjian serve` starts loading before the web framework imports
+        state.preload()
+    state.open(lambda *_a: None, notes.append)
     assert len(notes) == 1 and "正在构建索引" in notes[0]
     assert healthz(clean / "corpus", index) == (200, clean_health)
     code, out, _err = run_cli(COMMANDS["free"], clean / "corpus", index, capsys)
@@ -94,3 +98,17 @@ def test_dangjian_index_repairs_and_never_reuses_corrupt_vectors(clean: Path, ex
     assert np.array_equal(np.load(index / "vectors.npy"), np.load(clean / "index" / "vectors.npy"))
     code, out, _err = run_cli(COMMANDS["search"], clean / "corpus", index, capsys)
     assert code == 0 and out == expected["search"]
+
+
+def test_serve_start_up_uses_the_preloaded_index(clean: Path, hashed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.runtime import AppState
+
+    settings = Settings(corpus_dir=clean / "corpus", index_dir=clean / "index", embed_backend="hash")
+    state = AppState(settings)
+    loads: list[int] = []
+    real = state._load
+    monkeypatch.setattr(state, "_load", lambda: loads.append(1) or real())
+    state.preload()
+    assistant = state.open(lambda *_a: None, lambda _m: None)
+    assert loads == [1] and state.assistant() is assistant  # loaded once, in the preload thread
+    assert assistant.ask("第8条要求什么？").citations[0].ref == "8"

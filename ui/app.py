@@ -61,7 +61,7 @@ from .handlers import (
     transcript_click,
 )
 from .render import PANEL_EMPTY, esc, question_for, scope_html, status_html
-from .runtime import APP_TITLE, get_assistant, set_assistant
+from .runtime import APP_TITLE, AppState, get_assistant, set_assistant
 from .turns import render_transcript
 
 __all__ = ["DangjianError", "boot", "build_demo", "create_app", "demo", "download_payload", "export_file",
@@ -309,7 +309,8 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 demo = build_demo()
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str = "") -> int:
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str = "",
+          state: AppState | None = None) -> int:
     """Take the port, load the index (building it first when missing, stale or corrupt), then
     serve the UI and API until interrupted, rebuilding in the background when the corpus changes.
     A busy port or bad credentials fail before anything is loaded or announced. Returns an exit code."""
@@ -318,7 +319,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     from rag.progress import StderrProgress, stderr_notify
 
     from .auth import credentials_for
-    from .runtime import AppState, use_state
+    from .runtime import use_state
 
     if auth:
         print("注意：--auth 的密码在进程列表（ps）中对本机其他用户可见；请改用环境变量 DANGJIAN_AUTH，"
@@ -331,7 +332,9 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
             print("注意：未设置 DANGJIAN_ADMINS，网页中没有用户可以管理文件（用逗号分隔列出管理员用户名）。",
                   file=sys.stderr, flush=True)
     sock = _bind(host, port)
-    state = AppState(settings)
+    if state is None:
+        state = AppState(settings)
+    state.settings = settings  # with the admins decided above (the index dirs are the same)
     try:
         print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
         state.open(StderrProgress(), stderr_notify)

@@ -12,11 +12,16 @@ from .common import _SURROGATE, BROKEN_ARG, _settings, _tolerant_stdin
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     try:
+        from ui.runtime import AppState  # no web framework yet
+
+        state = AppState(settings)
+        state.preload()  # the index and model load while the web framework imports
         from ui.app import serve
     except ImportError as err:
         raise DangjianError(f"无法启动网页界面：{err}") from err
-    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+    return serve(settings, host=args.host, port=args.port, auth=args.auth, state=state)
 
 
 def _read_password() -> str:
