@@ -114,7 +114,7 @@ class Index:
             "bm25": ("bm25.vocab.json", *BM25_FILES),
             "tokenizer": ("jieba.words.txt", "jieba.freq.npy"),
             "dense": (
-                *(f for f in VECTOR_FILES[:1] if f in required_files(self.manifest)),
+                *(("vectors.npy",) if _local_vectors(self.manifest) else ()),
                 *sorted(f for f in files if f.startswith("dense.")),
             ),
         }.get(name, ())
@@ -211,10 +211,15 @@ def staleness(index_dir: Path, corpus_dir: Path, emb: Embedder, store: StoreSpec
     return mismatch(manifest.get("dense") or {}, store) if store is not None else ""
 
 
+def _local_vectors(manifest: dict[str, Any]) -> bool:
+    """The index folder holds the vectors answering reads (not a replica of a Milvus index)."""
+    return not is_remote(manifest.get("dense") or {})
+
+
 def required_files(manifest: dict[str, Any]) -> tuple[str, ...]:
     """What answering needs: every file, less the vectors when a server store (Milvus) holds them."""
-    remote = is_remote(manifest.get("dense") or {})
-    return tuple(f for f in FILES if not (remote and f in VECTOR_FILES))
+    local = _local_vectors(manifest)
+    return tuple(f for f in FILES if local or f not in VECTOR_FILES)
 
 
 def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1,
@@ -270,8 +275,7 @@ def _check_shapes(index_dir: Path, manifest: dict[str, Any]) -> None:
         raise IndexError_(f"索引文件已损坏：{index_dir / 'manifest.json'}，{REBUILD_HINT}")
     n, dim = counts.get("chunks"), manifest.get("dim")
     lines = _count_lines(index_dir / "chunks.jsonl")
-    vectors = "vectors.npy" in required_files(manifest)
-    ok = (lines == n and (not vectors or (_npy_shape(index_dir / "vectors.npy") == (n, dim)
+    ok = (lines == n and (not _local_vectors(manifest) or (_npy_shape(index_dir / "vectors.npy") == (n, dim)
                                           and _npy_shape(index_dir / "vector_keys.npy") == (n, 32)))
           and _npy_shape(index_dir / "bm25.sentence.lengths.npy") == (counts.get("sentences"),)
           and _npy_shape(index_dir / "bm25.unit.lengths.npy") == (counts.get("units"),))
@@ -298,7 +302,7 @@ def _load_chunks(folder: Path, manifest: dict[str, Any], docs: Sequence[Document
 def _open_dense(folder: Path, manifest: dict[str, Any], entry: dict[str, Any], threads: int,
                 spec: StoreSpec) -> DenseStore:
     store = open_store(folder, entry, threads=threads, spec=spec)
-    if "vectors.npy" not in required_files(manifest):  # a replica of a Milvus index has no vector files
+    if not _local_vectors(manifest):  # a replica of a Milvus index has no vector files
         return store
     integrity.check_vectors(folder / "vectors.npy", np.load(folder / "vectors.npy", mmap_mode="r"),
                             manifest["counts"]["chunks"], manifest["dim"])

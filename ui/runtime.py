@@ -28,6 +28,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -105,8 +106,7 @@ class AppState:
         self._rebuild: threading.Thread | None = None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
-        self._preload: threading.Thread | None = None
-        self._preloaded: Assistant | BaseException | None = None
+        self._preload: Future[Assistant] | None = None
 
     # -- the current assistant ---------------------------------------------------------------
 
@@ -165,25 +165,21 @@ class AppState:
     def preload(self) -> None:
         """Start loading the index in a thread; `open` takes the result. `dangjian serve` calls it
         before importing the web framework (≈ 2.5 s), so the two overlap where they release the GIL."""
+        future: Future[Assistant] = Future()
+
         def job() -> None:
             try:
-                self._preloaded = self._load()
+                future.set_result(self._load())
             except BaseException as err:  # noqa: BLE001 - handed to `open`, which decides
-                self._preloaded = err
+                future.set_exception(err)
 
-        self._preload = threading.Thread(target=job, name="dangjian-preload", daemon=True)
-        self._preload.start()
+        self._preload = future
+        threading.Thread(target=job, name="dangjian-preload", daemon=True).start()
 
     def _loaded_or_load(self) -> Assistant:
-        """The preloaded Assistant (or its error), else a load now."""
-        job, self._preload = self._preload, None
-        if job is None:
-            return self._load()
-        job.join()
-        result, self._preloaded = self._preloaded, None
-        if isinstance(result, BaseException):
-            raise result
-        return result if result is not None else self._load()
+        """The preloaded Assistant (its error raised here), else a load now."""
+        future, self._preload = self._preload, None
+        return future.result() if future is not None else self._load()
 
     def open(self, progress: Progress, notify: Notify) -> Assistant:
         """Serve's start-up: the index as it is when valid and current, else built now (before the
