@@ -136,6 +136,25 @@ def test_question_box_stays_visible_and_sources_open(browser: Any, base_url: str
 # -- take answers away ------------------------------------------------------------------------------------
 
 
+def test_a_question_asked_before_the_last_answer_lands_is_kept(browser: Any, base_url: str) -> None:
+    """Enter pressed while the previous answer is still on its way: the question runs next, in order,
+    and the box empties the moment it is asked (it was ignored, then wiped by the earlier answer)."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url)
+    box = page.locator("#dj-question textarea")
+    box.fill("第8条要求什么？")
+    box.press("Enter")
+    box.fill("那第9条呢？")  # no wait: the first answer has not arrived
+    box.press("Enter")
+    expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(2)
+    turns = page.locator(".dj-turn")
+    expect(turns.nth(0).locator("button.dj-cite").first).to_have_text("〔第8条〕")
+    expect(turns.nth(1).locator("button.dj-cite").first).to_have_text("〔第9条〕")
+    expect(box).to_have_value("")
+    page.context.close()
+
+
 def test_word_export_and_copy_hold_quotes_and_citations(browser: Any, base_url: str, tmp_path: Path) -> None:
     from docx import Document as Docx
     from playwright.sync_api import expect
@@ -287,7 +306,8 @@ def test_uploaded_docx_is_answerable_without_restart(browser: Any, private_serve
     page.get_by_role("tab", name="文件").click()  # loopback, no auth: the tab is there
     expect(page.locator("table.dj-docs tbody tr")).to_have_count(8)
     page.locator("#dj-upload input[type=file]").set_input_files(str(make_docx(tmp_path / "jifen.docx")))
-    expect(page.locator("#dj-upload")).to_contain_text("jifen.docx")
+    # the uploaded file's row (while uploading, the name shows in a progress line without one)
+    expect(page.locator("#dj-upload").get_by_role("cell", name="jifen.docx")).to_be_visible()
     page.locator("#dj-add").click()
     expect(page.locator(".dj-job[data-state='done']")).to_be_visible(timeout=90_000)
     expect(page.locator(".dj-report")).to_contain_text("已添加")

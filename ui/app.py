@@ -239,10 +239,11 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 
     sidebar_out = [*chat_out, c.convs]
     public = {k: v for k, v in chat_opts.items() if k != "api_visibility"}
-    c.question.submit(
-        on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, api_name="ask", **public
-    )
-    c.send.click(on_ask, [c.question, c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
+    ask_in = [c.question, c.turns, c.conv, c.mode, c.scope]
+    # a question sent while the last answer is still on its way runs after it ("once" dropped it)
+    from_box: dict[str, Any] = {"trigger_mode": "always_last", "js": page_js.ask_from_box(len(ask_in))}
+    c.question.submit(on_ask, ask_in, sidebar_out, api_name="ask", **public, **from_box)
+    c.send.click(on_ask, ask_in, sidebar_out, **chat_opts, **from_box)
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
     c.transcript.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)

@@ -40,7 +40,8 @@ from .render import status_html, unit_panel
 from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
 from .turns import render_transcript
 
-# (transcript html, turns, side panel html, question box, status html, conversation id)
+# (transcript html, turns, side panel html, question box — left alone on success: the page emptied it
+#  when the question was sent; an error puts the question back —, status html, conversation id)
 ChatOut = tuple[Any, Any, Any, Any, Any, Any]
 STREAM_EVERY_S = 0.05  # at most ~20 transcript updates a second while tokens stream in
 UNSAVED = "对话未能保存（{}），刷新页面后将不再显示。"
@@ -136,7 +137,7 @@ def chat(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "
     conv, problem = save_turn(turns, conv, request, settings)
     if problem:
         warn(problem)
-    return (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, ans), "",
+    return (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, ans), gr.skip(),
             status_html(problem) if problem else "", conv)
 
 
@@ -208,17 +209,15 @@ def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str
         return
     final = extractive
     if not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
-        cleared = False
         for html, done in _stream(text, history, extractive, turns, settings):
             if done is not None:
                 final = done
                 break
-            yield html, gr.skip(), gr.skip(), gr.skip() if cleared else "", gr.skip(), gr.skip()
-            cleared = True  # the question leaves the box with the first update
+            yield html, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
     final = with_total(final, started)  # what the server spent, retrieval included
     turns.append(_turn(text, history, docs, final, started))
     conv, problem = save_turn(turns, conv, request, settings)
-    yield (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, final), "",
+    yield (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, final), gr.skip(),
            status_html(problem) if problem else "", conv)
 
 

@@ -6,7 +6,8 @@ then the visitor cookie (`GET api/session`) and the boot event with the page's l
 DELEGATE (in every HTML part with buttons) turns a click on a [data-action] element into that
 component's event, with the element's data-* as the payload, and puts focus back on the same
 control after the part re-renders. TRANSCRIPT scrolls to a new answer, announces it and shows the
-time the user waited. DOWNLOAD saves an export the server returned.
+time the user waited. DOWNLOAD saves an export the server returned. `ask_from_box` empties the
+question box the moment a question is sent from it.
 """
 
 from __future__ import annotations
@@ -247,3 +248,13 @@ def delegate(extra: str = "") -> str:
     """The delegate with its action → event table, plus a part's own watchers."""
     table = f"const EVENTS = {json.dumps(EVENTS)}; const GLOBAL_ACTIONS = {json.dumps(list(GLOBAL_ACTIONS))};"
     return table + DELEGATE + extra
+
+
+def ask_from_box(inputs: int) -> str:
+    """The ask event's `js`: it runs after the inputs are read, so the box empties as the question is
+    sent (not when its answer lands, which wiped whatever was typed meanwhile)."""
+    return f"""(...args) => {{
+  const box = document.querySelector('#dj-question textarea');
+  if (box && box.value) {{ box.value = ''; box.dispatchEvent(new Event('input', {{bubbles: true}})); }}
+  return args.slice(0, {inputs});
+}}"""
