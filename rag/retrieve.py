@@ -150,7 +150,7 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     query = expand(question)
     lay = index.layout
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
-    tokens = tuple(index.tokenizer.tokens(query)) if mode != "dense" else ()
+    tokens = tuple(index.tokenizer.query_tokens(query)) if mode != "dense" else ()
     lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
         return _server_scores(index, emb, query, mode, docs, tokens, lex, cov)

@@ -40,6 +40,16 @@ STOPWORDS = frozenset(
     "the a an of to in and or is are what which how does do about for on with it this that "
     "be by as from at please me tell".split()
 )
+# What a question asks for, not what it is about: interrogatives and the modal verbs questions are
+# phrased with (能不能, 可以…吗, 该, 想). The documents hardly use them, so as query terms they weigh
+# like the rarest words: they drag every unit's coverage down alike, and lift whichever unit happens
+# to say 可以 or 一般由谁. Dropped from a question's lexical terms only (`query_tokens`); the indexed
+# text keeps them, and the dense encoder still reads the whole question.
+QUESTION_WORDS = frozenset(
+    "谁 哪个 哪里 哪儿 哪几 哪几种 几种 哪种 哪类 哪一 何时 多久 多长 多少 怎么办 怎么样 咋 咋办 "
+    "为什么 什么样 是否 能否 可否 能不能 可不可以 会不会 要不要 是不是 有没有 由谁 由谁来 么 "
+    "能 不能 可以 该 想 需要 应该".split()
+)
 WORDS_FILE = "jieba.words.txt"
 FREQ_FILE = "jieba.freq.npy"
 
@@ -128,6 +138,12 @@ class Tokenizer:
         self._jieba.initialized = True
         for term in terms:
             self._jieba.add_word(term, freq=2000)
+
+    def query_tokens(self, text: str) -> list[str]:
+        """A question's lexical terms: `tokens` without QUESTION_WORDS (all of them when nothing
+        else is left, so 可以吗 still searches for something)."""
+        out = self.tokens(text)
+        return [t for t in out if t not in QUESTION_WORDS] or out
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens (long words and their parts), lower-cased, stopwords dropped."""

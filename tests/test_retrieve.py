@@ -104,7 +104,7 @@ class _Old:
     def search(self, emb: Any, question: str, mode: str = "hybrid", coverage_top: int = 40) -> list[Hit]:
         index, sent_ids, unit_ids = self.index, self.sent_ids, self.unit_ids
         query = expand(question)
-        tokens = index.tokenizer.tokens(query)
+        tokens = index.tokenizer.query_tokens(query)
         qvec = emb.encode([query])
         dense_all = np.zeros(len(index.chunks), dtype=np.float32)
         if mode != "bm25":
@@ -208,6 +208,17 @@ def test_scores_then_ranking_then_hits_is_the_search(assistant: Assistant) -> No
     assert [h.key for h in hits] == [h.key for h in search(index, assistant.emb, q).hits[:5]]
     reversed_hits = build_hits(index, s, order[::-1])
     assert [h.key for h in reversed_hits] == [h.key for h in build_hits(index, s, order)][::-1]
+
+
+def test_question_words_do_not_change_the_lexical_signals(assistant: Assistant) -> None:
+    """可以…吗 / 想 say what kind of answer is wanted: BM25 and coverage ignore them (the rarest-word
+    weight they had as unseen terms pulled every unit's coverage down and lifted units saying 可以)."""
+    index, emb = assistant.index, assistant.emb
+    asked = unit_scores(index, emb, normalize_question("党员想退党可以吗"))
+    plain = unit_scores(index, emb, normalize_question("党员退党"))
+    assert asked.tokens == plain.tokens == ("党员", "退党")
+    assert np.array_equal(asked.bm25, plain.bm25) and np.array_equal(asked.coverage, plain.coverage)
+    assert asked.coverage.max() == 1.0
 
 
 def test_top_units_breaks_ties_by_position() -> None:
