@@ -118,7 +118,8 @@ class Hit:
     ref: str
     score: float
     bm25: float = 0.0
-    dense: float = 0.0
+    dense: float = 0.0  # the best of the unit's own vector and its sentences' (what abstention reads)
+    unit_dense: float | None = None  # the unit's own vector (context + whole text); None: not known
     sentences: tuple[int, ...] = ()
     coverage: float = 0.0  # share of the question's idf-weighted tokens in this unit (top 10 hits only)
 

@@ -59,6 +59,7 @@ class UnitScores:
     fused: np.ndarray  # per unit: RRF of best sentence, unit BM25 and unit dense ranks
     bm25: np.ndarray  # per unit: max(unit BM25, best sentence BM25)
     dense: np.ndarray  # per unit: max(unit dense, best sentence dense); -1 where not scored
+    own_dense: np.ndarray  # per unit: the unit's own vector (context + whole text); `dense` where not scored
     coverage: np.ndarray  # per unit: share of the question's idf-weighted terms it contains
     sent_fused: np.ndarray  # per sentence: RRF of sentence BM25 and dense ranks
     mask: np.ndarray  # per unit: inside the requested documents
@@ -169,14 +170,15 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
 
     mask = _scope(index, docs)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
-    dense = np.zeros(n_unit)
+    dense, own = np.zeros(n_unit), np.zeros(n_unit)
     if qvec is not None:
         s_dense = np.where(_mask(sem.sent_known, n_sent), sem.sent, -1.0)
-        dense = np.maximum(np.where(_mask(sem.unit_known, n_unit), sem.unit, -1.0),
-                           lay.unit_max(s_dense, -1.0, sem.sent_known))
+        unit_known = _mask(sem.unit_known, n_unit)
+        dense = np.maximum(np.where(unit_known, sem.unit, -1.0), lay.unit_max(s_dense, -1.0, sem.sent_known))
+        own = np.where(unit_known, sem.unit, dense)
         if not index.dense.exact:
-            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense)
-    return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
+            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense, own)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, s_fused, mask, max_dense)
 
 
 def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Collection[str] | None,
@@ -195,11 +197,12 @@ def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Co
     u_fused += _rrf_contrib(best_sent, _positive(best_sent), None)
     mask = _scope(index, docs)
     dense = np.full(len(u_fused), -1.0) if q is not None else np.zeros(len(u_fused))
+    own = dense.copy()
     if q is not None:
-        _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL), dense)
+        _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL), dense, own)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
     max_dense = float(dense.max(initial=-1.0)) if q is not None else 0.0
-    return UnitScores(mode, tokens, u_fused, best_bm, dense, cov, s_fused, mask, max_dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, s_fused, mask, max_dense)
 
 
 def _mask(positions: np.ndarray, n: int) -> np.ndarray:
@@ -217,8 +220,9 @@ def _scope(index: Index, docs: Collection[str] | None) -> np.ndarray:
     return np.isin(unit_doc, wanted)
 
 
-def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarray) -> None:
-    """Exact dense scores (the unit and its sentences, best of them) for the given units, in place."""
+def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarray, own: np.ndarray) -> None:
+    """Exact dense scores for the given units, in place: the best of the unit and its sentences
+    (`dense`), and the unit's own (`own`)."""
     if not len(units):
         return
     lay = index.layout
@@ -226,6 +230,7 @@ def _fill_exact(index: Index, q: np.ndarray, units: np.ndarray, dense: np.ndarra
     starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
     scores = index.dense.scores_for(q, np.concatenate(groups))
     dense[units] = np.maximum.reduceat(scores.astype(np.float64), starts)
+    own[units] = scores[starts]
 
 
 def top_units(values: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
@@ -263,7 +268,8 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
         c = chunks[int(unit_ids[u])]
         cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
         hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(s.fused[u]), bm25=float(s.bm25[u]),
-                        dense=float(s.dense[u]), sentences=sents, coverage=cov))
+                        dense=float(s.dense[u]), unit_dense=float(s.own_dense[u]), sentences=sents,
+                        coverage=cov))
     return tuple(hits)
 
 

@@ -28,6 +28,7 @@ NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to
 NEAR_COVER = 0.2  # …and share a fifth of the question's words: 忽略以上指令 gets no suggestions
 RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (coverage is computed for them)
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
+UNIT_MEANING = 0.3  # share of the ranking's dense term read from the unit's own vector, not its best sentence
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
 CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
 _ASKS_LIST = re.compile(
@@ -127,6 +128,8 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
     document gets PRIMARY_EDGE: it is what this deployment is about, and the regulations back it.
     Units shaped like the answer asked for (a figure, a list, a deciding sentence) get
     SHAPE_BONUS. A phrase the question quotes (“城市之光”) puts the units containing it first.
+    The dense term is read partly (UNIT_MEANING) from the unit's own vector — its heading and whole
+    text — rather than all from its best sentence (`_ranking_strength`).
     """
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
@@ -137,9 +140,19 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
         h, unit = pair
         exact = bool(phrases) and any(p in unit.text for p in phrases)
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
-        return (not exact, -(h.strength + edge + _shape_bonus(q, unit, figure_words, list_words)))
+        return (not exact, -(_ranking_strength(h) + edge + _shape_bonus(q, unit, figure_words, list_words)))
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
+
+
+def _ranking_strength(h: Hit) -> float:
+    """`strength` with UNIT_MEANING of its dense term from the unit's own vector. The best sentence
+    alone lets an article win on one sentence that reads like the question ("…预备党员…三个月内
+    审批" for 预备期能延长多久) over the article that is about it; the unit's vector, which carries
+    its heading and every sentence, says what the article is about. Abstention keeps `strength`
+    (calibrated on it)."""
+    own = h.dense if h.unit_dense is None else h.unit_dense
+    return h.strength - UNIT_MEANING * (h.dense - own)
 
 
 def _confident(hits: Sequence[Hit], min_strength: float) -> bool:

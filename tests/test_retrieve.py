@@ -142,8 +142,10 @@ class _Old:
             covered = mode != "dense" and len(hits) < coverage_top
             cov = _old_coverage(self.bm25_unit, tokens, i) if covered else 0.0
             dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
+            own = float(u_dense[i]) if mode != "bm25" else 0.0
             hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(u_fused[i]),
-                            bm25=float(max(u_bm[i], best_sent_bm[i])), dense=dense, sentences=sents, coverage=cov))
+                            bm25=float(max(u_bm[i], best_sent_bm[i])), dense=dense, unit_dense=own,
+                            sentences=sents, coverage=cov))
         return hits
 
 
@@ -174,6 +176,7 @@ def test_top5_equal_the_former_search_on_every_eval_question(assistant: Assistan
         for a, b in zip(new, ref, strict=True):  # same signals (dense: numpy and faiss sum differently)
             assert a.sentences == b.sentences and a.score == pytest.approx(b.score, rel=1e-12), q
             assert a.dense == pytest.approx(b.dense, abs=1e-6), q
+            assert a.unit_dense == pytest.approx(b.unit_dense, abs=1e-6), q
             assert a.bm25 == pytest.approx(b.bm25, rel=1e-12)
             assert a.coverage == pytest.approx(b.coverage, rel=1e-12)
 

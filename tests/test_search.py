@@ -1,0 +1,35 @@
+"""Document-aware ranking (rag/search.py): what the re-ranking reads, on the shipped corpus."""
+
+from __future__ import annotations
+
+from rag import Assistant
+from rag.records import Hit
+from rag.search import UNIT_MEANING, _ranking_strength, rank_documents
+
+# Two articles of one regulation, so neither gets the primary document's edge.
+A, B = ("jilv-chufen-tiaoli-2023", "97"), ("jilv-chufen-tiaoli-2023", "98")
+
+
+def _hit(unit: tuple[str, str], dense: float, unit_dense: float | None) -> Hit:
+    return Hit(doc_id=unit[0], ref=unit[1], score=0.01, dense=dense, unit_dense=unit_dense, coverage=0.5)
+
+
+def test_ranking_reads_part_of_the_dense_term_from_the_units_own_vector() -> None:
+    one_sentence = _hit(A, dense=0.80, unit_dense=0.50)  # one sentence reads like the question
+    whole_unit = _hit(B, dense=0.78, unit_dense=0.76)  # the article as a whole is about it
+    assert one_sentence.strength > whole_unit.strength  # abstention's signal is unchanged…
+    assert _ranking_strength(whole_unit) > _ranking_strength(one_sentence)  # …the ranking's is not
+    assert _ranking_strength(one_sentence) == one_sentence.strength - UNIT_MEANING * 0.30
+
+
+def test_a_hit_without_the_units_own_score_ranks_on_its_strength() -> None:
+    hit = _hit(A, dense=0.8, unit_dense=None)
+    assert _ranking_strength(hit) == hit.strength
+
+
+def test_rank_documents_orders_by_the_ranking_strength(assistant: Assistant) -> None:
+    q = assistant.understand("收了别人送的东西怎么处理")  # no figure, list or claim: no shape bonus
+    hits = (_hit(A, dense=0.80, unit_dense=0.50), _hit(B, dense=0.78, unit_dense=0.76))
+    assert [h.key for h in rank_documents(hits, q, assistant.ctx)] == [hits[1].key, hits[0].key]
+    flat = tuple(_hit((h.doc_id, h.ref), h.dense, None) for h in hits)
+    assert [h.key for h in rank_documents(flat, q, assistant.ctx)] == [hits[0].key, hits[1].key]
