@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from functools import cached_property
 
-from .records import Document
+from .records import Document, Unit
 
 # A bare document name in a question: a run ending in one of these words ("廉洁自律准则").
 _DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
@@ -87,6 +87,9 @@ class Catalog:
     def __init__(self, docs: Sequence[Document]) -> None:
         self.docs = tuple(docs)
         self._names = {d.doc_id: self._names_of(d) for d in self.docs}
+        self._by_id = {d.doc_id: d for d in self.docs}  # a search looks units up a few dozen times
+        self._units = {u.key: (d, u) for d in self.docs for u in d.units}
+        self.primary = next((d for d in self.docs if d.meta.primary), self.docs[0])
 
     @staticmethod
     def _names_of(doc: Document) -> tuple[str, ...]:
@@ -94,12 +97,12 @@ class Catalog:
         names = (doc.meta.title, *doc.meta.aliases, *aliases_for(doc.meta.title))
         return tuple(dict.fromkeys(fold_parens(n) for n in names if n))
 
-    @property
-    def primary(self) -> Document:
-        return next((d for d in self.docs if d.meta.primary), self.docs[0])
-
     def doc(self, doc_id: str) -> Document | None:
-        return next((d for d in self.docs if d.doc_id == doc_id), None)
+        return self._by_id.get(doc_id)
+
+    def unit(self, key: str) -> tuple[Document, Unit] | None:
+        """The document and unit at "doc_id#ref"."""
+        return self._units.get(key)
 
     def names(self, doc: Document) -> tuple[str, ...]:
         return self._names.get(doc.doc_id) or self._names_of(doc)

@@ -7,6 +7,7 @@ matches when the question shares a long enough run of characters with it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .records import Document
 
@@ -42,6 +43,18 @@ def longest_shared(a: str, b: str) -> int:
     return best
 
 
+@lru_cache(maxsize=512)
+def _runs(title: str) -> frozenset[str]:
+    return frozenset(title[i:i + MIN_SHARED] for i in range(len(title) - MIN_SHARED + 1))
+
+
+def _shares_a_run(q: str, title: str) -> bool:
+    """Whether `q` and `title` share MIN_SHARED characters in a row: most questions share none with
+    most titles, and then the quadratic match is skipped."""
+    runs = _runs(title)
+    return any(q[i:i + MIN_SHARED] in runs for i in range(len(q) - MIN_SHARED + 1))
+
+
 def cited_titles_in_question(question: str, doc: Document) -> list[str]:
     """Cited titles a question names: quoted in 《》, or sharing a long run with a where-question."""
     q = _squash(question)[:MAX_SCAN]
@@ -49,7 +62,7 @@ def cited_titles_in_question(question: str, doc: Document) -> list[str]:
     out = []
     for title, _refs in doc.citations:
         t = _squash(title)
-        shared = longest_shared(q, t)
+        shared = longest_shared(q, t) if _shares_a_run(q, t) else 0
         if any(e and (e in t or t in e) for e in explicit) or (
                 shared >= MIN_SHARED and (shared >= 10 or _ASKS_WHERE.search(question))):
             out.append(title)

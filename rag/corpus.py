@@ -1,7 +1,8 @@
 """The corpus folder: a `manifest.toml` plus document files, loaded into `Document`s.
 
 Reading, decoding and parsing are ingestion's (`rag.ingest`), so that what `dangjian add`
-checked is exactly what the index is built from.
+checked is exactly what the index is built from. They are imported when a file is parsed: opening a
+current index reads the parsed corpus it saved and needs only the manifest and the hash.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from pathlib import Path
 
 from .errors import CorpusError, IngestError
 from .ingest.manifest import MANIFEST, read_metas
-from .ingest.parse import parse_document
-from .ingest.read import decode_bytes
 from .records import DocMeta, Document
 
-__all__ = ["MANIFEST", "corpus_hash", "decode", "load_corpus", "parse_document", "read_manifest"]
+__all__ = ["MANIFEST", "corpus_hash", "decode", "load_corpus", "read_manifest"]
 
 
 def decode(data: bytes, name: str) -> str:
     """A corpus file's text: the one decoder ingestion uses (UTF-8/UTF-16/GB18030/Big5)."""
+    from .ingest.read import decode_bytes
+
     return decode_bytes(data, name)[0]
 
 
@@ -45,6 +46,8 @@ def _file(corpus_dir: Path, meta: DocMeta) -> Path:
 
 
 def _load(corpus_dir: Path, meta: DocMeta) -> Document:
+    from .ingest.parse import parse_document
+
     try:
         doc = parse_document(decode(_file(corpus_dir, meta).read_bytes(), meta.file), meta)
     except IngestError as err:

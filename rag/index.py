@@ -3,6 +3,8 @@
     index/
       manifest.json            format version, corpus sha256, embedder, counts, terms, dense store,
                                tokenizer dictionary identity, what the last build embedded
+      documents.json           the parsed corpus (rag/parsed.py): opening a current index does
+                               not parse the documents again
       chunks.jsonl             one chunk per line (unit and sentence level)
       vectors.npy              float32 normalised vectors, row i = chunk i
       vector_keys.npy          sha256 of the text each row embedded (n × 32 bytes): a rebuild's
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bm25, fsutil, integrity
+from . import bm25, fsutil, integrity, parsed
 from .chunking import chunk_corpus, embed_text
 from .config import StoreSpec
 from .corpus import corpus_hash, load_corpus, read_manifest
@@ -53,7 +55,7 @@ from .index_load import (
     required_files,
     staleness,
 )
-from .records import Chunk
+from .records import Chunk, Document
 from .stores import EXACT_MAX_ROWS, build_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms
 
@@ -168,7 +170,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
     try:
         manifest["dense"] = build_store(tmp, vectors, threads=threads, exact_max_rows=exact_max_rows,
                                         spec=store, chunks=chunks, terms=terms, progress=progress)
-        manifest = _write(tmp, manifest, chunks, vectors, keys, (sent_model, unit_model), dictionary)
+        manifest = _write(tmp, manifest, docs, chunks, vectors, keys, (sent_model, unit_model), dictionary)
         progress("save", 1, 1)
         _swap(tmp, index_dir)
     except BaseException:
@@ -211,9 +213,11 @@ def _fit_bm25(tok: Tokenizer, chunks: Sequence[Chunk], progress: Progress) -> tu
     return bm25.extend_vocab(sent_model, vocab), unit_model
 
 
-def _write(tmp: Path, manifest: dict[str, Any], chunks: Sequence[Chunk], vectors: np.ndarray,
-           keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25], dictionary: Dictionary) -> dict[str, Any]:
+def _write(tmp: Path, manifest: dict[str, Any], docs: list[Document], chunks: Sequence[Chunk],
+           vectors: np.ndarray, keys: np.ndarray, models: tuple[bm25.BM25, bm25.BM25],
+           dictionary: Dictionary) -> dict[str, Any]:
     """Every file, then the manifest sealed with their checksums (written last); returns it."""
+    (tmp / parsed.NAME).write_text(parsed.dumps(docs), encoding="utf-8")
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
         for c in chunks:
             f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import bm25, integrity
+from . import bm25, integrity, parsed
 from .chunking import chunk_corpus
 from .config import StoreSpec
 from .corpus import corpus_hash, load_corpus, read_manifest
@@ -25,11 +25,11 @@ from .records import Chunk, Document
 from .stores import VECTOR_FILES, DenseStore, is_remote, mismatch, open_store
 from .tokenize import Dictionary, Tokenizer, domain_terms
 
-FORMAT_VERSION = 3  # 3: per-file sha256 and the manifest's own checksum
+FORMAT_VERSION = 4  # 3: per-file sha256 and the manifest's own checksum; 4: documents.json
 BM25_FILES = tuple(f"bm25.{m}.{a}.npy" for m in ("sentence", "unit") for a in bm25.ARRAYS)
 
 
-FILES = ("manifest.json", "chunks.jsonl", "vectors.npy", "vector_keys.npy", "bm25.vocab.json",
+FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_keys.npy", "bm25.vocab.json",
          *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = integrity.REBUILD_HINT
@@ -233,11 +233,24 @@ def load(corpus_dir: Path, index_dir: Path, emb: Embedder, *, threads: int = 1,
     required = required_files(manifest)
     integrity.check_folder(index_dir, manifest, required[1:], optional=set(FILES) - set(required))
     _check_shapes(index_dir, manifest)
-    docs = load_corpus(corpus_dir)
+    docs = _documents(corpus_dir, index_dir, manifest)
     if len(docs) != manifest["counts"]["documents"]:
         recorded = manifest["counts"]["documents"]
         raise integrity.corrupt(index_dir / "manifest.json", f"记录 {recorded} 个文件，语料有 {len(docs)} 个")
     return Index(index_dir, docs, manifest, threads=threads, store=store)
+
+
+def _documents(corpus_dir: Path, index_dir: Path, manifest: dict[str, Any]) -> list[Document]:
+    """The parsed corpus the build saved, when the corpus is still the one it was built from;
+    otherwise the corpus as it is now (whose chunks then fail their check against the index)."""
+    if manifest.get("corpus_sha256") != corpus_hash(corpus_dir, read_manifest(corpus_dir)):
+        return load_corpus(corpus_dir)
+    integrity.verify_files(index_dir, manifest, [parsed.NAME])
+    path = index_dir / parsed.NAME
+    try:
+        return parsed.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise integrity.corrupt(path, f"无法解析：{err}") from err
 
 
 def require_current(index_dir: Path, corpus_dir: Path, emb: Embedder) -> None:

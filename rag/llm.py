@@ -11,7 +11,7 @@ an empty reply), the extractive answer is returned with a one-line note. A refus
 path (out of range, out of scope) is returned as is and the model is never called.
 
 `llm_answer` never raises for endpoint faults; the whole model call is bounded by
-`settings.llm_timeout_s` (client retries included: `MAX_RETRIES` = 1 for connection errors,
+`settings.llm_timeout_s` (client retries included: `llm_chain.MAX_RETRIES` = 1 for connection errors,
 429 and 5xx). The LangChain side (prompt, model, deadline, health check) is rag/llm_chain.py.
 """
 
@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Literal
 
 from . import answer as compose
 from .config import Settings
-from .llm_chain import MAX_RETRIES, build_chain, llm_check, stream_reply
 from .records import Answer, Citation, Document, Unit
 from .timing import with_total
 from .verify import Source, Verdict, supporting_quotes, verify
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "AI_NOTE",
     "FAILED_CHECK_NOTE",
-    "MAX_RETRIES",
     "MAX_SOURCES",
     "REFUSAL",
     "LLMEvent",
@@ -193,6 +191,8 @@ def stream_llm_answer(
         yield LLMEvent("answer", answer=_fallback(extractive, unavailable_note("未配置"), {}))
         return
     try:
+        from .llm_chain import build_chain, stream_reply  # LangChain: only when a model is asked
+
         chain = build_chain(settings)
     except ImportError:
         yield LLMEvent(
@@ -241,3 +241,10 @@ def llm_answer(assistant: Assistant, question: str, history: Sequence[str] = (),
     return answer
 
 
+def llm_check(settings: Settings) -> tuple[bool, str]:
+    """Whether the configured endpoint answers (rag.llm_chain; LangChain is imported only here)."""
+    try:
+        from .llm_chain import llm_check as check
+    except ImportError:
+        return False, "未安装 LangChain：请运行 pip install -e '.[llm]'"
+    return check(settings)

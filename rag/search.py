@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .embed import VectorEmbeddings
 from .index import Index
 from .query import Query
-from .records import Document, Hit, Unit
+from .records import Document, Hit, Unit, unit_key
 from .retrieve import Evidence, search
 
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
@@ -69,10 +69,8 @@ class Context:
         return [d.doc_id for d in self.catalog.docs]
 
     def unit(self, key: str) -> tuple[Document, Unit] | None:
-        doc_id, _, ref = key.rpartition("#")
-        doc = self.catalog.doc(doc_id) if doc_id else self.catalog.primary
-        unit = doc.unit(ref) if doc else None
-        return (doc, unit) if doc and unit else None
+        """The unit at "doc_id#ref" (a bare ref is the primary document's)."""
+        return self.catalog.unit(key if "#" in key else unit_key(self.catalog.primary.doc_id, key))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -89,6 +88,8 @@ class Dictionary:
 
 
 def _jieba() -> Any:
+    import logging  # jieba's own dependency: free here, not on a reference lookup's path
+
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,17 @@ def test_reference_lookup_loads_no_model_no_tokenizer_no_langchain(
     loaded = _modules(settings, "ask", question)
     assert "rag" in loaded and not loaded & HEAVY, loaded & HEAVY
     assert not {"rag.ingest.add", "rag.ingest.meta", "rag.llm", "rag.langchain"} & loaded
+    # the index's parsed corpus (documents.json) stands in for parsing the files; pypdf's logging
+    # choice is made only by the commands that read files
+    assert not {"rag.ingest.parse", "rag.ingest.read", "rag.articles", "html", "logging"} & loaded
+
+
+def test_the_web_ui_imports_langchain_only_when_a_model_is_asked() -> None:
+    code = "import sys, ui.app; print(sorted(m for m in sys.modules if m.startswith('langchain')))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"  # 0.4 s of `dangjian serve`'s start-up, before it was lazy
 
 
 def test_free_question_loads_the_encoder_and_tokenizer_only(assistant: Assistant, settings: Settings) -> None:

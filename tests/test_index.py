@@ -273,3 +273,28 @@ def test_jieba_never_writes_its_marshal_cache_to_the_temp_folder(built: tuple[Pa
     subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], env=env, check=True,
                    timeout=120)
     assert list(tmpdir.iterdir()) == []
+
+
+def test_a_current_index_opens_without_parsing_the_corpus(built: tuple[Path, Path],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import corpus
+
+    corpus_dir, index_dir = built
+    expected = corpus.load_corpus(corpus_dir)
+    parsed_files: list[str] = []
+    real = corpus._load
+    monkeypatch.setattr(corpus, "_load", lambda d, m: parsed_files.append(m.file) or real(d, m))
+    assert idx.load(corpus_dir, index_dir, HashEmbedder()).docs == expected
+    assert parsed_files == []  # read from documents.json
+    notice = corpus_dir / "notice-2025-dongzhi-3.txt"
+    notice.write_text(notice.read_text(encoding="utf-8").replace("城市之光", "城市之灯"), encoding="utf-8")
+    stale = idx.load(corpus_dir, index_dir, HashEmbedder())  # the corpus as it is now, parsed
+    assert len(parsed_files) == len(expected) and "城市之灯" in stale.docs[0].unit("12").text
+
+
+def test_a_tampered_parsed_corpus_is_refused(built: tuple[Path, Path]) -> None:
+    corpus_dir, index_dir = built
+    path = index_dir / "documents.json"
+    path.write_text(path.read_text(encoding="utf-8").replace("城市之光", "城市之灯"), encoding="utf-8")
+    with pytest.raises(IndexError_, match="documents.json"):
+        idx.load(corpus_dir, index_dir, HashEmbedder())

@@ -17,7 +17,6 @@ from rag import Assistant, Settings
 from rag.llm import (
     AI_NOTE,
     FAILED_CHECK_NOTE,
-    MAX_RETRIES,
     REFUSAL,
     LLMEvent,
     llm_answer,
@@ -26,6 +25,7 @@ from rag.llm import (
     stream_llm_answer,
     unavailable_note,
 )
+from rag.llm_chain import MAX_RETRIES
 from rag.verify import FLAG_MARK, UNKNOWN_CITATION, UNSUPPORTED_DETAIL
 
 pytest.importorskip("langchain_openai")

@@ -31,7 +31,8 @@ OS_ERRORS = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有权�
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet_third_party_logs()
+    if getattr(args, "reads_files", False):  # a question does not pay for `logging`
+        quiet_third_party_logs()
     try:
         _check_text_args(args)
         code = int(args.func(args))

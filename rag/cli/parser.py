@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = _Parser(prog="dangjian", description="党建文件问答：逐字引用、注明出处的检索问答。")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("index", parents=[stored], help="构建或重建索引").set_defaults(func=cmd_index)
+    sub.add_parser("index", parents=[stored], help="构建或重建索引").set_defaults(
+        func=cmd_index, reads_files=True
+    )
     p = sub.add_parser("ask", parents=[stored], help="提一个问题")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="输出 JSON")
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["notice", "regulation"])
     p.add_argument("--encoding", help="强制文本编码，如 gbk")
     p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
-    p.set_defaults(func=cmd_add)
+    p.set_defaults(func=cmd_add, reads_files=True)
     p = sub.add_parser("remove", parents=[stored], help="从语料中移除一个文件（清单条目和文件）并重建索引")
     p.add_argument("doc_id")
     p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
@@ -107,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default="", help="user:password（会出现在进程列表中：建议改用 DANGJIAN_AUTH，"
                                                "或 DANGJIAN_AUTH_FILE 与 dangjian passwd）")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=cmd_serve, reads_files=True)  # uploads
     p = sub.add_parser(
         "passwd", help="生成网页登录的密码行（scrypt 散列），写入 DANGJIAN_AUTH_FILE 指向的文件"
     )
