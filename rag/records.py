@@ -121,7 +121,8 @@ class Hit:
     dense: float = 0.0  # the best of the unit's own vector and its sentences' (what abstention reads)
     unit_dense: float | None = None  # the unit's own vector (context + whole text); None: not known
     sentences: tuple[int, ...] = ()
-    coverage: float = 0.0  # share of the question's idf-weighted tokens in this unit (top 10 hits only)
+    coverage: float = 0.0  # share of the question's idf-weighted tokens in this unit (best 40 hits only)
+    topic_coverage: float | None = None  # the same without the question's question words; None: not known
 
     @property
     def strength(self) -> float:

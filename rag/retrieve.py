@@ -21,7 +21,7 @@ same unit-from-best-sentence term, exact dense scores for the best units, BM25 a
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +60,8 @@ class UnitScores:
     bm25: np.ndarray  # per unit: max(unit BM25, best sentence BM25)
     dense: np.ndarray  # per unit: max(unit dense, best sentence dense); -1 where not scored
     own_dense: np.ndarray  # per unit: the unit's own vector (context + whole text); `dense` where not scored
-    coverage: np.ndarray  # per unit: share of the question's idf-weighted terms it contains
+    coverage: np.ndarray  # per unit: share of the question's idf-weighted tokens it contains (abstention)
+    topic_coverage: np.ndarray  # per unit: the same over `tokens`, question words left out (ranking)
     sent_fused: np.ndarray  # per sentence: RRF of sentence BM25 and dense ranks
     mask: np.ndarray  # per unit: inside the requested documents
     max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
@@ -122,13 +123,21 @@ class _Signals:
     unit_known: np.ndarray
 
 
-def _lexical(index: Index, tokens: tuple[str, ...]) -> tuple[_Signals, np.ndarray]:
-    """BM25 at both levels (a document ranks when it scores above 0) and coverage per unit."""
-    s_bm = bm25.scores(index.bm25_sent, tokens)
-    u_bm = bm25.scores(index.bm25_unit, tokens)
+def _coverage(index: Index, tokens: Sequence[str]) -> np.ndarray:
     found, total = bm25.presence_idf(index.bm25_unit, tokens)
-    cov = found / total if total else np.zeros(len(u_bm))
-    return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov
+    return found / total if total else np.zeros(len(found))
+
+
+def _lexical(index: Index, terms: tuple[str, ...],
+             asked: Sequence[str]) -> tuple[_Signals, np.ndarray, np.ndarray]:
+    """BM25 at both levels over the question's lexical `terms` (a document ranks when it scores
+    above 0); coverage per unit of every token `asked` (what abstention was calibrated on) and of
+    the terms alone (what ranking reads)."""
+    s_bm = bm25.scores(index.bm25_sent, terms)
+    u_bm = bm25.scores(index.bm25_unit, terms)
+    topic = _coverage(index, terms)
+    cov = topic if list(asked) == list(terms) else _coverage(index, asked)
+    return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov, topic
 
 
 def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float]:
@@ -152,9 +161,10 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     lay = index.layout
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
     tokens = tuple(index.tokenizer.query_tokens(query)) if mode != "dense" else ()
-    lex, cov = _lexical(index, tokens) if mode != "dense" else (_absent(n_sent, n_unit), np.zeros(n_unit))
+    lex, cov, topic = (_lexical(index, tokens, index.tokenizer.tokens(query)) if mode != "dense"
+                       else (_absent(n_sent, n_unit), np.zeros(n_unit), np.zeros(n_unit)))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
-        return _server_scores(index, emb, query, mode, docs, tokens, lex, cov)
+        return _server_scores(index, emb, query, mode, docs, tokens, lex, cov, topic)
     none = (_absent(n_sent, n_unit), None, 0.0)
     sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
@@ -178,11 +188,11 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
         own = np.where(unit_known, sem.unit, dense)
         if not index.dense.exact:
             _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense, own)
-    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, s_fused, mask, max_dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, topic, s_fused, mask, max_dense)
 
 
 def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Collection[str] | None,
-                   tokens: tuple[str, ...], lex: _Signals, cov: np.ndarray) -> UnitScores:
+                   tokens: tuple[str, ...], lex: _Signals, cov: np.ndarray, topic: np.ndarray) -> UnitScores:
     """`UnitScores` from a store that ranks each level on its server by RRF of its dense and BM25
     routes: sentence RRF as the sentence fusion, unit RRF plus the best-sentence term (added here,
     as `unit_scores` does) as the unit fusion; exact dense scores for the best units from the store."""
@@ -202,7 +212,7 @@ def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Co
         _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL), dense, own)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
     max_dense = float(dense.max(initial=-1.0)) if q is not None else 0.0
-    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, s_fused, mask, max_dense)
+    return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, topic, s_fused, mask, max_dense)
 
 
 def _mask(positions: np.ndarray, n: int) -> np.ndarray:
@@ -266,10 +276,11 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     hits = []
     for rank, (u, sents) in enumerate(zip(units, sentences, strict=True)):
         c = chunks[int(unit_ids[u])]
-        cov = float(s.coverage[u]) if s.mode != "dense" and rank < COVERAGE_TOP else 0.0
+        covered = s.mode != "dense" and rank < COVERAGE_TOP
+        cov, topic = (float(s.coverage[u]), float(s.topic_coverage[u])) if covered else (0.0, 0.0)
         hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(s.fused[u]), bm25=float(s.bm25[u]),
                         dense=float(s.dense[u]), unit_dense=float(s.own_dense[u]), sentences=sents,
-                        coverage=cov))
+                        coverage=cov, topic_coverage=topic))
     return tuple(hits)
 
 

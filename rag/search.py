@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .embed import VectorEmbeddings
 from .index import Index
 from .query import Query
-from .records import Document, Hit, Unit, unit_key
+from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
 from .retrieve import Evidence, search
 
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
@@ -144,13 +144,16 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
 
 
 def _ranking_strength(h: Hit) -> float:
-    """`strength` with UNIT_MEANING of its dense term from the unit's own vector. The best sentence
-    alone lets an article win on one sentence that reads like the question ("…预备党员…三个月内
-    审批" for 预备期能延长多久) over the article that is about it; the unit's vector, which carries
-    its heading and every sentence, says what the article is about. Abstention keeps `strength`
-    (calibrated on it)."""
+    """`strength` as ranking reads it: UNIT_MEANING of its dense term from the unit's own vector,
+    and coverage of the question's topic (its question words left out, see rag/tokenize.py).
+
+    The best sentence alone lets an article win on one sentence that reads like the question
+    ("…预备党员…三个月内审批" for 预备期能延长多久) over the article that is about it; the unit's
+    vector, which carries its heading and every sentence, says what the article is about.
+    Abstention keeps `strength`, the signal it was calibrated on."""
     own = h.dense if h.unit_dense is None else h.unit_dense
-    return h.strength - UNIT_MEANING * (h.dense - own)
+    topic = h.coverage if h.topic_coverage is None else h.topic_coverage
+    return h.strength - UNIT_MEANING * (h.dense - own) + COVERAGE_WEIGHT * (topic - h.coverage)
 
 
 def _confident(hits: Sequence[Hit], min_strength: float) -> bool:

@@ -42,8 +42,9 @@ STOPWORDS = frozenset(
 # What a question asks for, not what it is about: interrogatives and the modal verbs questions are
 # phrased with (能不能, 可以…吗, 该, 想). The documents hardly use them, so as query terms they weigh
 # like the rarest words: they drag every unit's coverage down alike, and lift whichever unit happens
-# to say 可以 or 一般由谁. Dropped from a question's lexical terms only (`query_tokens`); the indexed
-# text keeps them, and the dense encoder still reads the whole question.
+# to say 可以 or 一般由谁. Dropped from a question's lexical terms only (`query_tokens`: BM25 and the
+# ranking's coverage); the indexed text keeps them, the dense encoder still reads the whole question,
+# and abstention's coverage still counts them (it was calibrated so: 东莞房价现在多少一平 stays refused).
 QUESTION_WORDS = frozenset(
     "谁 哪个 哪里 哪儿 哪几 哪几种 几种 哪种 哪类 哪一 何时 多久 多长 多少 怎么办 怎么样 咋 咋办 "
     "为什么 什么样 是否 能否 可否 能不能 可不可以 会不会 要不要 是不是 有没有 由谁 由谁来 么 "

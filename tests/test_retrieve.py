@@ -140,12 +140,13 @@ class _Old:
             c = index.chunks[unit_ids[i]]
             sents = tuple(n for _s, n in sorted(per_unit[i], reverse=True))
             covered = mode != "dense" and len(hits) < coverage_top
-            cov = _old_coverage(self.bm25_unit, tokens, i) if covered else 0.0
+            cov = _old_coverage(self.bm25_unit, index.tokenizer.tokens(query), i) if covered else 0.0
+            topic = _old_coverage(self.bm25_unit, tokens, i) if covered else 0.0
             dense = float(max(u_dense[i], best_sent_dense[i])) if mode != "bm25" else 0.0
             own = float(u_dense[i]) if mode != "bm25" else 0.0
             hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(u_fused[i]),
                             bm25=float(max(u_bm[i], best_sent_bm[i])), dense=dense, unit_dense=own,
-                            sentences=sents, coverage=cov))
+                            sentences=sents, coverage=cov, topic_coverage=topic))
         return hits
 
 
@@ -179,6 +180,7 @@ def test_top5_equal_the_former_search_on_every_eval_question(assistant: Assistan
             assert a.unit_dense == pytest.approx(b.unit_dense, abs=1e-6), q
             assert a.bm25 == pytest.approx(b.bm25, rel=1e-12)
             assert a.coverage == pytest.approx(b.coverage, rel=1e-12)
+            assert a.topic_coverage == pytest.approx(b.topic_coverage, rel=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense"])
@@ -214,14 +216,17 @@ def test_scores_then_ranking_then_hits_is_the_search(assistant: Assistant) -> No
 
 
 def test_question_words_do_not_change_the_lexical_signals(assistant: Assistant) -> None:
-    """可以…吗 / 想 say what kind of answer is wanted: BM25 and coverage ignore them (the rarest-word
-    weight they had as unseen terms pulled every unit's coverage down and lifted units saying 可以)."""
+    """可以…吗 / 想 say what kind of answer is wanted: BM25 and the ranking's coverage ignore them (as
+    rare words they pulled every unit's coverage down and lifted units saying 可以); the coverage
+    abstention reads still counts every token, as it was calibrated."""
     index, emb = assistant.index, assistant.emb
     asked = unit_scores(index, emb, normalize_question("党员想退党可以吗"))
     plain = unit_scores(index, emb, normalize_question("党员退党"))
     assert asked.tokens == plain.tokens == ("党员", "退党")
-    assert np.array_equal(asked.bm25, plain.bm25) and np.array_equal(asked.coverage, plain.coverage)
-    assert asked.coverage.max() == 1.0
+    assert np.array_equal(asked.bm25, plain.bm25)
+    assert np.array_equal(asked.topic_coverage, plain.topic_coverage) and asked.topic_coverage.max() == 1.0
+    assert np.array_equal(plain.coverage, plain.topic_coverage)
+    assert asked.coverage.max() < 1.0
 
 
 def test_top_units_breaks_ties_by_position() -> None:

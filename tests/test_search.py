@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from rag import Assistant
-from rag.records import Hit
+from rag.records import COVERAGE_WEIGHT, Hit
 from rag.search import UNIT_MEANING, _ranking_strength, rank_documents
 
 # Two articles of one regulation, so neither gets the primary document's edge.
 A, B = ("jilv-chufen-tiaoli-2023", "97"), ("jilv-chufen-tiaoli-2023", "98")
 
 
-def _hit(unit: tuple[str, str], dense: float, unit_dense: float | None) -> Hit:
-    return Hit(doc_id=unit[0], ref=unit[1], score=0.01, dense=dense, unit_dense=unit_dense, coverage=0.5)
+def _hit(unit: tuple[str, str], dense: float, unit_dense: float | None, *, coverage: float = 0.5,
+         topic: float | None = None) -> Hit:
+    return Hit(doc_id=unit[0], ref=unit[1], score=0.01, dense=dense, unit_dense=unit_dense, coverage=coverage,
+               topic_coverage=topic)
 
 
 def test_ranking_reads_part_of_the_dense_term_from_the_units_own_vector() -> None:
@@ -20,6 +22,15 @@ def test_ranking_reads_part_of_the_dense_term_from_the_units_own_vector() -> Non
     assert one_sentence.strength > whole_unit.strength  # abstention's signal is unchanged…
     assert _ranking_strength(whole_unit) > _ranking_strength(one_sentence)  # …the ranking's is not
     assert _ranking_strength(one_sentence) == one_sentence.strength - UNIT_MEANING * 0.30
+
+
+def test_ranking_reads_the_coverage_of_the_topic_abstention_that_of_every_token() -> None:
+    """A unit that shares only the question's 可以 with it loses that coverage in the ranking."""
+    says_keyi = _hit(A, dense=0.7, unit_dense=0.7, coverage=0.6, topic=0.3)
+    on_topic = _hit(B, dense=0.7, unit_dense=0.7, coverage=0.5, topic=0.6)
+    assert says_keyi.strength > on_topic.strength
+    assert _ranking_strength(on_topic) > _ranking_strength(says_keyi)
+    assert _ranking_strength(on_topic) == on_topic.strength + COVERAGE_WEIGHT * 0.1
 
 
 def test_a_hit_without_the_units_own_score_ranks_on_its_strength() -> None:
