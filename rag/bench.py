@@ -132,7 +132,7 @@ def _recall(assistant: Any, questions: Sequence[str]) -> dict[str, Any]:
     """Recall@10 of the index's dense store against exact search (None where it is exact)."""
     if not hasattr(assistant.index, "dense"):  # an index without pluggable stores (the code before)
         return {"dense_store": "flat", "recall_at_10": None, "recall_at_10_perturbed": None}
-    from .stores import recall_report
+    from .stores.recall import recall_report
 
     return recall_report(assistant.index, assistant.emb, questions, k=10)
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import Settings
 from .errors import EmbedderError
+
+if TYPE_CHECKING:  # imported where vectors are made: a reference lookup never needs numpy
+    import numpy as np
 
 
 @runtime_checkable
@@ -38,6 +39,8 @@ class Embedder(Protocol):
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     out: np.ndarray = vectors / np.maximum(norms, 1e-12)
@@ -70,6 +73,8 @@ class USEEmbedder:
         return self._model is not None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalise(self._load().encode(list(texts)))
@@ -104,6 +109,8 @@ class STEmbedder:
         return int(dim() or 0)  # renamed in sentence-transformers 6
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self._load().encode(list(texts), batch_size=32, show_progress_bar=False)
@@ -133,6 +140,8 @@ class HashEmbedder:
     loaded = True
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for a, b in zip(text, text[1:] + " ", strict=True):

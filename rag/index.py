@@ -47,7 +47,6 @@ from .index_load import (
     FORMAT_VERSION,
     REBUILD_HINT,
     Index,
-    Layout,
     Progress,
     load,
     read_manifest_json,
@@ -55,6 +54,7 @@ from .index_load import (
     required_files,
     staleness,
 )
+from .index_parts import Layout
 from .records import Chunk, Document
 from .stores import EXACT_MAX_ROWS, build_store, resolve
 from .tokenize import Dictionary, Tokenizer, cached_dictionary, dictionary_sha256, domain_terms

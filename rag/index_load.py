@@ -6,27 +6,32 @@ check. Split from the build so the question path reads only what loading needs.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+import struct
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from . import bm25, integrity, parsed
-from .chunking import chunk_corpus
+from . import integrity, parsed
 from .config import StoreSpec
 from .corpus import corpus_hash, load_corpus, read_manifest
-from .embed import Embedder
 from .errors import IndexError_
 from .records import Chunk, Document
-from .stores import VECTOR_FILES, DenseStore, is_remote, mismatch, open_store
-from .tokenize import Dictionary, Tokenizer, domain_terms
+from .stores import VECTOR_FILES, is_remote, mismatch
+
+if TYPE_CHECKING:  # the parts load on first use (rag/index_parts.py): a reference needs no numpy
+    from .bm25 import BM25
+    from .embed import Embedder
+    from .index_parts import Layout
+    from .stores import DenseStore
+    from .tokenize import Tokenizer
 
 FORMAT_VERSION = 4  # 3: per-file sha256 and the manifest's own checksum; 4: documents.json
-BM25_FILES = tuple(f"bm25.{m}.{a}.npy" for m in ("sentence", "unit") for a in bm25.ARRAYS)
+BM25_ARRAYS = ("indptr", "indices", "tf", "lengths")  # bm25.ARRAYS (a test holds them equal)
+BM25_FILES = tuple(f"bm25.{m}.{a}.npy" for m in ("sentence", "unit") for a in BM25_ARRAYS)
 
 
 FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_keys.npy", "bm25.vocab.json",
@@ -34,41 +39,6 @@ FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_ke
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = integrity.REBUILD_HINT
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where sentence and unit chunks sit, as arrays retrieval indexes with."""
-
-    sentence_ids: np.ndarray  # chunk ids of sentence chunks, in BM25-sentence-model order
-    unit_ids: np.ndarray  # chunk ids of unit chunks, in BM25-unit-model order
-    unit_of_sentence: np.ndarray  # for each sentence, the position of its unit in `unit_ids`
-    sent_no: np.ndarray  # for each sentence, its number inside the unit
-    unit_doc: np.ndarray  # for each unit, the position of its document in `Index.docs`
-    sent_ptr: np.ndarray  # sentences of unit u: sent_by_unit[sent_ptr[u]:sent_ptr[u + 1]]
-    sent_by_unit: np.ndarray
-    grouped: bool  # sentences already sit unit by unit (chunk order does this): no gather needed
-
-    def sentences_of(self, unit: int) -> np.ndarray:
-        return self.sent_by_unit[self.sent_ptr[unit]:self.sent_ptr[unit + 1]]
-
-    def unit_max(self, per_sentence: np.ndarray, initial: float,
-                 where: np.ndarray | None = None) -> np.ndarray:
-        """For each unit, the maximum over its sentences of `per_sentence` and `initial`.
-
-        `where` (sentence positions) says only those can exceed `initial`: when they are few, only
-        they are visited."""
-        out = np.full(len(self.unit_ids), initial, dtype=np.float64)
-        if where is not None and len(where) * 8 < len(per_sentence):
-            np.maximum.at(out, self.unit_of_sentence[where], per_sentence[where])
-            return out
-        if len(per_sentence) == 0:
-            return out
-        grouped = per_sentence[self.sent_by_unit] if not self.grouped else per_sentence
-        has = self.sent_ptr[1:] > self.sent_ptr[:-1]
-        reduced = np.maximum.reduceat(grouped, self.sent_ptr[:-1][has])
-        out[has] = np.maximum(out[has], reduced)
-        return out
 
 
 class Index:
@@ -127,55 +97,45 @@ class Index:
 
     @property
     def chunks(self) -> list[Chunk]:
+        from .index_parts import load_chunks
+
         return self._part("chunks", "chunks.jsonl",
-                          lambda: _load_chunks(self.folder, self.manifest, self.docs))
+                          lambda: load_chunks(self.folder, self.manifest, self.docs))
 
     @property
     def dense(self) -> DenseStore:
+        from .index_parts import open_dense
+
         entry = self.manifest.get("dense") or {}
-        return self._part("dense", "vectors.npy", lambda: _open_dense(self.folder, self.manifest, entry,
-                                                                       self.threads, self.store))
+        local = _local_vectors(self.manifest)
+        return self._part("dense", "vectors.npy", lambda: open_dense(self.folder, self.manifest, entry,
+                                                                      self.threads, self.store, local=local))
 
     @property
-    def bm25_sent(self) -> bm25.BM25:
+    def bm25_sent(self) -> BM25:
         return self._bm25()[0]
 
     @property
-    def bm25_unit(self) -> bm25.BM25:
+    def bm25_unit(self) -> BM25:
         return self._bm25()[1]
 
-    def _bm25(self) -> tuple[bm25.BM25, bm25.BM25]:
-        return self._part("bm25", "bm25.vocab.json", lambda: _load_bm25(self.folder, self.manifest))
+    def _bm25(self) -> tuple[BM25, BM25]:
+        from .index_parts import load_bm25
+
+        return self._part("bm25", "bm25.vocab.json", lambda: load_bm25(self.folder, self.manifest))
 
     @property
     def tokenizer(self) -> Tokenizer:
+        from .index_parts import load_tokenizer
+
         return self._part("tokenizer", "jieba.words.txt",
-                          lambda: _load_tokenizer(self.folder, self.manifest, self.docs))
+                          lambda: load_tokenizer(self.folder, self.manifest, self.docs))
 
     @property
     def layout(self) -> Layout:
-        return self._part("layout", "chunks.jsonl", lambda: _layout(self.chunks, self.docs))
+        from .index_parts import layout
 
-
-def _layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:
-    sent = [c for c in chunks if c.level == "sentence"]
-    units = [c for c in chunks if c.level == "unit"]
-    pos = {c.key: i for i, c in enumerate(units)}
-    doc_pos = {d.doc_id: i for i, d in enumerate(docs)}
-    try:
-        unit_of_sentence = [pos[c.key] for c in sent]
-        unit_doc = [doc_pos.get(c.doc_id, -1) for c in units]
-    except KeyError as err:
-        raise ValueError(f"sentence chunk without its unit: {err}") from err
-    of_sentence = np.array(unit_of_sentence, dtype=np.int64)
-    ptr = np.zeros(len(units) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(of_sentence, minlength=len(units)), out=ptr[1:])
-    by_unit = np.argsort(of_sentence, kind="stable")
-    return Layout(np.array([c.chunk_id for c in sent], dtype=np.int64),
-                  np.array([c.chunk_id for c in units], dtype=np.int64),
-                  of_sentence, np.array([c.sent_no for c in sent], dtype=np.int64),
-                  np.array(unit_doc, dtype=np.int64), ptr, by_unit,
-                  bool(np.array_equal(by_unit, np.arange(len(by_unit)))))
+        return self._part("layout", "chunks.jsonl", lambda: layout(self.chunks, self.docs))
 
 
 def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:
@@ -273,13 +233,38 @@ def _stale(index_dir: Path, why: str) -> IndexError_:
     return IndexError_(f"索引已过期（{why}）：{index_dir}，请运行 `dangjian index` 重建索引")
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_DESCR = re.compile(r"[<>|=]([biufcSUV])(\d+)")
+
+
 def _npy_shape(path: Path) -> tuple[int, ...]:
-    """An .npy file's shape from its header, checking the file is as long as the header says."""
+    """An .npy file's shape from its header (the format numpy documents; read here without numpy),
+    checking the file holds the data the header promises and is no pickle."""
     try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as err:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 10 or head[:6] != _NPY_MAGIC or head[6] not in (1, 2, 3):
+                raise ValueError("not an .npy file")
+            wide = head[6] > 1
+            (size,), start = struct.unpack_from("<I" if wide else "<H", head, 8), 12 if wide else 10
+            f.seek(start)
+            header = ast.literal_eval(f.read(size).decode("utf-8" if head[6] == 3 else "latin1"))
+            f.seek(0, 2)
+            length = f.tell()
+        descr, shape = header["descr"], header["shape"]
+        kind = _NPY_DESCR.fullmatch(descr) if isinstance(descr, str) else None
+        counts_ok = isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)
+        if kind is None or not counts_ok:
+            raise ValueError(f"unsupported header {header!r}")
+        items = 1
+        for n in shape:
+            items *= n
+        width = int(kind.group(2)) * (4 if kind.group(1) == "U" else 1)
+        if length < start + size + items * width:
+            raise ValueError("shorter than its header says")
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError, UnicodeDecodeError, struct.error) as err:
         raise IndexError_(f"索引文件已损坏：{path}，{REBUILD_HINT}") from err
-    return tuple(int(n) for n in arr.shape)
+    return tuple(shape)
 
 
 def _check_shapes(index_dir: Path, manifest: dict[str, Any]) -> None:
@@ -301,40 +286,3 @@ def _check_shapes(index_dir: Path, manifest: dict[str, Any]) -> None:
 def _count_lines(path: Path) -> int:
     with open(path, "rb") as f:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-
-
-def _load_chunks(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> list[Chunk]:
-    """The chunks, checked line by line and against chunking the corpus they were built from."""
-    path = folder / "chunks.jsonl"
-    with open(path, encoding="utf-8") as f:
-        chunks = integrity.parse_chunks(path, (line for line in f if line.strip()))
-    integrity.check_chunks(path, chunks, chunk_corpus(docs), manifest["counts"])
-    return chunks
-
-
-def _open_dense(folder: Path, manifest: dict[str, Any], entry: dict[str, Any], threads: int,
-                spec: StoreSpec) -> DenseStore:
-    store = open_store(folder, entry, threads=threads, spec=spec)
-    if not _local_vectors(manifest):  # a replica of a Milvus index has no vector files
-        return store
-    integrity.check_vectors(folder / "vectors.npy", np.load(folder / "vectors.npy", mmap_mode="r"),
-                            manifest["counts"]["chunks"], manifest["dim"])
-    return store
-
-
-def _load_bm25(folder: Path, manifest: dict[str, Any]) -> tuple[bm25.BM25, bm25.BM25]:
-    counts = manifest["counts"]
-    path = folder / "bm25.vocab.json"
-    terms = integrity.check_vocab(path, json.loads(path.read_text(encoding="utf-8")), counts["terms"])
-    for name, rows in (("sentence", counts["sentences"]), ("unit", counts["units"])):
-        arrays = [np.load(folder / f"bm25.{name}.{key}.npy", allow_pickle=False) for key in bm25.ARRAYS]
-        integrity.check_bm25(folder, name, arrays, rows, len(terms))
-    vocab = {t: i for i, t in enumerate(terms)}
-    return bm25.BM25.load(folder, "sentence", vocab), bm25.BM25.load(folder, "unit", vocab)
-
-
-def _load_tokenizer(folder: Path, manifest: dict[str, Any], docs: Sequence[Document]) -> Tokenizer:
-    if manifest.get("terms") != domain_terms(docs):  # words added to jieba: questions cut as the corpus did
-        raise integrity.corrupt(folder / "manifest.json", "terms 与语料中的术语不一致")
-    total = int(manifest["tokenizer"]["total"])
-    return Tokenizer(manifest.get("terms", []), Dictionary.load(folder, total), copy=False)

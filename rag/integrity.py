@@ -20,12 +20,13 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import IndexError_
 from .records import Chunk
+
+if TYPE_CHECKING:  # numpy loads with the arrays it checks or saves, not with the index
+    import numpy as np
 
 REBUILD_HINT = "请运行 `dangjian index` 重建索引"
 MANIFEST = "manifest.json"
@@ -197,6 +198,8 @@ def check_chunks(path: Path, chunks: Sequence[Chunk], expected: Sequence[Chunk],
 
 
 def check_vectors(path: Path, vectors: np.ndarray, rows: int, dim: int) -> None:
+    import numpy as np
+
     if vectors.dtype != np.float32 or vectors.shape != (rows, dim):
         raise corrupt(path, f"应为 {rows}×{dim} 的 float32 数组，实为 {vectors.dtype} {vectors.shape}")
     for start in range(0, rows, 8192):  # in blocks: the array may be a large memory map
@@ -210,6 +213,8 @@ def check_vectors(path: Path, vectors: np.ndarray, rows: int, dim: int) -> None:
 
 def check_bm25(folder: Path, name: str, arrays: Sequence[np.ndarray], n_docs: int, n_terms: int) -> None:
     """One BM25 model's arrays: integer typed, one length per document, postings that add up."""
+    import numpy as np
+
     indptr, indices, tf, lengths = arrays
     for key, arr in zip(("indptr", "indices", "tf", "lengths"), arrays, strict=True):
         if arr.ndim != 1 or arr.dtype.kind not in "iu":

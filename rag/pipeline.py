@@ -15,7 +15,7 @@ from .catalog import Catalog
 from .config import Settings
 from .embed import VectorEmbeddings, make_embeddings
 from .errors import InputError
-from .index import Index, Progress, open_index
+from .index_load import Index, Progress
 from .query import Options, Query, State, next_state, understand, validate
 from .records import Answer, Document, Hit, Mode, Unit
 from .routes import route
@@ -38,6 +38,8 @@ class Assistant:
     @classmethod
     def open(cls, settings: Settings, *, progress: Progress | None = None,
              notify: Callable[[str], None] | None = None) -> Assistant:
+        from .index import open_index  # the build, when the index is missing or stale
+
         emb = make_embeddings(settings)
         index = open_index(
             settings.corpus_dir,

@@ -15,7 +15,7 @@ from . import answer as compose
 from . import citegraph
 from .answer import Quote
 from .catalog import Catalog
-from .index import Index
+from .index_load import Index
 from .query import Query
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs

@@ -11,15 +11,18 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from . import answer as compose
 from .answer import Quote
 from .catalog import Catalog
 from .embed import VectorEmbeddings
-from .index import Index
+from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
-from .retrieve import Evidence, search
+
+if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
+    from .retrieve import Evidence
 
 MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
 UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
@@ -254,6 +257,8 @@ def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote
 
 def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
     """Units for a free-text question in the order answers use: scoped, then document-aware."""
+    from .retrieve import search
+
     ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
     hits = _scoped(ev, docs)
     if q.options.doc_aware and len(docs) != 1:

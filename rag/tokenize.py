@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .records import Document
 
 # Terms jieba's general dictionary splits badly; the rest comes from the corpus (“…” and 《…》).
@@ -71,6 +69,8 @@ class Dictionary:
     total: int
 
     def save(self, folder: Path) -> None:
+        import numpy as np
+
         words = list(self.freq)
         if any("\n" in w for w in words):
             raise ValueError("a dictionary word contains a newline")
@@ -81,6 +81,8 @@ class Dictionary:
     @classmethod
     def load(cls, folder: Path, total: int) -> Dictionary:
         """`total` (jieba counts duplicate dict.txt lines twice) is kept in the index manifest."""
+        import numpy as np
+
         words = (folder / WORDS_FILE).read_text(encoding="utf-8").split("\n")
         freqs = np.load(folder / FREQ_FILE, allow_pickle=False)
         if freqs.ndim != 1 or len(words) != len(freqs):

@@ -47,6 +47,7 @@ def test_reference_lookup_loads_no_model_no_tokenizer_no_langchain(
         assistant: Assistant, settings: Settings, question: str) -> None:
     loaded = _modules(settings, "ask", question)
     assert "rag" in loaded and not loaded & HEAVY, loaded & HEAVY
+    assert "numpy" not in loaded and not {"rag.retrieve", "rag.bm25", "rag.index_parts"} & loaded
     assert not {"rag.ingest.add", "rag.ingest.meta", "rag.llm", "rag.langchain"} & loaded
     # the index's parsed corpus (documents.json) stands in for parsing the files; pypdf's logging
     # choice is made only by the commands that read files

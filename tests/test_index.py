@@ -16,7 +16,7 @@ from rag.embed import HashEmbedder, USEEmbedder
 from rag.errors import IndexError_
 from rag.glossary import expand
 from rag.retrieve import EXACT_FILL, top_units, unit_scores
-from rag.stores import tie_aware_recall
+from rag.stores.recall import tie_aware_recall
 from rag.tokenize import Dictionary, Tokenizer, build_dictionary
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -298,3 +298,48 @@ def test_a_tampered_parsed_corpus_is_refused(built: tuple[Path, Path]) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("城市之光", "城市之灯"), encoding="utf-8")
     with pytest.raises(IndexError_, match="documents.json"):
         idx.load(corpus_dir, index_dir, HashEmbedder())
+
+
+@pytest.mark.parametrize("array", [
+    np.zeros((3, 512), dtype=np.float32), np.zeros((5, 32), dtype=np.uint8), np.arange(7, dtype=np.int64),
+    np.zeros(0, dtype=np.float64), np.array(["党章", "条例"]), np.zeros((2, 3, 4), dtype=np.int32),
+])
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_npy_shape_reads_numpy_headers_without_numpy(tmp_path: Path, array: np.ndarray,
+                                                      version: tuple[int, int]) -> None:
+    from numpy.lib import format as npy
+
+    from rag.index_load import _npy_shape
+
+    path = tmp_path / "a.npy"
+    with open(path, "wb") as f:
+        npy.write_array(f, array, version=version)
+    assert _npy_shape(path) == array.shape
+    if array.size:  # a byte short of the data its header promises
+        path.write_bytes(path.read_bytes()[:-1])
+        with pytest.raises(IndexError_, match="a.npy"):
+            _npy_shape(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x93NUMPY", b"not numpy at all", b"\x93NUMPY\x01\x00\x10\x00{'descr': 1}"])
+def test_npy_shape_refuses_what_is_not_an_array_file(tmp_path: Path, content: bytes) -> None:
+    from rag.index_load import _npy_shape
+
+    (tmp_path / "b.npy").write_bytes(content)
+    with pytest.raises(IndexError_, match="b.npy"):
+        _npy_shape(tmp_path / "b.npy")
+
+
+def test_an_object_array_is_refused(tmp_path: Path) -> None:
+    from rag.index_load import _npy_shape
+
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(IndexError_, match="o.npy"):
+        _npy_shape(tmp_path / "o.npy")  # its data would be a pickle
+
+
+def test_bm25_files_name_bm25s_arrays() -> None:
+    from rag import bm25
+    from rag.index_load import BM25_ARRAYS
+
+    assert BM25_ARRAYS == bm25.ARRAYS

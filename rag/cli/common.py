@@ -51,7 +51,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _assistant(args: argparse.Namespace) -> Assistant:
     """The index as it is: never built here (a missing or stale one says to run `dangjian index`)."""
     from ..embed import make_embeddings
-    from ..index import load, require_current
+    from ..index_load import load, require_current
     from ..pipeline import Assistant
 
     s = _settings(args)
