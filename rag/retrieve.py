@@ -30,9 +30,10 @@ from . import bm25
 from .embed import Embedder
 from .errors import IndexError_
 from .glossary import expand
-from .index import REBUILD_HINT, Index
+from .index_load import REBUILD_HINT, Index
 from .records import Hit, Mode
 from .stores import ANN_K, DenseStore, is_remote
+from .tokenize import topic_terms
 
 RRF_K = 60
 COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
@@ -160,8 +161,9 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     query = expand(question)
     lay = index.layout
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
-    tokens = tuple(index.tokenizer.query_tokens(query)) if mode != "dense" else ()
-    lex, cov, topic = (_lexical(index, tokens, index.tokenizer.tokens(query)) if mode != "dense"
+    asked = index.tokenizer.tokens(query) if mode != "dense" else []
+    tokens = tuple(topic_terms(asked))
+    lex, cov, topic = (_lexical(index, tokens, asked) if mode != "dense"
                        else (_absent(n_sent, n_unit), np.zeros(n_unit), np.zeros(n_unit)))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
         return _server_scores(index, emb, query, mode, docs, tokens, lex, cov, topic)

@@ -49,6 +49,13 @@ QUESTION_WORDS = frozenset(
     "能 不能 可以 该 想 需要 应该".split()
 )
 WORDS_FILE = "jieba.words.txt"
+
+
+def topic_terms(tokens: list[str]) -> list[str]:
+    """`tokens` without QUESTION_WORDS (all of them when nothing else is left, so 可以吗 still
+    searches for something)."""
+    return [t for t in tokens if t not in QUESTION_WORDS] or tokens
+
 FREQ_FILE = "jieba.freq.npy"
 
 
@@ -144,10 +151,8 @@ class Tokenizer:
             self._jieba.add_word(term, freq=2000)
 
     def query_tokens(self, text: str) -> list[str]:
-        """A question's lexical terms: `tokens` without QUESTION_WORDS (all of them when nothing
-        else is left, so 可以吗 still searches for something)."""
-        out = self.tokens(text)
-        return [t for t in out if t not in QUESTION_WORDS] or out
+        """A question's lexical terms: `tokens` without QUESTION_WORDS (`topic_terms`)."""
+        return topic_terms(self.tokens(text))
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens (long words and their parts), lower-cased, stopwords dropped."""
