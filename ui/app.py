@@ -3,8 +3,8 @@
     serve(settings, host="127.0.0.1", port=7860, auth="")   # blocks; returns an exit code
 
 One FastAPI app carries the JSON API (`ui/api.py`, `ui/office_api.py`, `ui/onboarding_api.py`)
-and the Gradio Blocks `demo` mounted at "/". Building `demo` (at import) never loads the index:
-handlers fetch the `Assistant` from the holder in `runtime.py` that `serve` fills.
+and the Gradio Blocks `demo` mounted at "/". Building it never loads the index: handlers fetch the
+`Assistant` from the holder in `runtime.py` that `serve` fills.
 
 The page (`build_demo`): a conversation list (`sidebar.py`), the chat with its pinned question
 box, document scope and source panel (`chat.py`, `render.py`; on phones the panel is a bottom
@@ -15,8 +15,9 @@ its visitor cookie is set (`GET /api/session`), then opens what its link asks fo
 
 Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endpoint the page
 shows a 摘录 / AI生成 switch; in AI mode the answer streams in and is then replaced by the
-verified `Answer`. `build_demo(settings)` binds the settings of one page; `build_demo()` (the
-import-time `demo`) uses the process settings that `serve` sets.
+verified `Answer`. `build_demo(settings)` binds the settings of one page; `build_demo()` (the module's
+`demo`, built on first access — `serve` builds its own, so importing this module builds nothing) uses
+the process settings that `serve` sets.
 Handlers live in `handlers.py`; this module lays out the page, wires them and serves it.
 """
 
@@ -64,7 +65,7 @@ from .render import PANEL_EMPTY, esc, question_for, scope_html, status_html
 from .runtime import APP_TITLE, AppState, get_assistant, set_assistant
 from .turns import render_transcript
 
-__all__ = ["DangjianError", "boot", "build_demo", "create_app", "demo", "download_payload", "export_file",
+__all__ = ["DangjianError", "boot", "build_demo", "create_app", "download_payload", "export_file",
            "get_assistant", "on_jump", "parse_auth", "serve", "set_assistant", "transcript_click"]
 
 MODES: tuple[tuple[str, AnswerMode], ...] = (
@@ -307,7 +308,12 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     )
 
 
-demo = build_demo()
+def __getattr__(name: str) -> Any:
+    """`demo` for tests and tools that import it, built on first access (0.12 s `serve` does not spend)."""
+    if name == "demo":
+        built = globals()["demo"] = build_demo()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth: str = "",
@@ -337,10 +343,11 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
         state = AppState(settings)
     state.settings = settings  # with the admins decided above (the index dirs are the same)
     try:
+        # the page and routes first: they need no index, and the preload may still be running
+        app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings), state=state)
         print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
         state.open(StderrProgress(), stderr_notify)
         use_state(state)  # the page's handlers answer from the same state
-        app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings), state=state)
         where = f"http://{host}:{port}/"
         print(f"{APP_TITLE} 已启动：{where}（API 文档 {where}docs；Ctrl-C 退出）"
               + ("，已启用登录" if credentials else ""), file=sys.stderr, flush=True)
