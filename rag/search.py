@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from . import answer as compose
@@ -164,9 +165,15 @@ def _confident(hits: Sequence[Hit], min_strength: float) -> bool:
     return best == best and best >= min_strength  # NaN-safe
 
 
-def _bigrams(text: str) -> set[str]:
-    chars = re.sub(r"[\s，。；：、“”《》（）,.;:()？?！!]", "", text)
-    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+_NOT_TEXT = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
+
+
+@lru_cache(maxsize=4096)  # ~6 KB each at most
+def _bigrams(text: str) -> frozenset[str]:
+    """Character bigrams, punctuation out. Cached: a true/false question compares its claim with
+    every sentence of the best 40 units, and the corpus's sentences recur from question to question."""
+    chars = _NOT_TEXT.sub("", text)
+    return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))
 
 
 def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:
@@ -235,11 +242,18 @@ def _covers(words: dict[str, float], text: str) -> float:
     return sum(w for t, w in words.items() if t in text) / total if total else 1.0
 
 
+@lru_cache(maxsize=8192)
+def _has_number(sentence: str) -> bool:
+    """Whether a sentence holds a number or time expression (asked of every sentence of the best
+    40 units for each number question: cached)."""
+    return _NUMBER.search(sentence) is not None
+
+
 def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
     expression, and with the unit's title it covers ANSWER_COVER of the question's words."""
     best = max(
-        ((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _NUMBER.search(s)),
+        ((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _has_number(s)),
         default=(0.0, -1),
     )
     return best[1] if best[0] >= ANSWER_COVER else None
