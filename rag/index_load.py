@@ -205,10 +205,10 @@ def _documents(corpus_dir: Path, index_dir: Path, manifest: dict[str, Any]) -> l
     otherwise the corpus as it is now (whose chunks then fail their check against the index)."""
     if manifest.get("corpus_sha256") != corpus_hash(corpus_dir, read_manifest(corpus_dir)):
         return load_corpus(corpus_dir)
-    integrity.verify_files(index_dir, manifest, [parsed.NAME])
+    data = integrity.read_verified(index_dir, manifest, parsed.NAME)
     path = index_dir / parsed.NAME
     try:
-        return parsed.loads(path.read_text(encoding="utf-8"))
+        return parsed.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
         raise integrity.corrupt(path, f"无法解析：{err}") from err
 

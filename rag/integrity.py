@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import IndexError_
 from .records import Chunk
@@ -28,6 +28,7 @@ from .records import Chunk
 if TYPE_CHECKING:  # numpy loads with the arrays it checks or saves, not with the index
     import numpy as np
 
+_T = TypeVar("_T")
 REBUILD_HINT = "请运行 `dangjian index` 重建索引"
 MANIFEST = "manifest.json"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -144,18 +145,34 @@ def check_folder(folder: Path, manifest: dict[str, Any], required: Iterable[str]
 def verify_files(folder: Path, manifest: dict[str, Any], names: Iterable[str]) -> None:
     """Each named file's sha256 against the manifest (the caller hashes each file once per load)."""
     for name in names:
-        entry = manifest["files"].get(name)
-        path = folder / name
-        if entry is None:
-            raise corrupt(folder / MANIFEST, f"没有列出 {name}")
-        try:
-            actual = file_sha256(path)
-        except FileNotFoundError as err:
-            raise missing(path) from err
-        except OSError as err:
-            raise corrupt(path, f"无法读取：{err.strerror or err}") from err
-        if actual != entry["sha256"]:
-            raise corrupt(path, "校验和不符")
+        _checked(folder, manifest, name, lambda path: (file_sha256(path), None))
+
+
+def read_verified(folder: Path, manifest: dict[str, Any], name: str) -> bytes:
+    """A small file's bytes, read once and checked against its sha256 in the manifest."""
+    def read(path: Path) -> tuple[str, bytes]:
+        data = path.read_bytes()
+        return hashlib.sha256(data).hexdigest(), data
+
+    return _checked(folder, manifest, name, read)
+
+
+def _checked(folder: Path, manifest: dict[str, Any], name: str,
+             read: Callable[[Path], tuple[str, _T]]) -> _T:
+    """`read`'s value for the named file, once its sha256 (`read`'s digest) matches the manifest's."""
+    entry = manifest["files"].get(name)
+    path = folder / name
+    if entry is None:
+        raise corrupt(folder / MANIFEST, f"没有列出 {name}")
+    try:
+        actual, value = read(path)
+    except FileNotFoundError as err:
+        raise missing(path) from err
+    except OSError as err:
+        raise corrupt(path, f"无法读取：{err.strerror or err}") from err
+    if actual != entry["sha256"]:
+        raise corrupt(path, "校验和不符")
+    return value
 
 
 # -- the parts --------------------------------------------------------------------------------------
