@@ -21,6 +21,7 @@ from .embed import VectorEmbeddings
 from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
+from .text import char_bigrams
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
@@ -172,8 +173,7 @@ _NOT_TEXT = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
 def _bigrams(text: str) -> frozenset[str]:
     """Character bigrams, punctuation out. Cached: a true/false question compares its claim with
     every sentence of the best 40 units, and the corpus's sentences recur from question to question."""
-    chars = _NOT_TEXT.sub("", text)
-    return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))
+    return char_bigrams(text, _NOT_TEXT)
 
 
 def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:

@@ -54,3 +54,10 @@ def split_sentences(text: str) -> list[str]:
 def squash(text: str) -> str:
     """Remove all whitespace: the form used to check that no character was lost."""
     return _WS.sub("", text)
+
+
+def char_bigrams(text: str, drop: re.Pattern[str]) -> frozenset[str]:
+    """The two-character pieces of `text` once `drop`'s matches are removed: how the claim check, the
+    citation-quote matcher and the tour measure overlap, each with its own notion of noise."""
+    chars = drop.sub("", text)
+    return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))

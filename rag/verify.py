@@ -42,6 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .numerals import CN_NUMERAL_CHARS, cn_to_int, digits_to_int
+from .text import char_bigrams
 
 THRESHOLD = 0.34
 FLAG_MARK = "⚠"
@@ -362,18 +363,13 @@ def verify(text: str, sources: Sequence[Source], *, threshold: float = THRESHOLD
 
 # -- quotes for the citation list -----------------------------------------------------------
 
-def _bigrams(text: str) -> set[str]:
-    t = _PUNCT.sub("", text)
-    return {t[i:i + 2] for i in range(len(t) - 1)}
-
-
 def best_quote(sentence: str, source: Source, *, min_overlap: float = 0.3) -> str:
     """The source sentence sharing most character bigrams with `sentence`, else the unit title."""
     plain = _BRACKET.sub(lambda m: "" if _parse_marker(m.group(1)) else m.group(0), sentence)
-    want = _bigrams(plain.replace(FLAG_MARK, ""))
+    want = char_bigrams(plain.replace(FLAG_MARK, ""), _PUNCT)
     best, score = "", 0.0
     for sent in source.sentences:
-        have = _bigrams(sent)
+        have = char_bigrams(sent, _PUNCT)
         if want and have and (s := len(want & have) / len(want)) > score:
             best, score = sent, s
     if score >= min_overlap and best:

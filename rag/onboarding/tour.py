@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from ..errors import InputError
 from ..records import Document, Unit
+from ..text import char_bigrams
 from .common import Passage, passage, passage_json, primary
 
 StepKind = Literal["preamble", "section", "item"]
@@ -60,18 +61,13 @@ class Step:
         return self.no + 1 if self.no < self.total else None
 
 
-def _bigrams(text: str) -> set[str]:
-    han = _NOT_HAN.sub("", text)
-    return {han[i:i + 2] for i in range(len(han) - 1)}
-
-
 def main_requirement(unit: Unit) -> int:
     """The sentence after the title that states it: the earliest one sharing at least half as many
     two-character pieces with the title as the best-sharing sentence does; sentence 1 when none
     shares any. Earliest, because a notice states an item's main point first and adds measures
     after it; "half the best", so a later sentence merely repeating the title's words does not win."""
-    title = _bigrams(unit.sentences[0])
-    scores = [len(title & _bigrams(s)) for s in unit.sentences[1:]]
+    title = char_bigrams(unit.sentences[0], _NOT_HAN)
+    scores = [len(title & char_bigrams(s, _NOT_HAN)) for s in unit.sentences[1:]]
     if not scores:
         return 0
     best = max(scores)
