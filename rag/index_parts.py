@@ -57,7 +57,6 @@ class Layout:
         return out
 
 
-
 def layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:
     sent = [c for c in chunks if c.level == "sentence"]
     units = [c for c in chunks if c.level == "unit"]

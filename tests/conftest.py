@@ -51,6 +51,19 @@ def _vectors_once_per_text() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped corpus (root/corpus) and its index built with the hash embedder
+    (root/index): a source that index tests copy before changing anything, never change themselves."""
+    from rag import index
+    from rag.embed import HashEmbedder
+
+    root = tmp_path_factory.mktemp("hashed")
+    shutil.copytree(CORPUS, root / "corpus")
+    index.build(root / "corpus", root / "index", HashEmbedder())
+    return root
+
+
+@pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = tmp_path_factory.mktemp("run")
     return Settings(corpus_dir=CORPUS, index_dir=base / "index", feedback_path=base / "feedback.jsonl",

@@ -19,22 +19,12 @@ from rag.retrieve import EXACT_FILL, top_units, unit_scores
 from rag.stores.recall import tie_aware_recall
 from rag.tokenize import Dictionary, Tokenizer, build_dictionary
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One hash-embedded index of the shipped corpus; tests copy it (and rebuilds reuse its vectors)."""
-    root = tmp_path_factory.mktemp("base")
-    shutil.copytree(CORPUS, root / "corpus")
-    idx.build(root / "corpus", root / "index", HashEmbedder())
-    return root
-
 
 @pytest.fixture()
-def built(base: Path, tmp_path: Path) -> tuple[Path, Path]:
-    shutil.copytree(base / "corpus", tmp_path / "corpus")
-    shutil.copytree(base / "index", tmp_path / "index")
+def built(hash_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the hash-embedded index of the shipped corpus (rebuilds reuse its vectors)."""
+    shutil.copytree(hash_index / "corpus", tmp_path / "corpus")
+    shutil.copytree(hash_index / "index", tmp_path / "index")
     return tmp_path / "corpus", tmp_path / "index"
 
 
