@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,6 +68,8 @@ class Settings:
     auth_file: Path | None = None  # lines "user:<scrypt or pbkdf2 hash>" (DANGJIAN_AUTH_FILE)
     max_body_bytes: int = MAX_BODY_BYTES
     watch_interval_s: float = 5.0  # serve: how often to look for a changed corpus or index; 0 = never
+    # files derived from installed packages (rag/use_tokenizer.py), rebuilt when missing or stale
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +81,7 @@ class Settings:
             if raw := env.get(f"DANGJIAN_{f.name}", "").strip():
                 values.update(f.also)
                 values[f.attr] = f.parse(raw)
+        values.setdefault("cache_dir", default_cache_dir(env))
         return replace(cls(), **values)
 
     @property
@@ -89,6 +92,13 @@ class Settings:
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_CACHE_HOME/dangjian, else ~/.cache/dangjian: files derived from installed packages,
+    safe to delete (they are rebuilt when missing or stale)."""
+    base = env.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "dangjian"
 
 
 def _number(name: str, value: str, kind: Callable[[str], _N]) -> _N:
@@ -145,4 +155,5 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("MILVUS_URI", "milvus_uri"),
     EnvVar("MILVUS_COLLECTION", "milvus_collection"),
     EnvVar("MILVUS_TOKEN", "milvus_token"),
+    EnvVar("CACHE_DIR", "cache_dir", Path),
 )

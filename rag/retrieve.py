@@ -77,9 +77,23 @@ def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray, limit: int | None) 
     out = np.zeros(len(scores), dtype=np.float64)
     if limit is not None and len(candidates) > limit:
         candidates = candidates[_best(scores[candidates], limit)]
-    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    order = candidates[_descending(scores[candidates])]
     out[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
     return out
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """Positions of `values`, highest first, ties in position order: `np.argsort(-values,
+    kind="stable")`. For float32 (the dense scores, every sentence of the corpus) one sort of
+    64-bit keys — the score's bits ordered as unsigned integers, then the position — is 3–4× faster
+    than a stable sort of floats."""
+    n = len(values)
+    if values.dtype != np.float32 or n < 256 or n >= 2**32 or not np.isfinite(values).all():
+        return np.argsort(-values, kind="stable")
+    bits = (values + np.float32(0.0)).view(np.uint32)  # -0.0 + 0.0 is 0.0: equal scores, equal keys
+    ascending = np.where(bits & np.uint32(0x80000000), ~bits, bits | np.uint32(0x80000000))
+    keys = ((~ascending).astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+    return (np.sort(keys) & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
 def _best(values: np.ndarray, n: int) -> np.ndarray:
@@ -256,33 +270,36 @@ def _sentence_orders(index: Index, s: UnitScores, units: list[int]) -> list[tupl
     """Each unit's sentence numbers, best fused score first (ties: the later sentence first), by one
     lexsort over the sentences of all the given units."""
     lay = index.layout
-    groups = [lay.sentences_of(u) for u in units]
-    if not groups:
+    if not units:
         return []
-    js = np.concatenate(groups)
-    owner = np.repeat(np.arange(len(units)), [len(g) for g in groups])
+    at = np.asarray(units, dtype=np.int64)
+    starts = lay.sent_ptr[at]
+    lens = lay.sent_ptr[at + 1] - starts
+    owner = np.repeat(np.arange(len(units)), lens)
+    firsts = np.cumsum(lens) - lens
+    js = lay.sent_by_unit[np.repeat(starts - firsts, lens) + np.arange(int(lens.sum()))]
     order = js[np.lexsort((-lay.sent_no[js], -s.sent_fused[js], owner))]
     numbers = lay.sent_no[order].tolist()
-    out, start = [], 0
-    for g in groups:
-        out.append(tuple(numbers[start:start + len(g)]))
-        start += len(g)
-    return out
+    return [tuple(numbers[a:a + n]) for a, n in zip(firsts.tolist(), lens.tolist(), strict=True)]
 
 
 def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...]:
     """`Hit`s for the given unit positions, in that order; coverage for the first COVERAGE_TOP."""
-    chunks, unit_ids = index.chunks, index.layout.unit_ids
+    chunks = index.chunks
     units = order.tolist()
     sentences = _sentence_orders(index, s, units)
+    # one gather per signal: reading numpy scalars one by one cost more than the Hits themselves
+    columns = (index.layout.unit_ids[order], s.fused[order], s.bm25[order], s.dense[order],
+               s.own_dense[order], s.coverage[order], s.topic_coverage[order])
+    ids, fused, bm, dense, own, cov, topic = (col.tolist() for col in columns)
+    covered = COVERAGE_TOP if s.mode != "dense" else 0
     hits = []
-    for rank, (u, sents) in enumerate(zip(units, sentences, strict=True)):
-        c = chunks[int(unit_ids[u])]
-        covered = s.mode != "dense" and rank < COVERAGE_TOP
-        cov, topic = (float(s.coverage[u]), float(s.topic_coverage[u])) if covered else (0.0, 0.0)
-        hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=float(s.fused[u]), bm25=float(s.bm25[u]),
-                        dense=float(s.dense[u]), unit_dense=float(s.own_dense[u]), sentences=sents,
-                        coverage=cov, topic_coverage=topic))
+    for rank, sents in enumerate(sentences):
+        c = chunks[ids[rank]]
+        seen = rank < covered
+        hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=fused[rank], bm25=bm[rank], dense=dense[rank],
+                        unit_dense=own[rank], sentences=sents, coverage=cov[rank] if seen else 0.0,
+                        topic_coverage=topic[rank] if seen else 0.0))
     return tuple(hits)
 
 

@@ -121,7 +121,20 @@ def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
     return _weighted_words(ctx, _ASKS_LIST.sub(" ", q.text)) if _ASKS_LIST.search(q.text) else None
 
 
-def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ...]:
+@dataclass(frozen=True, slots=True)
+class Asks:
+    """What shape of answer a question asks for, worked out once per question: its words weighted
+    by idf when it asks for a number (`_figure_words`) or a list (`_list_words`), else None."""
+
+    figure_words: dict[str, float] | None
+    list_words: dict[str, float] | None
+
+
+def asks(ctx: Context, q: Query) -> Asks:
+    return Asks(_figure_words(ctx, q), _list_words(ctx, q))
+
+
+def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
     """Document-aware order over the best RERANK units of the fused ranking.
 
     Rank fusion is relative to each signal's list, so across documents of very different shape
@@ -136,7 +149,8 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context) -> tuple[Hit, ..
     """
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
-    figure_words, list_words = _figure_words(ctx, q), _list_words(ctx, q)
+    shape = shape or asks(ctx, q)
+    figure_words, list_words = shape.figure_words, shape.list_words
     top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
@@ -249,13 +263,31 @@ def _has_number(sentence: str) -> bool:
     return _NUMBER.search(sentence) is not None
 
 
+@lru_cache(maxsize=4096)
+def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tuple[int, str], ...], str]:
+    """A unit's sentences that hold a number, each with the title in front, and all of them joined
+    (no word spans the separator): what `_figure_sentence` reads, made once per unit."""
+    pairs = tuple((n, f"{title}{s}") for n, s in enumerate(sentences) if _has_number(s))
+    return pairs, "\x00".join(text for _n, text in pairs)
+
+
 def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
-    expression, and with the unit's title it covers ANSWER_COVER of the question's words."""
-    best = max(
-        ((_covers(words, f"{unit.title}{s}"), n) for n, s in enumerate(unit.sentences) if _has_number(s)),
-        default=(0.0, -1),
-    )
+    expression, and with the unit's title it covers ANSWER_COVER of the question's words.
+
+    Same result as the best `_covers(words, title + sentence)`: the words found in no number
+    sentence are dropped first (weights are positive idf, so what they all cover together bounds
+    each sentence, and most of the 40 units ranked per question stop there)."""
+    pairs, joined = _number_sentences(unit.title, unit.sentences)
+    if not pairs:
+        return None
+    total = sum(words.values())
+    if not total:
+        return pairs[-1][0]  # every sentence covers "all" of no words: the last one wins the max
+    items = [(t, w) for t, w in words.items() if t in joined]
+    if sum(w for _t, w in items) / total < ANSWER_COVER:
+        return None
+    best = max((sum(w for t, w in items if t in text) / total, n) for n, text in pairs)
     return best[1] if best[0] >= ANSWER_COVER else None
 
 
@@ -269,14 +301,15 @@ def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote
     return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"
 
 
-def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
+def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
+           shape: Asks | None = None) -> tuple[Hit, ...]:
     """Units for a free-text question in the order answers use: scoped, then document-aware."""
     from .retrieve import search
 
     ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
     hits = _scoped(ev, docs)
     if q.options.doc_aware and len(docs) != 1:
-        hits = rank_documents(hits, q, ctx)
+        hits = rank_documents(hits, q, ctx, shape)
     return hits
 
 
@@ -285,13 +318,14 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     `text` replaces the question's text as the search query (the part of a question that is
     not a reference, for cross-document questions)."""
     t0 = time.perf_counter()
-    hits = ranked(ctx, q, docs=docs, text=text)
+    shape = asks(ctx, q)
+    hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
     if not hits or not _confident(hits, ctx.min_strength):
         near = tuple(h.key for h in hits[:3]
                      if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
-    words = _figure_words(ctx, q)
+    words = shape.figure_words
     quotes = _picks(ctx, hits, q, docs, words)
     result = SearchResult(hits[:20], True, tuple(quotes), _not_stated(words, q, quotes), timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

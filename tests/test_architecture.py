@@ -11,7 +11,7 @@ RAG = Path(__file__).resolve().parent.parent / "rag"
 LAYER = {
     "choices": -1,  # plain constants config re-exports and `dangjian --help` lists
     "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "numerals": 0, "fsutil": 0,
-    "timing": 0.5, "question_encoder": 0.9,
+    "timing": 0.5, "question_encoder": 0.9, "use_tokenizer": 0.9,
     "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,
     # ingestion: reading and parsing sit below the corpus loader that uses them; adding sits above it
     "ingest.limits": 0.5, "ingest.manifest": 1, "ingest.read": 1, "ingest.meta": 1.6, "ingest.parse": 1.6,

@@ -145,7 +145,10 @@ def test_a_question_asked_before_the_last_answer_lands_is_kept(browser: Any, bas
     box = page.locator("#dj-question textarea")
     box.fill("第8条要求什么？")
     box.press("Enter")
-    box.fill("那第9条呢？")  # no wait: the first answer has not arrived
+    # the box empties as the first question is sent; its answer has usually not arrived yet. (Typing
+    # before that moment is faster than any person: the page may still be reading the box.)
+    expect(box).to_have_value("")
+    box.fill("那第9条呢？")
     box.press("Enter")
     expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(2)
     turns = page.locator(".dj-turn")

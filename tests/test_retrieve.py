@@ -236,3 +236,20 @@ def test_top_units_breaks_ties_by_position() -> None:
     assert top_units(values, mask, 10).tolist() == [1, 3, 0, 2, 5, 4]
     mask[1] = False
     assert top_units(values, mask, 2).tolist() == [3, 0]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_descending_order_is_a_stable_argsort(seed: int) -> None:
+    """The packed-key sort of float32 scores orders exactly as `np.argsort(-x, kind="stable")`:
+    ties (many, here) keep position order, -0.0 ties with 0.0, negative scores sort below."""
+    from rag.retrieve import _descending
+
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(int(rng.integers(256, 4000))).astype(np.float32)
+    if seed % 2:
+        values = np.round(values, 1).astype(np.float32)
+    values[rng.integers(0, len(values), 8)] = -0.0
+    values[rng.integers(0, len(values), 8)] = 0.0
+    assert np.array_equal(_descending(values), np.argsort(-values, kind="stable"))
+    values[3] = np.nan  # not finite: the plain stable sort
+    assert np.array_equal(_descending(values), np.argsort(-values, kind="stable"))
