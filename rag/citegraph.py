@@ -26,8 +26,17 @@ _ASKS_CITED = re.compile(rf"(?:提到|引用|要求落实)了?的?(?:哪些|哪�
                          rf"(?:落实|按照|根据)了?(?:哪些|哪个|什么){_CITED_KINDS}")
 
 
+_NOT_TITLE = re.compile(r"[\s《》“”\"（）()]")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[\s《》“”\"（）()]", "", text)
+    return _NOT_TITLE.sub("", text)
+
+
+@lru_cache(maxsize=512)
+def _squashed_title(title: str) -> str:
+    """`_squash` of a cited title, made once: every free question is compared with every title."""
+    return _squash(title)
 
 
 def longest_shared(a: str, b: str) -> int:
@@ -43,27 +52,27 @@ def longest_shared(a: str, b: str) -> int:
     return best
 
 
+def _runs(text: str) -> frozenset[str]:
+    """Every run of MIN_SHARED characters: a question and a title that share none need no
+    quadratic match (most questions share none with most titles)."""
+    return frozenset(text[i:i + MIN_SHARED] for i in range(len(text) - MIN_SHARED + 1))
+
+
 @lru_cache(maxsize=512)
-def _runs(title: str) -> frozenset[str]:
-    return frozenset(title[i:i + MIN_SHARED] for i in range(len(title) - MIN_SHARED + 1))
-
-
-def _shares_a_run(q: str, title: str) -> bool:
-    """Whether `q` and `title` share MIN_SHARED characters in a row: most questions share none with
-    most titles, and then the quadratic match is skipped."""
-    runs = _runs(title)
-    return any(q[i:i + MIN_SHARED] in runs for i in range(len(q) - MIN_SHARED + 1))
+def _title_runs(title: str) -> frozenset[str]:
+    return _runs(title)
 
 
 def cited_titles_in_question(question: str, doc: Document) -> list[str]:
     """Cited titles a question names: quoted in 《》, or sharing a long run with a where-question."""
     q = _squash(question)[:MAX_SCAN]
-    explicit = [_squash(t) for t in _TITLED.findall(question)]
+    explicit = [e for e in (_squash(t) for t in _TITLED.findall(question)) if e]
+    q_runs = _runs(q)
     out = []
     for title, _refs in doc.citations:
-        t = _squash(title)
-        shared = longest_shared(q, t) if _shares_a_run(q, t) else 0
-        if any(e and (e in t or t in e) for e in explicit) or (
+        t = _squashed_title(title)
+        shared = longest_shared(q, t) if not _title_runs(t).isdisjoint(q_runs) else 0
+        if (explicit and any(e in t or t in e for e in explicit)) or (
                 shared >= MIN_SHARED and (shared >= 10 or _ASKS_WHERE.search(question))):
             out.append(title)
     return out
