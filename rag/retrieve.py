@@ -77,9 +77,21 @@ def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray, limit: int | None) 
     out = np.zeros(len(scores), dtype=np.float64)
     if limit is not None and len(candidates) > limit:
         candidates = candidates[_best(scores[candidates], limit)]
-    order = candidates[_descending(scores[candidates])]
-    out[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    every = len(candidates) == len(scores)  # candidates ascending and unique: all of them, in order
+    order = _descending(scores) if every else candidates[_descending(scores[candidates])]
+    out[order] = _reciprocal_ranks(len(order))
     return out
+
+
+_RECIPROCALS = np.zeros(0)
+
+
+def _reciprocal_ranks(n: int) -> np.ndarray:
+    """1 / (RRF_K + rank) for ranks 1..n: the same floats every time, so computed once."""
+    global _RECIPROCALS
+    if len(_RECIPROCALS) < n:
+        _RECIPROCALS = 1.0 / (RRF_K + np.arange(1, max(n, 2 * len(_RECIPROCALS)) + 1))
+    return _RECIPROCALS[:n]
 
 
 def _descending(values: np.ndarray) -> np.ndarray:
