@@ -13,7 +13,7 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import integrity, parsed
 from .config import StoreSpec
@@ -38,7 +38,8 @@ FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_ke
          *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = integrity.REBUILD_HINT
-_T = TypeVar("_T")
+_FIRST_FILE = {"chunks": "chunks.jsonl", "bm25": "bm25.vocab.json", "tokenizer": "jieba.words.txt",
+               "layout": "chunks.jsonl"}  # named in the error when a part cannot be read
 
 
 class Index:
@@ -63,16 +64,37 @@ class Index:
     def doc(self, doc_id: str) -> Document | None:
         return next((d for d in self.docs if d.doc_id == doc_id), None)
 
-    def _part(self, name: str, what: str, loader: Callable[[], _T]) -> _T:
-        if name not in self._parts:
-            with self._lock:
-                if name not in self._parts:
-                    self._verify(name)
-                    try:
-                        self._parts[name] = loader()
-                    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, MemoryError) as err:
-                        raise IndexError_(f"索引文件已损坏：{self.folder / what}，{REBUILD_HINT}") from err
-        return self._parts[name]  # type: ignore[no-any-return]
+    def _part(self, name: str) -> Any:
+        """A lazy part: read a dozen times per question, so a loaded one is one dict lookup."""
+        part = self._parts.get(name)
+        return part if part is not None else self._load(name)
+
+    def _load(self, name: str) -> Any:
+        """Load (and verify) a part on first use; a damaged file is an `IndexError_`."""
+        what = "vectors.npy" if name == "dense" else _FIRST_FILE[name]
+        with self._lock:
+            if name not in self._parts:
+                self._verify(name)
+                try:
+                    self._parts[name] = self._build(name)
+                except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, MemoryError) as err:
+                    raise IndexError_(f"索引文件已损坏：{self.folder / what}，{REBUILD_HINT}") from err
+        return self._parts[name]
+
+    def _build(self, name: str) -> Any:
+        from . import index_parts as parts
+
+        if name == "dense":
+            entry = self.manifest.get("dense") or {}
+            return parts.open_dense(self.folder, self.manifest, entry, self.threads, self.store,
+                                    local=_local_vectors(self.manifest))
+        if name == "chunks":
+            return parts.load_chunks(self.folder, self.manifest, self.docs)
+        if name == "bm25":
+            return parts.load_bm25(self.folder, self.manifest)
+        if name == "tokenizer":
+            return parts.load_tokenizer(self.folder, self.manifest, self.docs)
+        return parts.layout(self.chunks, self.docs)
 
     def _verify(self, name: str) -> None:
         """The part's files against their sha256 in the manifest, once per loaded index."""
@@ -97,45 +119,27 @@ class Index:
 
     @property
     def chunks(self) -> list[Chunk]:
-        from .index_parts import load_chunks
-
-        return self._part("chunks", "chunks.jsonl",
-                          lambda: load_chunks(self.folder, self.manifest, self.docs))
+        return self._part("chunks")  # type: ignore[no-any-return]
 
     @property
     def dense(self) -> DenseStore:
-        from .index_parts import open_dense
-
-        entry = self.manifest.get("dense") or {}
-        local = _local_vectors(self.manifest)
-        return self._part("dense", "vectors.npy", lambda: open_dense(self.folder, self.manifest, entry,
-                                                                      self.threads, self.store, local=local))
+        return self._part("dense")  # type: ignore[no-any-return]
 
     @property
     def bm25_sent(self) -> BM25:
-        return self._bm25()[0]
+        return self._part("bm25")[0]  # type: ignore[no-any-return]
 
     @property
     def bm25_unit(self) -> BM25:
-        return self._bm25()[1]
-
-    def _bm25(self) -> tuple[BM25, BM25]:
-        from .index_parts import load_bm25
-
-        return self._part("bm25", "bm25.vocab.json", lambda: load_bm25(self.folder, self.manifest))
+        return self._part("bm25")[1]  # type: ignore[no-any-return]
 
     @property
     def tokenizer(self) -> Tokenizer:
-        from .index_parts import load_tokenizer
-
-        return self._part("tokenizer", "jieba.words.txt",
-                          lambda: load_tokenizer(self.folder, self.manifest, self.docs))
+        return self._part("tokenizer")  # type: ignore[no-any-return]
 
     @property
     def layout(self) -> Layout:
-        from .index_parts import layout
-
-        return self._part("layout", "chunks.jsonl", lambda: layout(self.chunks, self.docs))
+        return self._part("layout")  # type: ignore[no-any-return]
 
 
 def read_manifest_json(index_dir: Path) -> dict[str, Any] | None:

@@ -8,8 +8,8 @@ text has a `doc_id#ref` address.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
 Mode = Literal["hybrid", "bm25", "dense"]  # which retrieval signals a search uses
@@ -132,6 +132,19 @@ class Hit:
     @property
     def key(self) -> str:
         return unit_key(self.doc_id, self.ref)
+
+
+_HIT_SLOTS = tuple(getattr(Hit, f.name).__set__ for f in fields(Hit))
+
+
+def hit_of(values: tuple[Any, ...]) -> Hit:
+    """A `Hit` from the values of all its fields, in declaration order. Retrieval makes 40 per
+    question: setting the slots directly skips the frozen dataclass's keyword parsing and its
+    per-field `object.__setattr__` (1.8 → 1.1 µs each). The result equals `Hit(...)` (tested)."""
+    hit = object.__new__(Hit)
+    for set_slot, value in zip(_HIT_SLOTS, values, strict=True):
+        set_slot(hit, value)
+    return hit
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from .embed import Embedder
 from .errors import IndexError_
 from .glossary import expand
 from .index_load import REBUILD_HINT, Index
-from .records import Hit, Mode
+from .records import Hit, Mode, hit_of
 from .stores import ANN_K, DenseStore, is_remote
 from .tokenize import topic_terms
 
@@ -309,9 +309,8 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     for rank, sents in enumerate(sentences):
         c = chunks[ids[rank]]
         seen = rank < covered
-        hits.append(Hit(doc_id=c.doc_id, ref=c.ref, score=fused[rank], bm25=bm[rank], dense=dense[rank],
-                        unit_dense=own[rank], sentences=sents, coverage=cov[rank] if seen else 0.0,
-                        topic_coverage=topic[rank] if seen else 0.0))
+        hits.append(hit_of((c.doc_id, c.ref, fused[rank], bm[rank], dense[rank], own[rank], sents,
+                            cov[rank] if seen else 0.0, topic[rank] if seen else 0.0)))
     return tuple(hits)
 
 
