@@ -68,19 +68,18 @@ class UnitScores:
     max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
 
 
-def _rrf_contrib(scores: np.ndarray, candidates: np.ndarray, limit: int | None) -> np.ndarray:
-    """Reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank) of one ranking.
+def _add_rrf(fused: np.ndarray, scores: np.ndarray, candidates: np.ndarray, limit: int | None) -> None:
+    """Add one ranking's reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank)
+    to `fused`, in place (no array per term: the same sums, term by term, as adding them up).
 
     `candidates` are the ranked positions in ascending order; ties keep that order (stable).
     With `limit`, only the best `limit` get a rank (their terms are exact; the rest, each worth
     less than 1 / (k + limit), get none): large corpora skip sorting every row."""
-    out = np.zeros(len(scores), dtype=np.float64)
     if limit is not None and len(candidates) > limit:
         candidates = candidates[_best(scores[candidates], limit)]
     every = len(candidates) == len(scores)  # candidates ascending and unique: all of them, in order
     order = _descending(scores) if every else candidates[_descending(scores[candidates])]
-    out[order] = _reciprocal_ranks(len(order))
-    return out
+    fused[order] += _reciprocal_ranks(len(order))  # positions are unique: one addition each
 
 
 _RECIPROCALS = np.zeros(0)
@@ -125,14 +124,15 @@ def _query_vector(store: DenseStore, emb: Embedder, query: str) -> np.ndarray:
     return np.asarray(q[0])
 
 
-def _dense(index: Index, emb: Embedder, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Dense score of every chunk row (-1 where not scored), which rows were scored, the query
-    vector, and the best score."""
+def _dense(index: Index, emb: Embedder,
+           query: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
+    """Dense score of every chunk row (-1 where not scored), which rows were scored (None: all of
+    them, an exact store), the query vector, and the best score."""
     store = index.dense
     q = _query_vector(store, emb, query)
     if store.exact:
         all_scores = store.all_scores(q)
-        return all_scores, np.ones(store.ntotal, dtype=bool), q, float(all_scores.max(initial=-1.0))
+        return all_scores, None, q, float(all_scores.max(initial=-1.0))
     sims, rows = store.search(q, min(ANN_K, store.ntotal))
     keep = rows >= 0
     all_scores = np.full(store.ntotal, -1.0, dtype=np.float32)
@@ -167,13 +167,16 @@ def _lexical(index: Index, terms: tuple[str, ...],
     return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov, topic
 
 
-def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float]:
-    """Dense scores at both levels (rows the store did not return are not ranked)."""
+def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float, bool]:
+    """Dense scores at both levels (rows the store did not return are not ranked), and whether
+    every row was scored."""
     lay = index.layout
     dense_all, known, qvec, best = _dense(index, emb, query)
-    signals = _Signals(dense_all[lay.sentence_ids], dense_all[lay.unit_ids],
-                       np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids]))
-    return signals, qvec, best
+    sent, unit = dense_all[lay.sentence_ids], dense_all[lay.unit_ids]
+    if known is None:
+        return _Signals(sent, unit, lay.every_sentence, lay.every_unit), qvec, best, True
+    known_sent, known_unit = np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])
+    return _Signals(sent, unit, known_sent, known_unit), qvec, best, False
 
 
 def _absent(n_sent: int, n_unit: int) -> _Signals:
@@ -193,23 +196,26 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
                        else (_absent(n_sent, n_unit), np.zeros(n_unit), np.zeros(n_unit)))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
         return _server_scores(index, emb, query, mode, docs, tokens, lex, cov, topic)
-    none = (_absent(n_sent, n_unit), None, 0.0)
-    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
+    none = (_absent(n_sent, n_unit), None, 0.0, False)
+    sem, qvec, max_dense, complete = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
     limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
 
-    s_fused = np.zeros(n_sent, dtype=np.float64)
+    s_fused, u_fused = np.zeros(n_sent, dtype=np.float64), np.zeros(n_unit, dtype=np.float64)
     for sig in signals:
-        s_fused += _rrf_contrib(sig.sent, sig.sent_known, limit)
+        _add_rrf(s_fused, sig.sent, sig.sent_known, limit)
     best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
-    u_fused = _rrf_contrib(best_sent, _positive(best_sent), limit)
+    _add_rrf(u_fused, best_sent, _positive(best_sent), limit)
     for sig in signals:
-        u_fused += _rrf_contrib(sig.unit, sig.unit_known, limit)
+        _add_rrf(u_fused, sig.unit, sig.unit_known, limit)
 
     mask = _scope(index, docs)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
     dense, own = np.zeros(n_unit), np.zeros(n_unit)
-    if qvec is not None:
+    if qvec is not None and complete:  # every row scored: nothing to mask
+        dense = np.maximum(sem.unit, lay.unit_max(sem.sent, -1.0))
+        own = sem.unit.astype(np.float64)
+    elif qvec is not None:
         s_dense = np.where(_mask(sem.sent_known, n_sent), sem.sent, -1.0)
         unit_known = _mask(sem.unit_known, n_unit)
         dense = np.maximum(np.where(unit_known, sem.unit, -1.0), lay.unit_max(s_dense, -1.0, sem.sent_known))
@@ -232,7 +238,7 @@ def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Co
         rows, rrf = store.ranked(q, text, level=level, rrf_k=RRF_K, docs=sorted(docs or ()))  # type: ignore[attr-defined]
         out[np.searchsorted(ids, rows)] = rrf  # chunk ids → positions (both ascending, chunk order)
     best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
-    u_fused += _rrf_contrib(best_sent, _positive(best_sent), None)
+    _add_rrf(u_fused, best_sent, _positive(best_sent), None)
     mask = _scope(index, docs)
     dense = np.full(len(u_fused), -1.0) if q is not None else np.zeros(len(u_fused))
     own = dense.copy()
