@@ -152,12 +152,14 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     shape = shape or asks(ctx, q)
     figure_words, list_words = shape.figure_words, shape.list_words
     top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
+    shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
         h, unit = pair
         exact = bool(phrases) and any(p in unit.text for p in phrases)
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
-        return (not exact, -(_ranking_strength(h) + edge + _shape_bonus(q, unit, figure_words, list_words)))
+        bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
+        return (not exact, -(_ranking_strength(h) + edge + bonus))
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
 
