@@ -535,12 +535,13 @@ def test_the_page_is_built_without_gradios_throwaway_app_and_gradio_is_left_as_i
     import gradio.blocks as gradio_blocks
 
     from ui import app as ui_app
+    from ui import gradio_startup
 
     real = gradio_blocks.App
     page = ui_app.build_demo()
     assert gradio_blocks.App is real
     assert page.app is not None and page._queue is not None
-    with pytest.raises(RuntimeError), ui_app._no_app_for_the_empty_page():
+    with pytest.raises(RuntimeError), gradio_startup.no_app_for_the_empty_page():
         assert gradio_blocks.App is not real
         raise RuntimeError("building the page failed")
     assert gradio_blocks.App is real

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -44,6 +43,7 @@ from . import (
 from .api import create_app, parse_auth
 from .catalog_page import ITEM_EMPTY
 from .chat import source_panel, warn
+from .gradio_startup import no_app_for_the_empty_page
 from .handlers import (
     as_int,
     ask_and_list,
@@ -85,37 +85,11 @@ def _html(value: str, elem_id: str, js: str | None = None, **kw: Any) -> gr.HTML
     return gr.HTML(value, elem_id=elem_id, js_on_load=js, apply_default_css=False, **kw)
 
 
-@contextmanager
-def _no_app_for_the_empty_page() -> Iterator[None]:
-    """Gradio 6's `Blocks()` ends with `queue()`, which builds a FastAPI app for the still-empty
-    page; closing `with blocks:` builds the app its queue uses and `mount_gradio_app` the one that
-    serves, so the first is thrown away. Not building it saves ≈ 0.13 s of GIL-bound start-up, which
-    `dangjian serve` spends beside loading the index (eval/bench.md). Only `Blocks.__init__` runs
-    while `gradio.blocks.App` is swapped; tests check it is restored and the page works."""
-    import gradio.blocks as gradio_blocks
-
-    real = getattr(gradio_blocks, "App", None)
-    if real is None or not hasattr(real, "create_app"):  # another Gradio: leave it alone
-        yield
-        return
-
-    class NoApp:
-        @staticmethod
-        def create_app(*_args: Any, **_kwargs: Any) -> None:
-            return None
-
-    setattr(gradio_blocks, "App", NoApp)  # noqa: B010 - swapped, not typed: Gradio does not export it
-    try:
-        yield
-    finally:
-        setattr(gradio_blocks, "App", real)  # noqa: B010
-
-
 def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The page. `settings` decides the LLM mode; None → the process settings, looked up per request."""
     serve_html_in_chinese()
     delegate = page_js.delegate()
-    with _no_app_for_the_empty_page():
+    with no_app_for_the_empty_page():
         page = gr.Blocks(title=APP_TITLE, analytics_enabled=False)
     with page as blocks:
         turns, conv, selected, scope = gr.State([]), gr.State(""), gr.State(""), gr.State([])

@@ -1,4 +1,4 @@
-"""ui/gradio_import.py: Gradio imported through `ui` skips its stub writer, and nothing else changes.
+"""ui/gradio_startup.py: Gradio imported through `ui` skips its stub writer, and nothing else changes.
 
 Each case runs in a fresh interpreter: the hook acts on the first import of Gradio in a process."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ui import gradio_import
+from ui import gradio_startup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def test_gradio_imported_through_ui_has_no_stub_writer_and_the_hook_is_gone() ->
     out = run(
         "import sys, inspect, ui, gradio as gr\n"
         "import gradio.component_meta as m, gradio.blocks_events as be\n"
-        "from ui.gradio_import import no_stubs, _SkipStubWriter\n"
+        "from ui.gradio_startup import no_stubs, _SkipStubWriter\n"
         "print(m.create_or_modify_pyi is no_stubs, be.create_or_modify_pyi is no_stubs,\n"
         "      any(isinstance(f, _SkipStubWriter) for f in sys.meta_path),\n"
         "      'def create_pyi' in inspect.getsource(m),\n"  # the wrapped loader still gives the source
@@ -38,7 +38,7 @@ def test_gradio_imported_before_ui_is_left_alone() -> None:
     out = run(
         "import sys, gradio, ui\n"
         "import gradio.component_meta as m\n"
-        "from ui.gradio_import import no_stubs, skip_stub_writer, _SkipStubWriter\n"
+        "from ui.gradio_startup import no_stubs, skip_stub_writer, _SkipStubWriter\n"
         "print(m.create_or_modify_pyi is no_stubs, skip_stub_writer(),\n"
         "      any(isinstance(f, _SkipStubWriter) for f in sys.meta_path))\n"
     )
@@ -48,7 +48,7 @@ def test_gradio_imported_before_ui_is_left_alone() -> None:
 def test_the_page_builds_and_serves_its_config_without_the_stub_writer() -> None:
     out = run(
         "import ui.app as app, gradio.component_meta as m\n"
-        "from ui.gradio_import import no_stubs\n"
+        "from ui.gradio_startup import no_stubs\n"
         "from rag.config import Settings\n"
         "blocks = app.build_demo(Settings.from_env())\n"
         "config = blocks.get_config_file()\n"
@@ -60,14 +60,14 @@ def test_the_page_builds_and_serves_its_config_without_the_stub_writer() -> None
 
 @pytest.mark.parametrize("name", ["gradio", "gradio.components", "gradio.component_meta_x", "json"])
 def test_the_finder_passes_every_other_module_by(name: str) -> None:
-    assert gradio_import._SkipStubWriter().find_spec(name, None) is None
+    assert gradio_startup._SkipStubWriter().find_spec(name, None) is None
 
 
 def test_installing_twice_adds_one_hook(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    monkeypatch.delitem(sys.modules, gradio_import.STUB_MODULE, raising=False)
-    gradio_import.remove_hook()
-    assert gradio_import.skip_stub_writer() and gradio_import.skip_stub_writer()
-    assert sum(isinstance(f, gradio_import._SkipStubWriter) for f in sys.meta_path) == 1
-    gradio_import.remove_hook()
-    assert not any(isinstance(f, gradio_import._SkipStubWriter) for f in sys.meta_path)
+    monkeypatch.delitem(sys.modules, gradio_startup.STUB_MODULE, raising=False)
+    gradio_startup.remove_hook()
+    assert gradio_startup.skip_stub_writer() and gradio_startup.skip_stub_writer()
+    assert sum(isinstance(f, gradio_startup._SkipStubWriter) for f in sys.meta_path) == 1
+    gradio_startup.remove_hook()
+    assert not any(isinstance(f, gradio_startup._SkipStubWriter) for f in sys.meta_path)

@@ -1,11 +1,13 @@
-"""Importing Gradio without its type-stub writer.
+"""What Gradio does at start-up that this app does not need, skipped: its type-stub writer on
+import, and the FastAPI app it builds for an empty page. Both hold the interpreter lock while
+`dangjian serve` loads the index beside them (eval/bench.md).
 
-Every component class Gradio defines goes through `gradio.component_meta.ComponentMeta`, which
-calls `create_or_modify_pyi`: it reads the class's source file, parses it with `ast`, renders a
-jinja template and compares the result with the installed `.pyi` stub, rewriting the stub when
-they differ. That keeps stubs current while Gradio's own developers edit components; an installed
-Gradio already ships them. It is half of `import gradio` here (≈ 1.2 of 2.7 s, all holding the
-interpreter lock, which `dangjian serve` spends beside loading the index — eval/bench.md).
+The stub writer: every component class Gradio defines goes through
+`gradio.component_meta.ComponentMeta`, which calls `create_or_modify_pyi`: it reads the class's
+source file, parses it with `ast`, renders a jinja template and compares the result with the
+installed `.pyi` stub, rewriting the stub when they differ. That keeps stubs current while
+Gradio's own developers edit components; an installed Gradio already ships them. It is half of
+`import gradio` here (≈ 1.2 of 2.7 s).
 
 `skip_stub_writer()` installs a one-shot import hook: when `gradio.component_meta` is executed, its
 `create_or_modify_pyi` is replaced by a function that does nothing, before any component class is
@@ -19,7 +21,8 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -75,3 +78,29 @@ def skip_stub_writer() -> bool:
 
 def remove_hook() -> None:
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _SkipStubWriter)]
+
+
+@contextmanager
+def no_app_for_the_empty_page() -> Iterator[None]:
+    """Gradio 6's `Blocks()` ends with `queue()`, which builds a FastAPI app for the still-empty
+    page; closing `with blocks:` builds the app its queue uses and `mount_gradio_app` the one that
+    serves, so the first is thrown away. Not building it saves ≈ 0.13 s of GIL-bound start-up, which
+    `dangjian serve` spends beside loading the index (eval/bench.md). Only `Blocks.__init__` runs
+    while `gradio.blocks.App` is swapped; tests check it is restored and the page works."""
+    import gradio.blocks as gradio_blocks
+
+    real = getattr(gradio_blocks, "App", None)
+    if real is None or not hasattr(real, "create_app"):  # another Gradio: leave it alone
+        yield
+        return
+
+    class NoApp:
+        @staticmethod
+        def create_app(*_args: Any, **_kwargs: Any) -> None:
+            return None
+
+    setattr(gradio_blocks, "App", NoApp)  # noqa: B010 - swapped, not typed: Gradio does not export it
+    try:
+        yield
+    finally:
+        setattr(gradio_blocks, "App", real)  # noqa: B010
