@@ -38,8 +38,8 @@ FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_ke
          *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = integrity.REBUILD_HINT
-_FIRST_FILE = {"chunks": "chunks.jsonl", "bm25": "bm25.vocab.json", "tokenizer": "jieba.words.txt",
-               "layout": "chunks.jsonl"}  # named in the error when a part cannot be read
+_FIRST_FILE = {"chunks": "chunks.jsonl", "dense": "vectors.npy", "bm25": "bm25.vocab.json",
+               "tokenizer": "jieba.words.txt", "layout": "chunks.jsonl"}  # named when a part cannot be read
 
 
 class Index:
@@ -71,14 +71,14 @@ class Index:
 
     def _load(self, name: str) -> Any:
         """Load (and verify) a part on first use; a damaged file is an `IndexError_`."""
-        what = "vectors.npy" if name == "dense" else _FIRST_FILE[name]
         with self._lock:
             if name not in self._parts:
                 self._verify(name)
                 try:
                     self._parts[name] = self._build(name)
                 except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, MemoryError) as err:
-                    raise IndexError_(f"索引文件已损坏：{self.folder / what}，{REBUILD_HINT}") from err
+                    damaged = self.folder / _FIRST_FILE[name]
+                    raise IndexError_(f"索引文件已损坏：{damaged}，{REBUILD_HINT}") from err
         return self._parts[name]
 
     def _build(self, name: str) -> Any:
