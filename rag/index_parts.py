@@ -34,8 +34,6 @@ class Layout:
     sent_ptr: np.ndarray  # sentences of unit u: sent_by_unit[sent_ptr[u]:sent_ptr[u + 1]]
     sent_by_unit: np.ndarray
     grouped: bool  # sentences already sit unit by unit (chunk order does this): no gather needed
-    every_sentence: np.ndarray  # 0 … sentences-1: every sentence position, as an exact store ranks them
-    every_unit: np.ndarray  # 0 … units-1
 
     def sentences_of(self, unit: int) -> np.ndarray:
         return self.sent_by_unit[self.sent_ptr[unit]:self.sent_ptr[unit + 1]]
@@ -77,8 +75,7 @@ def layout(chunks: Sequence[Chunk], docs: Sequence[Document]) -> Layout:
                   np.array([c.chunk_id for c in units], dtype=np.int64),
                   of_sentence, np.array([c.sent_no for c in sent], dtype=np.int64),
                   np.array(unit_doc, dtype=np.int64), ptr, by_unit,
-                  bool(np.array_equal(by_unit, np.arange(len(by_unit)))),
-                  np.arange(len(sent), dtype=np.int64), np.arange(len(units), dtype=np.int64))
+                  bool(np.array_equal(by_unit, np.arange(len(by_unit)))))
 
 
 

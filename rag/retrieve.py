@@ -167,16 +167,15 @@ def _lexical(index: Index, terms: tuple[str, ...],
     return _Signals(s_bm, u_bm, _positive(s_bm), _positive(u_bm)), cov, topic
 
 
-def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float, bool]:
-    """Dense scores at both levels (rows the store did not return are not ranked), and whether
-    every row was scored."""
+def _semantic(index: Index, emb: Embedder, query: str) -> tuple[_Signals, np.ndarray, float]:
+    """Dense scores at both levels (rows the store did not return are not ranked)."""
     lay = index.layout
     dense_all, known, qvec, best = _dense(index, emb, query)
     sent, unit = dense_all[lay.sentence_ids], dense_all[lay.unit_ids]
-    if known is None:
-        return _Signals(sent, unit, lay.every_sentence, lay.every_unit), qvec, best, True
+    if known is None:  # an exact store scored every row
+        return _Signals(sent, unit, np.arange(len(sent)), np.arange(len(unit))), qvec, best
     known_sent, known_unit = np.flatnonzero(known[lay.sentence_ids]), np.flatnonzero(known[lay.unit_ids])
-    return _Signals(sent, unit, known_sent, known_unit), qvec, best, False
+    return _Signals(sent, unit, known_sent, known_unit), qvec, best
 
 
 def _absent(n_sent: int, n_unit: int) -> _Signals:
@@ -196,8 +195,8 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
                        else (_absent(n_sent, n_unit), np.zeros(n_unit), np.zeros(n_unit)))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
         return _server_scores(index, emb, query, mode, docs, tokens, lex, cov, topic)
-    none = (_absent(n_sent, n_unit), None, 0.0, False)
-    sem, qvec, max_dense, complete = _semantic(index, emb, query) if mode != "bm25" else none
+    none = (_absent(n_sent, n_unit), None, 0.0)
+    sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
     limit = None if mode == "bm25" or index.dense.exact else RANK_LIMIT
 
@@ -212,7 +211,7 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     mask = _scope(index, docs)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
     dense, own = np.zeros(n_unit), np.zeros(n_unit)
-    if qvec is not None and complete:  # every row scored: nothing to mask
+    if qvec is not None and index.dense.exact:  # every row scored: nothing to mask
         dense = np.maximum(sem.unit, lay.unit_max(sem.sent, -1.0))
         own = sem.unit.astype(np.float64)
     elif qvec is not None:

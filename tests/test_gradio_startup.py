@@ -1,6 +1,7 @@
-"""ui/gradio_startup.py: Gradio imported through `ui` skips its stub writer, and nothing else changes.
+"""ui/gradio_startup.py: Gradio imported through `ui` skips its stub writer, the page skips the app
+Gradio builds for an empty `Blocks()`, and nothing else changes.
 
-Each case runs in a fresh interpreter: the hook acts on the first import of Gradio in a process."""
+The import cases run in a fresh interpreter: the hook acts on the first import of Gradio in a process."""
 
 from __future__ import annotations
 
@@ -71,3 +72,20 @@ def test_installing_twice_adds_one_hook(monkeypatch: pytest.MonkeyPatch) -> None
     assert sum(isinstance(f, gradio_startup._SkipStubWriter) for f in sys.meta_path) == 1
     gradio_startup.remove_hook()
     assert not any(isinstance(f, gradio_startup._SkipStubWriter) for f in sys.meta_path)
+
+
+def test_the_page_is_built_without_gradios_throwaway_app_and_gradio_is_left_as_it_was() -> None:
+    """`Blocks()` runs with `gradio.blocks.App` swapped so it builds no app for the empty page; the app
+    its queue uses is still built when the page closes, and the swap is undone, also on an error."""
+    import gradio.blocks as gradio_blocks
+
+    from ui import app as ui_app
+
+    real = gradio_blocks.App
+    page = ui_app.build_demo()
+    assert gradio_blocks.App is real
+    assert page.app is not None and page._queue is not None
+    with pytest.raises(RuntimeError), gradio_startup.no_app_for_the_empty_page():
+        assert gradio_blocks.App is not real
+        raise RuntimeError("building the page failed")
+    assert gradio_blocks.App is real

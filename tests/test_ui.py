@@ -527,21 +527,3 @@ def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(settings:
     assert "逐字摘自原文" in render.welcome_html(settings) and "AI生成" not in render.welcome_html(settings)
     ai = render.welcome_html(llm_settings(settings, fake_openai.base_url))
     assert "不再是逐字摘录" in ai and "经代码核验" in ai
-
-
-def test_the_page_is_built_without_gradios_throwaway_app_and_gradio_is_left_as_it_was() -> None:
-    """`Blocks()` runs with `gradio.blocks.App` swapped so it builds no app for the empty page; the app
-    its queue uses is still built when the page closes, and the swap is undone, also on an error."""
-    import gradio.blocks as gradio_blocks
-
-    from ui import app as ui_app
-    from ui import gradio_startup
-
-    real = gradio_blocks.App
-    page = ui_app.build_demo()
-    assert gradio_blocks.App is real
-    assert page.app is not None and page._queue is not None
-    with pytest.raises(RuntimeError), gradio_startup.no_app_for_the_empty_page():
-        assert gradio_blocks.App is not real
-        raise RuntimeError("building the page failed")
-    assert gradio_blocks.App is real
