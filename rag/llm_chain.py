@@ -72,15 +72,19 @@ def _prompt_inputs(data: dict[str, Any]) -> dict[str, Any]:
 @lru_cache(maxsize=8)
 def chat_model(base_url: str, model: str, api_key: str, timeout_s: float, *,
                max_tokens: int | None = None, max_retries: int = MAX_RETRIES) -> Any:
-    """A cached ChatOpenAI (thread-safe; its connection pool is shared by later requests)."""
-    import httpx
+    """A cached ChatOpenAI (thread-safe; its connection pool is shared by later requests).
+
+    The timeout is built with `openai.Timeout`, the type of the HTTP package the installed openai
+    itself uses: openai 3.x moved from httpx to httpx2 and rejects an `httpx.Timeout`, so no HTTP
+    package's type crosses into the client from here."""
+    import openai
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
     params: dict[str, Any] = {
         "model": model, "base_url": base_url,
         "api_key": SecretStr(api_key or "EMPTY"),  # local servers ignore the key, the client wants one
-        "timeout": httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
+        "timeout": openai.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
         "max_retries": max_retries, "temperature": 0, "streaming": True, "stream_usage": False,
     }
     if max_tokens is not None:
@@ -112,16 +116,26 @@ class _FinishReason(BaseCallbackHandler):
                 self.finish_reason = reason or self.finish_reason
 
 
+def _transport_kinds(err: BaseException) -> frozenset[str]:
+    """Names of the HTTP-transport error classes `err` is an instance of ('ConnectError',
+    'TimeoutException', 'HTTPError', …), whichever HTTP package raised it.
+
+    openai 2.x raises httpx's errors and openai 3.x those of httpx2, which has the same class names
+    but different classes; classifying by name keeps this module free of either package's types."""
+    return frozenset(c.__name__ for c in type(err).__mro__
+                     if c.__module__.split(".")[0] in ("httpx", "httpx2"))
+
+
 def fault_reason(err: BaseException) -> str | None:
     """Short Chinese reason for an endpoint fault; None for anything else (a programming error)."""
     import json
 
-    import httpx
     import openai
 
+    kinds = _transport_kinds(err)
     if isinstance(err, LLMError):
         return str(err)
-    if isinstance(err, (openai.APITimeoutError, httpx.TimeoutException)):
+    if isinstance(err, openai.APITimeoutError) or "TimeoutException" in kinds:
         return "响应超时"
     if isinstance(err, openai.RateLimitError):
         return "请求过多，HTTP 429"
@@ -132,21 +146,22 @@ def fault_reason(err: BaseException) -> str | None:
     if isinstance(err, openai.APIStatusError):
         return f"服务出错，HTTP {err.status_code}"
     if isinstance(err, openai.APIConnectionError):
-        chain: list[BaseException] = []  # LangChain wraps the openai error, which wraps the httpx one
+        chain: list[BaseException] = []  # LangChain wraps the openai error, which wraps the transport's
         cause: BaseException | None = err
         while cause is not None and len(chain) < 8:
             chain.append(cause)
             cause = cause.__cause__ or cause.__context__
-        if any(isinstance(c, httpx.ConnectError) for c in chain):
+        causes = frozenset().union(*(_transport_kinds(c) for c in chain))
+        if "ConnectError" in causes:
             return "无法连接"
-        if any(isinstance(c, (httpx.RemoteProtocolError, httpx.ReadError)) for c in chain):
+        if causes & {"RemoteProtocolError", "ReadError"}:
             return "连接中断"
         return "无法连接"
-    if isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamError)):
+    if kinds & {"RemoteProtocolError", "ReadError", "StreamError"}:
         return "连接中断"
     if isinstance(err, (json.JSONDecodeError, openai.APIResponseValidationError, UnicodeDecodeError)):
         return "返回格式错误"
-    if isinstance(err, (httpx.HTTPError, openai.APIError)):
+    if "HTTPError" in kinds or isinstance(err, openai.APIError):
         return "请求失败"
     if isinstance(err, (KeyError, TypeError, AttributeError, IndexError, ValueError)):
         # raised while LangChain reads a reply whose JSON lacks the expected fields

@@ -155,7 +155,7 @@ def test_markdown_export(onboarding: Onboarding) -> None:
 
 
 def test_docx_export_reads_back(onboarding: Onboarding) -> None:
-    import docx  # python-docx: the ingest extra, installed by make setup-test
+    import docx  # python-docx: a base dependency since Word export is on the page
 
     c = onboarding.checklist("党组书记")
     data = to_docx(c, onboarding.titles, today=date(2025, 4, 1))

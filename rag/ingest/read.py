@@ -205,7 +205,7 @@ def _read_docx(p: Path, limits: Limits) -> str:
     try:
         import docx  # python-docx
     except ImportError as err:
-        raise IngestError("读取 Word 文件需要安装 python-docx（pip install 'dangjian-rag[ingest]'）") from err
+        raise IngestError("读取 Word 文件需要安装 python-docx（随本项目安装，请运行 make setup）") from err
     check_zip(p, limits)
     try:
         document = docx.Document(str(p))
@@ -246,7 +246,7 @@ def _open_pdf(p: Path) -> Any:
                 opened = reader.decrypt("")
             except DependencyError as err:
                 raise IngestError("读取加密 PDF 需要安装 cryptography"
-                                  f"（pip install 'dangjian-rag[ingest]'）：{p.name}") from err
+                                  f"（随本项目安装，请运行 make setup）：{p.name}") from err
             if not opened:
                 raise IngestError(f"PDF 已加密，需要密码：{p.name}（请先去除密码保护后再添加）")
         return reader
@@ -260,7 +260,7 @@ def _read_pdf(p: Path, limits: Limits) -> str:
     try:
         import pypdf  # noqa: F401
     except ImportError as err:
-        raise IngestError("读取 PDF 文件需要安装 pypdf（pip install 'dangjian-rag[ingest]'）") from err
+        raise IngestError("读取 PDF 文件需要安装 pypdf（随本项目安装，请运行 make setup）") from err
     reader = _open_pdf(p)
     try:
         pages = len(reader.pages)

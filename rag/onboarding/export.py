@@ -18,7 +18,7 @@ from .duties import GROUPS, Checklist, Duty
 
 Format = Literal["md", "docx"]
 FORMATS: dict[str, Format] = {".md": "md", ".markdown": "md", ".docx": "docx"}
-DOCX_MISSING = "导出 Word 需要 python-docx：pip install 'dangjian-rag[ingest]'（或 pip install python-docx）"
+DOCX_MISSING = "导出 Word 需要 python-docx（随本项目安装，请运行 make setup）"
 
 
 def _title(c: Checklist) -> str:
