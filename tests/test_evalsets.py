@@ -90,7 +90,10 @@ def _keys(row: dict[str, Any], primary: str) -> list[str]:
 
 
 def test_every_set_is_present() -> None:
-    assert sorted(p.name for p in EVAL.glob("questions*.jsonl")) == sorted(SETS)
+    # questions-real-*.jsonl (public quiz/Q&A questions, own fields and categories) are checked by
+    # scripts/check_real_questions.py, see eval/REAL-QUESTIONS.md
+    names = [p.name for p in EVAL.glob("questions*.jsonl") if not p.name.startswith("questions-real-")]
+    assert sorted(names) == sorted(SETS)
 
 
 @pytest.mark.parametrize(("name", "line"), _line_params())
