@@ -2,7 +2,9 @@
 
 Composers never patch each other's text: a route gathers everything first (the referenced
 units, what another named document says, a note on numbers out of range) and one composer
-writes the answer. Rendering beyond plain text with 〔第8条〕 markers belongs to the edges.
+writes the answer as typed blocks (`records.Block`): the direct answer, leads, evidence (one unit's
+quoted sentences, cited once), related units, notes. `Answer.text` is `render_text(blocks)`; the
+web page, Word and JSON render the same blocks their own way.
 
 An enumeration — a lead sentence ending in "：" and its （一）…（N） items — is one unit of
 meaning: quoting any part of it quotes the lead with all its items, or, when the list is long,
@@ -14,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .records import Answer, AnswerKind, Citation, Document, Unit
+from .records import Answer, AnswerKind, Block, Citation, Document, Line, Unit
 
 NOT_FOUND = "未在已收录文件中找到与该问题直接相关的内容"
 GAP = "……"
@@ -130,159 +132,210 @@ def quote(doc: Document, unit: Unit, wanted: Sequence[int], *, whole_lists: bool
     return Quote(doc, unit, with_enumerations(unit, wanted, whole=whole_lists))
 
 
-def _lines(q: Quote, *, numbered: bool) -> tuple[list[str], list[Citation]]:
-    """One line per sentence (numbered or bulleted), list items indented, "……" for gaps."""
-    lines, cites, n = [], [], 0
+def block_heading(doc: Document, unit: Unit, *, with_doc: bool = True) -> str:
+    """An evidence block's heading: the unit's name, its title only where it has one of its own
+    (a notice item's; an article's "title" is its first sentence, quoted below anyway), and the
+    section it sits in."""
+    name = unit.label if doc.meta.primary or not with_doc else f"《{doc.meta.title}》{unit.label}"
+    own_title = unit.kind == "item" and unit.title and unit.title != unit.label
+    path = section_path(doc, unit)
+    return name + (f" {unit.title}" if own_title else "") + (f"（{path}）" if path else "")
+
+
+def _evidence(q: Quote, *, numbered: bool, heading: str | None = None) -> tuple[Block, list[Citation]]:
+    """One unit's quoted sentences as an evidence block (cited once, by its marker), list items
+    one level down, "……" for the gaps of a long list."""
     in_list = {i for rng in enumerations(q.unit) for i in rng[1:]}
+    lines, cites = [], []
     for s in q.sents:
         if s is None:
-            lines.append(f"   {GAP}")
+            lines.append(Line(GAP, None, 1))
             continue
         sent = q.unit.sentences[s]
-        if s in in_list:
-            prefix = "   "
-        else:
-            n += 1
-            prefix = f"{n}. " if numbered else "- "
-        lines.append(f"{prefix}{sent}{marker(q.doc, q.unit)}")
+        lines.append(Line(sent, s, 1 if s in in_list else 0))
         cites.append(citation(q.doc, q.unit, sent))
-    return lines, cites
+    head = block_heading(q.doc, q.unit) if heading is None else heading
+    return Block(kind="evidence", doc_id=q.doc.doc_id, ref=q.unit.ref, heading=head,
+                 marker=marker(q.doc, q.unit), lines=tuple(lines), numbered=numbered), cites
 
 
-def quote_lines(doc: Document, unit: Unit, sent_nos: Sequence[int]) -> tuple[list[str], list[Citation]]:
-    """Bulleted verbatim sentences with their markers (lists kept whole), and the matching citations."""
-    return _lines(quote(doc, unit, sent_nos), numbered=False)
+def _evidences(quotes: Sequence[Quote], *, numbered: bool = False,
+               order: Sequence[str] = ()) -> tuple[list[Block], list[Citation]]:
+    """Evidence blocks of several units; with `order`, grouped by document in that order (primary
+    first) and by position in the document."""
+    if order:
+        rank = {d: i for i, d in enumerate(order)}
+        quotes = sorted(quotes, key=lambda q: (rank.get(q.doc.doc_id, len(rank)), q.unit.number or 0,
+                                               q.unit.ref))
+    blocks, cites = [], []
+    for q in quotes:
+        b, c = _evidence(q, numbered=numbered)
+        blocks.append(b)
+        cites.extend(c)
+    return blocks, cites
 
 
-def _block(q: Quote, *, numbered: bool, heading: str = "full") -> tuple[str, list[Citation]]:
-    """A unit's heading line and its quoted lines. `heading`: "full" (《title》第N条 … （path）),
-    "grouped" (under a document title line: no title repeated) or "short" (label and title only)."""
-    lines, cites = _lines(q, numbered=numbered)
-    if heading == "full":
-        head = unit_heading(q.doc, q.unit)
-    else:
-        path = section_path(q.doc, q.unit) if heading == "grouped" else ""
-        head = f"{q.unit.label} {q.unit.title}" + (f"（{path}）" if path else "")
-    return "\n".join([head + "：", *lines]), cites
+def lead(text: str) -> Block:
+    return Block(kind="lead", text=text)
 
 
-def _answer(question: str, blocks: Sequence[str], cites: Sequence[Citation], kind: AnswerKind, *,
+def note(text: str) -> Block:
+    return Block(kind="note", text=text)
+
+
+def related(text: str, units: Sequence[tuple[Document, Unit]]) -> Block:
+    """Units worth a look that do not answer the question, labelled so by `text`."""
+    return Block(kind="related", text=text, items=tuple((u.key, unit_heading(d, u)) for d, u in units))
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+
+def _block_text(b: Block) -> str:
+    if b.kind == "answer":
+        return b.text if not b.marker or b.text.endswith(b.marker) else b.text + b.marker
+    if b.kind == "related":
+        return "\n".join([b.text, *(f"- {heading}" for _key, heading in b.items)])
+    if b.kind != "evidence":
+        return b.text
+    out, n = [f"{b.heading}："] if b.heading else [], 0
+    for line in b.lines:
+        if line.depth:
+            out.append(f"   {line.text}")
+            continue
+        n += 1
+        out.append(f"{n}. {line.text}" if b.numbered else f"- {line.text}")
+    if out and b.marker:
+        out[-1] += b.marker  # one citation per unit, after its last quoted line
+    return "\n".join(out)
+
+
+def render_text(blocks: Sequence[Block]) -> str:
+    """The plain-text answer (CLI, `ask --json`'s "answer", copy): blocks apart by a blank line."""
+    return "\n\n".join(t for b in blocks if (t := _block_text(b)))
+
+
+def _answer(question: str, blocks: Sequence[Block], cites: Sequence[Citation], kind: AnswerKind, *,
             focus: Sequence[str] = (), abstained: bool = False, retrieved: Sequence[str] = (),
             suggestions: Sequence[str] = ()) -> Answer:
-    return Answer(question=question, text="\n\n".join(b for b in blocks if b), abstained=abstained, kind=kind,
-                  citations=tuple(cites), focus=tuple(dict.fromkeys(focus)),
-                  retrieved=tuple(dict.fromkeys(retrieved)), suggestions=tuple(suggestions))
+    kept = tuple(b for b in blocks if b.kind != "evidence" or b.lines)
+    return Answer(question=question, text=render_text(kept), abstained=abstained, kind=kind,
+                  citations=tuple(dict.fromkeys(cites)), focus=tuple(dict.fromkeys(focus)),
+                  retrieved=tuple(dict.fromkeys(retrieved)), suggestions=tuple(suggestions), blocks=kept)
 
 
-def _grouped(
-    quotes: Sequence[Quote], order: Sequence[str], *, numbered: bool
-) -> tuple[list[str], list[Citation]]:
-    """Blocks grouped by document (in `order`, primary first); a title line heads each group
-    when more than one document speaks."""
-    rank = {d: i for i, d in enumerate(order)}
-    quotes = sorted(quotes, key=lambda q: (rank.get(q.doc.doc_id, len(rank)), q.unit.number or 0, q.unit.ref))
-    docs = list(dict.fromkeys(q.doc.doc_id for q in quotes))
-    blocks, cites = [], []
-    for doc_id in docs:
-        group = [q for q in quotes if q.doc.doc_id == doc_id]
-        parts = [f"《{group[0].doc.meta.title}》"] if len(docs) > 1 else []
-        for q in group:
-            text, c = _block(q, numbered=numbered, heading="grouped" if len(docs) > 1 else "full")
-            parts.append(text)
-            cites.extend(c)
-        blocks.append("\n".join(parts) if len(docs) > 1 else "\n\n".join(parts))
-    return blocks, cites
+def _without(blocks: Sequence[Block], first: Block) -> list[Block]:
+    """Evidence blocks minus the sentence the direct answer already quotes whole: no sentence twice."""
+    out = []
+    for b in blocks:
+        if b.kind == "evidence" and b.key == first.key and first.lines:
+            gone = {line.sent_no for line in first.lines}
+            lines = tuple(line for line in b.lines if line.sent_no is None or line.sent_no not in gone)
+            if all(line.sent_no is None for line in lines):
+                continue
+            b = replace(b, lines=lines)
+        out.append(b)
+    return out
 
 
 # -- composers ---------------------------------------------------------------------------------
 
 
 def compose_reference(question: str, quotes: Sequence[Quote], *, order: Sequence[str],
-                      related: Sequence[Quote] = (), missing_note: str = "") -> Answer:
-    """Item / article lookup: heading, then the sentences verbatim, numbered. `related` holds what
-    another document named in the question says on the same point, quoted after the referenced units."""
-    blocks, cites = [], []
-    for q in quotes:
-        text, c = _block(q, numbered=True)
-        blocks.append(text)
-        cites.extend(c)
-    if related:
-        titles = "、".join(dict.fromkeys(f"《{q.doc.meta.title}》" for q in related))
-        more, c = _grouped(related, order, numbered=False)
-        blocks.append(f"{titles}的相关规定：\n" + "\n\n".join(more))
+                      related_quotes: Sequence[Quote] = (), missing_note: str = "") -> Answer:
+    """Item / article lookup: the units asked for, numbered, then what another document named in
+    the question says on the same point."""
+    blocks, cites = _evidences(quotes, numbered=True)
+    if related_quotes:
+        titles = "、".join(dict.fromkeys(f"《{q.doc.meta.title}》" for q in related_quotes))
+        more, c = _evidences(related_quotes, order=order)
+        blocks += [lead(f"{titles}的相关规定："), *more]
         cites.extend(c)
     if missing_note:
-        blocks.append(f"（{missing_note}）")
+        blocks.append(note(f"（{missing_note}）"))
     keys = [q.unit.key for q in quotes]
     return _answer(question, blocks, cites, "item", focus=keys,
-                   retrieved=[*keys, *(q.unit.key for q in related)])
+                   retrieved=[*keys, *(q.unit.key for q in related_quotes)])
 
 
 def compose_section(question: str, doc: Document, section_no: int, *, per_item: int = 2) -> Answer:
     section = doc.section(section_no)
     assert section is not None
     units = [u for r in section.refs if (u := doc.unit(r)) is not None]
-    blocks, cites = [f"{section.label}{section.title}（共{len(units)}条）"], []
+    blocks, cites = [lead(f"{section.label}{section.title}（共{len(units)}条）")], []
     for unit in units:
-        text, c = _block(quote(doc, unit, requirement_sentences(unit)[:per_item]), numbered=False,
-                         heading="short")
-        blocks.append(text)
+        b, c = _evidence(quote(doc, unit, requirement_sentences(unit)[:per_item]), numbered=False,
+                         heading=f"{unit.label} {unit.title}")
+        blocks.append(b)
         cites.extend(c)
     keys = [u.key for u in units]
     return _answer(question, blocks, cites, "section", focus=keys, retrieved=keys)
 
 
 def compose_search(question: str, quotes: Sequence[Quote], *, order: Sequence[str],
-                   retrieved: Sequence[str], lead: str = "") -> Answer:
-    """Relevant sentences grouped by document (primary first), units in document order."""
-    titles = "、".join(dict.fromkeys(f"《{q.doc.meta.title}》" for q in sorted(
-        quotes, key=lambda q: order.index(q.doc.doc_id) if q.doc.doc_id in order else len(order))))
-    blocks, cites = _grouped(quotes, order, numbered=False)
-    head = lead or f"根据{titles}，相关内容如下："
-    return _answer(question, [head, *blocks], cites, "general",
-                   focus=[q.unit.key for q in quotes][:1], retrieved=retrieved)
+                   retrieved: Sequence[str], head: Block | None = None,
+                   notes: Sequence[Block] = ()) -> Answer:
+    """The answer first (`head`: a direct answer, or a lead), then the evidence that states it —
+    the unit `head` quotes first, the others in document order — and any notes."""
+    evidence, cites = _evidences(quotes, order=order)
+    if head is not None and head.kind == "answer":
+        evidence.sort(key=lambda b: b.key != head.key)
+        evidence = _without(evidence, head)
+        cites = [*(citation_of(head, quotes)), *cites]
+    blocks = [*([head] if head is not None else []), *evidence, *notes]
+    focus = head.key if head is not None and head.key else quotes[0].unit.key if quotes else ""
+    return _answer(question, blocks, cites, "general", focus=[focus] if focus else [], retrieved=retrieved)
+
+
+def citation_of(head: Block, quotes: Sequence[Quote]) -> list[Citation]:
+    """The citations of the sentences a direct answer quotes (its unit is among `quotes`)."""
+    for q in quotes:
+        if q.unit.key == head.key:
+            return [citation(q.doc, q.unit, q.unit.sentences[line.sent_no])
+                    for line in head.lines if line.sent_no is not None]
+    return []
 
 
 def compose_not_stated(question: str, what: str, quotes: Sequence[Quote], *, order: Sequence[str],
                        retrieved: Sequence[str]) -> Answer:
-    """The documents speak of the topic but do not state what was asked: say so, then 相关内容."""
-    blocks, cites = _grouped(quotes, order, numbered=False)
-    head = f"已收录文件没有写明{what}。以下是最接近的相关内容，供参考（不是对问题的直接回答）："
-    return _answer(question, [head, *blocks], cites, "abstain", abstained=True, retrieved=retrieved,
+    """The documents speak of the topic but do not state what was asked: say so, then the nearest
+    evidence, labelled as not answering the question."""
+    evidence, cites = _evidences(quotes, order=order)
+    head = lead(f"已收录文件没有写明{what}。以下是最接近的相关内容，供参考（不是对问题的直接回答）：")
+    return _answer(question, [head, *evidence], cites, "abstain", abstained=True, retrieved=retrieved,
                    suggestions=[q.unit.key for q in quotes])
 
 
 def compose_quotes(question: str, doc: Document, unit: Unit, sent_nos: Sequence[int],
-                   kind: AnswerKind, lead: str) -> Answer:
+                   kind: AnswerKind, lead_text: str) -> Answer:
     """Metadata and preamble answers: a lead line and the quoted header/preamble sentences."""
-    lines, cites = _lines(quote(doc, unit, sent_nos), numbered=False)
-    return _answer(question, ["\n".join([lead, *lines])], cites, kind, focus=[unit.key], retrieved=[unit.key])
+    b, cites = _evidence(quote(doc, unit, sent_nos), numbered=False, heading=lead_text.rstrip("：:"))
+    return _answer(question, [b], cites, kind, focus=[unit.key], retrieved=[unit.key])
 
 
-def compose_lead_quotes(question: str, lead: str, picks: Sequence[tuple[Document, Unit, Sequence[int]]],
+def compose_lead_quotes(question: str, lead_text: str, picks: Sequence[tuple[Document, Unit, Sequence[int]]],
                         kind: AnswerKind) -> Answer:
     """A lead line, then quoted sentences from several units (a regulation's 施行 article and its lead)."""
-    lines, cites = [lead], []
+    blocks, cites = [lead(lead_text)], []
     for doc, unit, nos in picks:
-        more, c = _lines(quote(doc, unit, nos), numbered=False)
-        lines.extend(more)
+        b, c = _evidence(quote(doc, unit, nos), numbered=False)
+        blocks.append(b)
         cites.extend(c)
     keys = [u.key for _d, u, _n in picks]
-    return _answer(question, ["\n".join(lines)], cites, kind, focus=keys, retrieved=keys)
+    return _answer(question, blocks, cites, kind, focus=keys, retrieved=keys)
 
 
 def abstain(question: str, suggestions: Sequence[tuple[Document, Unit]] = (), *, reason: str = "",
             quotes: Sequence[Quote] = (), order: Sequence[str] = ()) -> Answer:
     """A refusal: the reason, optionally quoted related passages (where a missing document is cited),
-    and suggested units to ask about instead."""
-    blocks: list[str] = [reason or f"{NOT_FOUND}。"]
+    and units near the question, labelled as not answering it."""
+    blocks: list[Block] = [lead(reason or f"{NOT_FOUND}。")]
     cites: list[Citation] = []
     if quotes:
-        more, cites = _grouped(quotes, order, numbered=False)
+        more, cites = _evidences(quotes, order=order)
         blocks.extend(more)
     if suggestions:
-        blocks.append("\n".join(["您可以看看以下可能相关的条目：",
-                                 *(f"- {unit_heading(d, u)}" for d, u in suggestions)]))
+        blocks.append(related("您可以看看以下可能相关的条目：", suggestions))
     return _answer(question, blocks, cites, "abstain", abstained=True,
                    suggestions=[u.key for _d, u in suggestions])
 
@@ -295,28 +348,29 @@ def out_of_range_note(doc: Document, numbers: Sequence[int]) -> str:
 
 
 def out_of_range(question: str, doc: Document, numbers: Sequence[int]) -> Answer:
-    return _answer(question, [out_of_range_note(doc, numbers)], (), "out_of_range", abstained=True)
+    return _answer(question, [lead(out_of_range_note(doc, numbers))], (), "out_of_range", abstained=True)
 
 
 def compose_citations(
-    question: str, doc: Document, cited: Sequence[tuple[str, Sequence[str], Document | None]], *, lead: str
+    question: str, doc: Document, cited: Sequence[tuple[str, Sequence[str], Document | None]], *,
+    lead_text: str,
 ) -> Answer:
     """Where a document cites each 《title》 (quoted), and whether the cited text itself is in the corpus."""
-    blocks, cites, keys = [lead], [], []
+    blocks, cites, keys = [lead(lead_text)], [], []
     for title, refs, full_text in cited:
-        lines = [f"《{title}》："]
+        blocks.append(lead(f"《{title}》："))
         for ref in refs:
             unit = doc.unit(ref)
             if unit is None:
                 continue
             nos = [n for n, s in enumerate(unit.sentences) if f"《{title}》" in s]
-            quoted, c = _lines(quote(doc, unit, nos), numbered=False)
-            lines.extend(quoted)
+            b, c = _evidence(quote(doc, unit, nos), numbered=False)
+            blocks.append(b)
             cites.extend(c)
             keys.append(unit.key)
         if full_text is None:
-            lines.append(f"（《{title}》的全文未收录，无法提供其具体内容；以上是《{doc.meta.title}》引用它的原文。）")
+            blocks.append(note(f"（《{title}》的全文未收录，无法提供其具体内容；以上是《{doc.meta.title}》引用它的原文。）"))
         else:
-            lines.append(f"（《{full_text.meta.title}》的全文已收录，可以按条提问，例如“《{full_text.meta.title}》第一条”。）")
-        blocks.append("\n".join(lines))
+            blocks.append(note(f"（《{full_text.meta.title}》的全文已收录，可以按条提问，"
+                               f"例如“《{full_text.meta.title}》第一条”。）"))
     return _answer(question, blocks, cites, "citations", focus=keys, retrieved=keys)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from . import answer as compose
 from .config import Settings
-from .records import Answer, Citation, Document, Unit
+from .records import Answer, Block, Citation, Document, Unit
 from .timing import with_total
 from .verify import Source, Verdict, supporting_quotes, verify
 
@@ -161,6 +161,7 @@ def finish_answer(assistant: Assistant, extractive: Answer, sources: Sequence[So
         generated=True,
         verification=verdict.as_dict(),
         notes=(AI_NOTE,),
+        blocks=(Block(kind="generated", text=verdict.text),),
     )
 
 

@@ -15,6 +15,7 @@ from . import citegraph, intents
 from .catalog import Catalog
 from .config import MAX_QUESTION_CHARS
 from .errors import InputError
+from .forms import Form, form_of
 from .records import Document, Key, Mode
 from .refs import RefQuery, parse_refs
 from .roles import asks_duties, role_in_question
@@ -25,11 +26,6 @@ _ASK_WORDS = re.compile(
     r"要求|讲|说|是|了|什么|哪些|内容|规定|具体|原文|全文|怎么|怎样|如何|有|写|的|呢|吗|吧|啊|请问|请|"
     r"一下|看看|告诉我|我|下|主要|条文|条款|这|那|里|中|what|does|say|said|require|requires|is|about|"
     r"the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
-# "选举采用记名投票的方式，对吗？": a claim to check against the text.
-_POLAR_TAIL = re.compile(
-    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$"
-)
-_POLAR_HEAD = re.compile(r"^(?:请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable input becomes: no tokenizer can encode it
 
 
@@ -69,7 +65,8 @@ class Query:
     preamble: bool = False
     cited_titles: tuple[str, ...] = ()
     asks_where: bool = False
-    claim: str = ""
+    claim: str = ""  # the statement a true/false question offers (form.claim)
+    form: Form = field(default_factory=lambda: form_of(""))
     role: str | None = None  # a role the question names (支部书记…), see rag/roles.py
     asks_duties: bool = False  # …and asks its duties in general (要抓哪些工作)
     state: State = field(default_factory=State)
@@ -97,14 +94,6 @@ def validate(question: object) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内")
     return question
-
-
-def claim_of(text: str) -> str:
-    """The statement of a true/false-phrased question ("…，对吗？"), else ""."""
-    if not _POLAR_TAIL.search(text) or len(text) < 8:
-        return ""
-    claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", text)).strip("，,。 ")
-    return claim if len(claim) >= 5 and not re.search(r"什么|哪|怎么|多少|几", claim) else ""
 
 
 def _home(catalog: Catalog, state: State, options: Options) -> Document:
@@ -144,13 +133,14 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         if target is not None:
             targets.append((target, numbers))
     named = tuple(catalog.in_question(text))
+    form = form_of(text)
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
         targets=tuple(targets),
         named=named, absent=tuple(catalog.absent_names(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)), preamble=intents.asks_preamble(text),
         cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),
-        asks_where=citegraph.asks_where(text), claim=claim_of(text), role=role_in_question(text),
+        asks_where=citegraph.asks_where(text), claim=form.claim, form=form, role=role_in_question(text),
         asks_duties=asks_duties(text), state=state, options=options,
     )
 

@@ -183,6 +183,46 @@ class Citation:
         return unit_key(self.doc_id, self.ref)
 
 
+BlockKind = Literal["answer", "lead", "evidence", "related", "note", "generated"]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One quoted sentence of an evidence block. `sent_no` None is a gap ("……") in a long list;
+    `depth` 1 is an item of a （一）…（N） list, shown under its lead."""
+
+    text: str
+    sent_no: int | None
+    depth: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One typed part of an answer; every edge (CLI text, web page, Word, JSON) renders these.
+
+    - answer: the direct answer, first (`text`; `doc_id`/`ref`/`marker` of the unit stating it)
+    - lead: a sentence that frames what follows (a refusal's reason, a section's title)
+    - evidence: one unit's quoted sentences (`lines`), cited once by `marker`
+    - related: units near the question that do not answer it (`items`: unit key, heading)
+    - note: a remark on the answer (the text gives no reason, a number out of range)
+    - generated: an LLM's verified text, with its markers inline
+    """
+
+    kind: BlockKind
+    text: str = ""
+    doc_id: str = ""
+    ref: str = ""
+    heading: str = ""
+    marker: str = ""
+    lines: tuple[Line, ...] = ()
+    numbered: bool = False
+    items: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        return unit_key(self.doc_id, self.ref) if self.doc_id else ""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
     """What every route returns. `route` names the route that answered (see rag/routes.py)."""
@@ -200,3 +240,4 @@ class Answer:
     generated: bool = False  # True when an LLM wrote the text (verified against the sources)
     verification: dict[str, object] | None = None
     notes: tuple[str, ...] = ()  # one-line notices for the user (e.g. the LLM fell back)
+    blocks: tuple[Block, ...] = ()  # what `text` renders; () only for answers made before blocks

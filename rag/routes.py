@@ -15,6 +15,7 @@ from . import answer as compose
 from . import citegraph
 from .answer import Quote
 from .catalog import Catalog
+from .direct import answer_first
 from .index_load import Index
 from .query import Query
 from .records import Answer, Document, Unit
@@ -154,7 +155,7 @@ def reference(ctx: Context, q: Query) -> Answer:
         q.question,
         quotes,
         order=ctx.order,
-        related=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
+        related_quotes=_related(ctx, q, [d for d, _u in units], [u for _d, u in units]),
         missing_note=notes,
     )
 
@@ -172,7 +173,7 @@ def cited_by_item(ctx: Context, q: Query) -> Answer:
         quotes = [compose.quote(doc, u, compose.requirement_sentences(u)) for r in refs if (u := doc.unit(r))]
         ans = compose.compose_reference(q.question, quotes, order=ctx.order)
         return replace(ans, text=f"{labels}没有以书名号引用其他文件，以下是原文：\n{ans.text}")
-    return compose.compose_citations(q.question, doc, cited, lead=f"{labels}引用的文件：")
+    return compose.compose_citations(q.question, doc, cited, lead_text=f"{labels}引用的文件：")
 
 
 # -- the citation graph and documents the corpus lacks ------------------------------------------
@@ -192,7 +193,7 @@ def citation_graph(ctx: Context, q: Query) -> Answer:
     primary = ctx.catalog.primary
     cited = [(t, citegraph.refs_citing(primary, t), _full_text(ctx, t)) for t in q.cited_titles]
     return compose.compose_citations(
-        q.question, primary, cited, lead=f"《{primary.meta.title}》中引用这份文件的地方："
+        q.question, primary, cited, lead_text=f"《{primary.meta.title}》中引用这份文件的地方："
     )
 
 
@@ -279,7 +280,11 @@ def by_search(ctx: Context, q: Query) -> Answer:
         ans = compose.compose_not_stated(q.question, found.not_stated, found.quotes, order=ctx.order,
                                          retrieved=found.retrieved)
     else:
-        ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved)
+        # a question that asks what several documents each say has no single answer to put first
+        several = len({d.doc_id for d in q.named}) > 1
+        head, notes_ = answer_first(q.form, found.quotes) if not several else (None, ())
+        ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved,
+                                     head=head, notes=notes_)
     notes = (checklist_note(q.role),) if q.role else ()  # "我是新任支部书记…": the role's checklist too
     return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms, notes=ans.notes + notes)
 
@@ -308,7 +313,8 @@ def role_duties(ctx: Context, q: Query) -> Answer:
     quotes = [compose.quote(d, u, nos) for d, u, nos in wanted.values()]
     lead = (f"「{role(q.role).title}」今年要抓的重点——《{ctx.catalog.primary.meta.title}》中"
             f"写给这一角色的条目（逐字引用；完整职责清单见下方提示）：")
-    ans = compose.compose_search(q.question, quotes, order=ctx.order, retrieved=list(wanted), lead=lead)
+    ans = compose.compose_search(q.question, quotes, order=ctx.order, retrieved=list(wanted),
+                                 head=compose.lead(lead))
     return replace(ans, notes=(checklist_note(q.role),))
 
 

@@ -18,6 +18,8 @@ from . import answer as compose
 from .answer import Quote
 from .catalog import Catalog
 from .embed import VectorEmbeddings
+from .forms import ASKS_LIST as _ASKS_LIST
+from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
@@ -36,15 +38,7 @@ PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranki
 UNIT_MEANING = 0.3  # share of the ranking's dense term read from the unit's own vector, not its best sentence
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
 CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
-_ASKS_LIST = re.compile(
-    r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么"
-)
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
-_ASKS_NUMBER = re.compile(
-    r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
-    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when",
-    re.I,
-)
 # Question words, removed before finding what a number question is about.
 _QUESTION_WORDS = re.compile(
     r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"

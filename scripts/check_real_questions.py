@@ -34,7 +34,8 @@ FILES = [ROOT / "eval" / "questions-real-dev.jsonl", ROOT / "eval" / "questions-
 FORMS = {"single_choice", "multi_choice", "true_false", "fill_blank", "short_answer", "typed"}
 CATEGORIES = {"real_answerable", "real_unanswerable", "named_absent"}
 
-DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+          "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 ART_RE = re.compile(r"^[ \t\u3000]*第([一二三四五六七八九十百零〇]+)条(?=[ \t\u3000])")
 DIVISION_RE = re.compile(r"^[ \t\u3000]*(第[一二三四五六七八九十百零〇]+[编章节]|总[ \t\u3000]*纲)")
 ITEM_RE = re.compile(r"^[ \t\u3000]*(?:(\d+)[.．]|（(\d+)）)")

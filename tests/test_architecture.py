@@ -12,13 +12,13 @@ LAYER = {
     "choices": -1,  # plain constants config re-exports and `dangjian --help` lists
     "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "numerals": 0, "fsutil": 0,
     "timing": 0.5, "question_encoder": 0.9, "use_tokenizer": 0.9,
-    "structure": 1, "refs": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,
+    "structure": 1, "refs": 1, "forms": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,
     # ingestion: reading and parsing sit below the corpus loader that uses them; adding sits above it
     "ingest.limits": 0.5, "ingest.manifest": 1, "ingest.read": 1, "ingest.meta": 1.6, "ingest.parse": 1.6,
     "ingest.store": 1.7, "ingest.add": 1.8, "ingest": 1.9,
     "corpus": 2, "parsed": 2, "chunking": 2, "citegraph": 2, "query": 2.5, "stores": 2.5, "stores.recall": 2.55, "inputs": 2.6, "integrity": 2.6,
     "index_parts": 2.7, "index_load": 2.8,
-    "index": 3, "retrieve": 4, "answer": 4, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
+    "index": 3, "retrieve": 4, "answer": 4, "direct": 4.2, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
     "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm_chain": 6.9, "llm": 7,
     "bench_corpus": 7.8, "bench_report": 7.9, "bench": 8,
     # offline tooling: evaluation, ablation, golden answers, feedback export

@@ -137,12 +137,16 @@ def test_out_of_scope_and_injection_abstain(assistant: Assistant, question: str)
     assert not ans.citations and ans.suggestions == ()  # nothing is near: no unrelated suggestions
 
 
-def test_onboarding_answer_spans_items_with_a_citation_per_line(assistant: Assistant) -> None:
+def test_onboarding_answer_spans_items_with_one_citation_per_unit(assistant: Assistant) -> None:
+    """Each quoted unit is cited once, after its last line — not after every sentence."""
     ans = assistant.ask("新任支部书记怎么做好党员的日常管理？")
     assert not ans.abstained and "9" in cited(ans)
-    for line in ans.text.splitlines():
-        if line.startswith("- "):
-            assert re.search(r"〔(?:《[^》]+》)?第[\d一二三四五六七八九十百]+条〕$", line), line
+    for part in ans.text.split("\n\n"):
+        lines = part.splitlines()
+        if not any(line.startswith("- ") for line in lines):
+            continue
+        marks = [line for line in lines if re.search(r"〔(?:《[^》]+》)?第[\d一二三四五六七八九十百]+条〕", line)]
+        assert marks == [lines[-1]], part
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "问" * 2001])

@@ -141,6 +141,13 @@ h2.dj-convs-title { font-size: 15px; margin: 0; color: var(--dj-ink); }
 .dj-text .dj-head:first-child { margin-top: 0; }
 .dj-text ol, .dj-text ul { margin: 2px 0 6px 1.6em; padding: 0; }
 .dj-text li { margin: 3px 0; }
+.dj-direct { font-weight: 600; background: #fdf3f2; border-radius: 6px; padding: 4px 10px; margin: 0 0 8px; }
+.dj-direct p + p { font-weight: 400; }
+.dj-ev { margin: 6px 0; }
+.dj-text ul.dj-sub { list-style: none; margin: 2px 0 2px 1.2em; }
+.dj-text li.dj-gap { color: var(--dj-muted); }
+.dj-related .dj-head { font-weight: 400; color: var(--dj-muted); }
+.dj-note-p { color: #6b4500; font-size: 14px; }
 button.dj-cite { border: none; background: none; padding: 0; font: inherit; color: #9b1c16; cursor: pointer;
                  border-bottom: 1px dashed #9b1c16; line-height: inherit; text-align: left; }
 button.dj-cite:hover, button.dj-cite.dj-active { background: #fdecea; }

@@ -93,6 +93,68 @@ def answer_body(text: str, links: dict[str, str], turn: int, seen: set[str] | No
     return "".join(parts)
 
 
+def _lines_html(lines: Sequence[dict[str, Any]], numbered: bool, tail: str) -> str:
+    """An evidence block's quoted lines: top-level sentences as a list, （一）…（N） items nested
+    under their lead, "……" for a gap; `tail` (the unit's marker button) after the last line."""
+    tag = "ol" if numbered else "ul"
+    out, sub_open, n = [f"<{tag}>"], False, 0
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        body = esc(line.get("text", "")) + (tail if last else "")
+        if line.get("depth"):
+            if n == 0:  # a list whose lead was not quoted: its items stand alone
+                out.append("<li>")
+                n = 1
+            if not sub_open:
+                out.append('<ul class="dj-sub">')
+                sub_open = True
+            cls = ' class="dj-gap"' if line.get("sent_no") is None else ""
+            out.append(f"<li{cls}>{body}</li>")
+            continue
+        if sub_open:
+            out.append("</ul>")
+            sub_open = False
+        if n:
+            out.append("</li>")
+        n += 1
+        out.append(f"<li>{body}")
+    if sub_open:
+        out.append("</ul>")
+    if n:
+        out.append("</li>")
+    out.append(f"</{tag}>")
+    return "".join(out)
+
+
+def blocks_body(blocks: Sequence[dict[str, Any]], links: dict[str, str], turn: int) -> str:
+    """The answer's typed blocks (rag.records.Block, as `answer_json` writes them) as HTML: the direct
+    answer first, evidence cited once per unit, related units labelled as not answering."""
+    seen: set[str] = set()
+    parts: list[str] = []
+    for b in blocks:
+        kind = b.get("kind")
+        mark = _linkify(esc(b["marker"]), links, turn, seen) if b.get("marker") else ""
+        if kind == "answer":
+            rows = esc(b.get("text", "")).split("\n")
+            rows[-1] += mark
+            parts.append('<div class="dj-direct">' + "".join(f"<p>{r}</p>" for r in rows) + "</div>")
+        elif kind == "evidence":
+            head = f'<p class="dj-head">{esc(b["heading"])}</p>' if b.get("heading") else ""
+            body = _lines_html(b.get("lines", []), bool(b.get("numbered")), mark)
+            parts.append(f'<div class="dj-ev">{head}{body}</div>')
+        elif kind == "related":
+            items = "".join(f"<li>{esc(i.get('heading', ''))}</li>" for i in b.get("items", []))
+            parts.append(f'<div class="dj-related"><p class="dj-head">{esc(b.get("text", ""))}</p>'
+                         f'<ul>{items}</ul></div>')
+        elif kind == "generated":
+            parts.append(answer_body(b.get("text", ""), links, turn, seen))
+        elif kind == "note":
+            parts.append(f'<p class="dj-note-p">{esc(b.get("text", ""))}</p>')
+        else:
+            parts.append(f'<p class="dj-p">{esc(b.get("text", ""))}</p>')
+    return "".join(parts)
+
+
 def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "来源",
              counted: bool = True) -> str:
     """The 来源 list: one button per cited unit (with "引用 N 句" when `counted`)."""
@@ -201,6 +263,13 @@ def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
     )
 
 
+def _body(ans: dict[str, Any], links: dict[str, str], index: int) -> str:
+    """From the answer's blocks; a turn saved before answers had blocks shows its text."""
+    if ans.get("blocks"):
+        return blocks_body(ans["blocks"], links, index)
+    return answer_body(ans.get("answer", ""), links, index)
+
+
 def render_turn(turn: dict[str, Any], index: int) -> str:
     ans = turn["answer"]
     abstained = bool(ans.get("abstained"))
@@ -216,7 +285,7 @@ def render_turn(turn: dict[str, Any], index: int) -> str:
         f'<div class="dj-turn" data-turn="{index}">'
         f'<div class="dj-q"><div class="dj-bubble">{esc(turn["question"])}</div></div>'
         f'<div class="{classes}" role="article" aria-label="第{index + 1}个回答">{head}{notes}'
-        f'<div class="dj-text">{answer_body(ans.get("answer", ""), links, index)}</div>'
+        f'<div class="dj-text">{_body(ans, links, index)}</div>'
         f"{_suggestions(ans)}{_sources(ans.get('citations', []), index)}"
         f"{_meta(turn, index, ans)}{copy_source(copy_text, f'dj-copy-{index}')}"
         f"</div></div>"

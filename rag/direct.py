@@ -1,0 +1,263 @@
+"""The answer first: one line that states the answer, taken verbatim from the evidence.
+
+After search has chosen the units and sentences to quote, this reads them by the form of the
+question (rag/forms.py) and states the answer the way a person would want it:
+
+- a choice question → the option(s) the quoted text states (or, for 不包括…, the one it does not);
+- a 判断 statement → 对 / 错 when the deciding sentence agrees or plainly contradicts it;
+- a number or period → the clause of the sentence that states it (预备党员的预备期为一年);
+- how many items → the count of the （一）…（N） list, with its lead;
+- a blank → the words of the sentence that fill it;
+- anything else → the best sentence itself.
+
+Nothing here invents wording: every answer line is a span of a quoted sentence, an option the
+user supplied, a count of quoted items, or 对/错. When the evidence does not decide (two options
+stated equally, a claim neither matched nor contradicted), no verdict is given and the best
+sentence opens the answer instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .answer import Quote, enumerations, is_clause, marker
+from .forms import Form, Option
+from .numerals import int_to_cn
+from .records import Block, Line
+from .text import char_bigrams
+
+_NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
+# A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
+# range (三年至五年) is one figure, so "五年" is not taken for "三年至五年".
+_ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
+        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
+        r"|[三四五六七八九十]分之[一二三四五六七八九十]+|半数|过半数|多数)")
+FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
+_CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
+_NEGATIONS = "不无非未没"
+JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
+JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
+WHY_WORDS = re.compile(r"为了|旨在|目的是|目的在于|因为|由于|以便|是为")
+
+
+def _squash(text: str) -> str:
+    return _NOISE.sub("", text)
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return char_bigrams(text, _NOISE)
+
+
+def _share(want: str, sentence: str) -> float:
+    a = _bigrams(want)
+    return len(a & _bigrams(sentence)) / len(a) if a else 0.0
+
+
+def _sentences(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
+    """Every sentence of the quoted units, the quoted ones first (in quote order), then the rest of
+    each unit: an option or a figure may sit in a sentence search did not pick."""
+    out: list[tuple[Quote, int]] = []
+    for q in quotes:
+        out.extend((q, n) for n in q.sents if n is not None)
+    for q in quotes:
+        out.extend((q, n) for n in range(len(q.unit.sentences)) if n not in q.sents)
+    return out
+
+
+def _answer(q: Quote, text: str, *, whole: int | None = None) -> Block:
+    """An answer block citing `q`'s unit; `whole`: the sentence it quotes in full (left out of
+    the evidence below, so no sentence is shown twice)."""
+    lines = (Line(q.unit.sentences[whole], whole),) if whole is not None else ()
+    return Block(kind="answer", text=text, doc_id=q.doc.doc_id, ref=q.unit.ref, marker=marker(q.doc, q.unit),
+                 lines=lines)
+
+
+def _sentence_answer(q: Quote, n: int, lead: str = "") -> Block:
+    return _answer(q, f"{lead}{q.unit.sentences[n]}", whole=n)
+
+
+# -- choice ------------------------------------------------------------------------------------
+
+
+def _option_hits(options: Sequence[Option], quotes: Sequence[Quote],
+                 stem: str) -> dict[str, tuple[float, Quote, int]]:
+    """For each option the text states verbatim: how well the sentence stating it matches the stem."""
+    found: dict[str, tuple[float, Quote, int]] = {}
+    for opt in options:
+        want = _squash(opt.text)
+        if len(want) < 1:
+            continue
+        for q, n in _sentences(quotes):
+            sent = q.unit.sentences[n]
+            if want in _squash(sent):
+                score = _share(stem, sent) if stem else 0.0
+                if opt.letter not in found or score > found[opt.letter][0]:
+                    found[opt.letter] = (score, q, n)
+    return found
+
+
+def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    hits = _option_hits(form.options, quotes, form.stem)
+    by_letter = {o.letter: o for o in form.options}
+    if not hits:
+        return None
+    if form.exclusion:
+        missing = [o for o in form.options if o.letter not in hits]
+        if len(missing) != 1 or len(hits) < 2:
+            return None
+        best = max(hits.values(), key=lambda v: v[0])
+        head = "不包括" if re.search(r"不包括|不包含", form.stem) else "应选"
+        text = f"{head}：{missing[0].letter}. {missing[0].text}（其余各项原文均有，这一项没有）"
+        return _answer(best[1], text)
+    if form.multi:
+        chosen = [by_letter[letter] for letter in sorted(hits)]
+        best = max(hits.values(), key=lambda v: v[0])
+    else:
+        ranked = sorted(hits.items(), key=lambda kv: -kv[1][0])
+        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < 0.05:
+            return None  # two options stated about as well: the text does not decide between them
+        chosen = [by_letter[ranked[0][0]]]
+        best = ranked[0][1]
+    q, n = best[1], best[2]
+    letters = "".join(o.letter for o in chosen)
+    named = "；".join(f"{o.letter}. {o.text}" for o in chosen)
+    return _answer(q, f"应选 {letters}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
+
+
+# -- true / false ------------------------------------------------------------------------------
+
+
+def _figures(text: str) -> set[str]:
+    return set(FIGURE.findall(text))
+
+
+def _negation_clash(claim: str, sentence: str) -> bool:
+    """One says 不X / 无X / 非X where the other says X: 无记名投票 against 记名投票."""
+    for a, b in ((claim, sentence), (sentence, claim)):
+        for i, ch in enumerate(a):
+            if ch in _NEGATIONS and i + 3 <= len(a):
+                word = a[i + 1:i + 3]
+                if len(_squash(word)) == 2 and word in b and (ch + word) not in b:
+                    return True
+    return False
+
+
+def _judge(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    scored = [(_share(form.claim, q.unit.sentences[n]), q, n) for q, n in _sentences(quotes)]
+    if not scored:
+        return None
+    share, q, n = max(scored, key=lambda v: v[0])
+    sentence = q.unit.sentences[n]
+    if share < JUDGE_NEAR:
+        return None
+    claimed, stated = _figures(form.claim), _figures(sentence)
+    if claimed and stated and not claimed <= stated:
+        return _answer(q, f"错。原文：{sentence}", whole=n)
+    if _negation_clash(form.claim, sentence):
+        return _answer(q, f"错。原文：{sentence}", whole=n)
+    if share >= JUDGE_AGREE and (not claimed or claimed <= stated):
+        return _answer(q, f"对。原文：{sentence}", whole=n)
+    return None
+
+
+# -- numbers, counts, blanks -------------------------------------------------------------------
+
+
+def _clause(sentence: str, stem: str) -> str:
+    """The clause of a sentence that holds a figure and shares most with the question."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c]
+    with_figure = [c for c in clauses if FIGURE.search(c)]
+    if not with_figure:
+        return ""
+    best = max(with_figure, key=lambda c: _share(stem, c) + 0.01 * _share(c, stem))
+    i = clauses.index(best)
+    # a clause that opens with its figure ("每届任期三年至五年") reads better with the one before it
+    if i > 0 and len(_squash(best)) < 12:
+        best = clauses[i - 1] + best
+    return best.rstrip("，；：。")
+
+
+def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    for q in quotes:
+        for n in (s for s in q.sents if s is not None):
+            sentence = q.unit.sentences[n]
+            if FIGURE.search(sentence):
+                clause = _clause(sentence, form.stem)
+                if clause and clause != sentence.rstrip("。"):
+                    return _answer(q, clause)
+                return _sentence_answer(q, n)
+        break  # only the best unit's quoted sentences: the figure check put the answering one first
+    return None
+
+
+def _count(quotes: Sequence[Quote]) -> Block | None:
+    """How many items the best unit's quoted list has, with the list's lead sentence."""
+    q = quotes[0]
+    for rng in enumerations(q.unit):
+        if rng[0] in q.sents:
+            items = sum(1 for i in rng[1:] if is_clause(q.unit.sentences[i]))
+            lead = q.unit.sentences[rng[0]].rstrip("：:")
+            return _answer(q, f"共{int_to_cn(items)}项：{lead}（见下）")
+    return None
+
+
+def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    """The words of a quoted sentence that stand where the question's blank is."""
+    from .forms import BLANK
+
+    parts = BLANK.split(form.stem, maxsplit=1)
+    before, after = _squash(parts[0])[-6:], _squash(parts[1] if len(parts) > 1 else "")[:4]
+    if len(before) < 2:
+        return None
+    for q, n in _sentences(quotes):
+        sentence = q.unit.sentences[n]
+        squashed = _squash(sentence)
+        for k in (6, 4, 3, 2):
+            tail = before[-k:]
+            i = squashed.find(tail)
+            if i < 0:
+                continue
+            rest = squashed[i + len(tail):]
+            j = rest.find(after) if after else -1
+            fill = rest[:j] if j > 0 else rest[:12]
+            if fill:
+                return _answer(q, f"答案：{fill}\n原文：{sentence}", whole=n)
+    return None
+
+
+# -- the answer first -------------------------------------------------------------------------
+
+
+def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tuple[Block, ...]]:
+    """The direct answer for `form` from `quotes` (the evidence search picked), and notes."""
+    if not quotes:
+        return None, ()
+    notes: tuple[Block, ...] = ()
+    head: Block | None = None
+    if form.kind == "choice":
+        head = _choice(form, quotes)
+    elif form.kind == "polar":
+        head = _judge(form, quotes)
+    elif form.kind == "blank":
+        head = _blank(form, quotes) or (_number(form, quotes) if form.asks_number else None)
+    elif form.count and (head := _count(quotes)) is not None:
+        pass
+    elif form.kind == "number":
+        head = _number(form, quotes)
+    elif form.kind == "list":
+        head = _count(quotes)
+    reasons = any(WHY_WORDS.search(q.unit.sentences[n]) for q, n in _sentences(quotes[:1]))
+    if form.kind == "why" and not reasons:
+        notes = (Block(kind="note", text="（原文没有说明原因；以上是相关规定。）"),)
+    if head is None:
+        q = quotes[0]
+        quoted = [n for n in q.sents if n is not None]
+        if not quoted:
+            return None, notes
+        # the quoted sentence of the best unit that shares most with the question (the first on a tie)
+        best = max(quoted, key=lambda n: (_share(form.stem, q.unit.sentences[n]), -n))
+        if q.unit.sentences[best].rstrip().endswith(("：", ":")):  # a list's lead: its count opens
+            return _count(quotes), notes
+        head = _sentence_answer(q, best)
+    return head, notes

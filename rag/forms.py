@@ -1,0 +1,127 @@
+"""The form of a question: what kind of answer it asks for, read from its wording alone.
+
+People paste quiz questions with their options ("…（ ）。A.一年 B.两年"), 判断题 statements, fill-in
+blanks, and type everyday questions (多长, 有哪些, 为什么). The form decides how the answer opens
+(rag/direct.py) and what shape of evidence ranking looks for (rag/search.py). Only general
+Chinese question grammar lives here — interrogatives, option letters, blanks, negation — never the
+wording of particular questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+FormKind = Literal["fact", "number", "list", "polar", "choice", "blank", "why"]
+
+# A list question: 有哪些, 哪几项, 包括什么…
+ASKS_LIST = re.compile(
+    r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么"
+)
+# A number, time limit or frequency question.
+ASKS_NUMBER = re.compile(
+    r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
+    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when",
+    re.I,
+)
+# How many items a list has: 有多少条, 几项, 几个方面.
+ASKS_COUNT = re.compile(r"(?:多少|几)(?:条|项|个方面|种|类|点)")
+ASKS_WHY = re.compile(r"为什么|为何|什么原因|原因是什么|why", re.I)
+# Which option is NOT right: 不包括, 不属于, 错误的是…
+EXCLUSION = re.compile(
+    r"不包括|不包含|不属于|不是|错误的是|错误的一项|不正确|不符合|不应|不能作为|除外"
+)
+MULTI = re.compile(r"多选|多项选择|哪些|包括|有几[种项]")
+# A blank to fill: （ ）, ( ), ____, （　　）
+BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
+# Option letters: "A.一年", "A、", "A：", "（A）", "A)": a capital not inside a Latin word.
+_OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）])\s*")
+# "…，对吗？" and its kin: a statement offered for checking.
+_POLAR_TAIL = re.compile(
+    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$"
+)
+_POLAR_HEAD = re.compile(r"^(?:判断题|请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
+_ASKING = re.compile(r"什么|哪|怎么|多少|几")
+# A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks).
+_JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）])\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    letter: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """`stem`: the question without its options, blank marks or polar tail; `claim`: the statement a
+    yes/no question offers; `count`: asks how many items a list has."""
+
+    kind: FormKind
+    stem: str
+    options: tuple[Option, ...] = ()
+    multi: bool = False
+    exclusion: bool = False
+    claim: str = ""
+    count: bool = False
+    asks_number: bool = False
+    asks_list: bool = False
+
+
+def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
+    """Split "stem A.x B.y …" into the stem and its options; options must run A, B, C… (two or more)."""
+    marks = [(m.start(), m.end(), m.group(1) or m.group(2)) for m in _OPTION.finditer(text)]
+    # the run of letters A, B, C… that starts at the last "A"
+    starts = [i for i, (_s, _e, letter) in enumerate(marks) if letter == "A"]
+    for first in reversed(starts):
+        run = [marks[first]]
+        for mark in marks[first + 1:]:
+            if mark[2] == chr(ord(run[-1][2]) + 1):
+                run.append(mark)
+        if len(run) < 2:
+            continue
+        options = []
+        for i, (_s, end, letter) in enumerate(run):
+            stop = run[i + 1][0] if i + 1 < len(run) else len(text)
+            body = text[end:stop].strip(" ；;，,。\n\t")
+            if not body:
+                break
+            options.append(Option(letter, body))
+        else:
+            return text[:run[0][0]].strip(), tuple(options)
+    return text, ()
+
+
+def claim_of(text: str) -> str:
+    """The statement of a true/false question ("…，对吗？", "判断：…", "…。（ ）"), else ""."""
+    if _JUDGE_TAIL.search(text):
+        claim = _POLAR_HEAD.sub("", _JUDGE_TAIL.sub("", text)).strip("，,。 ")
+        return claim if len(claim) >= 5 else ""
+    if not _POLAR_TAIL.search(text) or len(text) < 8:
+        return ""
+    claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", text)).strip("，,。 ")
+    return claim if len(claim) >= 5 and not _ASKING.search(claim) else ""
+
+
+def form_of(text: str) -> Form:
+    """The form of a normalised question (see rag/text.normalize_question)."""
+    stem, options = options_of(text)
+    number = bool(ASKS_NUMBER.search(stem))
+    listing = bool(ASKS_LIST.search(stem))
+    count = bool(ASKS_COUNT.search(stem))
+    if options:
+        return Form("choice", stem, options, multi=bool(MULTI.search(stem)),
+                    exclusion=bool(EXCLUSION.search(stem)), asks_number=number, asks_list=listing)
+    claim = claim_of(text)
+    if claim:
+        return Form("polar", claim, claim=claim)
+    if BLANK.search(stem):
+        return Form("blank", stem, asks_number=number)
+    if ASKS_WHY.search(stem):
+        return Form("why", stem)
+    if number:
+        return Form("number", stem, count=count, asks_number=True, asks_list=listing)
+    if listing:
+        return Form("list", stem, count=count, asks_list=True)
+    return Form("fact", stem)
