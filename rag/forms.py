@@ -28,11 +28,13 @@ ASKS_NUMBER = re.compile(
 # How many items a list has: 有多少条, 几项, 几个方面.
 ASKS_COUNT = re.compile(r"(?:多少|几)(?:条|项|个方面|种|类|点)")
 ASKS_WHY = re.compile(r"为什么|为何|什么原因|原因是什么|why", re.I)
-# Which option is NOT right: 不包括, 不属于, 错误的是…
+# Which option is NOT right: 不包括, 不属于, 错误的是… — where the question asks, at the end of its
+# stem (the same words inside a quoted rule, "…不符合本地区…的实际情况…", ask nothing)
 EXCLUSION = re.compile(
-    r"不包括|不包含|不属于|不是|错误的是|错误的一项|不正确|不符合|不应|不能作为|除外"
+    r"(?:不包括|不包含|不属于|不是|错误的是|错误的一项|不正确的是|不正确的一项|不符合|不应|不能作为|除外)"
+    r"[^，。；,;]{0,12}$"
 )
-MULTI = re.compile(r"多选|多项选择|哪些|包括|有几[种项]")
+MULTI = re.compile(r"多选|多项选择|不定项|哪些")
 # A blank to fill: （ ）, ( ), ____, （　　）
 BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
 # Option letters: "A.一年", "A、", "A：", "（A）", "A)": a capital not inside a Latin word.
@@ -111,8 +113,9 @@ def form_of(text: str) -> Form:
     listing = bool(ASKS_LIST.search(stem))
     count = bool(ASKS_COUNT.search(stem))
     if options:
+        asked = BLANK.sub("", stem).rstrip("。？?！! ")
         return Form("choice", stem, options, multi=bool(MULTI.search(stem)),
-                    exclusion=bool(EXCLUSION.search(stem)), asks_number=number, asks_list=listing)
+                    exclusion=bool(EXCLUSION.search(asked)), asks_number=number, asks_list=listing)
     claim = claim_of(text)
     if claim:
         return Form("polar", claim, claim=claim)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -16,6 +17,8 @@ from ..records import Answer
 METRICS = ("hit_at_1", "recall_at_5", "mrr", "citation_precision", "abstention_accuracy",
            "must_include_rate", "latency_ms_p50", "latency_ms_p95")
 REQUIRED = ("id", "question", "gold", "answerable")
+# measured on the real-question sets (rows with a `form`): see `score`
+REAL_METRICS = ("answer_correct", "answer_first", "refusal_rate", "false_refusal_rate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class Question:
     history: tuple[str, ...] = ()
     must_include: tuple[str, ...] = ()
     category: str = "uncategorized"
+    form: str = ""  # real questions: single_choice, multi_choice, true_false, fill_blank, short_answer, typed
+    key: str = ""  # …and the source's own answer: option letters, 对/错, or a phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +64,41 @@ def load_questions(path: Path, primary_doc: str) -> list[Question]:
         gold = tuple(f"{primary_doc}#{g}" if isinstance(g, int) else str(g) for g in row["gold"])
         out.append(Question(str(row["id"]), str(row["question"]), gold, bool(row["answerable"]),
                             tuple(row.get("history") or ()), tuple(row.get("must_include") or ()),
-                            str(row.get("category") or "uncategorized")))
+                            str(row.get("category") or "uncategorized"), str(row.get("form") or ""),
+                            str(row.get("key") or "")))
     return out
+
+
+FIRST_CHARS = 150  # "the answer first": the key phrase within the opening this many characters
+_CHOSEN = re.compile(r"^(?:应选|不包括)[：:\s]*([A-H]+)")
+_JUDGED = {"对": "对", "√": "对", "正确": "对", "错": "错", "×": "错", "错误": "错"}
+
+
+def _correct(q: Question, answer: str) -> bool:
+    """Does the answer give the source's answer? The option letters its first line names, 对/错 for a
+    statement, else every must_include phrase somewhere in the answer."""
+    first = answer.split("\n", 1)[0]
+    key = q.key.strip().upper()
+    if q.form in ("single_choice", "multi_choice") and key and key.isalpha():
+        m = _CHOSEN.match(first)
+        return bool(m) and set(m.group(1)) == set(key)
+    if q.form == "true_false" and q.key.strip() in _JUDGED:
+        return first.startswith(_JUDGED[q.key.strip()])
+    return all(m in answer for m in q.must_include)
 
 
 def score(q: Question, answer: str, abstained: bool, citations: Sequence[str],
           retrieved: Sequence[str], *, k: int = 5) -> dict[str, float]:
     """Per-question metric values; a metric that does not apply to the question is absent."""
     s: dict[str, float] = {"abstention_accuracy": float(abstained != q.answerable)}
+    if q.form:  # real questions: the answer itself, where it stands, refusals apart from false refusals
+        if q.answerable:
+            s["false_refusal_rate"] = float(abstained)
+            s["answer_correct"] = float(not abstained and _correct(q, answer))
+            if s["answer_correct"] and q.must_include:
+                s["answer_first"] = float(all(m in answer[:FIRST_CHARS] for m in q.must_include))
+        else:
+            s["refusal_rate"] = float(abstained)
     if q.answerable and q.gold:
         gold = set(q.gold)
         s["hit_at_1"] = float(bool(retrieved) and retrieved[0] in gold)
@@ -95,7 +127,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 def aggregate(results: Sequence[Result]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for name in (*METRICS[:6], "verified_rate"):
+    for name in (*METRICS[:6], "verified_rate", *REAL_METRICS):
         out[name] = _mean(r.scores[name] for r in results if name in r.scores)
     lat = [r.latency_ms for r in results]
     out["latency_ms_p50"] = _percentile(lat, 50)
@@ -188,7 +220,8 @@ def gate(metrics: dict[str, float | None], thresholds: dict[str, float]) -> list
 
 def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, float | None]],
                  label: str = "category") -> str:
-    names = [*METRICS, *(["verified_rate"] if overall.get("verified_rate") is not None else [])]
+    extra = [n for n in ("verified_rate", *REAL_METRICS) if overall.get(n) is not None]
+    names = [*METRICS, *extra]
     short = {
         "verified_rate": "verified",
         "hit_at_1": "hit@1",
@@ -199,6 +232,10 @@ def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, flo
         "must_include_rate": "must_inc",
         "latency_ms_p50": "p50ms",
         "latency_ms_p95": "p95ms",
+        "answer_correct": "correct",
+        "answer_first": "first150",
+        "refusal_rate": "refused",
+        "false_refusal_rate": "falseref",
     }
     head = f"{label:<20}" + "".join(f"{short[n]:>9}" for n in names)
     rows = [head, "-" * len(head)]
