@@ -2,7 +2,8 @@
 
     index/
       manifest.json            format version, corpus sha256, embedder, counts, terms, dense store,
-                               tokenizer dictionary identity, what the last build embedded
+                               tokenizer dictionary identity, what the last build embedded,
+                               the doc_ids it answers (a listed document missing there is pending)
       documents.json           the parsed corpus (rag/parsed.py): opening a current index does
                                not parse the documents again
       chunks.jsonl             one chunk per line (unit and sentence level)
@@ -49,6 +50,7 @@ from .index_load import (
     Index,
     Progress,
     load,
+    pending_documents,
     read_manifest_json,
     require_current,
     required_files,
@@ -71,6 +73,7 @@ __all__ = [
     "build",
     "load",
     "open_index",
+    "pending_documents",
     "read_manifest_json",
     "require_current",
     "required_files",
@@ -163,6 +166,7 @@ def build(corpus_dir: Path, index_dir: Path, emb: Embedder, progress: Progress =
                    "sentences": sum(c.level == "sentence" for c in chunks),
                    "terms": len(sent_model.vocab)},
         "terms": terms, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "doc_ids": [d.doc_id for d in docs],  # what it answers: a listed document not here is pending
         "tokenizer": {"dict_sha256": sha, "total": dictionary.total},
         "vectors": {"embedded": embedded, "reused": len({r.tobytes() for r in keys}) - embedded},
     }

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from . import integrity, parsed
 from .config import StoreSpec
 from .corpus import corpus_hash, load_corpus, read_manifest
-from .errors import IndexError_
-from .records import Chunk, Document
+from .errors import CorpusError, IndexError_
+from .records import Chunk, DocMeta, Document
 from .stores import VECTOR_FILES, is_remote, mismatch
 
 if TYPE_CHECKING:  # the parts load on first use (rag/index_parts.py): a reference needs no numpy
@@ -38,6 +38,7 @@ FILES = ("manifest.json", parsed.NAME, "chunks.jsonl", "vectors.npy", "vector_ke
          *BM25_FILES, "jieba.words.txt", "jieba.freq.npy")
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = integrity.REBUILD_HINT
+PENDING_HINT = "请再运行一次 `dangjian add 同一文件` 完成添加，或运行 `dangjian index` 重建索引"
 _FIRST_FILE = {"chunks": "chunks.jsonl", "dense": "vectors.npy", "bm25": "bm25.vocab.json",
                "tokenizer": "jieba.words.txt", "layout": "chunks.jsonl"}  # named when a part cannot be read
 
@@ -228,6 +229,11 @@ def require_current(index_dir: Path, corpus_dir: Path, emb: Embedder) -> None:
         raise _stale(index_dir, "索引格式已更新")
     integrity.check_manifest(index_dir, manifest, FORMAT_VERSION)
     if manifest["corpus_sha256"] != corpus_hash(corpus_dir, metas):
+        pending = [m for m in metas if m.doc_id in set(_pending_ids(index_dir, manifest, metas))]
+        if pending:
+            names = "、".join(f"《{m.title or m.doc_id}》（{m.doc_id}）" for m in pending)
+            raise IndexError_(f"索引已过期（语料已变更）：{index_dir}；"
+                              f"以下文件的添加没有完成，暂时无法回答：{names}，{PENDING_HINT}")
         raise _stale(index_dir, "语料已变更")
     if manifest["embedder"] != emb.embedder_id:
         raise _stale(index_dir, f"向量模型已变更：{manifest['embedder']} → {emb.embedder_id}")
@@ -235,6 +241,39 @@ def require_current(index_dir: Path, corpus_dir: Path, emb: Embedder) -> None:
 
 def _stale(index_dir: Path, why: str) -> IndexError_:
     return IndexError_(f"索引已过期（{why}）：{index_dir}，请运行 `dangjian index` 重建索引")
+
+
+def indexed_doc_ids(index_dir: Path, manifest: dict[str, Any]) -> list[str] | None:
+    """The doc_ids an index answers: its manifest's list, or (an index built before that list
+    existed) its documents.json; None when neither can be read."""
+    ids = manifest.get("doc_ids")
+    if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+        return list(ids)
+    try:
+        data = json.loads((index_dir / parsed.NAME).read_text(encoding="utf-8"))
+        return [str(d["meta"]["doc_id"]) for d in data["documents"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _pending_ids(index_dir: Path, manifest: dict[str, Any], metas: list[DocMeta]) -> list[str]:
+    ids = indexed_doc_ids(index_dir, manifest)
+    if ids is None:
+        return []
+    known = set(ids)
+    return [m.doc_id for m in metas if m.doc_id not in known]
+
+
+def pending_documents(index_dir: Path, corpus_dir: Path) -> list[str]:
+    """doc_ids the corpus manifest lists but the index does not answer: an add (or a registration)
+    whose rebuild did not finish — killed, failed, or still running. [] when there is no index yet
+    (then nothing is answerable and the missing index is the message) or it cannot be read."""
+    try:
+        manifest = read_manifest_json(index_dir)
+        metas = read_manifest(corpus_dir)
+    except (IndexError_, CorpusError):
+        return []
+    return _pending_ids(index_dir, manifest, metas) if manifest is not None else []
 
 
 _NPY_MAGIC = b"\x93NUMPY"

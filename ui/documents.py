@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,7 @@ from rag.errors import DangjianError
 from rag.ingest import IngestResult, add_files, read_entries, remove_document
 from rag.pipeline import Assistant
 
-from .runtime import GENERIC_ERROR, default_state
+from .runtime import GENERIC_ERROR, RebuildFailed, default_state
 
 State = Literal["idle", "running", "done", "error"]
 STAGES = {"ingest": "导入文件", "remove": "移除文件", "parse": "解析文件", "embed": "计算向量",
@@ -50,21 +50,29 @@ class DocRow:
     units: int
     source: str  # the manifest's provenance note, else the original file, else the text file
     primary: bool
+    pending: bool = False  # in the corpus, not in the served index: its add has not finished (待完成)
 
 
 def rows(assistant: Assistant) -> list[DocRow]:
-    """The documents the running index serves, with their provenance from the corpus manifest."""
+    """The documents the running index serves, with their provenance from the corpus manifest, then
+    those the manifest lists that it does not serve yet (pending: the rebuild is running, failed, or
+    a `dangjian add` was killed): an administrator sees them rather than wondering where they went."""
     try:
         entries = {str(e.get("doc_id")): e for e in read_entries(assistant.settings.corpus_dir)}
     except DangjianError:
         entries = {}
     out = []
     for doc in assistant.index.docs:
-        e = entries.get(doc.doc_id, {})
+        e = entries.pop(doc.doc_id, {})
         source = str(e.get("source") or e.get("original") or e.get("file") or doc.meta.file)
         m = doc.meta
         out.append(DocRow(doc.doc_id, m.title, m.doc_number, m.issuer, m.date, m.kind, len(doc.numbered),
                           len(doc.units), source, m.primary))
+    for doc_id, e in entries.items():
+        source = str(e.get("source") or e.get("original") or e.get("file") or "")
+        text = {k: str(e.get(k, "")) for k in ("title", "doc_number", "issuer", "date", "kind")}
+        out.append(DocRow(doc_id, text["title"], text["doc_number"], text["issuer"], text["date"],
+                          text["kind"], 0, 0, source, bool(e.get("primary")), pending=True))
     return out
 
 
@@ -108,14 +116,15 @@ class JobStatus:
         return STAGES.get(self.stage, self.stage)
 
 
-def report_line(r: IngestResult) -> dict[str, Any]:
-    """One uploaded file's outcome, as `dangjian add` prints it, for the page and the API."""
+def report_line(r: IngestResult, unfinished: Collection[str] = ()) -> dict[str, Any]:
+    """One uploaded file's outcome, as `dangjian add` prints it, for the page and the API. A file
+    whose document is listed but not answerable (`unfinished`) is never reported as 已收录."""
     name = Path(r.path).name
     if r.status == "ok":
         text = f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》，{r.articles} 条，编码 {r.encoding}"
         text += "".join(f"；注意：{w}" for w in r.warnings)
-    elif r.status == "exists":
-        text = f"已收录（{r.doc_id}），未重复添加"
+    elif r.status == "exists" and r.doc_id in unfinished:
+        text = f"{r.doc_id} 已在语料中，但上次添加没有完成（索引未重建），现在完成"
     else:
         text = r.reason
     return {"file": name, "status": r.status, "doc_id": r.doc_id, "text": text}
@@ -158,6 +167,16 @@ class Jobs:
         finally:
             self._set(finished=time.time(), generation=self._status.generation + 1)
 
+    def _rebuild(self, settings: Settings, changed: str, note: str = "") -> None:
+        """`rebuild_and_swap`; its failure says what happened to the corpus, why the index was not
+        rebuilt (the reason the server recorded) and when it is retried, in one message."""
+        try:
+            rebuild_and_swap(settings, self._progress)
+        except RebuildFailed as err:
+            retry = f"{err.status.delay_s:.0f} 秒后自动重试" if err.status.delay_s else "稍后自动重试"
+            raise DangjianError(f"{changed}，但重建索引失败：{err}。"
+                                f"仍使用上一次的索引回答，{retry}{note}") from err
+
     def start_add(
         self, paths: Sequence[str | Path], settings: Settings, *, cleanup: Path | None = None
     ) -> bool:
@@ -171,14 +190,17 @@ class Jobs:
             finally:
                 if cleanup is not None:
                     shutil.rmtree(cleanup, ignore_errors=True)
-            self._set(report=tuple(report_line(r) for r in results))
+            # listed but not served: an earlier add whose rebuild failed or was killed; finish it
+            unfinished = set(default_state().pending()) & {r.doc_id for r in results if r.status == "exists"}
+            self._set(report=tuple(report_line(r, unfinished) for r in results))
             added = sum(r.status == "ok" for r in results)
             failed = sum(r.status == "error" for r in results)
-            if not added:
+            if not added and not unfinished:
                 return f"没有新增文件（{failed} 个失败）" if failed else "没有新增文件：都已收录"
-            rebuild_and_swap(settings, self._progress)
+            self._rebuild(settings, "文件已加入语料", "；新文件在重建成功前显示为“待完成”，暂时无法提问")
             tail = f"，{failed} 个失败" if failed else ""
-            return f"已添加 {added} 个文件{tail}；索引已重建，新文件现在就可以提问"
+            done = f"已添加 {added} 个文件" if added else f"已完成 {len(unfinished)} 个文件的添加"
+            return f"{done}{tail}；索引已重建，新文件现在就可以提问"
 
         return self._start("add", work)
 
@@ -187,7 +209,7 @@ class Jobs:
             r = remove_document(settings.corpus_dir, doc_id)
             self._set(report=({"file": r.doc_id, "status": "ok", "doc_id": r.doc_id,
                                "text": f"已移除《{r.title}》（{'、'.join(r.files) or '无文件'}）"},))
-            rebuild_and_swap(settings, self._progress)
+            self._rebuild(settings, f"《{r.title}》已从语料移除")
             return f"已移除《{r.title}》；索引已重建"
 
         return self._start("remove", work)

@@ -16,7 +16,7 @@ from rag.errors import DangjianError
 from .access import can_manage
 from .documents import JOBS, JobStatus, rows
 from .render import esc, status_html
-from .runtime import get_assistant, runtime_settings
+from .runtime import default_state, get_assistant, runtime_settings
 
 DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）。"
 KINDS = {"notice": "通知", "regulation": "法规"}
@@ -30,6 +30,9 @@ def docs_html() -> str:
         return status_html(str(err))
     body = []
     for r in items:
+        mark = ' data-pending="1"' if r.pending else ""
+        pending = (' <b class="dj-pending" title="已加入语料，但索引还没有重建成功：暂时无法对它提问">'
+                   "待完成</b>" if r.pending else "")
         action = (
             '<span class="dj-muted">主文件</span>'
             if r.primary
@@ -38,21 +41,41 @@ def docs_html() -> str:
             f'data-title="{esc(r.title)}" aria-label="移除《{esc(r.title)}》">移除</button>'
         )
         body.append(
-            f'<tr><th scope="row"><span class="dj-doc-title">《{esc(r.title)}》</span>'
+            f'<tr{mark}><th scope="row">'
+            f'<span class="dj-doc-title">《{esc(r.title)}》</span>{pending}'
             f'<small class="dj-muted">{esc(r.doc_id)} · {esc(KINDS.get(r.kind, r.kind))}</small></th>'
             f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td><td>{esc(r.date or '—')}</td>"
-            f"<td>{r.articles}</td><td class=\"dj-src-cell\">{esc(r.source)}</td><td>{action}</td></tr>")
-    return (f'<table class="dj-docs"><caption>已收录 {len(items)} 个文件（正在服务的索引）</caption>'
+            f"<td>{'—' if r.pending else r.articles}</td>"
+            f"<td class=\"dj-src-cell\">{esc(r.source)}</td><td>{action}</td></tr>")
+    waiting = sum(r.pending for r in items)
+    note = f"，{waiting} 个待完成（重建索引成功后才能提问）" if waiting else ""
+    served = len(items) - waiting
+    return (f'<table class="dj-docs"><caption>已收录 {served} 个文件（正在服务的索引）{note}</caption>'
             "<thead><tr><th scope=\"col\">标题</th><th scope=\"col\">文号</th><th scope=\"col\">发文机关</th>"
             "<th scope=\"col\">日期</th><th scope=\"col\">条数</th><th scope=\"col\">来源</th>"
             f"<th scope=\"col\">操作</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
+def index_html() -> str:
+    """A failed rebuild, for the administrator: the reason, that the old index still answers, and
+    when it is retried ("" unless the last rebuild failed)."""
+    st = default_state().status
+    if st.state != "failed":
+        return ""
+    at = time.strftime("%H:%M:%S", time.localtime(st.retry_at))
+    when = f"下次自动重试：{at}（已连续失败 {st.failures} 次）" if st.retry_at else ""
+    text = st.message if not when else f"{st.message} {when}"
+    return f'<p class="dj-status dj-status-error" role="alert">{esc(text)}</p>'
+
+
 def job_html(status: JobStatus | None = None) -> str:
-    """The running or last job: stage and progress, the message, one line per uploaded file."""
+    """The running or last job: stage and progress, the message, one line per uploaded file; above
+    it, a failed rebuild's reason (`index_html`)."""
     s = status or JOBS.status()
+    failed = index_html() if not s.running else ""
     if s.state == "idle":
-        return ('<div class="dj-job" role="status"><p class="dj-muted">支持 .txt .md .docx .pdf .html；'
+        return (f'<div class="dj-job" role="status">{failed}'
+                '<p class="dj-muted">支持 .txt .md .docx .pdf .html；'
                 "添加后自动重建索引，重建期间照常回答，完成后无需重启即可对新文件提问。</p></div>")
     if s.running:
         pct = int(100 * s.done / s.total) if s.total else 0
@@ -62,6 +85,7 @@ def job_html(status: JobStatus | None = None) -> str:
     else:
         cls = "dj-status-error" if s.state == "error" else "dj-status-info"
         head = f'<p class="dj-status {cls}">{esc(s.message)}</p>'
+        head = head if s.state == "error" and failed else failed + head
     lines = "".join(
         f'<li class="dj-rep-{esc(r["status"])}"><b>{esc(r["file"])}</b>：{esc(r["text"])}</li>'
         for r in s.report

@@ -22,6 +22,7 @@ process's default AppState (the one `serve` installs) for the page code.
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
 import threading
@@ -37,7 +38,8 @@ from rag.config import MAX_HISTORY_TURNS, Settings
 from rag.corpus import read_manifest
 from rag.embed import Embedder, make_embeddings
 from rag.errors import DangjianError, IndexError_
-from rag.index import build, load, read_manifest_json, require_current
+from rag.index import build, load, pending_documents, read_manifest_json, require_current
+from rag.ingest.manifest import read_entries
 from rag.inputs import fit_history
 from rag.pipeline import Assistant, State
 from rag.progress import StderrProgress, stderr_notify
@@ -61,15 +63,24 @@ Notify = Callable[[str], None]
 WARM_QUESTION = "党建工作"
 
 
+RETRY_FIRST_S = 5.0  # a failed rebuild is retried after 5 s, 10 s, 20 s, … (and at once on a corpus change)
+RETRY_MAX_S = 600.0  # … at most every 10 minutes: a build that keeps failing must not keep a core busy
+
+
 @dataclass(frozen=True, slots=True)
 class IndexStatus:
-    """What /healthz shows about the index: ready, or rebuilding (with progress), or failed."""
+    """What /healthz shows about the index: ready, or rebuilding (with progress), or failed (with
+    the reason and when the next automatic retry is due; the last good index keeps answering)."""
 
     state: Literal["ready", "rebuilding", "failed", "missing"] = "missing"
     stage: str = ""
     done: int = 0
     total: int = 0
     message: str = ""
+    reason: str = ""  # failed: why, in Chinese, for the administrator
+    failures: int = 0  # failed: rebuilds failed in a row
+    delay_s: float = 0.0  # failed: the wait before the next automatic retry
+    retry_at: float = 0.0  # failed: the next automatic retry, wall-clock seconds (0: none scheduled)
 
     def json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.state}
@@ -78,7 +89,35 @@ class IndexStatus:
                                "done": self.done, "total": self.total}
         if self.message:
             out["message"] = self.message
+        if self.reason:
+            out["reason"] = self.reason
+        if self.retry_at:
+            out["retry"] = {"failures": self.failures, "delay_s": self.delay_s,
+                            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.retry_at)),
+                            "in_s": max(0, round(self.retry_at - time.time()))}
         return out
+
+
+def failure_reason(err: BaseException) -> str:
+    """Why a rebuild failed, in Chinese, for the administrator (the traceback goes to the log)."""
+    if isinstance(err, DangjianError):
+        return str(err)
+    if isinstance(err, MemoryError):
+        return "内存不足"
+    if isinstance(err, OSError):
+        where = f"（{err.filename}）" if err.filename else ""
+        if err.errno == errno.ENOSPC:
+            return f"磁盘空间不足{where}"
+        return f"读写文件失败：{err.strerror or err}{where}"
+    return f"程序内部错误（{type(err).__name__}），详情见服务日志"
+
+
+class RebuildFailed(DangjianError):
+    """`rebuild_now` failed: the message is the Chinese reason, `status` the failed status (retry)."""
+
+    def __init__(self, reason: str, status: IndexStatus) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 def warm(assistant: Assistant) -> Assistant:
@@ -91,14 +130,16 @@ def warm(assistant: Assistant) -> Assistant:
 
 def _without_hint(message: str) -> str:
     """An index error without its "run dangjian index" advice (the server is about to do that)."""
-    return re.sub(r"[，：]请(?:先)?运行 `dangjian index`.*$", "", message)
+    return re.sub(r"[，：]请(?:先运行|再运行一次|运行) `dangjian (?:index|add)[^`]*`.*$", "", message)
 
 
 class AppState:
     """Settings, the current Assistant (swapped atomically by a rebuild), and the rebuild status."""
 
-    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self._clock = clock  # for the retry backoff: tests pass a controlled one
         self._assistant = assistant
         self._emb: Embedder | None = assistant.emb if assistant is not None else None
         self._status = IndexStatus("ready") if assistant is not None else IndexStatus()
@@ -107,6 +148,11 @@ class AppState:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._preload: Future[Assistant] | None = None
+        self._in_place = 0  # rebuilds running in a caller's thread (`rebuild_now`: the 文件 tab's jobs)
+        self._failures = 0  # rebuilds failed in a row; reset by a swap
+        self._retry_after = 0.0  # `clock` time before which `check` does not rebuild again…
+        self._failed_corpus: tuple[tuple[str, int, int], ...] = ()  # …unless the corpus changed since
+        self._attempt_stamp: tuple[tuple[str, int, int], ...] = ()  # the corpus when the rebuild started
 
     # -- the current assistant ---------------------------------------------------------------
 
@@ -134,7 +180,22 @@ class AppState:
         """Answer with `assistant` from now on (requests in flight finish with the one they hold)."""
         self._assistant = assistant
         self._emb = assistant.emb
+        self._failures = 0
         self._status = IndexStatus("ready")
+
+    def pending(self) -> list[str]:
+        """doc_ids the corpus lists but the served index does not answer: an add whose rebuild has
+        not finished (running, failed, or killed with its `dangjian add`)."""
+        current = self._assistant
+        s = self.settings
+        try:
+            if current is None:
+                return pending_documents(s.index_dir, s.corpus_dir)
+            served = {d.doc_id for d in current.index.docs}
+            listed = [str(e.get("doc_id")) for e in read_entries(s.corpus_dir)]
+            return [doc_id for doc_id in listed if doc_id not in served]
+        except DangjianError:
+            return []
 
     def ask(self, question: str, history: Sequence[str] = (), *, state: State | None = None,
             options: Options = Options()) -> Answer:
@@ -204,7 +265,40 @@ class AppState:
 
     @property
     def rebuilding(self) -> bool:
-        return self._rebuild is not None and self._rebuild.is_alive()
+        return self._in_place > 0 or (self._rebuild is not None and self._rebuild.is_alive())
+
+    def _corpus_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, size and mtime of every file in the corpus folder: a change ends the backoff."""
+        root = self.settings.corpus_dir
+        try:
+            found = [p for d in (root, root / "originals") if d.is_dir() for p in d.iterdir() if p.is_file()]
+            return tuple(sorted((str(p.relative_to(root)), (st := p.stat()).st_size, st.st_mtime_ns)
+                                for p in found))
+        except OSError:
+            return ()
+
+    def _backing_off(self) -> bool:
+        """After a failed rebuild: wait out the delay, unless the corpus has changed since."""
+        return (self._failures > 0 and self._clock() < self._retry_after
+                and self._corpus_stamp() == self._failed_corpus)
+
+    def _failed(self, err: BaseException, stamp: tuple[tuple[str, int, int], ...]) -> str:
+        """Record a failed rebuild: the next delay (doubling to the cap), the status, one log line
+        (the traceback of an unexpected error only for the first failure in a row). Returns the reason."""
+        self._failures += 1
+        delay = min(RETRY_FIRST_S * 2 ** (self._failures - 1), RETRY_MAX_S)
+        self._retry_after = self._clock() + delay
+        self._failed_corpus = stamp
+        reason = failure_reason(err)
+        message = (f"重建索引失败：{reason}。仍使用上一次的索引回答；{delay:.0f} 秒后自动重试"
+                   "（添加、移除或修改文件时立即重试）")
+        self._status = IndexStatus("failed", message=message, reason=reason, failures=self._failures,
+                                   delay_s=delay, retry_at=time.time() + delay)
+        print(f"dangjian: 重建索引失败（连续第 {self._failures} 次）：{reason}；{delay:.0f} 秒后重试",
+              file=sys.stderr, flush=True)
+        if self._failures == 1 and not isinstance(err, DangjianError):
+            traceback.print_exception(err, file=sys.stderr)
+        return reason
 
     def check(self) -> str:
         """One watch step → "current", "reloaded", "rebuilding" or "failed" ("idle" before a load)."""
@@ -223,6 +317,8 @@ class AppState:
                                           store=s.store_spec), current.emb, s)))
             return "reloaded"  # another dangjian command rebuilt it
         except IndexError_ as err:
+            if self._backing_off():
+                return "failed"
             self.start_rebuild(_without_hint(str(err)))
             return "rebuilding"
         except DangjianError as err:  # the corpus itself is broken: keep answering from the last index
@@ -231,11 +327,30 @@ class AppState:
 
     def rebuild_now(self, progress: Progress, *, wait_s: float = 300.0) -> Assistant:
         """Build the corpus as it now is and swap it in, in the caller's thread (the 文件 tab's jobs).
-        The current index loads its lazy parts first: its folder is about to be replaced."""
-        current = self._assistant
-        if current is not None:
-            warm(current)
-        fresh = self._build(progress, wait_s=wait_s)
+        The current index loads its lazy parts first: its folder is about to be replaced. Meanwhile
+        /healthz says rebuilding (the old index answers); a failure is recorded like a background
+        one (reason, backoff) and raised as `RebuildFailed` carrying the Chinese reason."""
+        stamp = self._corpus_stamp()
+        self._in_place += 1
+        reason = "仍使用上一次的索引回答"
+
+        def report(stage: str, done: int, total: int) -> None:
+            self._status = IndexStatus("rebuilding", stage, done, total, reason)
+            progress(stage, done, total)
+
+        try:
+            self._status = IndexStatus("rebuilding", "start", 0, 0, reason)
+            current = self._assistant
+            if current is not None:
+                warm(current)
+            fresh = self._build(report, wait_s=wait_s)
+        except TimeoutError as err:
+            busy = DangjianError(f"语料目录正被另一个 dangjian 命令长时间占用：{self.settings.corpus_dir}")
+            raise RebuildFailed(self._failed(busy, stamp), self._status) from err
+        except Exception as err:
+            raise RebuildFailed(self._failed(err, stamp), self._status) from err
+        finally:
+            self._in_place -= 1
         self.swap(fresh)
         return fresh
 
@@ -244,6 +359,7 @@ class AppState:
         if self.rebuilding:
             return False
         self._status = IndexStatus("rebuilding", "start", 0, 0, reason)
+        self._attempt_stamp = self._corpus_stamp()
         self._rebuild = threading.Thread(target=self._rebuild_job, args=(reason,), name="dangjian-rebuild",
                                          daemon=True)
         self._rebuild.start()
@@ -264,12 +380,8 @@ class AppState:
             self.swap(self._build(progress, wait_s=0.0))
         except TimeoutError:  # another dangjian command is building: the next check loads its index
             self._status = IndexStatus("ready", message="另一个 dangjian 命令正在重建索引")
-        except DangjianError as err:
-            self._status = IndexStatus("failed", message=f"{err}（仍使用上一次的索引）")
-        except Exception:  # noqa: BLE001 - a bug: keep serving the last good index, say so on stderr
-            traceback.print_exc(file=sys.stderr)
-            message = f"{GENERIC_ERROR}（重建索引失败，仍使用上一次的索引）"
-            self._status = IndexStatus("failed", message=message)
+        except Exception as err:  # noqa: BLE001 - keep serving the last good index; reason, log, backoff
+            self._failed(err, self._attempt_stamp)
 
     def watch(self, interval_s: float) -> None:
         """Call `check` every `interval_s` seconds in a daemon thread (0 = never)."""
@@ -294,8 +406,9 @@ class AppState:
             self._watcher = None
 
     def health(self) -> dict[str, Any]:
-        """/healthz without the counts: the index status (the API adds what the assistant knows)."""
-        return self._status.json()
+        """/healthz without the counts: the index status and the pending documents (listed in the
+        corpus, not yet answerable); the API adds what the assistant knows."""
+        return {**self._status.json(), "pending": self.pending()}
 
 
 # -- the process's default state (thin wrappers for the page) ----------------------------------

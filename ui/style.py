@@ -300,6 +300,8 @@ table.dj-docs th, table.dj-docs td { border-bottom: 1px solid var(--dj-line); pa
 table.dj-docs thead th { color: #44403c; font-size: 13px; }
 .dj-doc-title { display: block; font-weight: 600; }
 table.dj-docs small { display: block; font-weight: 400; }
+.dj-pending { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 4px; font-size: 12px;
+  background: #fff4e5; color: #7a3e00; border: 1px solid #f0c48a; }
 .dj-src-cell { font-size: 12px; word-break: break-all; }
 .dj-job { font-size: 14px; color: var(--dj-ink); }
 .dj-job progress { width: 100%; accent-color: var(--dj-red); }

@@ -4,7 +4,7 @@ the corpus lock."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,15 +32,36 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(results: Sequence[IngestResult]) -> None:
-    """One line per ingested file: ✓ with what was found, = already there, or ✗ with the reason."""
+def _report(results: Sequence[IngestResult], unfinished: Collection[str] = ()) -> None:
+    """One line per ingested file: ✓ with what was found, = already there, ↻ in the corpus but not
+    yet answerable (an add that did not finish: the rebuild that follows completes it), or ✗."""
     for r in results:
         if r.status == "ok":
             print(f"✓ {r.doc_id}（{r.units} 个条目，{r.file}，编码 {r.encoding}）")
+        elif r.status == "exists" and r.doc_id in unfinished:
+            print(f"↻ {r.path}：{r.doc_id} 已在语料中，但上次添加没有完成（索引未重建），现在完成")
         elif r.status == "exists":
             print(f"= {r.path}：已收录（{r.doc_id}，{r.file}），未重复添加")
         else:
             print(f"✗ {r.path}：{r.reason}")
+
+
+def _unanswerable(s: Settings, present: Sequence[IngestResult]) -> tuple[set[str], bool]:
+    """Of the documents `add` found already in the corpus, those the index does not answer (an add
+    killed or failed after its manifest commit; all of them when there is no readable index), and
+    whether the index is behind the corpus at all. Either way `add` rebuilds rather than say 已收录."""
+    from ..corpus import corpus_hash, read_manifest
+    from ..errors import IndexError_
+    from ..index_load import pending_documents, read_manifest_json
+
+    try:
+        manifest = read_manifest_json(s.index_dir)
+    except IndexError_:
+        manifest = None
+    if manifest is None:
+        return {r.doc_id for r in present}, True
+    behind = manifest.get("corpus_sha256") != corpus_hash(s.corpus_dir, read_manifest(s.corpus_dir))
+    return set(pending_documents(s.index_dir, s.corpus_dir)) & {r.doc_id for r in present}, behind
 
 
 def _recover(corpus_dir: Path) -> None:
@@ -99,8 +120,15 @@ def cmd_add(args: argparse.Namespace) -> int:
     overrides = {args.files[0]: flags} if len(args.files) == 1 else flags
     results = add_files(args.files, s.corpus_dir, overrides=overrides,
                         allow_ambiguous=args.allow_ambiguous)
-    _report(results)
-    if any(r.status == "ok" for r in results):
+    present = [r for r in results if r.status == "exists"]
+    # An add killed or failed after its manifest commit left the document listed but unanswerable:
+    # adding the same file again finishes that add instead of saying it is already there.
+    unfinished, behind = _unanswerable(s, present) if present else (set(), False)
+    _report(results, unfinished)
+    if any(r.status == "ok" for r in results) or behind:
         _rebuild(s)
         print(f"索引已重建：{s.index_dir}")
+        for r in present:
+            if r.doc_id in unfinished:
+                print(f"✓ {r.doc_id} 已完成添加，现在可以提问")
     return 0 if all(r.succeeded for r in results) else EXIT_ERROR

@@ -196,9 +196,36 @@ def _doc_id(path: Path, ov: Mapping[str, Any], text: str, state: _Corpus) -> str
                  or "doc-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8])
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", doc_id):
         raise IngestError(f"doc_id 只能包含字母、数字、-、_、.：{doc_id}")
-    if any(e.get("doc_id") == doc_id for e in state.entries):
-        raise IngestError(f"语料中已有 doc_id 为 {doc_id} 的文件；请换一个文件名或指定 doc_id")
+    taken = next((e for e in state.entries if e.get("doc_id") == doc_id), None)
+    if taken is not None:
+        raise IngestError(f"语料中已有 doc_id 为 {doc_id} 的文件《{taken.get('title', '')}》，未添加；"
+                          "请换一个文件名，或（命令行）用 --doc-id 指定其他 doc_id")
     return doc_id
+
+
+_TITLE_MARKS = "《》〈〉「」『』\"“”'‘’"
+
+
+def _title_key(title: str) -> str:
+    """A title as two documents are compared: NFKC, no whitespace, no surrounding 《》 or quotes."""
+    return squash(unicodedata.normalize("NFKC", title)).strip(_TITLE_MARKS)
+
+
+def _check_title(title: str, state: _Corpus) -> None:
+    """Refuse a document whose title is a collected document's title (or one of its aliases): a
+    question naming 《…》 would reach whichever the resolver met first, and the upload would pass
+    for the collected document. Different text under the same title is a different document."""
+    key = _title_key(title)
+    if not key:
+        return
+    for e in state.entries:
+        names = [str(e.get("title", "")), *(str(a) for a in e.get("aliases") or ())]
+        if any(_title_key(n) == key for n in names):
+            raise IngestError(
+                f"语料中已有同名文件《{e.get('title', '')}》（doc_id：{e.get('doc_id', '')}），"
+                "内容与这个文件不同，未添加；如果这是另一份文件，请给它另起标题"
+                "（命令行：dangjian add 文件 --title 新标题；网页上传：修改文件中的标题后重新上传）；"
+                "如果要替换已收录的文件，请先移除它")
 
 
 def _add_one(path: Path, state: _Corpus, ov: dict[str, Any], limits: Limits, allow_ambiguous: bool,
@@ -229,6 +256,7 @@ def _add_one(path: Path, state: _Corpus, ov: dict[str, Any], limits: Limits, all
     if isinstance(fields_.get("aliases"), (list, tuple)):
         fields_["aliases"] = tuple(fields_["aliases"])
     fields_["date"] = str(fields_.get("date", ""))
+    _check_title(str(fields_.get("title", "")), state)
     meta = DocMeta(**fields_)
     doc = parse_document(text, meta, limits=limits)
     if not doc.numbered:
