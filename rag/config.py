@@ -18,6 +18,14 @@ MAX_HISTORY_TURNS = 10  # earlier questions a client may send for replay; `state
 MAX_HISTORY_CHARS = 2000  # all history turns together
 MAX_STATE_REFS = 50  # units a conversation state may point at
 MAX_BODY_BYTES = 64 * 1024  # an HTTP request body (the largest valid /api/ask body is ~30 KB)
+# What one owner may keep in the web UI's saved conversations (ui/conversations.py), so one browser
+# or script cannot grow the SQLite file without bound: a new conversation beyond MAX_CONVERSATIONS
+# removes the owner's least recently used ones (the sidebar lists only the most recent anyway); a
+# conversation takes at most MAX_TURNS_PER_CONVERSATION answers, after which saving one is refused
+# with a message to start a new conversation (turns are numbered: dropping early ones would renumber
+# the votes and exports that point at them).
+MAX_CONVERSATIONS = 500
+MAX_TURNS_PER_CONVERSATION = 200
 # The server answers on at most ANSWER_THREADS threads (answering is Python-bound: more threads only
 # contend for the interpreter lock) and runs at most HEAVY_SLOTS expensive requests at a time — a
 # question and history over HEAVY_CHARS characters together, or more than HEAVY_TURNS turns to

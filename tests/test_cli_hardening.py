@@ -144,3 +144,24 @@ def test_a_pipe_closed_midway_is_quiet(cli_env: Settings) -> None:
 def test_ask_json_still_prints_the_answer(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(["ask", "--json", "--history", "第8条要求什么？", "下一条"], capsys)
     assert code == 0 and json.loads(out)["retrieved"] == ["dongzhi-2025-3#9"]
+
+
+@pytest.mark.parametrize(("port", "message"), [
+    ("99999", "端口应在 1–65535 之间，而不是 99999"),
+    ("0", "端口应在 1–65535 之间，而不是 0"),
+    ("-1", "端口应在 1–65535 之间，而不是 -1"),
+    ("http", "端口应为 1–65535 之间的整数，而不是“http”"),
+])
+def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str], port: str, message: str) -> None:
+    """Refused while parsing (exit 2, nothing loaded): `--port 99999` used to be announced as
+    http://127.0.0.1:99999 while the server listened elsewhere."""
+    with pytest.raises(SystemExit) as exit_info:
+        run(["serve", f"--port={port}"], capsys)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in one_line(err) and "参数错误" in err
+
+
+def test_serve_accepts_the_port_range_ends() -> None:
+    from rag.cli.parser import build_parser
+
+    assert [build_parser().parse_args(["serve", "--port", p]).port for p in ("1", "65535")] == [1, 65535]

@@ -1,4 +1,5 @@
-"""rag.eval.feedback: one vote per (conversation, turn), undo, concurrency, and the export."""
+"""rag.eval.feedback: one vote per (conversation, turn), undo, concurrency, the append-only log and
+its compaction, and the export."""
 
 from __future__ import annotations
 
@@ -81,9 +82,9 @@ def _set(path: Path, conversation: str, turn: int, vote: str | None, reason: str
 
 def test_one_record_per_conversation_turn_last_state_wins_and_undo(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
-    for _ in range(5):  # repeated clicks: still one record
+    for _ in range(5):  # repeated clicks: still one record, and the log stays compact
         _set(path, "c1", 0, "up")
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    assert len(feedback.read(path)) == 1 and len(path.read_text(encoding="utf-8").splitlines()) <= 2
     _set(path, "c1", 1, "up")
     _set(path, "c2", 0, "up")
     rec = _set(path, "c1", 0, "down", reason="  引用的条目\n不对  ")
@@ -180,3 +181,114 @@ def test_cli_export_separates_candidates_from_review(tmp_path: Path, capsys: pyt
     assert [r["category"] for r in rows] == ["feedback", feedback.REVIEW]
     assert rows[0]["gold"] == [8] and "gold" not in rows[1] and rows[1]["reason"] == "答非所问"
     assert "1 条候选评测题" in capsys.readouterr().err
+
+
+# -- the append-only log ---------------------------------------------------------------------------
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_vote_appends_a_line_instead_of_rewriting_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    for t in range(20):
+        _set(path, "c1", t, "up")
+    before, inode = path.read_bytes(), path.stat().st_ino
+    _set(path, "c1", 3, "down")
+    _set(path, "c1", 4, None)
+    after = path.read_bytes()
+    assert path.stat().st_ino == inode and after.startswith(before)  # appended, not rewritten
+    assert [(r["turn"], r["vote"]) for r in _lines(path)[-2:]] == [(3, "down"), (4, None)]
+    retraction = _lines(path)[-1]
+    assert set(retraction) == {"time", "conversation", "turn", "vote"}  # a retraction names its key only
+    recs = feedback.read(path)
+    assert len(recs) == 19 and recs[-1]["turn"] == 3 and recs[-1]["vote"] == "down"
+    assert 4 not in {r["turn"] for r in recs}
+
+
+def test_compaction_keeps_the_live_records_and_bounds_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    _vote(path, "旧问题", "up")  # an older version's record (no conversation): kept through compactions
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")  # an unreadable line: kept as it is (not ours to drop), skipped by read
+    expected: dict[tuple[str, int], str | None] = {}
+    for i in range(300):
+        key = ("c1" if i % 3 else "c2", i % 7)
+        vote = (None, "up", "down")[i % 3] if i % 5 else "up"
+        _set(path, key[0], key[1], vote)
+        if vote is None:
+            expected.pop(key, None)
+        else:
+            expected[key] = vote
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert len(lines) <= 2 * (len(expected) + 2)  # compacted whenever over twice the live records
+    assert "{not json" in path.read_text(encoding="utf-8")
+    recs = feedback.read(path)
+    assert recs[0]["question"] == "旧问题"
+    assert {(r["conversation"], r["turn"]): r["vote"] for r in recs[1:]} == expected
+    assert not list(tmp_path.glob(".f.jsonl.tmp-*"))  # compacted aside and renamed
+
+
+def test_a_file_in_the_older_format_reads_and_takes_votes(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    old = [feedback.make_record(vote=v, conversation="c1", turn=t, question=f"问题{t}", history=[], answer="a",
+                                abstained=False, citations=[]) for t, v in enumerate(["up", "down", "up"])]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in old), encoding="utf-8")
+    assert feedback.read(path) == old
+    _set(path, "c1", 1, None)
+    _set(path, "c1", 0, "down")
+    assert [(r["turn"], r["vote"]) for r in feedback.read(path)] == [(2, "up"), (0, "down")]
+
+
+def test_a_broken_last_line_does_not_swallow_the_next_vote(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    _set(path, "c1", 0, "up")
+    _set(path, "c1", 1, "up")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"time": "2025-05-0')  # a writer that died mid-line
+    _set(path, "c1", 2, "down")
+    assert [(r["turn"], r["vote"]) for r in feedback.read(path)] == [(0, "up"), (1, "up"), (2, "down")]
+
+
+def test_votes_after_another_process_compacted_the_file(tmp_path: Path) -> None:
+    """This process remembers what it read; another process's compaction replaces the file with a
+    shorter one, and the next vote here must notice (it reads the file again) rather than read on
+    from a stale offset, missing the other process's votes (an undo of one would then be skipped)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "f.jsonl"
+    for t in range(10):
+        _set(path, "here", t, "up")
+    for t in range(5):
+        _set(path, "here", t, "down")  # 15 lines, 10 live: compaction will shorten what this process read
+    inode = path.stat().st_ino
+    code = ("import sys; from pathlib import Path; from rag.eval import feedback as f\n"
+            "def vote(t, v): f.set_vote(Path(sys.argv[1]), conversation='there', turn=t, vote=v, question='q',"
+            " history=[], answer='a', abstained=False, citations=[])\n"
+            "for i in range(60):\n"
+            "    vote(i // 2 % 3, None if i % 2 else 'up')\n"
+            "for t in range(3):\n"
+            "    vote(t, 'up')\n")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
+    assert path.stat().st_ino != inode  # the other process compacted it
+    assert sorted((r["conversation"], r["turn"]) for r in feedback.read(path) if r["conversation"] == "there") \
+        == [("there", 0), ("there", 1), ("there", 2)]
+    for t in range(3):
+        _set(path, "there", t, None)  # a stale view would skip these as never voted
+    for t in range(10):
+        _set(path, "here", t, None)
+    assert feedback.read(path) == []
+    _set(path, "here", 5, "down")
+    assert [(r["conversation"], r["turn"], r["vote"]) for r in feedback.read(path)] == [("here", 5, "down")]
+
+
+def test_export_reads_the_latest_state_of_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    _set(path, "c1", 0, "up")
+    _set(path, "c1", 1, "up")
+    _set(path, "c1", 0, "down", reason="答非所问")
+    _set(path, "c1", 1, None)
+    rows, _text = feedback.export(path)
+    assert [(r["question"], r["category"]) for r in rows] == [("问题0", feedback.REVIEW)]

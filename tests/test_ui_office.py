@@ -100,6 +100,57 @@ def test_store_appends_concurrently_without_gaps(tmp_path: Path) -> None:
     assert sorted(got) == list(range(24))  # type: ignore[type-var]
 
 
+def test_store_keeps_an_owners_most_recent_conversations(tmp_path: Path) -> None:
+    """Beyond the cap, creating a conversation removes the owner's least recently updated ones (with
+    their turns); other owners are untouched."""
+    store = conversations.Store(tmp_path / "c.sqlite3", max_conversations=3)
+    other = store.create("user:b", "别人的")
+    ids = [store.create("user:a", f"问{i}") for i in range(3)]
+    store.add_turn("user:a", ids[0], {"question": "问0 的追问"})  # used again: now the most recent
+    newest = store.create("user:a", "问3")
+    kept = [s.id for s in store.list("user:a")]
+    assert kept == [newest, ids[0], ids[2]] and store.get("user:a", ids[1]) is None
+    assert [s.id for s in store.list("user:b")] == [other]
+    with sqlite3.connect(tmp_path / "c.sqlite3") as db:  # the removed conversation's turns went with it
+        assert db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?", (ids[1],)).fetchone() == (0,)
+
+
+def test_store_caps_turns_per_conversation(tmp_path: Path) -> None:
+    store = conversations.Store(tmp_path / "c.sqlite3", max_turns=3)
+    cid = store.create("user:a", "问")
+    assert [store.add_turn("user:a", cid, {"question": f"问{i}"}) for i in range(3)] == [0, 1, 2]
+    with pytest.raises(conversations.ConversationFull, match="已有 3 轮问答，达到上限.*新对话"):
+        store.add_turn("user:a", cid, {"question": "问3"})
+    conv = store.get("user:a", cid)
+    assert conv is not None and len(conv.turns) == 3
+    assert store.add_turn("user:b", cid, {"question": "x"}) is None  # a foreign id is still just missing
+
+
+def test_store_quota_defaults_come_from_the_config() -> None:
+    from rag.config import MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION
+
+    store = conversations.Store(Path("unused.sqlite3"))
+    assert (store.max_conversations, store.max_turns) == (MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION)
+    assert (MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION) == (500, 200)
+
+
+def test_a_full_conversation_tells_the_page_to_start_a_new_one(tmp_path: Path, settings: Settings,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import chat
+
+    own = replace(settings, data_dir=tmp_path / "data")
+    monkeypatch.setattr(conversations, "store_for",
+                        lambda s: conversations.Store(s.data_dir / conversations.DB_NAME, max_turns=2))
+    request = Req(visitor="v" * 20)
+    turns = [{"question": f"问{i}"} for i in range(3)]
+    cid, warning = chat.save_turn(turns[:1], "", request, own)
+    assert warning == "" and chat.save_turn(turns[:2], cid, request, own) == (cid, "")
+    same, warning = chat.save_turn(turns, cid, request, own)  # the third answer: over the limit of 2
+    assert same == cid and "达到上限" in warning and "新对话" in warning
+    conv = conversations.store_for(own).get(f"visitor:{'v' * 20}", cid)
+    assert conv is not None and len(conv.turns) == 2
+
+
 def test_store_errors_are_chinese(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(DangjianError, match="无法读写对话记录"):

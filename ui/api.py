@@ -46,7 +46,7 @@ from rag.timing import with_total
 
 from .auth import BasicAuth, Credentials, parse_auth
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
-from .office_api import MAX_UPLOADS, office_router
+from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
 from .runtime import APP_TITLE, GENERIC_ERROR, AppState, default_state
 from .style import CSS
@@ -209,6 +209,7 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     mounted.add_middleware(ChineseErrors)
     mounted.add_middleware(InputGuard, max_body=settings.max_body_bytes,
                            max_upload=MAX_UPLOADS * DEFAULT_LIMITS.max_bytes + 64 * 1024)
+    mounted.add_middleware(AdminUploads)  # outside InputGuard: refused uploads are never read
     creds = _credentials(auth)
     if creds:
         mounted.add_middleware(BasicAuth, credentials=creds)  # added last: the outermost layer

@@ -92,6 +92,8 @@ def save_turn(turns: list[dict[str, Any]], conv: str, request: Any,
         for turn in turns:  # a conversation begun unsaved (or deleted meanwhile) is saved whole
             store.add_turn(owner, conv, turn)
         return conv, ""
+    except conversations.ConversationFull as err:  # saved up to the limit: says what to do itself
+        return conv, str(err)
     except DangjianError as err:
         return conv or f"local-{secrets.token_urlsafe(9)}", UNSAVED.format(err)
 

@@ -11,6 +11,11 @@ owner can never see, change or delete another's conversation: a foreign id behav
 one. A turn is the page's dict (question, history, answer JSON, vote, …) stored as JSON text.
 Each call opens its own short-lived connection: handlers run on many threads, SQLite's WAL lets
 readers proceed during a write, and `busy_timeout` queues concurrent writers.
+
+Quotas (rag/config.py): an owner keeps at most MAX_CONVERSATIONS — `create` removes the least
+recently updated ones beyond it, in the same transaction — and a conversation at most
+MAX_TURNS_PER_CONVERSATION turns: `add_turn` then raises `ConversationFull` (a DangjianError with
+the Chinese message the page shows).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.config import Settings
+from rag.config import MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION, Settings
 from rag.errors import DangjianError
 
 DB_NAME = "conversations.sqlite3"
@@ -69,11 +74,18 @@ def title_of(question: str) -> str:
     return line if len(line) <= MAX_TITLE else line[:MAX_TITLE - 1] + "…"
 
 
+class ConversationFull(DangjianError):
+    """A conversation holds MAX_TURNS_PER_CONVERSATION turns: the next answer goes in a new one."""
+
+
 class Store:
     """The conversations of every owner in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_conversations: int = MAX_CONVERSATIONS,
+                 max_turns: int = MAX_TURNS_PER_CONVERSATION) -> None:
         self.path = path
+        self.max_conversations = max_conversations
+        self.max_turns = max_turns
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -106,11 +118,23 @@ class Store:
             _ready.add(key)
 
     def create(self, owner: str, title: str) -> str:
+        """A new conversation of `owner`; beyond `max_conversations` the owner's least recently
+        updated ones are deleted (with their turns) in the same transaction."""
         cid = secrets.token_urlsafe(12)
         now = time.time()
         with self._db() as db:
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
-                       (cid, owner, title_of(title) or "新对话", now, now))
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
+                           (cid, owner, title_of(title) or "新对话", now, now))
+                db.execute(
+                    "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations WHERE owner = ? "
+                    "ORDER BY updated DESC, created DESC LIMIT -1 OFFSET ?)", (owner, self.max_conversations))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
         return cid
 
     def _owns(self, db: sqlite3.Connection, owner: str, cid: str) -> bool:
@@ -118,7 +142,8 @@ class Store:
         return row is not None
 
     def add_turn(self, owner: str, cid: str, turn: dict[str, Any]) -> int | None:
-        """Append `turn`; its index, or None when `cid` is not this owner's conversation."""
+        """Append `turn`; its index, or None when `cid` is not this owner's conversation.
+        `ConversationFull` when it already holds `max_turns` turns."""
         data = json.dumps(turn, ensure_ascii=False)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -127,6 +152,9 @@ class Store:
                     db.execute("ROLLBACK")
                     return None
                 (n,) = db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?", (cid,)).fetchone()
+                if n >= self.max_turns:
+                    raise ConversationFull(f"这个对话已有 {self.max_turns} 轮问答，达到上限，"
+                                           "这条回答未保存：请点“新对话”继续提问")
                 db.execute("INSERT INTO turns VALUES (?, ?, ?)", (cid, n, data))
                 db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time(), cid))
                 db.execute("COMMIT")

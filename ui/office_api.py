@@ -14,7 +14,9 @@ fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中�
     GET    /api/export/items/{doc_id}/{ref}.docx | .txt    one unit's full text with its citation
     GET    /api/documents                       {"documents": [{"doc_id", "title", "doc_number", "issuer",
                                                  "date", "kind", "articles", "units", "source", "primary"}]}
-    POST   /api/documents                       multipart `files` → 202 JOB (?wait=1: 200 when done)
+    POST   /api/documents                       multipart `files` (1–MAX_UPLOADS, names ≤ MAX_NAME_BYTES)
+                                                 → 202 JOB (?wait=1: 200 when done); 403 for a
+                                                 non-administrator before the body is read
     DELETE /api/documents/{doc_id}              202 JOB (?wait=1: 200 when done)
     GET    /api/documents/job                   JOB = {"state", "action", "stage", "done", "total", "message",
                                                        "report"}
@@ -33,21 +35,35 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, StrictStr
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from rag.errors import DangjianError
 from rag.ingest import DEFAULT_LIMITS, SUPPORTED
+from rag.inputs import has_broken_text
 
 from . import conversations, export
 from .access import VISITOR_COOKIE, can_manage, new_visitor_id, owner_of, visitor_of
+from .auth import ASGIApp, Receive, Scope, Send, send_json
 from .documents import JOBS, JobStatus, rows
+from .limits import UPLOAD_PATHS
 from .runtime import get_assistant, runtime_settings
 
 TEXT_MEDIA = "text/plain; charset=utf-8"
 COOKIE_AGE_S = 365 * 24 * 3600
 MAX_UPLOADS = 20
+# An upload keeps its base name through the temporary folder and `dangjian add` (which writes
+# `.<name>.tmp-<pid>-<random>` beside it): 200 bytes leaves room under the usual 255-byte limit.
+MAX_NAME_BYTES = 200
+DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）"
+_UPLOAD_BODY = {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "description": f"要加入语料的文件（最多 {MAX_UPLOADS} 个）"}}}}}}
 
 
 class Rename(BaseModel):
@@ -183,8 +199,26 @@ def _exports(router: APIRouter, guard: Any, owner: Callable[[Request], str | Non
         return _file(export.file_name(stem, ".txt"), export.item_text(doc, unit).encode("utf-8"), TEXT_MEDIA)
 
 
+class AdminUploads:
+    """ASGI middleware: an upload (a POST to `limits.UPLOAD_PATHS`, the API's and the 文件 tab's)
+    from someone who may not manage documents gets 403 from its headers alone, before any byte of
+    its body is read: otherwise a non-administrator could make the server spool hundreds of MB
+    (the upload limit) only to be refused at the end. Runs inside `BasicAuth`, which records the
+    checked user in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path") in UPLOAD_PATHS
+                and not can_manage(Request(scope), runtime_settings())):
+            await send_json(send, 403, {"error": DENIED})  # the server discards the unread body
+            return
+        await self.app(scope, receive, send)
+
+
 def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]) -> None:
-    denied = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）"
+    denied = DENIED
 
     @router.get("/api/documents", dependencies=[guard], summary="已收录的文件")
     def api_docs() -> Any:
@@ -197,22 +231,21 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
     def api_job() -> Any:
         return job_json(JOBS.status())
 
-    @router.post("/api/documents", dependencies=[guard], summary="上传文件加入语料并重建索引（管理员）")
-    async def api_add(request: Request, files: list[UploadFile] = File(...), wait: bool = False) -> Any:  # noqa: B008
+    @router.post("/api/documents", dependencies=[guard], summary="上传文件加入语料并重建索引（管理员）",
+                 openapi_extra={"requestBody": _UPLOAD_BODY})
+    async def api_add(request: Request, wait: bool = False) -> Any:
+        # The form is parsed here, not by FastAPI before the call: who may upload is decided from
+        # the headers before the body is read, and the parser's limits answer in Chinese.
         if not allowed(request):
             return _error(403, denied)
-        if not 1 <= len(files) <= MAX_UPLOADS:
-            return _error(400, f"一次最多上传 {MAX_UPLOADS} 个文件")
-        folder = Path(tempfile.mkdtemp(prefix="dangjian-upload-"))
         try:
-            paths = [await _save(f, folder) for f in files]
-        except DangjianError as err:
-            shutil.rmtree(folder, ignore_errors=True)
-            return _error(400, str(err))
-        if not JOBS.start_add(paths, runtime_settings(), cleanup=folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            return _error(409, "正在处理另一批文件，请稍后再试")
-        return _job_response(wait)
+            async with request.form(max_files=MAX_UPLOADS, max_fields=MAX_UPLOADS) as form:
+                files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+                if not 1 <= len(files) <= MAX_UPLOADS:
+                    return _error(400, f"请在表单字段 files 中上传 1 到 {MAX_UPLOADS} 个文件")
+                return await _add(files, wait)
+        except (MultiPartException, StarletteHTTPException) as err:
+            return _error(400, _form_message(str(getattr(err, "detail", None) or err)))
 
     @router.delete(
         "/api/documents/{doc_id}", dependencies=[guard], summary="从语料中移除文件并重建索引（管理员）"
@@ -223,6 +256,33 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
         if not JOBS.start_remove(doc_id, runtime_settings()):
             return _error(409, "正在处理另一批文件，请稍后再试")
         return _job_response(wait)
+
+
+def _form_message(detail: str) -> str:
+    """Starlette's English multipart errors ("Too many files. Maximum number of files is 20.") in Chinese."""
+    if detail.startswith("Too many files"):
+        return f"一次最多上传 {MAX_UPLOADS} 个文件"
+    if detail.startswith("Too many fields"):
+        return f"上传表单的字段过多（最多 {MAX_UPLOADS} 个）"
+    return "上传内容格式错误：须为 multipart/form-data，文件放在字段 files 中"
+
+
+async def _add(files: list[UploadFile], wait: bool) -> JSONResponse:
+    """Save the uploads in a temporary folder and start the job; the folder is removed on every
+    path that does not hand it to the job (which removes it once the files are in the corpus)."""
+    folder = Path(tempfile.mkdtemp(prefix="dangjian-upload-"))
+    try:
+        paths = [await _save(f, folder) for f in files]
+    except DangjianError as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _error(400, str(err))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not JOBS.start_add(paths, runtime_settings(), cleanup=folder):
+        shutil.rmtree(folder, ignore_errors=True)
+        return _error(409, "正在处理另一批文件，请稍后再试")
+    return _job_response(wait)
 
 
 def _job_response(wait: bool) -> JSONResponse:
@@ -237,6 +297,11 @@ def _job_response(wait: bool) -> JSONResponse:
 async def _save(upload: UploadFile, folder: Path) -> Path:
     """Write one upload under its own base name (the doc_id comes from it), within the size limit."""
     name = Path((upload.filename or "").replace("\\", "/")).name.strip()
+    if has_broken_text(name):
+        raise DangjianError("文件名含有无法识别的字符，请改名后再上传")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise DangjianError(f"文件名过长（最多 {MAX_NAME_BYTES} 字节，约 {MAX_NAME_BYTES // 3} 个汉字）："
+                            f"{name[:20]}…，请改名后再上传")
     if not name or name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED:
         raise DangjianError(f"不支持的文件：{name or '（无文件名）'}（支持 {'、'.join(sorted(SUPPORTED))}）")
     target = folder / name

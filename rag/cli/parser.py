@@ -13,6 +13,18 @@ from .questions import cmd_ask, cmd_chat, cmd_llm_check, cmd_search, cmd_show
 from .serve import cmd_passwd, cmd_serve
 
 
+def _port(text: str) -> int:
+    """A TCP port 1–65535: an int alone would let `serve --port 99999` announce 99999 while the
+    socket layer wraps or refuses it, and 0 would announce a port nobody listens on."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"端口应为 1–65535 之间的整数，而不是“{text}”") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"端口应在 1–65535 之间，而不是 {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--corpus", help="语料目录（默认 corpus/，或 DANGJIAN_CORPUS_DIR）")
@@ -106,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quiz)
     p = sub.add_parser("serve", parents=[stored], help="启动网页界面")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=_port, default=7860, help="端口（1–65535，默认 7860）")
     p.add_argument("--auth", default="", help="user:password（会出现在进程列表中：建议改用 DANGJIAN_AUTH，"
                                                "或 DANGJIAN_AUTH_FILE 与 dangjian passwd）")
     p.set_defaults(func=cmd_serve, reads_files=True)  # uploads
