@@ -79,47 +79,99 @@ def _sentence_answer(q: Quote, n: int, lead: str = "") -> Block:
 
 # -- choice ------------------------------------------------------------------------------------
 
+PRESENT = 0.75  # share of an option's character bigrams one sentence must hold for the option to be "stated"
+ABSENT = 0.5  # …and below this share it is not stated anywhere (an exclusion question's odd one out)
+_ARABIC = re.compile(r"\d+")
 
-def _option_hits(options: Sequence[Option], quotes: Sequence[Quote],
-                 stem: str) -> dict[str, tuple[float, Quote, int]]:
-    """For each option the text states verbatim: how well the sentence stating it matches the stem."""
-    found: dict[str, tuple[float, Quote, int]] = {}
-    for opt in options:
-        want = _squash(opt.text)
-        if len(want) < 1:
-            continue
-        for q, n in _sentences(quotes):
-            sent = q.unit.sentences[n]
-            if want in _squash(sent):
-                score = _share(stem, sent) if stem else 0.0
-                if opt.letter not in found or score > found[opt.letter][0]:
-                    found[opt.letter] = (score, q, n)
-    return found
+
+def _written(text: str) -> str:
+    """An option as the documents write it: Arabic numbers as Chinese numerals (18 → 十八), 周岁 as 岁."""
+    text = _ARABIC.sub(lambda m: int_to_cn(int(m.group(0))) if len(m.group(0)) < 4 else m.group(0), text)
+    return _squash(text.replace("周岁", "岁"))
+
+
+def _presence(option: str, sentence: str) -> float:
+    """How far a sentence states an option: 1 when it holds the option verbatim, else the share of
+    the option's bigrams it holds (short options must be verbatim)."""
+    want = _written(option)
+    if not want:
+        return 0.0
+    if want in _squash(sentence):
+        return 1.0
+    return _share(want, sentence) if len(want) > 3 else 0.0
+
+
+def _in_order(option: str, window: str) -> bool:
+    """The option's characters in order within `window` (三至五 in 三年至五年)."""
+    it = iter(window)
+    return all(ch in it for ch in option)
+
+
+def _fill(form: Form, quotes: Sequence[Quote]) -> tuple[str, Quote, int] | None:
+    """What stands at the stem's blank in a quoted sentence that reads like the stem around it."""
+    from .forms import BLANK
+
+    parts = BLANK.split(form.stem, maxsplit=1)
+    if len(parts) < 2:
+        return None
+    before, after = _squash(parts[0]), _squash(parts[1])
+    best: tuple[float, str, Quote, int] | None = None
+    for q, n in _sentences(quotes):
+        squashed = _squash(q.unit.sentences[n])
+        for k in (8, 6, 4, 3):
+            tail = before[-k:]
+            if len(tail) < k or (i := squashed.find(tail)) < 0:
+                continue
+            rest = squashed[i + k:]
+            head = after[:4]
+            j = rest.find(head) if head else -1
+            fill = rest[:j] if 0 < j <= 24 else rest[:24]
+            score = k + (4 if j > 0 else 0) + _share(form.stem, q.unit.sentences[n])
+            if fill and (best is None or score > best[0]):
+                best = (score, fill, q, n)
+            break
+    return best[1:] if best else None
 
 
 def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
-    hits = _option_hits(form.options, quotes, form.stem)
-    by_letter = {o.letter: o for o in form.options}
-    if not hits:
+    options = form.options
+    if (filled := _fill(form, quotes)) is not None and not form.exclusion:
+        fill, q, n = filled
+        chosen = [o for o in options
+                  if (w := _written(o.text)) and (fill.startswith(w) or _in_order(w, fill[:len(w) * 2 + 1]))]
+        if chosen and (form.multi or len(chosen) == 1):
+            return _chosen(chosen, q, n)
+    sentences = _sentences(quotes)
+    if not sentences:
         return None
+    where: dict[str, tuple[float, Quote, int]] = {}  # option → how far stated, and the sentence that does
+    for o in options:
+        for q, n in sentences:  # quoted sentences first: on a tie the first one stays
+            p = _presence(o.text, q.unit.sentences[n])
+            if o.letter not in where or p > where[o.letter][0]:
+                where[o.letter] = (p, q, n)
+    stated = [o for o in options if where[o.letter][0] >= PRESENT]
     if form.exclusion:
-        missing = [o for o in form.options if o.letter not in hits]
-        if len(missing) != 1 or len(hits) < 2:
+        absent = [o for o in options if where[o.letter][0] < ABSENT]
+        if len(absent) != 1 or len(stated) != len(options) - 1:
             return None
-        best = max(hits.values(), key=lambda v: v[0])
-        head = "不包括" if re.search(r"不包括|不包含", form.stem) else "应选"
-        text = f"{head}：{missing[0].letter}. {missing[0].text}（其余各项原文均有，这一项没有）"
-        return _answer(best[1], text)
+        text = f"不包括：{absent[0].letter}. {absent[0].text}（其余各项原文均有，这一项没有）"
+        return _answer(where[stated[0].letter][1], text)
+    if not stated:
+        return None
     if form.multi:
-        chosen = [by_letter[letter] for letter in sorted(hits)]
-        best = max(hits.values(), key=lambda v: v[0])
-    else:
-        ranked = sorted(hits.items(), key=lambda kv: -kv[1][0])
-        if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < 0.05:
-            return None  # two options stated about as well: the text does not decide between them
-        chosen = [by_letter[ranked[0][0]]]
-        best = ranked[0][1]
-    q, n = best[1], best[2]
+        _p, q, n = where[stated[0].letter]
+        return _chosen(stated, q, n)
+    # one answer: the stated option whose sentence reads most like the stem
+    ranked = sorted(((_share(form.stem, where[o.letter][1].unit.sentences[where[o.letter][2]]), o)
+                     for o in stated), key=lambda v: -v[0])
+    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < 0.05:
+        return None  # two options stated about as well: the text does not decide between them
+    o = ranked[0][1]
+    return _chosen([o], where[o.letter][1], where[o.letter][2])
+
+
+def _chosen(chosen: Sequence[Option], q: Quote, n: int) -> Block:
     letters = "".join(o.letter for o in chosen)
     named = "；".join(f"{o.letter}. {o.text}" for o in chosen)
     return _answer(q, f"应选 {letters}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
