@@ -15,8 +15,11 @@ some proxy, so it is not "from this machine" even when the peer is a loopback ad
 `SameOrigin` — cross-site request forgery. A page on another origin, open in the administrator's
 browser, can POST a multipart form to /api/documents (a "simple" request: no CORS preflight), and
 the browser attaches the cached Basic credentials or the visitor cookie. Every request that can
-change state (any method but GET/HEAD/OPTIONS, and every websocket handshake — Gradio's queue joins,
-uploads and votes are POSTs too) must show it came from our own page:
+change state (any method but GET/HEAD, and every websocket handshake — Gradio's queue joins,
+uploads and votes are POSTs too) must show it came from our own page. CORS preflights (OPTIONS)
+are included: Gradio's own CORS layer approves credentialed requests from any "localhost" origin
+(and from every origin when the server is reached by another host name), so a foreign page could
+otherwise send JSON to /gradio_api/queue/join and start the 文件 tab's add or remove handler.
 
     Sec-Fetch-Site present       "same-origin" or "none" (typed address, bookmark) → allowed;
                                  "same-site" (another port or subdomain) or "cross-site" → 403.
@@ -44,7 +47,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PEER_SCOPE_KEY = "dangjian.peer"  # the TCP peer, kept when `client` is replaced by the forwarded address
 PROXIED_SCOPE_KEY = "dangjian.proxied"  # forwarding headers from an untrusted peer (ui/access.py reads it)
 FORWARD_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip")
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 CROSS_SITE = "拒绝跨站请求：只接受本站网页发出的修改操作（{why}）"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
