@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -74,6 +75,9 @@ class Settings:
     milvus_token: str = ""
     auth: str = ""  # "user:password" for the web server (DANGJIAN_AUTH)
     auth_file: Path | None = None  # lines "user:<scrypt or pbkdf2 hash>" (DANGJIAN_AUTH_FILE)
+    # reverse proxies (IPs or CIDRs) whose X-Forwarded-For/-Proto/-Host the server believes
+    # (DANGJIAN_TRUSTED_PROXIES); from any other peer those headers are ignored (ui/origin.py)
+    trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     watch_interval_s: float = 5.0  # serve: how often to look for a changed corpus or index; 0 = never
     # files derived from installed packages (rag/use_tokenizer.py), rebuilt when missing or stale
@@ -122,6 +126,18 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or CIDR networks; ValueError (Chinese) naming a bad one."""
+    names = _names(value)
+    for name in names:
+        try:
+            ipaddress.ip_network(name, strict=False)
+        except ValueError:
+            raise ValueError(f"环境变量 DANGJIAN_TRUSTED_PROXIES 中的“{name}”不是 IP 地址或网段"
+                             "（例如 127.0.0.1、10.0.0.0/8，用逗号分隔）") from None
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class EnvVar:
     """One `DANGJIAN_<name>` variable: the Settings field it sets, how its text is read, and for
@@ -153,6 +169,7 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("LLM_API_KEY", "llm_api_key"),
     EnvVar("AUTH", "auth"),
     EnvVar("AUTH_FILE", "auth_file", Path),
+    EnvVar("TRUSTED_PROXIES", "trusted_proxies", _networks),
     EnvVar("LLM_TIMEOUT", "llm_timeout_s", float),
     EnvVar("THREADS", "threads", int, low=1),
     EnvVar("MAX_BODY_BYTES", "max_body_bytes", int, low=1024),

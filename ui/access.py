@@ -8,7 +8,9 @@ With --auth, a conversation belongs to the logged-in user: `ui.auth.BasicAuth` c
 belongs to the browser: a random id in an HttpOnly cookie that `GET /api/session` sets
 (`ui/office_api.py`). Managing documents needs an admin user (`DANGJIAN_ADMINS`; with a single
 configured user, `serve` makes that user the admin; with several and none named, nobody) or, without
-auth, a request that both arrives on and comes from a loopback address.
+auth, a request that both arrives on and comes from a loopback address and did not pass through a
+proxy (`ui.origin.ClientAddress` marks forwarding headers from a peer that is not a trusted proxy:
+a local reverse proxy would otherwise make every remote visitor look local).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from rag.config import Settings
 
 from .auth import USER_SCOPE_KEY
+from .origin import PROXIED_SCOPE_KEY
 
 VISITOR_COOKIE = "dj_visitor"
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -82,4 +85,6 @@ def can_manage(request: Any, settings: Settings) -> bool:
     if user:
         return user in settings.admins
     client, server = _hosts(request)
-    return _loopback(client) and _loopback(server)
+    inner = getattr(request, "request", None) or request
+    proxied = bool((getattr(inner, "scope", None) or {}).get(PROXIED_SCOPE_KEY))
+    return _loopback(client) and _loopback(server) and not proxied

@@ -10,8 +10,11 @@
     GET  /docs      Swagger UI from local files (package fastapi-offline); /openapi.json
 
 Every error is {"error": "中文说明"} (4xx: what to fix; 503: no usable index; 500: a bug, whose
-traceback goes to stderr only). In front of everything: `limits.InputGuard` (body size, JSON
-shape, broken characters) and, when credentials are set, `auth.BasicAuth` (every route but /livez).
+traceback goes to stderr only). In front of everything, outermost first: `origin.ClientAddress`
+(the client's real address; X-Forwarded-For only from DANGJIAN_TRUSTED_PROXIES), `origin.SameOrigin`
+(a state-changing request from another site's page → 403 {"error": "拒绝跨站请求：…"}), when
+credentials are set `auth.BasicAuth` (every route but /livez), `limits.InputGuard` (body size, JSON
+shape, broken characters).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from .auth import BasicAuth, Credentials, parse_auth
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
+from .origin import ClientAddress, Proxies, SameOrigin, parse_networks
 from .runtime import APP_TITLE, GENERIC_ERROR, AppState, default_state
 from .style import CSS
 
@@ -212,7 +216,12 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     mounted.add_middleware(AdminUploads)  # outside InputGuard: refused uploads are never read
     creds = _credentials(auth)
     if creds:
-        mounted.add_middleware(BasicAuth, credentials=creds)  # added last: the outermost layer
+        mounted.add_middleware(BasicAuth, credentials=creds)
+    # outermost: a forged cross-site request is refused before it can count as a login attempt,
+    # and every layer sees the client's real address
+    proxies = Proxies(parse_networks(settings.trusted_proxies))
+    mounted.add_middleware(SameOrigin, proxies=proxies)
+    mounted.add_middleware(ClientAddress, proxies=proxies)  # added last: the outermost layer
     return mounted
 
 

@@ -9,9 +9,23 @@ Credentials (read by `rag.config.Settings`, combined here):
     DANGJIAN_AUTH_FILE=path               lines "user:scrypt$n$r$p$salt$hash" or
                                           "user:pbkdf2_sha256$iterations$salt$hash" (hashlib only),
                                           written by `dangjian passwd USER`
-Throttling: a client (its IP address) gets FREE_FAILURES wrong passwords; after that each further
-failure doubles its wait (1 s, 2 s, 4 s … at most MAX_WAIT_S), during which every attempt — right
-or wrong — is answered 429 with Retry-After, so guessing costs time, not just requests.
+Throttling (`Throttle`), keyed on the client's address — the TCP peer, or what a proxy named in
+DANGJIAN_TRUSTED_PROXIES forwarded (`ui.origin.ClientAddress` puts it in the scope; an
+X-Forwarded-For from anyone else is ignored) — and on the user name:
+    an address gets FREE_FAILURES wrong passwords, a user name USER_FREE_FAILURES (from all
+    addresses together, at most FREE_FAILURES of them from any one address); after that each
+    further failure doubles the wait (1 s, 2 s, 4 s … at most MAX_WAIT_S), during which every
+    attempt — right or wrong — is answered 429 with Retry-After, so guessing costs time, not just
+    requests;
+    an attempt is counted as failed before its password is checked, in one step with the wait
+    check, so a burst of concurrent guesses is stopped at the limit like a sequence of them;
+    a success forgives only the failures of that user from that address: another user logging in
+    from the same address does not wipe the guesses against this one;
+    a user who has logged in from an address is not held back there by a lock on the user name
+    (guessing from elsewhere cannot lock the administrator out of their own desk), and a lock on
+    an address holds back nobody at any other address.
+An unknown user name costs the same as a known one: its password is checked against a dummy hash
+of the configured users' scheme and parameters.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import threading
 import time
@@ -42,7 +57,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = frozenset({"/livez"})
 USER_SCOPE_KEY = "dangjian.user"  # set in the ASGI scope once the password is checked (ui/access.py reads it)
-FREE_FAILURES = 5
+FREE_FAILURES = 5  # wrong passwords from one address before it has to wait
+USER_FREE_FAILURES = 20  # wrong passwords for one user name, from all addresses, before it has to wait
 MAX_WAIT_S = 900.0
 MAX_CLIENTS = 10_000  # throttle records kept (oldest dropped first)
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -117,6 +133,7 @@ class Credentials:
     _ok: OrderedDict[bytes, None] = field(default_factory=OrderedDict, repr=False)
     _key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _dummy: str | None = field(default=None, repr=False)
 
     @property
     def users(self) -> list[str]:
@@ -138,6 +155,16 @@ class Credentials:
                 return True
         return False
 
+    def dummy_hash(self) -> str:
+        """What an unknown user's password is checked against: the scheme and parameters of a
+        configured user's hash (scrypt with the defaults when there is none), so refusing an unknown
+        name takes as long as refusing a known one and the time does not tell which names exist."""
+        with self._lock:
+            if self._dummy is None:
+                template = next(iter(self.hashed.values()), None)
+                self._dummy = _dummy_like(template) if template else _dummy_like(hash_password(""))
+            return self._dummy
+
     def check(self, user: str, password: str) -> bool:
         """Constant-time for plain passwords; a hash is computed once per distinct right password
         (successes are remembered under a per-process key, so a page's many requests stay cheap)."""
@@ -146,12 +173,13 @@ class Credentials:
         key = self._memo_key(user, password)
         ok = False
         if user in self.plain:
-            want = hashlib.sha256(self.plain[user].encode("utf-8")).digest()
-            ok = hmac.compare_digest(hashlib.sha256(password.encode("utf-8", "surrogatepass")).digest(), want)
+            ok = _same_text(password, self.plain[user])
         elif user in self.hashed:
             ok = verify_password(password, self.hashed[user])
+        elif self.hashed:  # the same work as for a known user, and always refused
+            verify_password(password, self.dummy_hash())
         else:
-            verify_password(password, _DUMMY_HASH)  # the same time for an unknown user
+            _same_text(password, self._key.hex())
         if ok:
             with self._lock:
                 self._ok[key] = None
@@ -160,7 +188,17 @@ class Credentials:
         return ok
 
 
-_DUMMY_HASH = "pbkdf2_sha256$1000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+def _same_text(given: str, want: str) -> bool:
+    """Constant-time comparison of two passwords (digests first, so lengths do not show)."""
+    return hmac.compare_digest(hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest(),
+                               hashlib.sha256(want.encode("utf-8", "surrogatepass")).digest())
+
+
+def _dummy_like(encoded: str) -> str:
+    """A hash no password matches, with the scheme and cost parameters of `encoded`."""
+    scheme, numbers, salt, digest = _parse_hash(encoded)
+    noise = [_b64(secrets.token_bytes(len(salt))), _b64(secrets.token_bytes(len(digest)))]
+    return "$".join([scheme, *map(str, numbers), *noise])
 
 
 def parse_auth(auth: str) -> tuple[str, str] | None:
@@ -175,9 +213,12 @@ def parse_auth(auth: str) -> tuple[str, str] | None:
 
 
 def read_auth_file(path: Path) -> dict[str, str]:
-    """user → encoded hash, from lines "user:hash" (blank lines and # comments skipped)."""
+    """user → encoded hash, from lines "user:hash" (blank lines and # comments skipped). A byte-order
+    mark (Windows Notepad writes one) is dropped: left in place it would become part of the first
+    user's name, and that user could never log in. Any other line that does not parse is an error
+    naming the line, never a user silently missing."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         why = err.strerror if isinstance(err, OSError) and err.strerror else "不是 UTF-8 文本"
         raise DangjianError(f"无法读取密码文件 {path}：{why}") from err
@@ -186,7 +227,12 @@ def read_auth_file(path: Path) -> dict[str, str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        user, _sep, encoded = line.partition(":")
+        user, sep, encoded = line.partition(":")
+        if not sep:
+            raise DangjianError(f"密码文件 {path} 第{n}行缺少冒号：应为“用户名:scrypt$…”"
+                                "（用 dangjian passwd 用户名 生成）")
+        if user != user.strip() or any(c.isspace() or c == "\ufeff" for c in user):
+            raise DangjianError(f"密码文件 {path} 第{n}行的用户名“{user.strip()}”含有空白或不可见字符")
         try:
             _parse_hash(encoded)
         except ValueError:
@@ -221,6 +267,7 @@ def auth_line(user: str, password: str, *, scheme: str = "scrypt") -> str:
 
 def with_user(text: str, user: str, line: str) -> str:
     """The auth file `text` with `user`'s line replaced by `line` (or `line` appended)."""
+    text = text.removeprefix("\ufeff")  # a BOM would hide the first user's line from the comparison
     lines = [x for x in text.splitlines() if x.strip().partition(":")[0] != user]
     return "\n".join([*lines, line]) + "\n"
 
@@ -228,33 +275,111 @@ def with_user(text: str, user: str, line: str) -> str:
 # -- throttling -----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Count:
+    failures: int = 0
+    until: float = 0.0  # must wait until then (the clock's time)
+
+
+def _backoff(failures: int, free: int) -> float:
+    over = failures - free
+    return 0.0 if over <= 0 else min(MAX_WAIT_S, 2.0 ** (over - 1))
+
+
 class Throttle:
-    """Failed logins per client, with exponential backoff after FREE_FAILURES."""
+    """Failed logins per address and per user name, with exponential backoff (see the module doc).
+
+    Failures are kept per (address, user) pair, so a success can forgive exactly its own pair; the
+    address's and the user's totals are the sums the waits are computed from."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._clients: OrderedDict[str, tuple[int, float]] = OrderedDict()  # failures, blocked until
+        self._pairs: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._addresses: dict[str, _Count] = {}
+        self._users: dict[str, _Count] = {}
+        self._known: OrderedDict[tuple[str, str], None] = OrderedDict()  # logged in from there before
         self._lock = threading.Lock()
 
-    def wait_s(self, client: str) -> float:
-        """Seconds `client` must wait before it may try again (0 = may try now)."""
+    def wait_s(self, address: str, user: str = "") -> float:
+        """Seconds an attempt from `address` (as `user`, when given) must wait (0 = may try now)."""
         with self._lock:
-            _failures, until = self._clients.get(client, (0, 0.0))
+            return self._wait(address, user)
+
+    def _wait(self, address: str, user: str) -> float:
+        until = self._addresses.get(address, _Count()).until
+        if user and (address, user) not in self._known:
+            until = max(until, self._users.get(user, _Count()).until)
         return max(0.0, until - self.clock())
 
-    def failure(self, client: str) -> float:
+    def attempt(self, address: str, user: str) -> float:
+        """Before a password is checked: 0.0, with the attempt already counted as a failure (a
+        success takes it back), or the seconds to wait, with nothing counted. One step under the
+        lock, so of many concurrent attempts only those within the limit get checked."""
         with self._lock:
-            failures = self._clients.pop(client, (0, 0.0))[0] + 1
-            over = failures - FREE_FAILURES
-            wait = 0.0 if over <= 0 else min(MAX_WAIT_S, 2.0 ** (over - 1))
-            self._clients[client] = (failures, self.clock() + wait)
-            while len(self._clients) > MAX_CLIENTS:
-                self._clients.popitem(last=False)
-        return wait
+            wait = self._wait(address, user)
+            if wait == 0.0:
+                self._fail(address, user)
+            return wait
 
-    def success(self, client: str) -> None:
+    def failure(self, address: str, user: str = "") -> float:
+        """Count one failed attempt → the wait it starts for `address` or `user` (the longer)."""
         with self._lock:
-            self._clients.pop(client, None)
+            return self._fail(address, user)
+
+    def _fail(self, address: str, user: str) -> float:
+        now, pair = self.clock(), (address, user)
+        before = self._pairs.pop(pair, 0)
+        self._pairs[pair] = before + 1
+        waits = [0.0]
+        for counts, key, free, share in self._totals(address, user):
+            if before >= share:  # this address has had its say about this user
+                continue
+            count = counts.setdefault(key, _Count())
+            count.failures += 1
+            wait = _backoff(count.failures, free)
+            count.until = max(count.until, now + wait) if wait else count.until
+            waits.append(wait)
+        while len(self._pairs) > MAX_CLIENTS:
+            self._forgive(*self._pairs.popitem(last=False))
+        return max(waits)
+
+    def _totals(self, address: str, user: str) -> list[tuple[dict[str, _Count], str, int, float]]:
+        """The totals an attempt counts toward — its address's, and its user's when it named one —
+        with how many failures of one (address, user) pair each takes. A user name's total takes at
+        most FREE_FAILURES from each address: one address, however long it guesses, cannot lock the
+        user out everywhere (it is held back by its own address total); many addresses can."""
+        out: list[tuple[dict[str, _Count], str, int, float]] = [
+            (self._addresses, address, FREE_FAILURES, math.inf)]
+        return [*out, (self._users, user, USER_FREE_FAILURES, FREE_FAILURES)] if user else out
+
+    def _forgive(self, pair: tuple[str, str], failures: int) -> None:
+        """Take `failures` of `pair` off its address's and user's totals; a total back within its free
+        failures waits no more (a right password typed after a few wrong ones is not held up)."""
+        now = self.clock()
+        for counts, key, free, share in self._totals(*pair):
+            count = counts.get(key)
+            if count is None:
+                continue
+            count.failures = max(0, count.failures - int(min(failures, share)))
+            if count.failures <= free:
+                count.until = 0.0
+            if count.failures == 0 and count.until <= now:
+                del counts[key]
+
+    def success(self, address: str, user: str = "") -> None:
+        """`user` logged in from `address`: that pair's failures are forgiven (other users' failures
+        from the address, and this user's from other addresses, stay counted), and a lock on the
+        user name no longer holds the user back at this address."""
+        pair = (address, user)
+        with self._lock:
+            failures = self._pairs.pop(pair, 0)
+            if failures:
+                self._forgive(pair, failures)
+            if user:
+                self._known[pair] = None
+                self._known.move_to_end(pair)
+                while len(self._known) > MAX_CLIENTS:
+                    self._known.popitem(last=False)
 
 
 # -- the middleware -------------------------------------------------------------------------------
@@ -297,23 +422,27 @@ class BasicAuth:
         if scope["type"] not in ("http", "websocket") or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        client = str((scope.get("client") or ("?", 0))[0])
-        wait = self.throttle.wait_s(client)
+        client = str((scope.get("client") or ("?", 0))[0])  # the real client: ui.origin.ClientAddress
+        given = _basic(scope)
+        user = given[0] if given is not None else ""
+        # a locked address (or user name) is refused even the right password: otherwise the
+        # answer would tell a guesser when a guess was right
+        wait = self.throttle.wait_s(client, user)
+        if wait == 0.0 and given is not None and not self.credentials.remembered(*given):
+            wait = self.throttle.attempt(client, user)  # counted before the (slow) check
+            if wait == 0.0 and not await anyio.to_thread.run_sync(self.credentials.check, *given):
+                await self._refuse(scope, send, 401, WRONG_LOGIN, [(b"www-authenticate", REALM.encode())])
+                return
         if wait > 0:
             await self._refuse(scope, send, 429, f"登录失败次数过多，请 {int(wait) + 1} 秒后再试",
                                [(b"retry-after", str(int(wait) + 1).encode())])
             return
-        given = _basic(scope)
-        if given is not None and (self.credentials.remembered(*given)
-                                  or await anyio.to_thread.run_sync(self.credentials.check, *given)):
-            self.throttle.success(client)
-            scope[USER_SCOPE_KEY] = given[0]
-            await self.app(scope, receive, send)
+        if given is None:
+            await self._refuse(scope, send, 401, LOGIN_NEEDED, [(b"www-authenticate", REALM.encode())])
             return
-        if given is not None:
-            self.throttle.failure(client)
-        await self._refuse(scope, send, 401, WRONG_LOGIN if given is not None else LOGIN_NEEDED,
-                           [(b"www-authenticate", REALM.encode())])
+        self.throttle.success(client, user)
+        scope[USER_SCOPE_KEY] = user
+        await self.app(scope, receive, send)
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, status: int, message: str,

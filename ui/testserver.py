@@ -25,8 +25,9 @@ def running(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float 
     """Serve `app` on a loopback port until the block exits; yields the base URL. Ready means
     `ready_path` answers 200: /livez needs no login, so apps behind auth start too."""
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False, timeout_graceful_shutdown=1))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                           proxy_headers=False,  # as `serve` runs it: ui.origin decides
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     base = f"http://{host}:{port}"
