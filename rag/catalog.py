@@ -16,6 +16,12 @@ from .records import Document, Unit
 _DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
 _BARE_NAME = re.compile(rf"([\u4e00-\u9fff“”（）]{{3,30}}?{_DOC_SUFFIX})")
 _TITLED = re.compile(r"《([^《》]{2,60})》")
+_ABBREVIATION = re.compile(r"[一二三四五六七八九十两][\u4e00-\u9fff][一二三四五六七八九十两][\u4e00-\u9fff]")
+
+
+def _one_off(a: str, b: str) -> bool:
+    """Same length, at most one character different."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
 # Words that make a run a phrase, not a name: "有什么规定", "相关规定", "党员教育管理有哪些规定".
 _NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|该|是|有|的|吗|呢|和|与|及|对|在|按|要|"
                          r"根据|依据|按照|遵照|关于|请问|规定了|我")
@@ -192,6 +198,19 @@ class Catalog:
         """The one document the question names, when it names exactly one."""
         named = self.in_question(question)
         return named[0] if len(named) == 1 else None
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Numbered abbreviations in the question (三重一大, 两学一做: numeral, character, numeral,
+        character — how party-building jargon is coined) that no corpus text uses: the question is
+        about something the documents do not speak of, whatever else it shares with them."""
+        known = self._abbreviations
+        return [t for t in dict.fromkeys(_ABBREVIATION.findall(question))
+                if t not in self._plain_text and not any(_one_off(t, k) for k in known)]
+
+    @cached_property
+    def _abbreviations(self) -> frozenset[str]:
+        """The numbered abbreviations the corpus uses: a question's 三会一棵 is a typo of one."""
+        return frozenset(_ABBREVIATION.findall(self._plain_text))
 
     def absent_names(self, question: str) -> list[str]:
         """Document names in the question that no corpus document answers to.

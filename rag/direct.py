@@ -138,7 +138,8 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     if (filled := _fill(form, quotes)) is not None and not form.exclusion:
         fill, q, n = filled
         chosen = [o for o in options
-                  if (w := _written(o.text)) and (fill.startswith(w) or _in_order(w, fill[:len(w) * 2 + 1]))]
+                  if (w := _written(o.text))
+                  and (fill.startswith(w) or (len(w) <= 4 and _in_order(w, fill[:len(w) * 2 + 1])))]
         if chosen and (form.multi or len(chosen) == 1):
             return _chosen(chosen, q, n)
     sentences = _sentences(quotes)

@@ -60,6 +60,7 @@ class Query:
     targets: tuple[tuple[Document, tuple[int, ...]], ...] = ()  # item numbers per document, as asked
     named: tuple[Document, ...] = ()
     absent: tuple[str, ...] = ()
+    unknown_terms: tuple[str, ...] = ()  # 三重一大-style abbreviations no document uses
     scope: tuple[str, ...] = ()
     meta_fields: tuple[intents.MetaField, ...] = ()
     preamble: bool = False
@@ -137,7 +138,8 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
         targets=tuple(targets),
-        named=named, absent=tuple(catalog.absent_names(text)), scope=options.docs,
+        named=named, absent=tuple(catalog.absent_names(text)),
+        unknown_terms=tuple(catalog.unknown_terms(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)), preamble=intents.asks_preamble(text),
         cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),
         asks_where=citegraph.asks_where(text), claim=form.claim, form=form, role=role_in_question(text),

@@ -272,6 +272,10 @@ def _is_preamble(q: Query) -> bool:
 
 
 def by_search(ctx: Context, q: Query) -> Answer:
+    if q.unknown_terms:
+        terms = "、".join(f"“{t}”" for t in q.unknown_terms)
+        return replace(compose.abstain(q.question, reason=f"已收录文件中没有出现{terms}，无法据原文回答。"),
+                       notes=())
     found: SearchResult = find(ctx, q, docs=q.scope or [d.doc_id for d in q.named])
     if not found.confident:
         near = [p for h in found.near[:3] if (p := ctx.unit(h)) and p[1].number is not None]

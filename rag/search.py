@@ -147,15 +147,63 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     figure_words, list_words = shape.figure_words, shape.list_words
     top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
     shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
+    quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
         h, unit = pair
-        exact = bool(phrases) and any(p in unit.text for p in phrases)
+        exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
         bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
         return (not exact, -(_ranking_strength(h) + edge + bonus))
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
+
+
+VERBATIM_RUN = 14  # characters of a question found in a row in a unit: the question quotes that unit
+_GRAM = 8
+_NOT_CHARS = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…_＿\-]")
+
+
+@lru_cache(maxsize=4096)
+def _grams(text: str) -> frozenset[str]:
+    """The _GRAM-character pieces of a unit's text, punctuation out (cached: units recur)."""
+    chars = _NOT_CHARS.sub("", text)
+    return frozenset(chars[i:i + _GRAM] for i in range(len(chars) - _GRAM + 1))
+
+
+def _longest_run(parts: Sequence[str], grams: frozenset[str]) -> int:
+    """The longest stretch of a question part found verbatim in a unit (at least _GRAM long, else 0)."""
+    best = 0
+    for part in parts:
+        run = 0
+        for i in range(len(part) - _GRAM + 1):
+            run = run + 1 if part[i:i + _GRAM] in grams else 0
+            best = max(best, run + _GRAM - 1 if run else 0)
+    return best
+
+
+def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str] = ()) -> set[str]:
+    """Keys of the units a question quotes: a quiz stem copies its sentence, blank and all
+    ("…坚持(),是我们的立国之本"). The units holding the longest verbatim stretch of the stem (at
+    least VERBATIM_RUN characters), if any. Document names in the stem (`names`) are not a quote
+    of the unit that carries the title, so they are cut out first."""
+    from .forms import BLANK
+
+    for name in sorted(names, key=len, reverse=True):
+        stem = stem.replace(name, "|")
+    units = [u for u in units if u.kind in ("item", "article", "preamble")]
+    parts = [p for chunk in re.split(r"\||" + BLANK.pattern, stem)
+             if len(p := _NOT_CHARS.sub("", chunk)) >= _GRAM]
+    if not parts or max(map(len, parts)) < VERBATIM_RUN:
+        return set()
+    runs = {u.key: _longest_run(parts, _grams(u.text)) for u in units}
+    best = max(runs.values(), default=0)
+    return {k for k, r in runs.items() if r >= VERBATIM_RUN and r >= best - 2}
+
+
+def _names(ctx: Context, q: Query) -> list[str]:
+    """Every name of the documents a question names (full titles, short names, aliases)."""
+    return [n for d in q.named for n in (d.meta.title, *ctx.catalog.names(d))]
 
 
 def _ranking_strength(h: Hit) -> float:
@@ -308,6 +356,12 @@ def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
     hits = _scoped(ev, docs)
     if q.options.doc_aware and len(docs) != 1:
         hits = rank_documents(hits, q, ctx, shape)
+    elif q.options.doc_aware:  # one document: its units keep their order, but a quoted one leads
+        top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
+        quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
+        if quoting:
+            first = [h for h, u in top if u.key in quoting]
+            hits = (*first, *(h for h in hits if h.key not in quoting))
     return hits
 
 

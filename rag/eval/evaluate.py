@@ -81,7 +81,7 @@ def _correct(q: Question, answer: str) -> bool:
     key = q.key.strip().upper()
     if q.form in ("single_choice", "multi_choice") and key and key.isalpha():
         m = _CHOSEN.match(first)
-        return bool(m) and set(m.group(1)) == set(key)
+        return m is not None and set(m.group(1)) == set(key)
     if q.form == "true_false" and q.key.strip() in _JUDGED:
         return first.startswith(_JUDGED[q.key.strip()])
     return all(m in answer for m in q.must_include)
