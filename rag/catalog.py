@@ -114,6 +114,14 @@ class Catalog:
         return self._names.get(doc.doc_id) or self._names_of(doc)
 
     @cached_property
+    def preamble_text(self) -> str:
+        """The primary notice's header and preamble with its names: what a question about its
+        总体要求 speaks of."""
+        doc = self.primary
+        parts = [u.text for u in doc.units if u.kind in ("header", "preamble")]
+        return "\n".join([*parts, doc.meta.title, *self.names(doc)])
+
+    @cached_property
     def _plain_text(self) -> str:
         """All unit texts with 《…》 titles blanked: where a bare name appears when it is a concept."""
         return fold_parens(_TITLED.sub("□", "\n".join(u.text for d in self.docs for u in d.units)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .answer import Quote, enumerations, is_clause, marker
 from .forms import Form, Option
@@ -107,41 +108,78 @@ def _in_order(option: str, window: str) -> bool:
     return all(ch in it for ch in option)
 
 
-def _fill(form: Form, quotes: Sequence[Quote]) -> tuple[str, Quote, int] | None:
-    """What stands at the stem's blank in a quoted sentence that reads like the stem around it."""
+def _context(q: Quote, n: int) -> str:
+    """A sentence with what it means in its unit: an item of a （一）…（N） list reads with its lead
+    ("党的地方各级代表大会的职权是：" + "（四）选举同级党的委员会…")."""
+    for rng in enumerations(q.unit):
+        if n in rng[1:]:
+            return q.unit.sentences[rng[0]] + q.unit.sentences[n]
+    return q.unit.sentences[n]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """Where a stem's blank falls in one quoted sentence: the text after the words before the blank
+    (`after`, cut where the stem's next words resume when they do, `uncut` when not) and the text
+    before the words after the blank (`before`)."""
+
+    score: float
+    q: Quote
+    n: int
+    after: str = ""
+    uncut: str = ""
+    before: str = ""
+
+
+def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
+    """For each quoted sentence that reads like the stem around its blank, where the blank falls;
+    best first."""
     from .forms import BLANK
 
     parts = BLANK.split(form.stem, maxsplit=1)
     if len(parts) < 2:
-        return None
-    before, after = _squash(parts[0]), _squash(parts[1])
-    best: tuple[float, str, Quote, int] | None = None
+        return []
+    pre, post = _squash(parts[0]), _squash(parts[1])
+    out: list[_Slot] = []
     for q, n in _sentences(quotes):
         squashed = _squash(q.unit.sentences[n])
+        share = _share(form.stem, _context(q, n))
         for k in (8, 6, 4, 3):
-            tail = before[-k:]
+            tail = pre[-k:]
             if len(tail) < k or (i := squashed.find(tail)) < 0:
                 continue
             rest = squashed[i + k:]
-            head = after[:4]
-            j = rest.find(head) if head else -1
-            fill = rest[:j] if 0 < j <= 24 else rest[:24]
-            score = k + (4 if j > 0 else 0) + _share(form.stem, q.unit.sentences[n])
-            if fill and (best is None or score > best[0]):
-                best = (score, fill, q, n)
+            j = rest.find(post[:4]) if post[:4] else -1
+            cut = rest[:j] if 0 < j <= 24 else rest[:24]
+            out.append(_Slot(k + (4 if j > 0 else 0) + share, q, n, after=cut, uncut=rest[:24]))
             break
-    return best[1:] if best else None
+        else:
+            for k in (8, 6, 4):  # the words after the blank, when those before it were paraphrased
+                head = post[:k]
+                if len(head) < k or (i := squashed.find(head)) <= 0:
+                    continue
+                out.append(_Slot(k + share, q, n, before=squashed[max(0, i - 24):i]))
+                break
+    return sorted(out, key=lambda sl: -sl.score)
+
+
+def _fits(w: str, slot: _Slot) -> bool:
+    """Does an option, as the documents write it, stand in the slot?"""
+    if slot.before:
+        return w in slot.before[-(len(w) + 3):]
+    return any(text.startswith(w) or (len(w) <= 4 and _in_order(w, text[:len(w) * 2 + 1]))
+               for text in (slot.after, slot.uncut) if text)
 
 
 def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     options = form.options
-    if (filled := _fill(form, quotes)) is not None and not form.exclusion:
-        fill, q, n = filled
-        chosen = [o for o in options
-                  if (w := _written(o.text))
-                  and (fill.startswith(w) or (len(w) <= 4 and _in_order(w, fill[:len(w) * 2 + 1])))]
-        if chosen and (form.multi or len(chosen) == 1):
-            return _chosen(chosen, q, n)
+    if not form.exclusion:
+        for slot in _slots(form, quotes)[:3]:
+            fitting = [o for o in options if (w := _written(o.text)) and _fits(w, slot)]
+            if fitting and not form.multi:  # 一年半 over 一年: the longest option that fits
+                fitting = [max(fitting, key=lambda o: len(_written(o.text)))]
+            if fitting:
+                return _chosen(fitting, slot.q, slot.n)
     sentences = _sentences(quotes)
     if not sentences:
         return None
@@ -158,13 +196,15 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
             return None
         text = f"不包括：{absent[0].letter}. {absent[0].text}（其余各项原文均有，这一项没有）"
         return _answer(where[stated[0].letter][1], text)
+    verbatim = [o for o in stated if where[o.letter][0] == 1.0]
+    stated = verbatim or stated  # an option the text holds word for word beats a near match
     if not stated:
         return None
     if form.multi:
         _p, q, n = where[stated[0].letter]
         return _chosen(stated, q, n)
-    # one answer: the stated option whose sentence reads most like the stem
-    ranked = sorted(((_share(form.stem, where[o.letter][1].unit.sentences[where[o.letter][2]]), o)
+    # one answer: the stated option whose sentence (with its list's lead) reads most like the stem
+    ranked = sorted(((_share(form.stem, _context(where[o.letter][1], where[o.letter][2])), o)
                      for o in stated), key=lambda v: -v[0])
     if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < 0.05:
         return None  # two options stated about as well: the text does not decide between them
@@ -255,27 +295,31 @@ def _count(quotes: Sequence[Quote]) -> Block | None:
     return None
 
 
-def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
-    """The words of a quoted sentence that stand where the question's blank is."""
-    from .forms import BLANK
+def _clause_of(fill: str, sentence: str) -> str:
+    """`fill` (punctuation squashed out) as the sentence writes it, up to the end of its clause."""
+    start = _squash(sentence).find(fill)
+    if start < 0:
+        return fill
+    seen, i = 0, 0
+    while i < len(sentence) and seen < start:  # map the squashed offset back onto the sentence
+        seen += bool(_squash(sentence[i]))
+        i += 1
+    out: list[str] = []
+    for ch in sentence[i:]:
+        if ch in "，。；：！？,;:" or len(_squash("".join(out))) >= len(fill):
+            break
+        out.append(ch)
+    return "".join(out).strip() or fill
 
-    parts = BLANK.split(form.stem, maxsplit=1)
-    before, after = _squash(parts[0])[-6:], _squash(parts[1] if len(parts) > 1 else "")[:4]
-    if len(before) < 2:
-        return None
-    for q, n in _sentences(quotes):
-        sentence = q.unit.sentences[n]
-        squashed = _squash(sentence)
-        for k in (6, 4, 3, 2):
-            tail = before[-k:]
-            i = squashed.find(tail)
-            if i < 0:
-                continue
-            rest = squashed[i + len(tail):]
-            j = rest.find(after) if after else -1
-            fill = rest[:j] if j > 0 else rest[:12]
-            if fill:
-                return _answer(q, f"答案：{fill}\n原文：{sentence}", whole=n)
+
+def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    """The words of the quoted sentence that stand where the question's blank is."""
+    for slot in _slots(form, quotes)[:1]:
+        sentence = slot.q.unit.sentences[slot.n]
+        if slot.after:
+            filled = _clause_of(slot.after, sentence)
+            return _answer(slot.q, f"答案：{filled}\n原文：{sentence}", whole=slot.n)
+        return _sentence_answer(slot.q, slot.n, lead="原文：")
     return None
 
 

@@ -22,9 +22,9 @@ ASKS_LIST = re.compile(
 # A number, time limit or frequency question.
 ASKS_NUMBER = re.compile(
     r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
-    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when|什么时间|"
-    # an amount asked for by its name: 住宿标准, 补助标准表, 交费基数, 怎么算
-    r"(?<!什么)(?<!政治)标准(?:表|和|是多少|为多少)?[\d\s年？?]*$|限额|基数|怎么算|如何计算|计算方法",
+    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when|"
+    # "…的标准" closing the question asks for the standard itself, as "标准是" does
+    r"(?<!什么)(?<!政治)标准[\d\s年？?]*$",
     re.I,
 )
 # How many items a list has: 有多少条, 几项, 几个方面.

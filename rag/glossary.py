@@ -59,103 +59,19 @@ ROLES: dict[str, str] = {
     "党务干部": "党务干部 培训",
     "年轻干部": "年轻干部 青年 理论学习",
 }
-# Everyday words for what the regulations name formally (炒股 → 证券, 大操大办 → 婚丧喜庆): a
-# reviewed list of party-work vocabulary, not mined from any question set. Each everyday word
-# appends the regulations' terms, so BM25 and coverage can reach articles phrased formally.
-EVERYDAY: dict[str, str] = {
-    "递申请": "入党申请",
-    "交申请": "入党申请",
-    "写申请": "入党申请",
-    "申请书": "入党申请",
-    "想入党": "入党申请 申请入党",
-    "政审": "政治审查",
-    "转正": "转为正式党员",
-    "介绍人": "入党介绍人",
-    "转关系": "转移组织关系",
-    "组织关系转": "转移组织关系 转接",
-    "联系不上": "失去联系",
-    "失联": "失去联系",
-    "找不到人": "失去联系",
-    "不交党费": "交纳党费",
-    "欠党费": "交纳党费",
-    "不过组织生活": "参加党的组织生活",
-    "不参加组织生活": "参加党的组织生活",
-    "信教": "宗教",
-    "信宗教": "宗教",
-    "烧香拜佛": "宗教 迷信",
-    "算命": "迷信",
-    "炒股": "证券 股票 投资",
-    "买股票": "证券 股票",
-    "做生意": "经商办企业 营利活动",
-    "开公司": "经商办企业 营利活动",
-    "办企业": "经商办企业",
-    "兼职": "兼职 兼任",
-    "收礼": "礼品 礼金 收受",
-    "送礼": "礼品 礼金 赠送",
-    "红包": "礼金 礼品",
-    "购物卡": "礼品 礼金 消费卡 支付凭证",
-    "消费卡": "礼品 消费卡 支付凭证",
-    "吃请": "宴请",
-    "大吃大喝": "公款吃喝 宴请",
-    "请吃饭": "宴请",
-    "大操大办": "婚丧喜庆",
-    "办酒": "婚丧喜庆",
-    "婚礼": "婚丧喜庆",
-    "丧事": "婚丧喜庆",
-    "喜事": "婚丧喜庆",
-    "旅游": "公款旅游",
-    "公车": "公务用车",
-    "用车": "公务用车",
-    "出差": "国内差旅 差旅",
-    "出国": "因公临时出国",
-    "陪吃": "陪餐 公务接待",
-    "接待": "公务接待",
-    "办公室": "办公用房",
-    "开会": "会议",
-    "住宿": "住宿费",
-    "伙食": "伙食补助费",
-    "报销": "报销 经费",
-    "孩子": "子女",
-    "儿女": "子女",
-    "老婆": "配偶",
-    "老公": "配偶",
-    "爱人": "配偶",
-    "家属": "配偶 子女 亲属",
-    "亲戚": "亲属",
-    "一把手": "主要负责人 第一责任人",
-    "支书": "党支部书记",
-    "上党课": "党课",
-    "谈心": "谈心谈话",
-    "岁数": "年满十八岁 年龄",
-    "多大年纪": "年满十八岁 年龄",
-    "困难党员": "生活困难党员 关怀帮扶",
-    "评优": "表彰",
-    "撤职": "撤销党内职务",
-    "降职": "降职 撤销",
-    "开除": "开除党籍",
-    "举报": "检举 控告",
-    "告状": "检举 控告 申诉",
-    "喊冤": "申诉",
-    "瞒报": "隐瞒",
-    "造假": "弄虚作假",
-    "跑官": "跑官要官",
-    "拉关系": "拉帮结派",
-    "搞团团伙伙": "团团伙伙 拉帮结派",
-    "退休": "离退休",
-    "党龄": "党龄",
-}
-_EVERYDAY = sorted(EVERYDAY, key=len, reverse=True)
 _PATTERNS = sorted(GLOSSARY, key=len, reverse=True)
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 def expand(question: str) -> str:
-    """Append the duties of a named role, the formal terms of everyday words, and the Chinese terms
-    of every glossary phrase in an English question (longest first)."""
+    """Append the duties of a named role and the Chinese terms of every glossary phrase in an
+    English question (longest first).
+
+    There is no table of everyday Chinese words (炒股 → 证券): the one this module had mirrored the
+    wording of single tuning questions, so it flattered the tuning set and cost the held-out one."""
     roles = [duties for role, duties in ROLES.items() if role in question]
-    everyday = [EVERYDAY[w] for w in _EVERYDAY if w in question]
-    if roles or everyday:
-        question = f"{question} {' '.join([*roles, *everyday])}"
+    if roles:
+        question = f"{question} {' '.join(roles)}"
     if not _LATIN.search(question):
         return question
     text = question.lower()

@@ -57,5 +57,18 @@ def metadata_fields(question: str) -> list[MetaField]:
     return found
 
 
-def asks_preamble(question: str) -> bool:
-    return bool(_PREAMBLE.search(question))
+_ASKING_WORDS = re.compile(r"什么|哪些|哪|怎么|如何|是|的|了|和|与|及|吗|呢|[\W_]|[A-Za-z]")
+ABOUT_SHARE = 0.5  # share of the rest of the question the notice's own text must hold
+
+
+def asks_preamble(question: str, notice_text: str = "") -> bool:
+    """A question about the notice's 总体要求 (主题, 抓手, 四个带头…). With `notice_text` (its header
+    and preamble, and its names), the rest of the question must be about it too: "党史学习教育的主题
+    是学史明理…和什么" asks 主题 of something else, and search answers it."""
+    if not _PREAMBLE.search(question):
+        return False
+    if not notice_text:
+        return True
+    rest = _ASKING_WORDS.sub("", _PREAMBLE.sub("", question))
+    pairs = {rest[i:i + 2] for i in range(len(rest) - 1)}
+    return not pairs or sum(p in notice_text for p in pairs) / len(pairs) >= ABOUT_SHARE
