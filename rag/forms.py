@@ -46,7 +46,7 @@ _POLAR_TAIL = re.compile(
     r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$"
 )
 _POLAR_HEAD = re.compile(r"^(?:判断题|请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
-_ASKING = re.compile(r"什么|哪|怎么|多少|几")
+_ASKING = re.compile(r"什么|哪|怎么|多少|几|多久|多长|何时|谁")
 # A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks).
 _JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）])\s*$")
 

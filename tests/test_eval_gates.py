@@ -33,6 +33,8 @@ def _gate(assistant: Assistant, questions: str, thresholds: str) -> tuple[list[s
     ("questions-regs.jsonl", "thresholds-regs.toml"),
     ("questions-extra.jsonl", "thresholds-extra.toml"),
     ("questions-heldout.jsonl", "thresholds-heldout.toml"),
+    ("questions-real-dev.jsonl", "thresholds-real-dev.toml"),
+    ("questions-real-test.jsonl", "thresholds-real-test.toml"),
 ])
 def test_set_meets_its_thresholds_on_all_documents(assistant: Assistant, questions: str, thresholds: str) -> None:
     breaches, metrics = _gate(assistant, questions, thresholds)

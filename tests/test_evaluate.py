@@ -129,3 +129,22 @@ def test_eval_llm_mode_reports_verified_rate_against_the_test_server(
 def test_extractive_mode_has_no_verified_rate(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--file", str(tiny), "--json", "--no-gate"]) == 0
     assert json.loads(capsys.readouterr().out)["metrics"]["verified_rate"] is None
+
+
+def test_real_question_metrics_read_the_first_line_and_the_key() -> None:
+    """answer_correct reads the option letters / 对错 the answer opens with; refusals are counted apart."""
+    from rag.eval.evaluate import Question, score
+
+    choice = Question("r1", "预备期为（ ）A.半年 B.一年", ("d#7",), True, must_include=("一年",),
+                      form="single_choice", key="B")
+    assert score(choice, "应选 B：B. 一年\n原文：预备党员的预备期为一年。", False, ("d#7",), ("d#7",))["answer_correct"] == 1
+    assert score(choice, "应选 A：A. 半年\n原文：…一年…", False, ("d#7",), ("d#7",))["answer_correct"] == 0
+    judged = Question("r2", "选举采用记名投票。（ ）", ("d#11",), True, form="true_false", key="错")
+    assert score(judged, "错。原文：选举采用无记名投票的方式。", False, (), ())["answer_correct"] == 1
+    assert score(judged, "对。原文：…", False, (), ())["answer_correct"] == 0
+    late = Question("r3", "x", ("d#1",), True, must_include=("半数",), form="typed")
+    s = score(late, "甲" * 200 + "半数", False, (), ())
+    assert s["answer_correct"] == 1 and s["answer_first"] == 0  # right, but not first
+    off = Question("r4", "党费标准", (), False, form="typed")
+    assert score(off, "未在已收录文件中找到…", True, (), ())["refusal_rate"] == 1
+    assert "refusal_rate" not in score(late, "…", True, (), ()) and score(late, "…", True, (), ())["false_refusal_rate"] == 1

@@ -244,3 +244,21 @@ def format_table(overall: dict[str, float | None], cats: dict[str, dict[str, flo
                         for n in names)
         rows.append(f"{name:<20}{cells}")
     return "\n".join(rows)
+
+
+def side_by_side(sets: dict[str, dict[str, float | None]]) -> str:
+    """Metrics of several sets in columns (dev beside test), with the gap between the first two."""
+    names = list(sets)
+    rows = [f"{'metric':<20}" + "".join(f"{n:>10}" for n in names) + ("       gap" if len(names) > 1 else "")]
+    rows.append("-" * len(rows[0]))
+    for metric in (*METRICS[:6], *REAL_METRICS, "latency_ms_p50", "latency_ms_p95"):
+        values = [sets[n].get(metric) for n in names]
+        if all(v is None for v in values):
+            continue
+        cells = "".join(f"{'—' if v is None else format(v, '.3f' if metric[:3] != 'lat' else '.1f'):>10}"
+                        for v in values)
+        gap = ""
+        if len(values) > 1 and values[0] is not None and values[1] is not None:
+            gap = f"{values[0] - values[1]:>+10.3f}"
+        rows.append(f"{metric:<20}{cells}{gap}")
+    return "\n".join(rows)

@@ -1,0 +1,68 @@
+"""The answer first: the direct line for each question form, on the shipped corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import Assistant
+
+
+def first_line(assistant: Assistant, question: str) -> str:
+    ans = assistant.ask(question)
+    assert ans.blocks and not ans.abstained
+    return ans.text.split("\n", 1)[0]
+
+
+def test_choice_names_the_option_the_text_states(assistant: Assistant) -> None:
+    line = first_line(assistant, "预备党员的预备期为（ ）。A.半年 B.一年 C.两年 D.三年")
+    assert line.startswith("应选 B：B. 一年")
+
+
+def test_choice_by_the_blank_prefers_the_longest_option_that_fits(assistant: Assistant) -> None:
+    q = "党员受到严重警告处分()内,不得在党内提拔职务 A.6个月 B.1年 C.1年半 D.2年"
+    assert first_line(assistant, q).startswith("应选 C")
+
+
+def test_exclusion_names_the_missing_option(assistant: Assistant) -> None:
+    q = "党的纪律处分种类不包括（ ）。A.警告 B.严重警告 C.撤销党内职务 D.罚款"
+    assert first_line(assistant, q).startswith("不包括：D. 罚款")
+
+
+def test_true_false_says_right_or_wrong_from_the_deciding_sentence(assistant: Assistant) -> None:
+    ans = assistant.ask("选举采用记名投票的方式。（ ）")
+    assert ans.text.startswith("错。原文：选举采用无记名投票的方式。")
+    assert first_line(assistant, "党员有退党的自由吗").startswith("对。")
+    # a range is one figure: 五年 is not 三年至五年
+    assert first_line(assistant, "党的基层委员会每届任期五年，对吗？").startswith("错。")
+
+
+def test_number_question_opens_with_the_clause_that_states_it(assistant: Assistant) -> None:
+    assert "预备期为一年" in first_line(assistant, "预备党员的预备期多长？")
+
+
+def test_count_of_a_list(assistant: Assistant) -> None:
+    assert first_line(assistant, "党员必须履行的义务有多少条").startswith("共八项")
+
+
+def test_blank_is_filled_from_the_sentence(assistant: Assistant) -> None:
+    assert first_line(assistant, "预备党员的预备期为（ ）。") == "答案：一年"
+
+
+def test_answer_block_comes_first_and_its_sentence_is_not_repeated(assistant: Assistant) -> None:
+    ans = assistant.ask("流动党员怎么管理？")
+    head = ans.blocks[0]
+    assert head.kind == "answer" and head.lines
+    quoted = head.lines[0].text
+    assert ans.text.count(quoted) == 1
+    assert any(c.key == head.key and c.quote == quoted for c in ans.citations)
+
+
+@pytest.mark.parametrize("question", ["第8条要求什么？", "今天天气怎么样"])
+def test_lookups_and_refusals_have_no_direct_line(assistant: Assistant, question: str) -> None:
+    assert not any(b.kind == "answer" for b in assistant.ask(question).blocks)
+
+
+def test_unknown_numbered_abbreviation_refuses_but_a_typo_does_not(assistant: Assistant) -> None:
+    ans = assistant.ask("党组织三重一大制度有哪些内容")
+    assert ans.abstained and "三重一大" in ans.text
+    assert not assistant.understand("三会一棵制度").unknown_terms

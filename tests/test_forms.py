@@ -1,0 +1,61 @@
+"""The form of a question, read from its wording: options, blanks, 判断 statements, exclusion."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.forms import claim_of, form_of, options_of
+from rag.text import normalize_question
+
+
+def test_options_on_their_own_lines_and_inline() -> None:
+    stem, opts = options_of("预备党员的预备期为（ ）。\nA.半年\nB.一年\nC.两年\nD.三年")
+    assert stem == "预备党员的预备期为（ ）。"
+    assert [(o.letter, o.text) for o in opts] == [("A", "半年"), ("B", "一年"), ("C", "两年"), ("D", "三年")]
+    stem, opts = options_of("党的最高领导机关是()。A.中央政治局B.党的全国代表大会和它所产生的中央委员会C.中央书记处")
+    assert stem == "党的最高领导机关是()。" and opts[1].text == "党的全国代表大会和它所产生的中央委员会"
+
+
+def test_full_width_letters_and_other_marks_parse_after_normalising() -> None:
+    text = normalize_question("党员的权利不包括（　）。Ａ、表决权　Ｂ、选举权　Ｃ、罚款权")
+    form = form_of(text)
+    assert form.kind == "choice" and [o.letter for o in form.options] == ["A", "B", "C"]
+    assert form.exclusion and not form.multi
+
+
+def test_a_latin_capital_inside_a_word_is_not_an_option() -> None:
+    assert options_of("A股和B股的交易规则")[1] == ()
+
+
+def test_exclusion_only_where_the_stem_asks() -> None:
+    asked = form_of("下级组织如果认为上级组织的决定不符合本地区的实际情况，可以请求改变，但有权向（ ）报告 A.再上一级组织 B.同级组织")
+    assert asked.kind == "choice" and not asked.exclusion
+    assert form_of("下列不属于党的纪律处分的是（ ） A.警告 B.罚款").exclusion
+
+
+def test_multi_select_only_when_it_says_so() -> None:
+    assert not form_of("党的全国代表大会的职权包括选举中央委员会和（ ）A.中央纪律检查委员会 B.中央书记处").multi
+    assert form_of("（多选）党员享有下列哪些权利（ ）A.表决权 B.选举权").multi
+
+
+@pytest.mark.parametrize(("text", "claim"), [
+    ("选举采用记名投票的方式，对吗？", "选举采用记名投票的方式"),
+    ("判断：预备党员的预备期为两年。", ""),  # no tail and no bracket: not offered for checking
+    ("预备党员的预备期为一年。（ ）", "预备党员的预备期为一年"),
+    ("预备党员的预备期是多久吗", ""),  # still a question
+])
+def test_claims_of_true_false_questions(text: str, claim: str) -> None:
+    assert claim_of(text) == claim
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("预备党员的预备期多长？", "number"),
+    ("党员有哪些权利", "list"),
+    ("为什么要发展党员", "why"),
+    ("预备党员的预备期为（ ）", "blank"),
+    ("流动党员怎么管理？", "fact"),
+    ("河南郑州公务出差住宿标准", "number"),  # a standard asked for by name
+    ("发展党员要把什么标准放在首位", "fact"),  # 什么标准 asks which one, not an amount
+])
+def test_kinds(text: str, kind: str) -> None:
+    assert form_of(text).kind == kind
