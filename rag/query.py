@@ -26,6 +26,9 @@ _ASK_WORDS = re.compile(
     r"要求|讲|说|是|了|什么|哪些|内容|规定|具体|原文|全文|怎么|怎样|如何|有|写|的|呢|吗|吧|啊|请问|请|"
     r"一下|看看|告诉我|我|下|主要|条文|条款|这|那|里|中|what|does|say|said|require|requires|is|about|"
     r"the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
+# "2.历史遗留的…能否…？": the number a pasted question had in its list, not 第2条.
+_LIST_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,3}[)）]|\d{1,3}[.、．](?!\d))\s*")
+LIST_REST = 6  # characters of content after it that make the question stand on its own
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable input becomes: no tokenizer can encode it
 
 
@@ -108,6 +111,8 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
                options: Options = Options()) -> Query:
     """Read a validated question: references, documents, intents. Never searches."""
     text = normalize_question(question)
+    if (m := _LIST_NUMBER.match(text)) and len(_ASK_WORDS.sub("", text[m.end():])) >= LIST_REST:
+        text = text[m.end():]
     home = _home(catalog, state, options)
     refs = (
         parse_refs(text, section_titles=[s.title for s in home.sections]) if options.use_refs else RefQuery()

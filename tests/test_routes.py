@@ -70,3 +70,11 @@ def test_answers_across_documents_are_grouped_primary_first(assistant: Assistant
     docs = list(dict.fromkeys(b.doc_id for b in evidence))
     assert docs[:2] == ["dongzhi-2025-3", "dangzhang-2022"]
     assert ans.text.index("第9条") < ans.text.index("《中国共产党章程》第五条")
+
+
+def test_a_pasted_list_number_is_not_a_reference(assistant: Assistant) -> None:
+    """"2.历史遗留的…能否…？" keeps the number its list gave it; "8.要求什么" still asks for 第8条."""
+    assert assistant.ask("2.历史遗留的超标办公楼能否继续使用?").route == "search"
+    assert assistant.ask("（3）预备党员的预备期多长").route == "search"
+    ans = assistant.ask("8.要求什么")
+    assert ans.route == "reference" and ans.retrieved[0].endswith("#8")
