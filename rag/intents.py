@@ -41,9 +41,10 @@ _WEAK: dict[MetaField, re.Pattern[str]] = {
 _DOC_WORDS = re.compile(
     r"文件|通知|要点|条例|章程|党章|规定|细则|本|该|这个|此|它|notice|document|\bit\b|this", re.I
 )
+# What any notice calls its preamble; the words of one notice's own preamble (以什么为抓手, 四个带头)
+# come with it, in its manifest entry's `preamble_words`.
 _PREAMBLE = re.compile(
-    r"总体要求|总要求|指导思想|主题是|以什么为主题|以什么为抓手|抓手是|以什么为牵引|牵引|四个带头|"
-    r"带头做到哪|总体目标|overall requirement|general requirement|"
+    r"总体要求|总要求|指导思想|主题是|总体目标|overall requirement|general requirement|"
     r"guiding (idea|thought|principle)|main theme",
     re.I,
 )
@@ -61,14 +62,18 @@ _ASKING_WORDS = re.compile(r"什么|哪些|哪|怎么|如何|是|的|了|和|与
 ABOUT_SHARE = 0.5  # share of the rest of the question the notice's own text must hold
 
 
-def asks_preamble(question: str, notice_text: str = "") -> bool:
+def asks_preamble(question: str, notice_text: str = "", words: tuple[str, ...] = ()) -> bool:
     """A question about the notice's 总体要求 (主题, 抓手, 四个带头…). With `notice_text` (its header
     and preamble, and its names), the rest of the question must be about it too: "党史学习教育的主题
     是学史明理…和什么" asks 主题 of something else, and search answers it."""
-    if not _PREAMBLE.search(question):
+    own = [w for w in words if w and w in question]
+    if not _PREAMBLE.search(question) and not own:
         return False
     if not notice_text:
         return True
-    rest = _ASKING_WORDS.sub("", _PREAMBLE.sub("", question))
+    rest = _PREAMBLE.sub("", question)
+    for w in own:
+        rest = rest.replace(w, "")
+    rest = _ASKING_WORDS.sub("", rest)
     pairs = {rest[i:i + 2] for i in range(len(rest) - 1)}
     return not pairs or sum(p in notice_text for p in pairs) / len(pairs) >= ABOUT_SHARE

@@ -35,7 +35,8 @@ def loads(text: str) -> list[Document]:
 def _document(d: dict[str, Any]) -> Document:
     meta = d["meta"]
     return Document(
-        meta=DocMeta(**{**meta, "aliases": _strs(meta["aliases"])}),
+        meta=DocMeta(**{**meta, "aliases": _strs(meta["aliases"]), "terms": _strs(meta.get("terms", [])),
+                         "preamble_words": _strs(meta.get("preamble_words", []))}),
         units=tuple(Unit(**{**u, "sentences": _strs(u["sentences"]), "path": _strs(u["path"])})
                     for u in d["units"]),
         sections=tuple(Section(**{**s, "refs": _strs(s["refs"])}) for s in d["sections"]),

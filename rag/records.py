@@ -34,6 +34,10 @@ class DocMeta:
     addressees: str = ""
     notice_title: str = ""
     aliases: tuple[str, ...] = ()
+    # Vocabulary that belongs to this document and comes with it in the manifest, so next year's
+    # notice brings its own: words the tokenizer keeps whole, and words that ask for its preamble
+    terms: tuple[str, ...] = ()
+    preamble_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,15 +18,13 @@ from typing import Any
 
 from .records import Document
 
-# Terms jieba's general dictionary splits badly; the rest comes from the corpus (“…” and 《…》).
+# General party-building terms jieba's dictionary splits badly. The rest comes from the documents:
+# what they quote (“四种形态”) or cite (《…》), and the `terms` a document's manifest entry lists.
 HAND_TERMS = (
-    "三会一课", "第一议题", "一岗双责", "四强党支部", "四强", "两个维护", "两个确立", "四个意识",
-    "四个自信", "关键少数", "流动党员", "旗峰杯", "先锋杯", "城市之光", "三级六岗", "枫桥经验",
-    "四下基层", "百千万工程", "红帆计划", "红雁计划", "书记项目", "四风", "四种形态",
-    "三个区分开来", "党员先锋岗", "党员责任区", "主题党日", "党支部", "党组织", "党组", "党委",
-    "纪委", "意识形态", "中心组", "年轻干部", "青年党员", "党务干部", "基层减负", "形式主义",
+    "第一议题", "流动党员", "党员先锋岗", "党员责任区", "主题党日", "党支部", "党组织", "党组", "党委",
+    "纪委", "意识形态", "中心组", "年轻干部", "青年党员", "党务干部", "形式主义",
     "作风建设", "廉洁文化", "警示教育", "统战工作", "民主生活会", "述职评议", "党内法规",
-    "换届", "任职谈话", "发展党员", "南粤党员先锋工程", "双报到", "支部结对帮村",
+    "换届", "任职谈话", "发展党员",
 )
 _QUOTED = re.compile(r"“([^“”]{2,12})”")
 _TITLED = re.compile(r"《([^《》]{2,40})》")
@@ -62,6 +60,7 @@ FREQ_FILE = "jieba.freq.npy"
 def domain_terms(docs: Iterable[Document]) -> list[str]:
     terms: dict[str, None] = dict.fromkeys(HAND_TERMS)
     for doc in docs:
+        terms.update(dict.fromkeys(doc.meta.terms))
         for unit in doc.units:
             terms.update(dict.fromkeys(_QUOTED.findall(unit.text)))
             terms.update(dict.fromkeys(_TITLED.findall(unit.text)))

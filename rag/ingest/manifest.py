@@ -30,7 +30,7 @@ MANIFEST = "manifest.toml"
 ORIGINALS = "originals"
 HEADER = "# Documents in the corpus. One [[documents]] table per file.\n"
 FIELD_ORDER = ("doc_id", "file", "title", "doc_number", "issuer", "date", "kind", "primary", "aliases",
-               "addressees", "notice_title", "source", "original")
+               "addressees", "notice_title", "terms", "preamble_words", "source", "original")
 META_FIELDS = frozenset(f.name for f in fields(DocMeta))
 _TABLE_RE = re.compile(r"^[ \t]*\[\[[ \t]*documents[ \t]*\]\][ \t]*(?:#.*)?$")
 
