@@ -201,7 +201,9 @@ def test_faults_fall_back_to_the_extract_and_the_next_request_works(
     start = time.monotonic()
     ans = llm_answer(assistant, Q8, settings=settings)
     elapsed = time.monotonic() - start
-    assert elapsed < timeout + 0.5
+    # the deadline holds: far below the 15 s trickle and 30 s stall (a wide margin, not a timing:
+    # a busy CI machine must not turn this into a flaky test)
+    assert elapsed < timeout + 5
     assert ans.notes == (unavailable_note(reason),)
     assert ans.notes[0] == f"大模型暂不可用（{reason}），以下为原文摘录。"
     assert (ans.text, ans.citations, ans.kind, ans.abstained) == (
