@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,7 +68,7 @@ def _lang(rpr: Any) -> None:
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
-        rpr.append(lang)
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")  # schema order
     lang.set(qn("w:val"), LANG)
     lang.set(qn("w:eastAsia"), LANG)
     lang.set(qn("w:bidi"), "ar-SA")
@@ -118,19 +118,14 @@ def _page_numbers(section: Any) -> None:
 
     para = section.footer.paragraphs[0]
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    para.add_run("— ")
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE")
-    number = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    number.append(text)
-    field.append(number)
-    para._p.append(field)
-    para._p.append(para.add_run(" —")._r)
-    for run in para.runs:
+    runs = [para.add_run("— "), para.add_run("1"), para.add_run(" —")]
+    for run in runs:
         run.font.size = Pt(14)  # 四号
         run_font(run, "宋体")
+    field = OxmlElement("w:fldSimple")  # Word recomputes the number on every page
+    field.set(qn("w:instr"), "PAGE")
+    runs[1]._r.addprevious(field)
+    field.append(runs[1]._r)
 
 
 def _package(out: Any, title: str, subject: str) -> None:
@@ -140,9 +135,10 @@ def _package(out: Any, title: str, subject: str) -> None:
     props = out.core_properties
     props.author = props.last_modified_by = PRODUCT
     props.title, props.subject, props.language = title, subject, LANG
-    props.comments = f"由{PRODUCT}导出；引文为原文逐字摘录。"
+    props.comments = f"由{PRODUCT} 导出；引文为原文逐字摘录。"
     props.keywords, props.category = "党建", "党建文件"
-    props.created = props.modified = datetime.now().replace(microsecond=0)
+    # python-docx writes the time as given, marked Z: give it UTC
+    props.created = props.modified = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     props.revision = 1
     rels = out.part.package.rels
     for rid in [rid for rid, rel in rels.items() if rel.reltype == RT.THUMBNAIL]:
