@@ -70,6 +70,13 @@ def test_copy_text_puts_the_direct_answer_first(assistant: Assistant) -> None:
     assert "〔" not in cited.replace("〔2025〕", "")  # each marker was printed with its title above
 
 
+def test_sources_name_a_document_once_with_all_its_units(assistant: Assistant) -> None:
+    text = export.answer_text(turn(assistant, "第三部分讲什么"), assistant.unit)
+    cited = text[text.index("来源："):]
+    assert cited.count(f"《{NOTICE}》") == 1 and "：第7条 深入实施基层党组织建设强基工程；第8条" in cited
+    assert [text.count(f"出处：〔第{n}条〕") for n in (7, 8, 9)] == [1, 1, 1]
+
+
 def test_copy_text_indents_list_items_under_their_lead(assistant: Assistant) -> None:
     text = export.answer_text(turn(assistant, ART32), assistant.unit)
     assert "2. 它的基本任务是：\n　　（一）宣传和执行党的路线" in text
@@ -90,16 +97,16 @@ def test_generated_answer_is_its_text_then_the_sources(assistant: Assistant) -> 
                    "blocks": [{"kind": "generated", "text": written}]}
     text = export.answer_text(t, assistant.unit)
     assert text.split("答：\n", 1)[1].startswith(written + "\n\n来源：\n")
-    assert f"1. 〔第8条〕 《{NOTICE}》" in text  # the marker in the text, matched to its document
+    assert f"1. 《{NOTICE}》（东直〔2025〕3号，" in text and "：第8条 深化“四强”党支部建设" in text  # 〔第8条〕's document
     doc = docx_text(export.answer_docx(t, assistant.unit))
-    assert written in doc and f"〔第8条〕 《{NOTICE}》" in doc and "根据党组织隶属关系" not in doc
+    assert written in doc and "：第8条 深化“四强”党支部建设" in doc and "根据党组织隶属关系" not in doc
 
 
 def test_old_turn_without_blocks_still_exports(assistant: Assistant) -> None:
     t = turn(assistant, Q8)
     old = {**t, "answer": {k: v for k, v in t["answer"].items() if k != "blocks"}}
     text = export.answer_text(old, assistant.unit)
-    assert t["answer"]["answer"].strip() in text and f"〔第8条〕 《{NOTICE}》" in text
+    assert t["answer"]["answer"].strip() in text and f"《{NOTICE}》（东直〔2025〕3号，" in text
     doc = docx_text(export.answer_docx(old, assistant.unit))
     for q in quotes(t["answer"]):
         assert q in doc

@@ -21,7 +21,7 @@ office fonts, author) is rag.onboarding.export.office_document, shared with the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,11 +44,11 @@ def unit_name(doc: Document, unit: Unit) -> str:
     return f"{unit.label} {title}".strip()
 
 
-def sources(answer: Mapping[str, Any], resolve: Resolve, *, shown: Collection[str] = ()) -> list[str]:
-    """One line per cited unit, in citation order: document title, 文号, issuer and date, unit,
-    section. The marker leads each line so a reader can match the 〔…〕 in the text to its document,
-    except for units in `shown`: their evidence printed the marker with the title already."""
-    lines: list[str] = []
+def sources(answer: Mapping[str, Any], resolve: Resolve) -> list[str]:
+    """One line per cited document, in citation order: its full title, 文号, issuer and date, then
+    the units cited from it ("第7条 …；第8条 …"), so a document cited for several units is named once
+    and every 〔…〕 in the answer finds its document by the unit's label."""
+    units: dict[str, list[str]] = {}  # the document's line → its cited units, in order
     seen: set[str] = set()
     for c in answer.get("citations", []):
         key = f"{c.get('doc_id', '')}#{c.get('ref', '')}"
@@ -56,16 +56,14 @@ def sources(answer: Mapping[str, Any], resolve: Resolve, *, shown: Collection[st
             continue
         seen.add(key)
         found = resolve(key)
-        if found is None:
-            lines.append(f"{c.get('label', '')} {c.get('title', '')}（{c.get('doc_id', '')}）".strip())
+        if found is None:  # removed from the index since: its citation alone
+            units[f"{c.get('label', '')} {c.get('title', '')}（{c.get('doc_id', '')}）".strip()] = []
             continue
         doc, unit = found
-        path = section_path(doc, unit)
-        lead = "" if key in shown else f"{marker(doc, unit)} "
         # an item's own title; an article's "title" is its first sentence, too long for a list
         name = f"{unit.label} {unit.title}" if unit.kind == "item" else unit.label
-        lines.append(f"{lead}{_doc_line(doc)}{name}" + (f"（{path}）" if path else ""))
-    return lines
+        units.setdefault(_doc_line(doc), []).append(name)
+    return [line + (f"：{'；'.join(names)}" if names else "") for line, names in units.items()]
 
 
 def source_line(block: Mapping[str, Any], resolve: Resolve) -> str:
@@ -129,29 +127,26 @@ def _block_text(b: Mapping[str, Any], resolve: Resolve) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
-def _body_text(answer: Mapping[str, Any], resolve: Resolve) -> tuple[list[str], set[str]]:
-    """The answer's lines, blocks apart by a blank line, and the units whose evidence printed their
-    source (the 来源 list need not repeat their marker). A turn saved before answers had blocks
+def _body_text(answer: Mapping[str, Any], resolve: Resolve) -> list[str]:
+    """The answer's lines, blocks apart by a blank line; a turn saved before answers had blocks
     gives its text as it was."""
     blocks = answer.get("blocks") or []
     if not blocks:
-        return [str(answer.get("answer", "")).strip()], set()
+        return [str(answer.get("answer", "")).strip()]
     lines: list[str] = []
     for b in blocks:
         if part := _block_text(b, resolve):
             lines += [*([""] if lines else []), *part]
-    shown = {f"{b.get('doc_id', '')}#{b.get('ref', '')}" for b in blocks
-             if b.get("kind") == "evidence" and b.get("marker")}
-    return lines, shown
+    return lines
 
 
 def answer_text(turn: Mapping[str, Any], resolve: Resolve, *, footer: bool = True) -> str:
     """An answer as plain text for the clipboard: question, date, the answer first, each quoted unit
     once with its 出处 (full title), the 来源 list. Every sentence is verbatim; no marker repeats."""
     answer = turn.get("answer", {})
-    body, shown = _body_text(answer, resolve)
-    lines = [f"问：{turn.get('question', '')}", f"时间：{_when(turn)}", "答：", *_notes(answer), *body]
-    cited = sources(answer, resolve, shown=shown)
+    lines = [f"问：{turn.get('question', '')}", f"时间：{_when(turn)}", "答：", *_notes(answer),
+             *_body_text(answer, resolve)]
+    cited = sources(answer, resolve)
     if cited:
         lines += ["", "来源：", *(f"{i}. {line}" for i, line in enumerate(cited, 1))]
     if footer:
@@ -248,8 +243,7 @@ def _answer_into(out: Any, turn: Mapping[str, Any], resolve: Resolve, level: int
         for line in str(answer.get("answer", "")).strip().split("\n"):
             if line.strip():
                 _para(out, line.strip())
-    _body, shown = _body_text(answer, resolve)
-    listed = sources(answer, resolve, shown=shown)
+    listed = sources(answer, resolve)
     if listed:
         out.add_heading("来源", level=level + 1)
         for i, line in enumerate(listed, 1):
