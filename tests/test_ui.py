@@ -373,7 +373,7 @@ def test_exports_hold_quotes_citations_and_titles(app: Any) -> None:
     doc = _docx_text(export.answer_docx(turns[0], resolve))
     for c in turns[0]["answer"]["citations"]:
         assert c["quote"] in doc
-    assert "〔第8条〕《2025年市直机关党的建设要点》第8条" in doc and "提问时间：" in doc and "出处" in doc
+    assert "出处：〔第8条〕《2025年市直机关党的建设要点》" in doc and "提问时间：" in doc and "来源" in doc
     whole = _docx_text(export.conversation_docx("学习", turns, resolve))
     assert "问：第8条要求什么？" in whole and "问：党章第三十二条怎么说" in whole and "〔《中国共产党章程》第三十二条〕" in whole
     found = resolve(f"{DANGZHANG}#32")
