@@ -113,8 +113,7 @@ def test_question_box_stays_visible_and_sources_open(browser: Any, base_url: str
     assert page.evaluate("""() => { for (let e = document.querySelector('#dj-transcript'); e; e = e.parentElement) {
         const s = getComputedStyle(e); if (/(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight
         && e !== document.scrollingElement) return false; } return true; }""")
-    expect(last.locator(".dj-time")).to_contain_text("等待")  # what the user waited, and the server's share
-    expect(last.locator(".dj-time")).to_contain_text("其中服务器")
+    expect(last.locator(".dj-time")).to_have_count(0)  # timings only with DANGJIAN_DEBUG_TIMINGS (test_ui)
     expect(page.locator("#dj-live")).to_contain_text("新回答")  # announced to screen readers
     panel = page.locator("#dj-panel")
     cite = first.locator("button.dj-cite").first
