@@ -325,6 +325,22 @@ def test_uploaded_docx_is_answerable_without_restart(browser: Any, private_serve
 # -- links and the 目录 ------------------------------------------------------------------------------------
 
 
+def test_toasts_have_chinese_titles(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """Gradio 6.31 titles a toast by its type in English ("Warning") whatever title= says, and
+    names its close button "Close": ui/head.py's script puts Chinese in both."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url, path="/?item=999")
+    toast = page.locator(".toast-body").first
+    expect(toast).to_contain_text("链接中的条目“999”不存在")
+    expect(toast.locator(".toast-title")).to_have_text("提示")
+    expect(toast.get_by_role("button", name="关闭", exact=True)).to_have_count(1)
+    assert "Warning" not in toast.inner_text() and "Close" not in toast.inner_html()
+    page.wait_for_timeout(600)  # its entrance transition
+    shot(page, "toast.png", tmp_path)
+    page.context.close()
+
+
 def test_links_open_items_and_ask(browser: Any, base_url: str) -> None:
     from playwright.sync_api import expect
 

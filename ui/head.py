@@ -11,10 +11,15 @@ setting — and native controls are told `color-scheme: light`.
 Link-preview crawlers (WeChat, DingTalk, Teams) do not run JavaScript, so Gradio's `head=`
 (inserted by its front end) cannot replace the template's tags: `PageHead` rewrites the HTML of
 GET / itself.
+
+Toasts: Gradio 6.31 groups toasts by type and titles the group with the type's English name
+("Warning", "Error"), ignoring gr.Warning's `title=`; its close button is labelled "Close".
+`TOAST_JS` puts Chinese there as toasts appear.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from importlib import resources
@@ -51,6 +56,27 @@ HEAD_TAGS = f"""
 LIGHT_BODY = ("<style>@media (prefers-color-scheme: dark) "
               "{ body { background: var(--bg); color: var(--col); } }</style>\n")
 
+# A toast's title by its type (the message says what happened), and a Chinese name for its close
+# button. Gradio sets the title as a text node once per toast; a MutationObserver rewrites it.
+TOAST_TITLES = {"warning": "提示", "error": "出错了", "info": "提示", "success": "完成"}
+TOAST_JS = """<script>
+(() => {
+  const titles = TITLES;
+  const toasts = document.getElementsByClassName('toast-body');
+  const fix = () => { for (const t of toasts) {
+    const type = Object.keys(titles).find((k) => t.classList.contains(k));
+    const text = (t.querySelector('.toast-title') || {}).firstChild;
+    if (type && text && text.nodeType === 3 && text.nodeValue.trim() !== titles[type])
+      text.nodeValue = titles[type] + ' ';
+    const close = t.querySelector('.toast-close');
+    if (close && close.getAttribute('aria-label') !== '关闭') close.setAttribute('aria-label', '关闭');
+  } };
+  new MutationObserver(() => { if (toasts.length) fix(); })
+    .observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();
+</script>
+""".replace("TITLES", json.dumps(TOAST_TITLES, ensure_ascii=False), 1)
+
 # Gradio's template tags we replace: every og:* and twitter:* (they name Gradio or link its image)
 _THEIR_TAGS = re.compile(r'\s*<meta\s+(?:property|name)="(?:og|twitter):[^"]*"[^>]*>', re.S)
 _CHARSET = re.compile(r"<meta\s+charset=[^>]*>", re.I)
@@ -64,7 +90,7 @@ def rewrite_page(html: str) -> str:
     charset = _CHARSET.search(html)
     at = charset.end() if charset else html.find("<head>") + len("<head>")
     html = html[:at] + HEAD_TAGS + html[at:]
-    html = html.replace("</head>", LIGHT_BODY + "</head>", 1)
+    html = html.replace("</head>", LIGHT_BODY + TOAST_JS + "</head>", 1)
     return html.replace("<gradio-app", '<gradio-app theme_mode="light"', 1)
 
 
