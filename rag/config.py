@@ -80,6 +80,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     watch_interval_s: float = 5.0  # serve: how often to look for a changed corpus or index; 0 = never
+    # the web page shows each answer's waiting and server time under it (for developers measuring the
+    # page; users read them as noise); the answer JSON carries `timings_ms` either way
+    debug_timings: bool = False
     # files derived from installed packages (rag/use_tokenizer.py), rebuilt when missing or stale
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
@@ -124,6 +127,19 @@ def _number(name: str, value: str, kind: Callable[[str], _N]) -> _N:
 def _names(value: str) -> tuple[str, ...]:
     """A comma-separated list, stripped, without blanks or repeats."""
     return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+
+
+def _flag(name: str) -> Callable[[str], bool]:
+    """An on/off variable: 1/true/yes/on or 0/false/no/off (any case); ValueError (Chinese) otherwise,
+    so a typo is not silently read as "off"."""
+    def parse(value: str) -> bool:
+        word = value.strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"环境变量 DANGJIAN_{name} 应为 1 或 0（开或关），而不是“{value}”")
+    return parse
 
 
 def _networks(value: str) -> tuple[str, ...]:
@@ -181,4 +197,5 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("MILVUS_COLLECTION", "milvus_collection"),
     EnvVar("MILVUS_TOKEN", "milvus_token"),
     EnvVar("CACHE_DIR", "cache_dir", Path),
+    EnvVar("DEBUG_TIMINGS", "debug_timings", _flag("DEBUG_TIMINGS")),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -143,6 +144,29 @@ def test_openapi_docs_and_ui_page(client: httpx.Client) -> None:
     assert page.status_code == 200 and "<html" in page.text.lower()
     config = client.get("/config").json()
     assert config["analytics_enabled"] is False
+
+
+def test_page_head_is_the_products_not_gradios(client: httpx.Client) -> None:
+    """What a link preview (WeChat, DingTalk: no JavaScript) and the browser tab show: the page's
+    own title, favicon and og tags in the HTML itself; the theme pinned to light (ui/head.py)."""
+    from ui.head import DESCRIPTION
+
+    html = client.get("/?item=8").text
+    head = html.split("</head>")[0]
+    assert '<html\n\tlang="zh-CN"' in html and "<title>党建文件问答</title>" in head
+    assert '<link rel="icon" href="favicon.ico" type="image/svg+xml"' in head
+    assert '<meta property="og:title" content="党建文件问答" />' in head
+    assert f'<meta property="og:description" content="{DESCRIPTION}" />' in head
+    assert '<meta name="theme-color" content="#b3261e" />' in head and 'content="noindex"' in head
+    tags = re.findall(r"<(?:meta|link|title)\b[^>]*>", head)
+    assert not [t for t in tags if "gradio" in t.lower() or "twitter:" in t or "Click to try" in t], tags
+    assert head.count('property="og:title"') == 1 and "header-image.jpg" not in head
+    assert '<gradio-app theme_mode="light"' in html
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert b"#b3261e" in icon.content and b"gradio" not in icon.content.lower()
+    page = client.get("/")  # Content-Length follows the rewritten body
+    assert int(page.headers["content-length"]) == len(page.content)
 
 
 def test_index_and_corpus_are_not_served(client: httpx.Client, settings: Settings) -> None:

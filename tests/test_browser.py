@@ -113,8 +113,7 @@ def test_question_box_stays_visible_and_sources_open(browser: Any, base_url: str
     assert page.evaluate("""() => { for (let e = document.querySelector('#dj-transcript'); e; e = e.parentElement) {
         const s = getComputedStyle(e); if (/(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight
         && e !== document.scrollingElement) return false; } return true; }""")
-    expect(last.locator(".dj-time")).to_contain_text("等待")  # what the user waited, and the server's share
-    expect(last.locator(".dj-time")).to_contain_text("其中服务器")
+    expect(last.locator(".dj-time")).to_have_count(0)  # timings only with DANGJIAN_DEBUG_TIMINGS (test_ui)
     expect(page.locator("#dj-live")).to_contain_text("新回答")  # announced to screen readers
     panel = page.locator("#dj-panel")
     cite = first.locator("button.dj-cite").first
@@ -326,6 +325,22 @@ def test_uploaded_docx_is_answerable_without_restart(browser: Any, private_serve
 # -- links and the 目录 ------------------------------------------------------------------------------------
 
 
+def test_toasts_have_chinese_titles(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """Gradio 6.31 titles a toast by its type in English ("Warning") whatever title= says, and
+    names its close button "Close": ui/head.py's script puts Chinese in both."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url, path="/?item=999")
+    toast = page.locator(".toast-body").first
+    expect(toast).to_contain_text("链接中的条目“999”不存在")
+    expect(toast.locator(".toast-title")).to_have_text("提示")
+    expect(toast.get_by_role("button", name="关闭", exact=True)).to_have_count(1)
+    assert "Warning" not in toast.inner_text() and "Close" not in toast.inner_html()
+    page.wait_for_timeout(600)  # its entrance transition
+    shot(page, "toast.png", tmp_path)
+    page.context.close()
+
+
 def test_links_open_items_and_ask(browser: Any, base_url: str) -> None:
     from playwright.sync_api import expect
 
@@ -444,12 +459,14 @@ CONTRAST_JS = """
   const shown = (el) => { const r = el.getBoundingClientRect(); if (!r.width || !r.height) return false;
     for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e);
       if (s.display === 'none' || s.visibility === 'hidden' || Number(s.opacity) < 0.99) return false; } return true; };
+  // WCAG 2 large text: 24px, or 18.66px bold, needs 3:1; everything else 4.5:1
+  const need = (s) => { const px = parseFloat(s.fontSize); return px >= 24 || (px >= 18.66 && Number(s.fontWeight) >= 700) ? 3 : 4.5; };
   const bad = []; let checked = 0;
   for (const el of root.querySelectorAll('*')) {
     const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
     if (!text || !shown(el) || el.closest('[disabled], [aria-hidden="true"], textarea[hidden], svg')) continue;
-    const bg = back(el); const r = ratio(mix(parse(getComputedStyle(el).color), bg), bg); checked++;
-    if (r < 4.5) bad.push(text.slice(0, 24) + ' ' + r.toFixed(2));
+    const s = getComputedStyle(el); const bg = back(el); const r = ratio(mix(parse(s.color), bg), bg); checked++;
+    if (r < need(s)) bad.push(text.slice(0, 24) + ' ' + r.toFixed(2));
   }
   for (const el of root.querySelectorAll('input[placeholder], textarea[placeholder]')) {
     if (!shown(el) || el.value) continue;
@@ -466,8 +483,16 @@ def _contrast(page: Any) -> dict[str, Any]:
     return dict(page.evaluate(CONTRAST_JS, page.locator("body").element_handle()))
 
 
-def test_text_contrast_is_at_least_4_5(browser: Any, base_url: str) -> None:
-    page = open_page(browser, base_url)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_is_at_least_4_5(browser: Any, base_url: str, scheme: str, tmp_path: Path) -> None:
+    """Every visible text on every tab, with the system in light and in dark mode (phones and
+    Windows 11 in dark mode once made tab labels, 入门 and 目录 1.2–2.7:1): the page keeps its one
+    light palette, whose pairs are checked here."""
+    ctx = browser.new_context(viewport=SIZES["desktop"], locale="zh-CN", color_scheme=scheme)
+    page = open_page(browser, base_url, context=ctx)
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+    assert page.evaluate("document.querySelectorAll('.dark').length") == 0  # Gradio's dark theme is off
+    assert page.evaluate("getComputedStyle(document.documentElement).colorScheme") == "light"
     # the checker itself: grey #949494 on the welcome's paper colour is about 3:1, and it must say so
     page.evaluate("""document.querySelector('.dj-welcome').insertAdjacentHTML('beforeend',
                      '<span id="dj-probe" style="color:#949494">对比度探针</span>')""")
@@ -492,7 +517,8 @@ def test_text_contrast_is_at_least_4_5(browser: Any, base_url: str) -> None:
             page.locator("#dj-onboard [data-view='duties']").click()
             page.wait_for_selector(".dj-duty")
         result = _contrast(page)
-        print(tab, result["checked"])
+        print(scheme, tab, result["checked"])
+        shot(page, f"contrast-{scheme}-{tab}.png", tmp_path)
         assert result["bad"] == [], (tab, result["bad"])
         assert result["checked"] > 20
     page.context.close()

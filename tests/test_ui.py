@@ -79,7 +79,9 @@ def test_answer_with_citations_sources_and_panel(app: Any) -> None:
     assert transcript.count("<li>") >= 5 and '<ol>' in transcript  # five sentences, numbered
     assert "来源" in transcript and 'class="dj-src"' in transcript
     assert "深化“四强”党支部建设" in transcript
-    assert 'class="dj-time"' in transcript and "服务器用时" in transcript and turns[0]["server_ms"] > 0
+    # timings are a developer's: kept with the turn and the answer JSON, shown only with DANGJIAN_DEBUG_TIMINGS
+    assert 'class="dj-time"' not in transcript and "服务器用时" not in transcript and turns[0]["server_ms"] > 0
+    assert turns[0]["answer"]["timings_ms"]["total"] > 0
     # copy (hidden text with the document's title) and Word export on the answer and the conversation
     assert 'data-action="copy" data-copy="dj-copy-0"' in transcript and 'data-action="export-answer"' in transcript
     copy = re.search(r'<textarea class="dj-copytext" id="dj-copy-0"[^>]*>(.*?)</textarea>', transcript, re.S)
@@ -89,6 +91,18 @@ def test_answer_with_citations_sources_and_panel(app: Any) -> None:
     assert "第8条 深化“四强”党支部建设" in panel and "<mark>根据党组织隶属关系" in panel
     assert "三、带头夯实基层基础" in panel and 'data-action="export-item"' in panel
     assert chat.source_panel(turns, 0, f"{DOC}#8").count("<mark>") == 5
+
+
+def test_timings_show_only_when_debugging(app: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    _t, turns, *_ = ask("第8条要求什么？")
+    assert "服务器用时" not in turn_html.render_turn(turns[0], 0)
+    monkeypatch.setattr(turn_html, "runtime_settings", lambda: replace(settings, debug_timings=True))
+    html = turn_html.render_turn(turns[0], 0)
+    assert re.search(r'<span class="dj-time" data-server="[^"]+">服务器用时 \S+', html)  # the page adds the wait
+    assert Settings.from_env({"DANGJIAN_DEBUG_TIMINGS": "1"}).debug_timings
+    assert not Settings.from_env({"DANGJIAN_DEBUG_TIMINGS": "off"}).debug_timings
+    with pytest.raises(ValueError, match="DANGJIAN_DEBUG_TIMINGS 应为 1 或 0"):
+        Settings.from_env({"DANGJIAN_DEBUG_TIMINGS": "maybe"})
 
 
 def test_source_panel_marks_only_what_was_quoted(app: Any) -> None:

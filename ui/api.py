@@ -48,6 +48,7 @@ from rag.render import answer_json
 from rag.timing import with_total
 
 from .auth import BasicAuth, Credentials, parse_auth
+from .head import PageHead, favicon_path
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
@@ -208,8 +209,9 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     mounted: FastAPI = gr.mount_gradio_app(
         app, blocks, path="/", footer_links=[], run_history=False, allowed_paths=[], blocked_paths=blocked,
         show_error=False, ssr_mode=False, mcp_server=False, pwa=False,
-        theme=_theme(), css=CSS, head='<meta name="robots" content="noindex">',
+        theme=_theme(), css=CSS, favicon_path=str(favicon_path()),
     )
+    mounted.add_middleware(PageHead)  # the page's own title, favicon, preview tags; light theme
     mounted.add_middleware(ChineseErrors)
     mounted.add_middleware(InputGuard, max_body=settings.max_body_bytes,
                            max_upload=MAX_UPLOADS * DEFAULT_LIMITS.max_bytes + 64 * 1024)

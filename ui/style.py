@@ -8,6 +8,8 @@ the conversation list becomes a drawer and the source panel a bottom sheet.
 
 CSS = """
 /* 党建文件问答 — page styles */
+/* one light palette: ui/head.py pins Gradio's theme to light, this keeps native controls light */
+:root { color-scheme: light; }
 :root, .gradio-container {
   --dj-red: #b3261e; --dj-red-dark: #7f1d1d; --dj-ink: #1f1f1f; --dj-muted: #5c5650;
   --dj-line: #e6ddd3; --dj-paper: #fffdf9; --dj-mark: #ffe58a; --dj-bg: #faf7f2;

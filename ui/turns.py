@@ -25,7 +25,7 @@ from .render import (
     unit_of,
     welcome_html,
 )
-from .runtime import get_assistant
+from .runtime import get_assistant, runtime_settings
 
 _MARKER = re.compile(r"〔[^〔〕<>]{1,80}〕")
 
@@ -250,10 +250,7 @@ def _reason_box(turn: dict[str, Any], index: int) -> str:
 
 
 def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
-    server = turn.get("server_ms", ans.get("timings_ms", {}).get("total"))
-    timing = _timing(server)
-    time_html = (f'<span class="dj-time" data-server="{esc(timing)}">服务器用时 {esc(timing)}</span>'
-                 if timing else "")
+    time_html = _time(turn, ans) if runtime_settings().debug_timings else ""
     tools = (action_button("copy", "复制（含出处）", COPY_ICON, copy=f"dj-copy-{index}")
              + action_button("export-answer", "导出 Word", WORD_ICON, turn=index))
     return (
@@ -261,6 +258,15 @@ def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
         f'{_feedback(turn, index)}</div>'
         f"{_reason_box(turn, index)}"
     )
+
+
+def _time(turn: dict[str, Any], ans: dict[str, Any]) -> str:
+    """The server's time (the page adds what the user waited): only with DANGJIAN_DEBUG_TIMINGS,
+    a developer's measurement, not something a 支部书记 should have to read past."""
+    timing = _timing(turn.get("server_ms", ans.get("timings_ms", {}).get("total")))
+    if not timing:
+        return ""
+    return f'<span class="dj-time" data-server="{esc(timing)}">服务器用时 {esc(timing)}</span>'
 
 
 def _body(ans: dict[str, Any], links: dict[str, str], index: int) -> str:
