@@ -317,9 +317,12 @@ const appId = () => {
     .then((r) => r.ok ? r.json() : null).then((j) => (j && j.app_id) || null).catch(() => null)
     .finally(() => clearTimeout(t));
 };
+// the welcome and its example questions go with the first question
+const unwelcome = (c) => c.querySelectorAll(':scope > :not(.dj-turn):not(.dj-convbar)')
+  .forEach((x) => x.remove());
 const placeholder = (item) => {
-  const c = chat(); if (!c) return;
-  const w = c.querySelector('.dj-welcome'); if (w) w.remove();
+  const c = chat(); if (!c || c.querySelector('.dj-turn[data-seq="' + CSS.escape(item.seq) + '"]')) return;
+  unwelcome(c);
   const t = document.createElement('div');
   t.className = 'dj-turn dj-pending dj-queued'; t.dataset.seq = item.seq; t.setAttribute('aria-busy', 'true');
   t.innerHTML = '<div class="dj-q"><div class="dj-bubble"></div></div>' +
@@ -386,7 +389,7 @@ const finish = (seq, turn) => {
 };
 const place = (node, seq) => {
   const c = chat(); if (!c) return;
-  const w = c.querySelector('.dj-welcome'); if (w) w.remove();
+  unwelcome(c);
   node.dataset.seq = seq;
   const ph = c.querySelector('.dj-turn[data-seq="' + CSS.escape(seq) + '"]');
   if (ph) ph.replaceWith(node); else c.insertBefore(node, c.querySelector(':scope > .dj-convbar'));
@@ -420,10 +423,11 @@ watch('value', () => {
     setTimeout(() => { F.queue.forEach(placeholder); pump(); }, 50); return;
   }
   const seq = got.dataset.seq; const kind = got.dataset.kind;
+  const body = got.content || got;  // the server's envelope is a <template>: its parts are in .content
   if (kind === 'pending') {
-    const node = got.querySelector('.dj-turn'); if (node) place(node, seq); return;
+    const node = body.querySelector('.dj-turn'); if (node) place(node, seq); return;
   }
-  if (kind === 'turn') { finish(seq, answered(got, seq)); return; }
+  if (kind === 'turn') { finish(seq, answered(body, seq)); return; }
   if (kind === 'failed') {
     const c = chat(); const ph = c && c.querySelector('.dj-turn[data-seq="' + CSS.escape(seq) + '"]');
     if (ph) ph.remove();
