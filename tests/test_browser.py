@@ -203,10 +203,10 @@ def served(settings: Any, tmp_path: Path) -> Iterator[Any]:
     class Server:
         proc: subprocess.Popen[bytes] | None = None
 
-        def start(self) -> str:
+        def start(self, port: int = 0) -> str:
             from ui.testserver import free_port
 
-            port_box[:] = [free_port()]
+            port_box[:] = [port or free_port()]
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "rag", "serve", "--port", str(port_box[0]),
                  "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)],
@@ -618,3 +618,76 @@ def test_ai_mode_answer_cite_panel(browser: Any, ui_module: Any, settings: Any) 
             page.context.close()
     finally:
         fake.stop()
+
+
+# -- asking: the queue, restarts, renames (issue #22) ------------------------------------------------
+
+
+def test_questions_typed_quickly_are_three_turns_in_order(browser: Any, base_url: str) -> None:
+    """Each question is echoed at once and the box clears on every send; none is dropped or merged."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url)
+    box = page.locator("#dj-question textarea")
+    questions = ["第8条要求什么？", "第9条要求什么？", "第10条要求什么？"]
+    for q in questions:
+        box.fill(q)
+        box.press("Enter")
+        expect(box).to_have_value("")
+    expect(page.locator(".dj-turn .dj-bubble")).to_have_count(3)  # echoed before any answer is needed
+    expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(3)
+    turns = page.locator(".dj-turn")
+    for i, q in enumerate(questions):
+        expect(turns.nth(i).locator(".dj-bubble")).to_have_text(q)
+        expect(turns.nth(i).locator("button.dj-cite").first).to_have_text(f"〔第{8 + i}条〕")
+    expect(page.locator(".dj-convbar")).to_contain_text("3 问")
+    # no page-wide dimming: no Gradio progress overlay was shown on the chat's parts
+    assert page.locator("#dj-transcript .pending, #dj-main .wrap.translucent").count() == 0
+    page.context.close()
+
+
+def test_a_question_typed_during_a_restart_is_answered_in_the_same_conversation(
+    browser: Any, served: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    url = served.start()
+    port = int(url.rsplit(":", 1)[1])
+    page = open_page(browser, url)
+    ask(page, "第8条要求什么？")
+    served.stop()
+    box = page.locator("#dj-question textarea")
+    box.fill("下一条呢？")
+    box.press("Enter")
+    expect(page.locator("#dj-conn")).to_contain_text("连接已断开")  # in Chinese; the question waits
+    expect(page.locator(".dj-turn.dj-pending .dj-bubble")).to_have_text("下一条呢？")
+    served.start(port=port)  # the same port and data folder
+    expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(2)
+    turns = page.locator(".dj-turn")
+    expect(turns.nth(0).locator("button.dj-cite").first).to_have_text("〔第8条〕")  # still on screen
+    expect(turns.nth(1).locator("button.dj-cite").first).to_have_text("〔第9条〕")  # 下一条 of the same talk
+    expect(page.locator("#dj-conn")).to_have_count(0)
+    expect(page.locator(".dj-conv")).to_have_count(1)  # one conversation, two turns: not a new one
+    expect(page.locator(".dj-conv .dj-conv-meta")).to_contain_text("2 问")
+    page.context.close()
+
+
+def test_rename_saves_on_blur_and_refuses_an_empty_name(browser: Any, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url)
+    ask(page, "第8条要求什么？")
+    page.locator(".dj-conv [data-action='rename']").click()
+    page.locator(".dj-rename").fill("   ")
+    page.locator("#dj-transcript .dj-bubble").first.click()  # click away: an empty name is refused visibly
+    expect(page.locator("#dj-toasts")).to_contain_text("对话名称不能为空")
+    expect(page.locator(".dj-conv-title")).to_have_text("第8条要求什么？")
+    page.locator(".dj-conv [data-action='rename']").click()
+    page.locator(".dj-rename").fill("第八条笔记")
+    page.locator("#dj-transcript .dj-bubble").first.click()  # click away: saved
+    expect(page.locator(".dj-conv-title")).to_have_text("第八条笔记")
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+    expect(page.locator(".dj-conv-title")).to_have_text("第八条笔记")
+    page.context.close()

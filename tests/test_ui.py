@@ -541,3 +541,32 @@ def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(settings:
     assert "逐字摘自原文" in render.welcome_html(settings) and "AI生成" not in render.welcome_html(settings)
     ai = render.welcome_html(llm_settings(settings, fake_openai.base_url))
     assert "不再是逐字摘录" in ai and "经代码核验" in ai
+
+
+def test_the_page_gets_only_the_new_turn_and_picks_up_its_conversation_by_id(app: Any) -> None:
+    """Issue #22: an answer's payload does not grow with the conversation, and a session that lost
+    its state (a server restart) continues the conversation the page shows, with its 下一条 state."""
+    from ui import handlers
+
+    carol = type(ALICE)(visitor="carol-visitor-id-0000000003")
+    turns: list[Any] = []
+    conv = ""
+    sizes = []
+    for n in range(12):
+        outs = list(handlers.ask_next(turns, conv, "extractive", [], {"question": f"第{n % 19 + 1}条要求什么？",
+                                                                      "seq": f"s{n}", "qid": f"q{n}"}, carol))
+        flow, turns, _panel, _status, conv, side = outs[-1]
+        assert f'data-turn="{n}"' in flow and 'data-kind="turn"' in flow and f"第{n + 1}问" in (flow + side)
+        sizes.append(len(flow))
+    assert turns[-1]["state"] == {"doc_id": "dongzhi-2025-3", "refs": ["12"]}  # saved with the turn
+    assert max(sizes[1:]) < 1.5 * min(sizes[1:])  # the same order of size at turn 12 as at turn 2
+    # the server's state is gone (restart): the page's conversation id brings the turns back
+    outs = list(handlers.ask_next([], "", "extractive", [], {"question": "下一条呢？", "seq": "r", "qid": "qr",
+                                                              "conv": conv}, carol))
+    flow, again, _panel, _status, same, _side = outs[-1]
+    assert same == conv and len(again) == 13 and 'data-turn="12"' in flow
+    assert {c["ref"] for c in again[-1]["answer"]["citations"]} == {"13"}  # 下一条 after 第12条
+    # the same question sent again (its answer was lost with the connection) is not asked twice
+    outs = list(handlers.ask_next(again, conv, "extractive", [], {"question": "下一条呢？", "seq": "r2",
+                                                                   "qid": "qr", "conv": conv}, carol))
+    assert len(outs[-1][1]) == 13 and 'data-seq="r2"' in outs[-1][0]

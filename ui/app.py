@@ -47,6 +47,7 @@ from .gradio_startup import no_app_for_the_empty_page
 from .handlers import (
     as_int,
     ask_and_list,
+    ask_next,
     boot,
     download_payload,
     event_data,
@@ -163,6 +164,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                     add_btn = gr.Button("添加并重建索引", variant="primary", elem_id="dj-add", scale=1)
                 job = _html("", "dj-job")
         download = _html("", "dj-download", page_js.DOWNLOAD)
+        flow = _html("", "dj-flow", page_js.FLOW)  # the page's question queue; answers arrive one turn each
         timer = gr.Timer(POLL_S, active=False)
         _wire(
             SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), settings
@@ -185,6 +187,10 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     def on_click(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from transcript_click(turns, conv, mode, scope, event_data(evt), request, settings)
+
+    def on_next(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
+                request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        yield from ask_next(turns, conv, mode, scope, event_data(evt), request, settings)
 
     def on_source(turns: Any, evt: gr.EventData) -> Any:
         data = event_data(evt)
@@ -248,6 +254,11 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     from_box: dict[str, Any] = {"trigger_mode": "always_last", "js": page_js.ask_from_box(len(ask_in))}
     c.question.submit(on_ask, ask_in, sidebar_out, api_name="ask", **public, **from_box)
     c.send.click(on_ask, ask_in, sidebar_out, **chat_opts, **from_box)
+    # the page's own asking (page_js.FLOW queues questions and sends one at a time): no progress overlay,
+    # the question's placeholder in the transcript shows it is pending
+    c.flow.submit(on_next, [c.turns, c.conv, c.mode, c.scope],
+                  [c.flow, c.turns, c.panel, c.status, c.conv, c.convs],
+                  **{**chat_opts, "show_progress": "hidden"})
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
     c.transcript.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
@@ -306,6 +317,7 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
             c.status,
             c.conv,
             c.ob,
+            c.flow,
         ],
         **quiet,
     )

@@ -5,7 +5,16 @@ Handlers are plain functions over rag's public API and the page's state (`turns`
 conversation id `conv`), so tests call them directly; `request` (a gr.Request, or None outside
 a page) says whose conversation it is (`ui.access.owner_of`). A turn is a dict:
 
-    {"question", "history", "docs", "answer": <ask --json>, "server_ms", "time", "vote", "reason"}
+    {"question", "history", "docs", "answer": <ask --json>, "state": {"doc_id", "refs"}, "server_ms",
+     "time", "vote", "reason", "qid"?}
+
+"state" is the conversation state after the turn (`rag.query.next_state`, as `dangjian chat` carries
+it): the next question starts from it, so 下一条 / 这一条 behave as in the CLI and survive a restart
+with the saved conversation; turns saved before it existed fall back to replaying the questions.
+
+Two renderings of the same turn: `chat` / `chat_llm` return the whole transcript (the Gradio API,
+`?q=`, 就此条提问), `chat_append` only the new turn (`ui.turns.append_html`), which the page's
+script appends, so an answer costs the same at turn 40 as at turn 1.
 
 Every answered turn is saved at once (`ui.conversations`); without an identity (direct calls)
 the conversation gets a local id and lives only in the page. Library errors become their
@@ -19,7 +28,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +37,9 @@ import gradio as gr
 from rag.config import AnswerMode, Settings
 from rag.errors import DangjianError
 from rag.eval import feedback
+from rag.inputs import check_state, state_json
 from rag.llm import stream_llm_answer, unavailable_note
-from rag.query import Options
+from rag.query import Options, State, next_state
 from rag.records import Answer
 from rag.render import answer_json
 from rag.timing import with_total
@@ -38,7 +48,7 @@ from . import conversations
 from .access import owner_of
 from .render import status_html, unit_panel
 from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
-from .turns import render_transcript
+from .turns import append_failed, append_html, append_pending, render_transcript
 
 # (transcript html, turns, side panel html, question box — left alone on success: the page emptied it
 #  when the question was sent; an error puts the question back —, status html, conversation id)
@@ -59,9 +69,23 @@ def warn(message: str, title: str = "提示") -> None:
         pass
 
 
-def answer(question: str, history: Sequence[str], docs: Sequence[str] = ()) -> Answer:
-    """The one place the page asks, within the documents the page's selector names (none: all)."""
-    return ask(question, history, options=Options(docs=tuple(docs)))
+def answer(question: str, history: Sequence[str], docs: Sequence[str] = (),
+           state: State | None = None) -> Answer:
+    """The one place the page asks, within the documents the page's selector names (none: all),
+    from the conversation `state` when there is one (else by replaying `history`)."""
+    return ask(question, history, state=state, options=Options(docs=tuple(docs)))
+
+
+def state_of(turns: Sequence[dict[str, Any]]) -> State | None:
+    """The conversation state after the last turn, when it was saved with one and still names units
+    the index has (a document removed since: None, and the questions are replayed instead)."""
+    saved = turns[-1].get("state") if turns else None
+    if not isinstance(saved, dict):
+        return None
+    try:
+        return check_state(saved.get("doc_id", ""), saved.get("refs", []), get_assistant().catalog)
+    except DangjianError:
+        return None
 
 
 def _docs(scope: object) -> tuple[str, ...]:
@@ -99,10 +123,11 @@ def save_turn(turns: list[dict[str, Any]], conv: str, request: Any,
 
 
 def _turn(
-    text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float
+    text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float, before: State | None
 ) -> dict[str, Any]:
+    after = next_state(before or get_assistant().state_after(history), ans.focus)
     return {"question": text.strip(), "history": history, "docs": list(docs), "answer": answer_json(ans),
-            "server_ms": round((time.perf_counter() - started) * 1000, 2),
+            "state": state_json(after), "server_ms": round((time.perf_counter() - started) * 1000, 2),
             "time": datetime.now().astimezone().isoformat(timespec="seconds"), "vote": None, "reason": ""}
 
 
@@ -114,33 +139,84 @@ def _first_panel(turns: list[dict[str, Any]], ans: Answer) -> Any:
 
 
 def _failed(err: Exception, turns: list[dict[str, Any]], text: str, conv: str) -> ChatOut:
-    message = str(err) if isinstance(err, DangjianError) else GENERIC_ERROR
-    if not isinstance(err, DangjianError):
-        traceback.print_exception(err, file=sys.stderr)
+    message = _message(err)
     warn(message)
     return gr.skip(), turns, gr.skip(), text, status_html(message), conv
+
+
+def _message(err: Exception) -> str:
+    """The Chinese message of a failed ask (the traceback of an unexpected one goes to stderr only)."""
+    if isinstance(err, DangjianError):
+        return str(err)
+    traceback.print_exception(err, file=sys.stderr)
+    return GENERIC_ERROR
+
+
+@dataclass(slots=True)
+class Done:
+    """A turn answered and saved (or not: `problem` says why)."""
+
+    turns: list[dict[str, Any]]
+    conv: str
+    answer: Answer
+    problem: str
+
+
+@dataclass(slots=True)
+class Failed:
+    """The question could not be answered: the Chinese message, the question to give back."""
+
+    error: Exception
+    text: str
+
+
+def _run(question: str | None, turns: list[dict[str, Any]], conv: str, scope: object, request: Any,
+         settings: Settings | None, *, llm: bool, qid: str = "") -> Iterator[dict[str, Any] | Done | Failed]:
+    """One question, whatever renders it: pending AI answers (dicts, see `render_pending`) while the
+    model writes, then `Done` or `Failed`. Nothing for an empty question."""
+    started = time.perf_counter()
+    text = question if isinstance(question, str) else ""
+    if not text.strip():
+        return
+    history = [t["question"] for t in turns][-HISTORY_TURNS:]
+    before = state_of(turns)
+    docs = _docs(scope)
+    try:
+        extractive = answer(text, history, docs, before)
+    except Exception as err:  # noqa: BLE001 - never a stack trace on the page
+        yield Failed(err, text)
+        return
+    final = extractive
+    if llm and not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
+        for pending, done in _stream(text, history, extractive, runtime_settings(settings)):
+            if done is not None:
+                final = done
+                break
+            yield pending
+    if llm:
+        final = with_total(final, started)  # what the server spent, retrieval included
+    turn = _turn(text, history, docs, final, started, before)
+    if qid:
+        turn["qid"] = qid
+    turns = [*turns, turn]
+    conv, problem = save_turn(turns, conv, request, settings)
+    yield Done(turns, conv, final, problem)
 
 
 def chat(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "", scope: object = (),
          request: Any = None, *, settings: Settings | None = None) -> ChatOut:
     """Ask `question` after the earlier turns; returns the re-rendered page parts."""
-    started = time.perf_counter()
     turns = list(turns or [])
-    text = question if isinstance(question, str) else ""
-    if not text.strip():  # empty message: nothing is sent
-        return render_transcript(turns), turns, gr.skip(), "", "", conv
-    history = [t["question"] for t in turns][-HISTORY_TURNS:]
-    docs = _docs(scope)
-    try:
-        ans = answer(text, history, docs)
-    except Exception as err:  # noqa: BLE001 - never a stack trace on the page
-        return _failed(err, turns, text, conv)
-    turns.append(_turn(text, history, docs, ans, started))
-    conv, problem = save_turn(turns, conv, request, settings)
-    if problem:
-        warn(problem)
-    return (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, ans), gr.skip(),
-            status_html(problem) if problem else "", conv)
+    for out in _run(question, turns, conv, scope, request, settings, llm=False):
+        if isinstance(out, Failed):
+            return _failed(out.error, turns, out.text, conv)
+        if isinstance(out, Done):
+            if out.problem:
+                warn(out.problem)
+            return (render_transcript(out.turns, title=_title(out.turns)), out.turns,
+                    _first_panel(out.turns, out.answer), gr.skip(),
+                    status_html(out.problem) if out.problem else "", out.conv)
+    return render_transcript(turns), turns, gr.skip(), "", "", conv  # empty message: nothing is sent
 
 
 def _title(turns: Sequence[dict[str, Any]]) -> str:
@@ -157,11 +233,12 @@ def chat_stream(question: str | None, turns: list[dict[str, Any]] | None, conv: 
         yield chat(question, turns, conv, scope, request, settings=settings)
 
 
-def _stream(text: str, history: list[str], extractive: Answer, turns: list[dict[str, Any]],
-            settings: Settings) -> Iterator[tuple[str, Answer | None]]:
-    """Transcript updates while the model writes; the last item carries the final answer."""
+def _stream(text: str, history: list[str], extractive: Answer,
+            settings: Settings) -> Iterator[tuple[dict[str, Any], Answer | None]]:
+    """The pending turn while the model writes (at most every STREAM_EVERY_S once tokens flow);
+    the last item carries the final answer."""
     pending: dict[str, Any] = {"question": text.strip(), "sources": [], "text": ""}
-    yield render_transcript(turns, pending), None
+    yield pending, None
     last = 0.0
     try:
         for event in stream_llm_answer(
@@ -171,20 +248,20 @@ def _stream(text: str, history: list[str], extractive: Answer, turns: list[dict[
                 pending["sources"] = [
                     {"doc_id": s.doc_id, "ref": s.ref, "marker": s.marker} for s in event.sources
                 ]
-                yield render_transcript(turns, pending), None
+                yield pending, None
             elif event.kind == "token":  # the first token shows at once, later ones in batches
                 pending["text"] += event.delta
                 if time.monotonic() - last >= STREAM_EVERY_S:
-                    yield render_transcript(turns, pending), None
+                    yield pending, None
                     last = time.monotonic()
             elif event.answer is not None:
-                yield "", event.answer
+                yield pending, event.answer
                 return
     except Exception:  # noqa: BLE001 - fall back to the answer we already have
         traceback.print_exc(file=sys.stderr)
-        yield "", replace(extractive, notes=(unavailable_note("内部错误"),))
+        yield pending, replace(extractive, notes=(unavailable_note("内部错误"),))
         return
-    yield "", extractive
+    yield pending, extractive
 
 
 def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "", scope: object = (),
@@ -195,32 +272,72 @@ def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str
     outside the ask lock. Endpoint faults come back from rag.llm as the extractive answer with a
     note; anything unexpected does too, with the traceback on stderr only.
     """
-    started = time.perf_counter()
     settings = runtime_settings(settings)
     turns = list(turns or [])
-    text = question if isinstance(question, str) else ""
-    if not text.strip():
-        yield render_transcript(turns), turns, gr.skip(), "", "", conv
-        return
-    history = [t["question"] for t in turns][-HISTORY_TURNS:]
-    docs = _docs(scope)
+    for out in _run(question, turns, conv, scope, request, settings, llm=True):
+        if isinstance(out, Failed):
+            yield _failed(out.error, turns, out.text, conv)
+            return
+        if isinstance(out, Done):
+            yield (render_transcript(out.turns, title=_title(out.turns)), out.turns,
+                   _first_panel(out.turns, out.answer), gr.skip(),
+                   status_html(out.problem) if out.problem else "", out.conv)
+            return
+        yield render_transcript(turns, out), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    yield render_transcript(turns), turns, gr.skip(), "", "", conv
+
+
+# -- the page's own path: one turn at a time ---------------------------------------------------
+
+# (the new turn for the page's script to append, turns, side panel, status html, conversation id)
+AppendOut = tuple[Any, Any, Any, Any, Any]
+
+
+def rehydrate(turns: list[dict[str, Any]] | None, conv: str, shown: str, request: Any,
+              settings: Settings | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The conversation the page shows (`shown`, the id its script keeps) when the server's copy of
+    the page state is not it — after a restart the session starts empty — read back from the store,
+    so the next question continues it instead of silently starting a new one."""
+    turns = list(turns or [])
+    owner = owner_of(request)
+    if not shown or shown == conv or shown.startswith("local-") or owner is None:
+        return turns, conv
     try:
-        extractive = answer(text, history, docs)
-    except Exception as err:  # noqa: BLE001 - never a stack trace on the page
-        yield _failed(err, turns, text, conv)
-        return
-    final = extractive
-    if not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
-        for html, done in _stream(text, history, extractive, turns, settings):
-            if done is not None:
-                final = done
-                break
-            yield html, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    final = with_total(final, started)  # what the server spent, retrieval included
-    turns.append(_turn(text, history, docs, final, started))
-    conv, problem = save_turn(turns, conv, request, settings)
-    yield (render_transcript(turns, title=_title(turns)), turns, _first_panel(turns, final), gr.skip(),
-           status_html(problem) if problem else "", conv)
+        saved = _store(settings).get(owner, shown)
+    except DangjianError:
+        saved = None
+    return (list(saved.turns), saved.id) if saved is not None else (turns, conv)
+
+
+def chat_append(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
+                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None,
+                settings: Settings | None = None, *, seq: str = "", qid: str = "") -> Iterator[AppendOut]:
+    """The page's ask: like `chat_stream`, but the transcript part carries only the new turn (or the
+    pending AI turn, or the failure) for the script to put in place of the question's placeholder.
+    A question already answered under the same `qid` (sent again after a lost connection) is not
+    asked twice: its turn is sent again."""
+    turns = list(turns or [])
+    skip = gr.skip()
+    for i, old in enumerate(turns):
+        if qid and old.get("qid") == qid:
+            yield append_html(seq, old, i, _title(turns)), turns, skip, "", conv
+            return
+    llm = mode == "llm" and llm_enabled(settings)
+    for out in _run(question, turns, conv, scope, request, settings, llm=llm, qid=qid):
+        if isinstance(out, Failed):
+            message = _message(out.error)
+            warn(message)
+            yield append_failed(seq, message, out.text), turns, skip, status_html(message), conv
+            return
+        if isinstance(out, Done):
+            if out.problem:
+                warn(out.problem)
+            new = out.turns
+            yield (append_html(seq, new[-1], len(new) - 1, _title(new)), new, _first_panel(new, out.answer),
+                   status_html(out.problem) if out.problem else "", out.conv)
+            return
+        yield append_pending(seq, out, len(turns)), skip, skip, skip, skip
+    yield append_failed(seq, "", ""), turns, skip, "", conv  # an empty question: the placeholder goes
 
 
 def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:

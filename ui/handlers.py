@@ -4,6 +4,7 @@ and list, transcript clicks, downloads, the catalog tree, 入门 jumps and the r
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import secrets
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from .catalog_page import ALL, doc_choices, link_key, tree_html
 from .chat import chat_stream, warn
 from .render import esc, scope_html
 from .runtime import APP_TITLE, get_assistant, llm_enabled, runtime_settings
+from .turns import render_transcript
 
 
 def event_data(evt: gr.EventData | None) -> dict[str, Any]:
@@ -150,6 +152,26 @@ def ask_and_list(text: str | None, turns: Any, conv: str, mode: AnswerMode | Non
         yield (*out, sidebar.sidebar_html(request, out[5], settings) if final else gr.skip())
 
 
+FLOW_BOOTED = '<template class="dj-booted" data-n="{}"></template>'
+_boots = itertools.count()
+
+
+def ask_next(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, data: dict[str, Any], request: Any,
+             settings: Settings | None = None) -> Iterator[tuple[Any, ...]]:
+    """The page's queued question (ui/page_js.py FLOW sends one at a time): the conversation the page
+    shows is picked up by id first when this session's state lost it (a server restart), the scope is
+    what the page's checkboxes say, and only the new turn goes back → (flow, turns, panel, status,
+    conv, sidebar); the sidebar is redrawn with the final update."""
+    turns, conv = chat.rehydrate(turns, conv, str(data.get("conv", "")), request, settings)
+    docs = data.get("docs")
+    if isinstance(docs, list):
+        scope = [str(d) for d in docs][:50]
+    for out in chat.chat_append(str(data.get("question", "")), turns, conv, mode, scope, request, settings,
+                                seq=str(data.get("seq", ""))[:40], qid=str(data.get("qid", ""))[:40]):
+        final = isinstance(out[1], list) and isinstance(out[4], str)
+        yield (*out, sidebar.sidebar_html(request, out[4], settings) if final else gr.skip())
+
+
 def transcript_click(
     turns: Any,
     conv: str,
@@ -161,22 +183,26 @@ def transcript_click(
 ) -> Iterator[tuple[Any, ...]]:
     """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
     action, n = data.get("action"), as_int(data.get("turn"))
+    before = conv
+    turns, conv = chat.rehydrate(turns, conv, str(data.get("conv", "")), request, settings)  # after a restart
+    same: Any = gr.skip() if conv == before else conv
     if action == "ask":
         yield from ask_and_list(str(data.get("question", "")), turns, conv, mode, scope, request, settings)
     elif action == "vote":
         t, new, s = chat.vote(turns, n, str(data.get("vote", "")), conv, request, settings=settings)
-        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+        yield t, new, gr.skip(), gr.skip(), s, same, gr.skip()
     elif action in ("reason", "reason-cancel"):
         text = str(data.get("text", "")) if action == "reason" else None
         t, new, s = chat.reason(turns, n, text, conv, request, settings=settings)
-        yield t, new, gr.skip(), gr.skip(), s, gr.skip(), gr.skip()
+        yield t, new, gr.skip(), gr.skip(), s, same, gr.skip()
     else:
         yield (gr.skip(),) * 7
 
 
 def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -> dict[str, Any]:
     """Everything that depends on who is asking and what the index holds, plus the page's link:
-    `q` asks in a new conversation, `item` (+ `doc`) opens the unit in the 目录."""
+    `q` asks in a new conversation, `item` (+ `doc`) opens the unit in the 目录; `conv` (the tab's
+    open conversation, kept by the page's script across reloads) is shown again."""
     manage = can_manage(request, runtime_settings(settings))
     choices = doc_choices()
     key = link_key(str(data.get("item", "")), str(data.get("doc", "")))
@@ -193,6 +219,8 @@ def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -
         "mode_row": gr.update(visible=llm_enabled(settings)),
     }
     conv = ""
+    out["flow"] = FLOW_BOOTED.format(next(_boots))  # the page's script may now send queued questions
+    shown = str(data.get("conv", ""))[:40]
     if str(data.get("q", "")).strip():
         chat_out = chat.chat(str(data["q"]), [], "", (), request, settings=settings)
         out.update(zip(("transcript", "turns", "panel", "question", "status", "conv"), chat_out, strict=True))
@@ -203,6 +231,11 @@ def boot(data: dict[str, Any], request: Any, settings: Settings | None = None) -
         out["tabs"] = gr.Tabs(selected="browse")
     elif data.get("item"):
         chat.warn(f"链接中的条目“{data.get('item')}”不存在。")
+    if shown and not str(data.get("q", "")).strip():  # a reload (Gradio's, after a lost connection):
+        turns, conv = chat.rehydrate([], "", shown, request, settings)  # the open conversation again
+        if conv:
+            out.update(transcript=render_transcript(turns, title=_conv_title(conv, turns, request, settings)),
+                       turns=turns, conv=conv)
     out["convs"] = sidebar.sidebar_html(request, conv, settings)
     return out
 

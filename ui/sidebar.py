@@ -96,6 +96,9 @@ def rename_conversation(cid: str, title: str, current: str, request: Any,
                         settings: Settings | None = None) -> tuple[str, Any]:
     """→ (sidebar, transcript update): the conversation bar's copy text carries the title."""
     owner = owner_of(request)
+    if not conversations.title_of(title):
+        warn("对话名称不能为空，已保留原来的名称。")
+        return sidebar_html(request, current, settings), gr.skip()
     try:
         done = bool(owner) and conversations.store_for(runtime_settings(settings)).rename(
             owner or "", cid, title
@@ -104,7 +107,7 @@ def rename_conversation(cid: str, title: str, current: str, request: Any,
         warn(str(err))
         done = False
     if not done:
-        warn("没能重命名：对话不存在，或新名称为空。")
+        warn("没能重命名：这个对话已不存在（可能已被删除）。")
     return sidebar_html(request, current, settings), gr.skip()
 
 

@@ -28,7 +28,11 @@ footer { display: none !important; }
 ::placeholder, textarea::placeholder, input::placeholder { color: #6b6560 !important; opacity: 1 !important; }
 .dj-sr { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
          white-space: nowrap; }
-#dj-download { display: none !important; }
+#dj-download, #dj-flow { display: none !important; }
+.dj-turn.dj-pending { display: block; margin-left: 0; padding: 0; border: 0; border-radius: 0;
+  background: none; font-size: inherit; color: inherit; }
+.dj-conn { margin: 2px 0; padding: 6px 12px; border-radius: 6px; font-size: 14px; background: #fff4e5;
+  color: #7a3e00; border: 1px solid #f0c48a; }
 button[role="tab"] { color: #44403c !important; font-size: 15px !important; }
 button[role="tab"][aria-selected="true"] { color: #9b1c16 !important; font-weight: 700 !important; }
 button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,

@@ -3,6 +3,7 @@ votes, timing; a pending (streaming) turn; the whole transcript. Pieces come fro
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -332,12 +333,53 @@ def _conversation_bar(turns: Sequence[dict[str, Any]], title: str) -> str:
             f"{copy_source(text, 'dj-copy-conv')}</div>")
 
 
+
+_renders = itertools.count()
+
+
 def render_transcript(turns: Sequence[dict[str, Any]], pending: dict[str, Any] | None = None, *,
                       title: str = "") -> str:
+    """The whole transcript (opening a conversation, the Gradio API). Each render is marked as new
+    (data-r): the page appends answers to the shown transcript itself, so a render equal to the last
+    one sent (新对话 after a welcome) must still replace what is on screen."""
+    mark = f' data-r="{next(_renders)}"'
     if not turns and pending is None:
-        return f'<div class="dj-chat">{welcome_html()}</div>'
+        return f'<div class="dj-chat"{mark}>{welcome_html()}</div>'
     body = "".join(render_turn(t, i) for i, t in enumerate(turns))
     if pending is not None:
         body += render_pending(pending, len(turns))
     bar = _conversation_bar(turns, title) if turns and pending is None else ""
-    return f'<div class="dj-chat">{body}{bar}</div>'
+    return f'<div class="dj-chat"{mark}>{body}{bar}</div>'
+
+
+# -- one turn at a time (the page's script puts it in place: ui/page_js.py FLOW) ------------------
+
+
+def _envelope(seq: str, kind: str, inner: str, **data: object) -> str:
+    """A `<template>` (inert where it lands) the script reads: which question (`seq`), what came."""
+    attrs = "".join(f' data-{k}="{esc(str(v))}"' for k, v in data.items())
+    return f'<template class="dj-append" data-seq="{esc(seq)}" data-kind="{kind}"{attrs}>{inner}</template>'
+
+
+def conversation_part(turn: dict[str, Any], index: int) -> str:
+    """What the turn adds to the whole conversation's copy text (as `export.conversation_text` joins
+    its turns), so the script extends that text instead of the server sending all of it again."""
+    return f"【第{index + 1}问】\n" + export.answer_text(turn, get_assistant().unit, footer=False).strip()
+
+
+def append_html(seq: str, turn: dict[str, Any], index: int, title: str) -> str:
+    """The answered turn alone, plus the conversation bar for a first turn (later turns extend it):
+    the same size at turn 40 as at turn 1."""
+    extra = (_conversation_bar([turn], title) if index == 0 else
+             f'<textarea class="dj-conv-part">{esc(conversation_part(turn, index))}</textarea>')
+    return _envelope(seq, "turn", render_turn(turn, index) + extra, n=index)
+
+
+def append_pending(seq: str, pending: dict[str, Any], index: int) -> str:
+    """An AI answer being written, to show in the question's placeholder."""
+    return _envelope(seq, "pending", render_pending(pending, index), n=index)
+
+
+def append_failed(seq: str, message: str, question: str) -> str:
+    """No answer: the placeholder goes and the question returns to the box (`message` says why)."""
+    return _envelope(seq, "failed", "", message=message, question=question)
