@@ -74,9 +74,9 @@ def test_installing_twice_adds_one_hook(monkeypatch: pytest.MonkeyPatch) -> None
     assert not any(isinstance(f, gradio_startup._SkipStubWriter) for f in sys.meta_path)
 
 
-def test_the_page_is_built_without_gradios_throwaway_app_and_gradio_is_left_as_it_was() -> None:
-    """`Blocks()` runs with `gradio.blocks.App` swapped so it builds no app for the empty page; the app
-    its queue uses is still built when the page closes, and the swap is undone, also on an error."""
+def test_the_page_is_built_with_gradio_left_as_it_is() -> None:
+    """The page no longer swaps `gradio.blocks.App` around `Blocks()` (it saved ≈ 0.13 s and was not
+    thread-safe); the page builds its queue's app as Gradio does."""
     import gradio.blocks as gradio_blocks
 
     from ui import app as ui_app
@@ -85,7 +85,4 @@ def test_the_page_is_built_without_gradios_throwaway_app_and_gradio_is_left_as_i
     page = ui_app.build_demo()
     assert gradio_blocks.App is real
     assert page.app is not None and page._queue is not None
-    with pytest.raises(RuntimeError), gradio_startup.no_app_for_the_empty_page():
-        assert gradio_blocks.App is not real
-        raise RuntimeError("building the page failed")
-    assert gradio_blocks.App is real
+    assert not hasattr(gradio_startup, "no_app_for_the_empty_page")

@@ -43,7 +43,6 @@ from . import (
 from .api import create_app, parse_auth
 from .catalog_page import ITEM_EMPTY
 from .chat import source_panel, warn
-from .gradio_startup import no_app_for_the_empty_page
 from .handlers import (
     as_int,
     ask_and_list,
@@ -90,8 +89,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
     """The page. `settings` decides the LLM mode; None → the process settings, looked up per request."""
     serve_html_in_chinese()
     delegate = page_js.delegate()
-    with no_app_for_the_empty_page():
-        page = gr.Blocks(title=APP_TITLE, analytics_enabled=False)
+    page = gr.Blocks(title=APP_TITLE, analytics_enabled=False)
     with page as blocks:
         turns, conv, selected, scope = gr.State([]), gr.State(""), gr.State(""), gr.State([])
         ob_state, generation = gr.State(onboarding_page.initial()), gr.State(0)

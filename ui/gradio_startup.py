@@ -1,6 +1,7 @@
 """What Gradio does at start-up that this app does not need, skipped: its type-stub writer on
-import, and the FastAPI app it builds for an empty page. Both hold the interpreter lock while
-`dangjian serve` loads the index beside them (eval/bench.md).
+import, which holds the interpreter lock while `dangjian serve` loads the index beside it
+(eval/bench.md). (The swap of `gradio.blocks.App` around `Blocks()` that also lived here is gone:
+it saved ≈ 0.13 s and was not thread-safe.)
 
 The stub writer: every component class Gradio defines goes through
 `gradio.component_meta.ComponentMeta`, which calls `create_or_modify_pyi`: it reads the class's
@@ -21,8 +22,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -78,29 +78,3 @@ def skip_stub_writer() -> bool:
 
 def remove_hook() -> None:
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _SkipStubWriter)]
-
-
-@contextmanager
-def no_app_for_the_empty_page() -> Iterator[None]:
-    """Gradio 6's `Blocks()` ends with `queue()`, which builds a FastAPI app for the still-empty
-    page; closing `with blocks:` builds the app its queue uses and `mount_gradio_app` the one that
-    serves, so the first is thrown away. Not building it saves ≈ 0.13 s of GIL-bound start-up, which
-    `dangjian serve` spends beside loading the index (eval/bench.md). Only `Blocks.__init__` runs
-    while `gradio.blocks.App` is swapped; tests check it is restored and the page works."""
-    import gradio.blocks as gradio_blocks
-
-    real = getattr(gradio_blocks, "App", None)
-    if real is None or not hasattr(real, "create_app"):  # another Gradio: leave it alone
-        yield
-        return
-
-    class NoApp:
-        @staticmethod
-        def create_app(*_args: Any, **_kwargs: Any) -> None:
-            return None
-
-    setattr(gradio_blocks, "App", NoApp)  # noqa: B010 - swapped, not typed: Gradio does not export it
-    try:
-        yield
-    finally:
-        setattr(gradio_blocks, "App", real)  # noqa: B010
