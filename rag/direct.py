@@ -23,18 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import Quote, enumerations, is_clause, marker
-from .forms import Form, Option
+from .forms import FIGURE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
-# A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
-# range (三年至五年) is one figure, so "五年" is not taken for "三年至五年".
-_ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
-        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
-        r"|[三四五六七八九十]分之[一二三四五六七八九十]+|半数|过半数|多数)")
-FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对

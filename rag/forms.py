@@ -51,6 +51,16 @@ _ASKING = re.compile(r"什么|哪|怎么|多少|几|多久|多长|何时|谁")
 _JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）])\s*$")
 
 
+# A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
+# range (三年至五年) is one figure, so "五年" is not taken for "三年至五年".
+_ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
+        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
+        r"|[三四五六七八九十]分之[一二三四五六七八九十]+|半数|过半数|多数)")
+FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
+# What answers a number question: a figure, or a frequency (每年, 每季度).
+FIGURE_OR_FREQUENCY = re.compile(rf"{FIGURE.pattern}|每[年月季周日届]|每半年|每季度")
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     letter: str

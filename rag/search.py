@@ -20,6 +20,7 @@ from .catalog import Catalog
 from .embed import VectorEmbeddings
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
+from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
@@ -44,9 +45,6 @@ _QUESTION_WORDS = re.compile(
     r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"
     r"期限|时限|是否|吗|呢|[？?。，,]"
 )
-# A figure: digits, or a Chinese numeral with a unit — but not the determiner 一个/一项/一名 ("每一个党员").
-_NUMBER = re.compile(r"\d|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
-                     r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分|倍|学时|小时|工作日)|每[年月季周日届]|每半年|每季度")
 ANSWER_COVER = 0.5  # share of a number question's specific words the answering sentence must hold
 _THING = re.compile(
     r"^(.{2,16}?)(?:是多少|有多少|多少|是几|有几|为几|几[个名人次年月天日岁]|多长|多久|是什么时候|什么时候|何时)"

@@ -66,3 +66,9 @@ def test_unknown_numbered_abbreviation_refuses_but_a_typo_does_not(assistant: As
     ans = assistant.ask("党组织三重一大制度有哪些内容")
     assert ans.abstained and "三重一大" in ans.text
     assert not assistant.understand("三会一棵制度").unknown_terms
+
+
+def test_a_share_is_a_figure(assistant: Assistant) -> None:
+    """半数 answers 多少: the number gate must not refuse a sentence that states it."""
+    line = first_line(assistant, "赞成人数超过应到会有表决权的正式党员的多少，才能通过接收预备党员的决议")
+    assert "半数" in line and "第二十条" in line
