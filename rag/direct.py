@@ -33,6 +33,7 @@ _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
+UNQUOTED_MARGIN = 0.2  # how much closer to the question an unquoted sentence must be to open the answer
 WHY_WORDS = re.compile(r"为了|旨在|目的是|目的在于|因为|由于|以便|是为")
 
 
@@ -47,6 +48,15 @@ def _bigrams(text: str) -> frozenset[str]:
 def _share(want: str, sentence: str) -> float:
     a = _bigrams(want)
     return len(a & _bigrams(sentence)) / len(a) if a else 0.0
+
+
+def _run(stem: str, sentence: str) -> int:
+    """The longest run of characters the stem and the sentence share (punctuation out), up to 8."""
+    a, b = _squash(stem), _squash(sentence)
+    for k in range(min(8, len(a)), 1, -1):
+        if any(a[i:i + k] in b for i in range(len(a) - k + 1)):
+            return k
+    return 0
 
 
 def _sentences(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
@@ -346,8 +356,25 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
         quoted = [n for n in q.sents if n is not None]
         if not quoted:
             return None, notes
-        # the quoted sentence of the best unit that shares most with the question (the first on a tie)
-        best = max(quoted, key=lambda n: (_share(form.stem, q.unit.sentences[n]), -n))
+        # the quoted sentence of the best unit that shares most with the question (the first on a tie);
+        # in a long unit (党章总纲) a sentence search did not pick may state it far better
+        def share(n: int) -> float:
+            return _share(form.stem, q.unit.sentences[n])
+
+        def closest(nos: Sequence[int]) -> int:
+            """Most shared bigrams; on a tie the longer run in common (群众路线 over 基本…路线), then the first."""
+            top = max(share(n) for n in nos)
+            tied = [n for n in nos if share(n) == top]
+            if len(tied) == 1:
+                return tied[0]
+            return max(tied, key=lambda n: (_run(form.stem, q.unit.sentences[n]), -n))
+
+        best = closest(quoted)
+        other = closest(range(len(q.unit.sentences)))
+        if share(other) >= share(best) + UNQUOTED_MARGIN or (
+                share(other) == share(best) and _run(form.stem, q.unit.sentences[other])
+                > _run(form.stem, q.unit.sentences[best]) + 1):
+            best = other
         if q.unit.sentences[best].rstrip().endswith(("：", ":")):  # a list's lead: its count opens
             return _count(quotes), notes
         head = _sentence_answer(q, best)
