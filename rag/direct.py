@@ -362,7 +362,7 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
             return _share(form.stem, q.unit.sentences[n])
 
         def closest(nos: Sequence[int]) -> int:
-            """Most shared bigrams; on a tie the longer run in common (群众路线 over 基本…路线), then the first."""
+            """Most shared bigrams; on a tie the longer shared run (群众路线 over 基本…路线)."""
             top = max(share(n) for n in nos)
             tied = [n for n in nos if share(n) == top]
             if len(tied) == 1:
