@@ -90,6 +90,10 @@ def test_every_route_needs_a_login_but_livez(app: Any) -> None:
                 assert (resp.status_code, resp.json()) == ((200, {"status": "ok"}) if method == "GET" else
                                                            (405, {"error": f"不支持 {method} 方法：/livez 请用 GET"}))
                 continue
+            if path == "/logout":  # the page's 退出: without credentials it only says so (test below)
+                assert (resp.status_code, resp.json()) == ((200, {"status": "已退出登录"}) if method == "GET"
+                                                           else (405, {"error": "退出登录请用 GET"}))
+                continue
             assert resp.status_code == 401, (method, path, resp.status_code)
             assert resp.headers["www-authenticate"].startswith("Basic")
             assert resp.json() == {"error": "需要登录：请使用 HTTP Basic 认证（与网页相同的用户名和密码）"}
@@ -224,3 +228,57 @@ def test_passwd_writes_a_private_file_and_replaces_the_user(tmp_path: Path, caps
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         assert main(["passwd", bad_user]) == 1
         assert message in capsys.readouterr().err
+
+
+# -- what a browser sees: refusal pages and 退出 ------------------------------------------------------
+
+PAGE_LOAD = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_browser_page_load_gets_a_chinese_page_and_api_clients_keep_the_json(
+        assistant: Assistant, settings: Settings) -> None:
+    app = make_app(assistant, settings, (USER, PASSWORD))  # its own throttle: earlier tests' guesses count
+    with TestClient(app) as tc:
+        page = tc.get("/", headers=PAGE_LOAD)  # what the tab shows after 取消 in the login box
+        assert page.status_code == 401 and page.headers["www-authenticate"].startswith("Basic")
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<html lang=\"zh-CN\"" in page.text and "需要登录" in page.text and "重新登录" in page.text
+        assert "{" not in page.text.split("<body>")[1].split("<style>")[0]  # no raw JSON in the body
+        for internal in ("dangjian", "passwd", "Basic", "/api", "Traceback", USER):
+            assert internal not in page.text.split("</style>")[1], internal
+        wrong = tc.get("/", headers={**PAGE_LOAD, **basic(USER, "nope")})
+        assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
+        api = tc.get("/healthz")  # no Accept: text/html → the JSON error, as before
+        assert api.status_code == 401 and api.json() == {"error": "需要登录：请使用 HTTP Basic 认证（与网页相同的用户名和密码）"}
+        fetched = tc.get("/config", headers={"accept": "application/json"})
+        assert fetched.status_code == 401 and fetched.json()["error"].startswith("需要登录")
+
+
+def test_logout_drops_credentials_without_counting_them(assistant: Assistant, settings: Settings) -> None:
+    """Every credential sent to /logout — right or deliberately wrong — is answered 401 with the
+    realm (that is what makes a browser forget it) and never counts as a failed login; without
+    credentials it answers the 已退出 page; a page load from another site is refused."""
+    app = make_app(assistant, settings, (USER, PASSWORD))
+    with TestClient(app) as tc:
+        for _ in range(FREE_FAILURES + 3):
+            out = tc.get("/logout", headers=basic("logout", "x123"))
+            assert out.status_code == 401 and out.headers["www-authenticate"].startswith("Basic")
+        right = tc.get("/logout", headers={**PAGE_LOAD, **basic(USER, PASSWORD)})
+        assert right.status_code == 401 and "已退出登录" in right.text
+        after = tc.get("/logout", headers=PAGE_LOAD)
+        assert after.status_code == 200 and "www-authenticate" not in after.headers
+        assert "已退出登录" in after.text and 'href="/"' in after.text
+        assert tc.get("/logout").json() == {"status": "已退出登录"}
+        # none of the wrong ones counted: the right password still works at once
+        assert tc.get("/healthz", headers=basic(USER, PASSWORD)).status_code == 200
+        foreign = tc.get("/logout", headers={**basic(USER, PASSWORD), "sec-fetch-site": "cross-site"})
+        assert foreign.status_code == 403 and "www-authenticate" not in foreign.headers
+        page = tc.get("/", headers={**PAGE_LOAD, **basic(USER, PASSWORD)})
+        assert page.status_code == 200 and "dj-logout" in page.text  # the page of a logged-in user has 退出
+
+
+def test_no_logout_button_without_login(base_url: str) -> None:
+    import httpx
+
+    page = httpx.get(base_url + "/", headers=PAGE_LOAD, timeout=30)
+    assert page.status_code == 200 and "dj-logout" not in page.text

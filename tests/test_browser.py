@@ -313,8 +313,20 @@ def test_uploaded_docx_is_answerable_without_restart(browser: Any, private_serve
     page.locator("#dj-add").click()
     expect(page.locator(".dj-job[data-state='done']")).to_be_visible(timeout=90_000)
     expect(page.locator(".dj-report")).to_contain_text("已添加")
+    assert in_view(page, ".dj-job[data-state='done']")  # where the user is looking, not under the table
     expect(page.locator("table.dj-docs tbody tr")).to_have_count(9)
     expect(page.locator("table.dj-docs")).to_contain_text(TITLE)
+    # 来源: the first clause, the whole note (with its archive hashes) one click away; dates in one line
+    source = page.locator("table.dj-docs tbody tr").nth(1).locator(".dj-src-more")
+    expect(source.locator("summary")).to_have_text("新华社发布文本")
+    expect(source.get_by_text("a73197e4", exact=False)).to_be_hidden()
+    source.locator("summary").click()
+    expect(source.get_by_text("a73197e4", exact=False)).to_be_visible()
+    lines = page.evaluate("[...document.querySelectorAll('table.dj-docs td.dj-nowrap')].map(td => {"
+                          " const r = document.createRange(); r.selectNodeContents(td);"
+                          " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; })")
+    assert lines and all(n == 1 for n in lines), lines  # each date on one line
+    shot(page, "docs-after-upload.png", tmp_path)
     page.get_by_role("tab", name="问答").click()
     turn = ask(page, f"《{TITLE}》第三条是什么？")
     expect(turn.locator("button.dj-cite").first).to_have_text(f"〔《{TITLE}》第三条〕")

@@ -81,3 +81,65 @@ def test_each_user_sees_only_their_conversations_and_only_the_admin_manages(logi
             expect(alice.locator(".dj-conv-title")).to_contain_text("第8条")
         finally:
             browser.close()
+
+
+def cancel_login_boxes(page: Any) -> None:
+    """Answer every login box the browser would open with 取消, as a person who has no password
+    would: through the DevTools protocol, since headless Chromium has no box to click (and by
+    default turns the challenge into a network error instead of showing the page's 401 body)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.on("Fetch.requestPaused", lambda e: cdp.send("Fetch.continueRequest", {"requestId": e["requestId"]}))
+    cdp.on("Fetch.authRequired", lambda e: cdp.send("Fetch.continueWithAuth", {
+        "requestId": e["requestId"], "authChallengeResponse": {"response": "CancelAuth"}}))
+    cdp.send("Fetch.enable", {"handleAuthRequests": True, "patterns": [{"urlPattern": "*"}]})
+
+
+def test_logout_makes_the_browser_ask_for_the_password_again(ui_module: Any, assistant: Any, settings: Any,
+                                                             tmp_path: Path) -> None:
+    """退出 really drops the browser's cached credentials: Chromium's own HTTP auth cache is filled by
+    a login (a URL with the user in it, as the login box would), then after 退出 the page's own
+    requests and the next page load are refused and the tab shows the Chinese pages, not JSON.
+    (Playwright's `http_credentials` would answer every challenge itself, so it is not used here.)"""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ui import runtime
+    from ui.auth import Credentials
+    from ui.testserver import running
+
+    own = replace(settings, data_dir=tmp_path / "data", admins=("carol",))
+    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
+    runtime.set_assistant(assistant, own)
+    status = "() => fetch('/api/conversations').then(r => r.status)"
+    try:
+        app = ui_module.create_app(auth=Credentials(plain={"carol": "pw-carol-7"}), settings=own,
+                                   blocks=ui_module.build_demo())
+        with running(app) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+                page.set_default_timeout(60_000)
+                cancel_login_boxes(page)
+                cancelled = page.goto(url + "/")  # no credentials: what the tab shows after 取消
+                assert cancelled is not None and cancelled.status == 401
+                expect(page.locator("h1")).to_have_text("需要登录")
+                expect(page.get_by_role("link", name="重新登录")).to_be_visible()
+                assert '"error"' not in page.content()
+                page.goto(url.replace("http://", "http://carol:pw-carol-7@") + "/healthz")  # the login
+                page.goto(url + "/")
+                page.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+                assert page.evaluate(status) == 200
+                logout = page.get_by_role("button", name="退出")
+                expect(logout).to_be_visible()
+                expect(page.locator(".dj-header .dj-user")).to_have_text("carol")
+                logout.click()
+                page.wait_for_url("**/logout")
+                expect(page.locator("h1")).to_have_text("已退出登录")
+                assert page.evaluate(status) == 401  # the browser no longer sends the password
+                again = page.goto(url + "/")
+                assert again is not None and again.status == 401
+                assert again.headers["www-authenticate"].startswith("Basic")
+                expect(page.locator("h1")).to_have_text("需要登录")
+            finally:
+                browser.close()
+    finally:
+        runtime.set_assistant(before, before_settings)

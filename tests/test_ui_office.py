@@ -341,3 +341,27 @@ def test_documents_need_an_admin(private_index: Settings, ui_module: Any) -> Non
     from rag.ingest import read_entries
 
     assert "dangzhang-2022" in {e["doc_id"] for e in read_entries(private_index.corpus_dir)}  # nothing removed
+
+
+def test_document_table_shows_a_short_source_and_keeps_dates_whole(ui_module: Any) -> None:
+    """The 来源 column held whole provenance notes with repository hashes; it shows the first clause
+    (≤ 30 characters) and the whole note on demand; dates do not wrap."""
+    from ui.documents_page import SOURCE_SHORT, docs_html, short_source, source_cell
+
+    note = ("新华社发布文本，经 GitHub 仓库 tangyixiao/Shaoxingyizhong（a73197e4）或 "
+            "xtjeyvc/xtjeyvc.github.com（6edcdb69）存档转载；逐字未改，见 SOURCES.md")
+    assert short_source(note) == "新华社发布文本"
+    assert short_source("随项目收到的通知原文（东直〔2025〕3号），分页处的断行保持原样") == "随项目收到的通知原文（东直〔2025〕3号）"
+    assert short_source("jifen.docx") == "jifen.docx"
+    long = "甲" * 50
+    assert len(short_source(long)) == SOURCE_SHORT and short_source(long).endswith("…")
+    assert source_cell("jifen.docx") == '<td class="dj-src-cell">jifen.docx</td>'  # nothing hidden
+    assert source_cell("") == '<td class="dj-src-cell">—</td>'
+    table = docs_html()
+    cells = table.split('class="dj-src-cell">')[1:]
+    assert len(cells) == 8
+    for cell in cells:
+        summary = cell.split("<summary>")[1].split("</summary>")[0] if "<summary>" in cell[:40] else ""
+        assert "a73197e4" not in summary and len(summary) <= SOURCE_SHORT
+    assert table.count("<summary>新华社发布文本</summary>") == 7 and "a73197e4" in table  # the full note stays
+    assert table.count('<td class="dj-nowrap">') == 8 and '<td class="dj-nowrap">2025-03-27</td>' in table

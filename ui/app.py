@@ -155,12 +155,14 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
             with gr.Tab("入门", id="onboard", elem_id="dj-tab-onboard"):
                 ob = _html("", "dj-onboard", delegate)
             with gr.Tab("文件", id="docs", elem_id="dj-tab-docs", visible=False) as docs_tab:
-                docs_list = _html("", "dj-doclist", delegate)
+                # upload and its job's status first, the table under them: the status appears right
+                # below the button just pressed (and scrolls into view after a row's 移除)
                 with gr.Row(elem_id="dj-upload-row"):
                     upload = gr.File(file_count="multiple", label="上传文件（可多选）", elem_id="dj-upload",
                                      file_types=[".txt", ".md", ".docx", ".pdf", ".html", ".htm"], scale=3)
                     add_btn = gr.Button("添加并重建索引", variant="primary", elem_id="dj-add", scale=1)
-                job = _html("", "dj-job")
+                job = _html("", "dj-job", documents_page.JOB_JS)
+                docs_list = _html("", "dj-doclist", delegate)
         download = _html("", "dj-download", page_js.DOWNLOAD)
         flow = _html("", "dj-flow", page_js.FLOW)  # the page's question queue; answers arrive one turn each
         timer = gr.Timer(POLL_S, active=False)

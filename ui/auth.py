@@ -26,6 +26,10 @@ X-Forwarded-For from anyone else is ignored) — and on the user name:
     an address holds back nobody at any other address.
 An unknown user name costs the same as a known one: its password is checked against a dummy hash
 of the configured users' scheme and parameters.
+Refusals are JSON {"error": …} for API clients; a browser's page load (Accept: text/html) gets the
+same status as a page in Chinese (`ui.login_page`). `/logout` is the page's 退出: any credentials
+sent there are answered 401 with the realm (never checked, never counted), so the browser drops its
+cached ones; without credentials it answers the 已退出 page.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ import anyio
 
 from rag.errors import DangjianError
 
+from .login_page import LOGOUT_PATH, SAFE_SITES, logged_out_page, refusal_page, wants_html
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -66,6 +72,8 @@ PBKDF2_ITERATIONS = 600_000
 REALM = 'Basic realm="dangjian", charset="UTF-8"'
 LOGIN_NEEDED = "需要登录：请使用 HTTP Basic 认证（与网页相同的用户名和密码）"
 WRONG_LOGIN = "用户名或密码不正确"
+LOGGED_OUT = "已退出登录"
+LOGOUT_CROSS_SITE = "拒绝跨站请求：只能在本站页面上退出登录"
 
 
 # -- password hashes ------------------------------------------------------------------------------
@@ -422,6 +430,9 @@ class BasicAuth:
         if scope["type"] not in ("http", "websocket") or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "http" and scope.get("path") == LOGOUT_PATH:
+            await self._logout(scope, send)
+            return
         client = str((scope.get("client") or ("?", 0))[0])  # the real client: ui.origin.ClientAddress
         given = _basic(scope)
         user = given[0] if given is not None else ""
@@ -447,7 +458,63 @@ class BasicAuth:
     @staticmethod
     async def _refuse(scope: Scope, send: Send, status: int, message: str,
                       headers: list[tuple[bytes, bytes]]) -> None:
+        """The refusal: JSON for API clients and the page's own requests, a page in Chinese for a
+        browser's page load (what a person sees after cancelling the login box)."""
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
+        if wants_html(scope.get("headers", ())):
+            kind = "wait" if status == 429 else "wrong" if message == WRONG_LOGIN else "login"
+            body = refusal_page(kind, _home(scope), message if status == 429 else "")
+            await send_html(send, status, body, headers)
+            return
         await send_json(send, status, {"error": message}, headers)
+
+    @staticmethod
+    async def _logout(scope: Scope, send: Send) -> None:
+        """LOGOUT_PATH (see `ui.login_page`): any credentials → 401 with the realm, neither checked
+        nor counted as a failed login, so the browser forgets them; none → the 已退出 page. A page
+        load from another site is refused (403): a foreign page must not log our users out."""
+        if str(scope.get("method", "GET")).upper() not in ("GET", "HEAD"):
+            await send_json(send, 405, {"error": "退出登录请用 GET"})
+            return
+        site = (_header(scope, b"sec-fetch-site") or "").strip().lower()
+        html = wants_html(scope.get("headers", ()))
+        if site not in SAFE_SITES:
+            if html:
+                await send_html(send, 403, refusal_page("cross", _home(scope)))
+            else:
+                await send_json(send, 403, {"error": LOGOUT_CROSS_SITE})
+            return
+        if _basic(scope) is not None:
+            challenge = [(b"www-authenticate", REALM.encode())]
+            if html:
+                await send_html(send, 401, logged_out_page(_home(scope)), challenge)
+            else:
+                await send_json(send, 401, {"error": LOGGED_OUT}, challenge)
+            return
+        if html:
+            await send_html(send, 200, logged_out_page(_home(scope)))
+        else:
+            await send_json(send, 200, {"status": LOGGED_OUT})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _home(scope: Scope) -> str:
+    """The page's address on this server (under a proxy's root path, when there is one)."""
+    return str(scope.get("root_path", "")).rstrip("/") + "/"
+
+
+async def send_html(send: Send, status: int, body: bytes,
+                    headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), *headers]})
+    await send({"type": "http.response.body", "body": body})

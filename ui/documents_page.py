@@ -20,6 +20,48 @@ from .runtime import default_state, get_assistant, runtime_settings
 
 DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）。"
 KINDS = {"notice": "通知", "regulation": "法规"}
+SOURCE_SHORT = 30  # characters of 来源 shown in the table; the rest on demand
+_CLAUSE_ENDS = "，；。,;"
+
+
+def short_source(source: str) -> str:
+    """The first clause of a provenance note, at most SOURCE_SHORT characters: the manifest's notes
+    run to repository names and commit hashes ("新华社发布文本，经 GitHub 仓库 …（a73197e4）…"), which
+    filled the column with hashes; the table shows "新华社发布文本" and keeps the whole note a click
+    away."""
+    text = " ".join(source.split())
+    cut = min((i for i in (text.find(c) for c in _CLAUSE_ENDS) if i > 0), default=len(text))
+    first = text[:cut]
+    return first if len(first) <= SOURCE_SHORT else first[: SOURCE_SHORT - 1] + "…"
+
+
+def source_cell(source: str) -> str:
+    """The 来源 cell: the short form, and when it leaves something out, a <details> that opens the
+    whole note in place (keyboard-reachable, unlike a title tooltip, which is there too)."""
+    short = short_source(source)
+    if not source.strip():
+        return '<td class="dj-src-cell">—</td>'
+    if short == " ".join(source.split()):
+        return f'<td class="dj-src-cell">{esc(short)}</td>'
+    return (f'<td class="dj-src-cell"><details class="dj-src-more" title="{esc(source)}">'
+            f"<summary>{esc(short)}</summary><div>{esc(source)}</div></details></td>")
+
+
+# The job's status box, once on the page: when a job starts or ends (its state changes, or a refusal
+# such as "请先选择要上传的文件" replaces it), it is scrolled into view — the 添加 button and a row's
+# 移除 can be far from it on a long table. Progress ticks of the same state do not move the page.
+JOB_JS = """
+let last = null;
+watch('value', () => {
+  const v = String(props.value || '');
+  const state = (v.match(/data-state="(\\w+)"/) || [])[1] || (v.includes('dj-job') ? 'idle' : v);
+  if (state === last) return;
+  const first = last === null;  // what the page opened with (say, the last job's result): no scroll
+  last = state;
+  if (first || state === 'idle' || !v) return;
+  requestAnimationFrame(() => element.scrollIntoView({block: 'nearest', behavior: 'smooth'}));
+});
+"""
 
 
 def docs_html() -> str:
@@ -44,9 +86,10 @@ def docs_html() -> str:
             f'<tr{mark}><th scope="row">'
             f'<span class="dj-doc-title">《{esc(r.title)}》</span>{pending}'
             f'<small class="dj-muted">{esc(r.doc_id)} · {esc(KINDS.get(r.kind, r.kind))}</small></th>'
-            f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td><td>{esc(r.date or '—')}</td>"
+            f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td>"
+            f'<td class="dj-nowrap">{esc(r.date or "—")}</td>'
             f"<td>{'—' if r.pending else r.articles}</td>"
-            f"<td class=\"dj-src-cell\">{esc(r.source)}</td><td>{action}</td></tr>")
+            f"{source_cell(r.source)}<td>{action}</td></tr>")
     waiting = sum(r.pending for r in items)
     note = f"，{waiting} 个待完成（重建索引成功后才能提问）" if waiting else ""
     served = len(items) - waiting

@@ -15,6 +15,8 @@ GET / itself.
 Toasts: Gradio 6.31 groups toasts by type and titles the group with the type's English name
 ("Warning", "Error"), ignoring gr.Warning's `title=`; its close button is labelled "Close".
 `TOAST_JS` puts Chinese there as toasts appear.
+
+In login mode the page of a logged-in user also gets the 退出 button's script (`ui.login_page`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import USER_SCOPE_KEY
+from .login_page import logout_js
 from .runtime import APP_TITLE
 
 DESCRIPTION = "面向党建文件的检索问答：回答逐字引用原文并注明出处，文件里没有的内容明确拒答。"
@@ -82,15 +86,16 @@ _THEIR_TAGS = re.compile(r'\s*<meta\s+(?:property|name)="(?:og|twitter):[^"]*"[^
 _CHARSET = re.compile(r"<meta\s+charset=[^>]*>", re.I)
 
 
-def rewrite_page(html: str) -> str:
-    """Gradio's page with our head: lang, title, favicon, preview tags, theme pinned to light.
+def rewrite_page(html: str, extra: str = "") -> str:
+    """Gradio's page with our head: lang, title, favicon, preview tags, theme pinned to light, and
+    `extra` (the 退出 script for a logged-in user) at the end of the head.
     Anchors that are missing (a future template) are skipped, never an error: tests catch them."""
     html = html.replace('lang="en"', 'lang="zh-CN"', 1)
     html = _THEIR_TAGS.sub("", html)
     charset = _CHARSET.search(html)
     at = charset.end() if charset else html.find("<head>") + len("<head>")
     html = html[:at] + HEAD_TAGS + html[at:]
-    html = html.replace("</head>", LIGHT_BODY + TOAST_JS + "</head>", 1)
+    html = html.replace("</head>", LIGHT_BODY + TOAST_JS + extra + "</head>", 1)
     return html.replace("<gradio-app", '<gradio-app theme_mode="light"', 1)
 
 
@@ -119,7 +124,9 @@ class PageHead:
             parts.append(bytes(message.get("body", b"")))
             if message.get("more_body", False):
                 return
-            body = rewrite_page(b"".join(parts).decode("utf-8")).encode("utf-8")
+            # logged in (`ui.auth.BasicAuth` put the user in the scope): the page gets 退出
+            extra = logout_js(str(scope.get("root_path", ""))) if scope.get(USER_SCOPE_KEY) else ""
+            body = rewrite_page(b"".join(parts).decode("utf-8"), extra).encode("utf-8")
             start = held["start"]
             kept = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             await send({**start, "headers": [*kept, (b"content-length", str(len(body)).encode())]})

@@ -308,7 +308,10 @@ table.dj-docs thead th { color: #44403c; font-size: 13px; }
 table.dj-docs small { display: block; font-weight: 400; }
 .dj-pending { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 4px; font-size: 12px;
   background: #fff4e5; color: #7a3e00; border: 1px solid #f0c48a; }
-.dj-src-cell { font-size: 12px; word-break: break-all; }
+.dj-src-cell { font-size: 12px; max-width: 22em; }
+.dj-src-more summary { cursor: pointer; }
+.dj-src-more div { margin-top: 2px; color: var(--dj-muted); overflow-wrap: anywhere; }
+table.dj-docs .dj-nowrap { white-space: nowrap; }
 .dj-job { font-size: 14px; color: var(--dj-ink); }
 .dj-job progress { width: 100%; accent-color: var(--dj-red); }
 .dj-report { margin: 4px 0 0 1.2em; padding: 0; }
