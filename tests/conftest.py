@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -131,6 +132,26 @@ def corpus_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(CORPUS, dst)
     return dst
+
+
+@contextmanager
+def served_copy(tmp_path: Path, assistant: Assistant, settings: Settings, **overrides: Any) -> Iterator[Settings]:
+    """A copy of the corpus and of the built index, served by the process while the test runs: an
+    upload, a removal or a refusal that failed changes only the copy. `overrides`: more settings."""
+    from rag.index import open_index
+    from ui import documents, runtime
+
+    own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                  data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl", **overrides)
+    shutil.copytree(settings.corpus_dir, own.corpus_dir)
+    shutil.copytree(settings.index_dir, own.index_dir)
+    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
+    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
+    try:
+        yield own
+    finally:
+        documents.JOBS.wait()
+        runtime.set_assistant(before, before_settings)
 
 
 @pytest.fixture(scope="session")

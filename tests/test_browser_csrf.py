@@ -10,21 +10,19 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import served_copy
 from test_browser import ARGS, CHROMIUM
 from test_csrf import _gradio_fn, _state
 from test_ui_office import ARTICLES, TITLE
 
 from rag import Assistant, Settings
-from rag.index import open_index
-from ui import conversations, documents, runtime
+from ui import conversations, documents
 
 ADMIN, PASSWORD = "admin", "pw-管理"
 
@@ -85,17 +83,8 @@ const tries = [
 
 @pytest.fixture()
 def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
-    own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
-                  data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl", admins=(ADMIN,))
-    shutil.copytree(settings.corpus_dir, own.corpus_dir)
-    shutil.copytree(settings.index_dir, own.index_dir)
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
-    try:
+    with served_copy(tmp_path, assistant, settings, admins=(ADMIN,)) as own:
         yield own
-    finally:
-        documents.JOBS.wait()
-        runtime.set_assistant(before, before_settings)
 
 
 class _Pages(http.server.BaseHTTPRequestHandler):
@@ -137,7 +126,13 @@ def test_a_page_on_another_origin_changes_nothing(private: Settings, ui_module: 
             victim.set_default_timeout(60_000)
             victim.goto(url + "/")  # the administrator's own tab: logged in, visitor cookie set
             victim.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
-            visitor = next((c["value"] for c in ctx.cookies() if c["name"] == "dj_visitor"), "")
+            visitor = ""
+            for _ in range(100):  # the page sets its visitor cookie as it boots (HttpOnly: not seen by page JS)
+                visitor = next((c["value"] for c in ctx.cookies() if c["name"] == "dj_visitor"), "")
+                if visitor or auth:
+                    break
+                victim.wait_for_timeout(100)
+            assert visitor or auth, "the page set no visitor cookie"
             owner = f"user:{ADMIN}" if auth else f"visitor:{visitor}"
             cid = conversations.store_for(private).create(owner, "第8条要求什么？")
             before = _state(private, owner, cid)

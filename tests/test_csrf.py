@@ -7,21 +7,19 @@ The real-browser attack is in tests/test_browser_csrf.py."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import served_copy
 from fastapi.testclient import TestClient
 from test_auth import basic, routes
 from test_ui_office import make_docx
 
 from rag import Assistant, Settings
-from rag.index import open_index
-from ui import conversations, documents, runtime
+from ui import conversations, documents
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning")
 
@@ -40,17 +38,8 @@ FORGED = [
 @pytest.fixture()
 def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
     """A copy of the corpus and index served by the process (a refusal that failed would change only it)."""
-    own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
-                  data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl", admins=(ADMIN,))
-    shutil.copytree(settings.corpus_dir, own.corpus_dir)
-    shutil.copytree(settings.index_dir, own.index_dir)
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
-    try:
+    with served_copy(tmp_path, assistant, settings, admins=(ADMIN,)) as own:
         yield own
-    finally:
-        documents.JOBS.wait()
-        runtime.set_assistant(before, before_settings)
 
 
 def build(ui_module: Any, settings: Settings, auth: bool) -> Any:

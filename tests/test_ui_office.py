@@ -4,7 +4,6 @@ HTTP), exports, and adding/removing documents while the server keeps answering."
 from __future__ import annotations
 
 import io
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import served_copy
 
 from rag import Assistant, Settings
 from rag.errors import DangjianError
-from rag.index import open_index
-from ui import conversations, documents, runtime
+from ui import conversations, runtime
 from ui.access import VISITOR_COOKIE, can_manage, owner_of
 from ui.auth import USER_SCOPE_KEY
 
@@ -269,17 +268,8 @@ def test_auth_scopes_conversations_to_the_user(ui_module: Any, settings: Setting
 @pytest.fixture()
 def private_index(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
     """A copy of the corpus and of the built index, served by the process while the test runs."""
-    own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
-                  data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl")
-    shutil.copytree(settings.corpus_dir, own.corpus_dir)
-    shutil.copytree(settings.index_dir, own.index_dir)
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
-    try:
+    with served_copy(tmp_path, assistant, settings) as own:
         yield own
-    finally:
-        documents.JOBS.wait()
-        runtime.set_assistant(before, before_settings)
 
 
 def test_upload_rebuilds_and_swaps_without_breaking_answers(private_index: Settings, ui_module: Any,
