@@ -19,6 +19,9 @@ _TITLED = re.compile(r"《([^《》]{2,60})》")
 _ABBREVIATION = re.compile(r"[一二三四五六七八九十两][\u4e00-\u9fff][一二三四五六七八九十两][\u4e00-\u9fff]")
 
 
+_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千"  # 三十二条 is a number and its unit, not an abbreviation
+
+
 def _one_off(a: str, b: str) -> bool:
     """Same length, at most one character different."""
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
@@ -211,9 +214,11 @@ class Catalog:
         """Numbered abbreviations in the question (三重一大, 两学一做: numeral, character, numeral,
         character — how party-building jargon is coined) that no corpus text uses: the question is
         about something the documents do not speak of, whatever else it shares with them."""
+        found = [t for t in dict.fromkeys(_ABBREVIATION.findall(question)) if t[1] not in _NUMERAL_CHARS]
+        if not found:  # most questions: the corpus text is not even looked at
+            return []
         known = self._abbreviations
-        return [t for t in dict.fromkeys(_ABBREVIATION.findall(question))
-                if t not in self._plain_text and not any(_one_off(t, k) for k in known)]
+        return [t for t in found if t not in self._plain_text and not any(_one_off(t, k) for k in known)]
 
     @cached_property
     def _abbreviations(self) -> frozenset[str]:

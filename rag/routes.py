@@ -15,7 +15,6 @@ from . import answer as compose
 from . import citegraph
 from .answer import Quote
 from .catalog import Catalog
-from .direct import answer_first
 from .index_load import Index
 from .query import Query
 from .records import Answer, Document, Unit
@@ -286,6 +285,8 @@ def by_search(ctx: Context, q: Query) -> Answer:
     else:
         # a question that asks what several documents each say has no single answer to put first
         several = len({d.doc_id for d in q.named}) > 1
+        from .direct import answer_first  # free questions only: a reference lookup does not load it
+
         head, notes_ = answer_first(q.form, found.quotes) if not several else (None, ())
         ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved,
                                      head=head, notes=notes_)
