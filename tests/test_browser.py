@@ -378,6 +378,109 @@ def test_links_open_items_and_ask(browser: Any, base_url: str) -> None:
     page.context.close()
 
 
+
+def _overlays(page: Any) -> list[str]:
+    """The phone's overlays that are open (sheets, drawer) and whether the backdrop shows."""
+    return list(page.evaluate("""() => [...['dj-side', 'dj-item-col', 'dj-sidebar'].filter((id) =>
+        document.getElementById(id)?.classList.contains('dj-open')),
+        ...(getComputedStyle(document.getElementById('dj-backdrop')).display !== 'none' ? ['backdrop'] : [])]"""))
+
+
+def test_phone_link_opens_the_article_on_the_first_screen(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """A shared /?item=8 on a phone landed on the 目录 tree with the article 1.6 screens down and a
+    dead ×: it opens as a sheet over the tree, its first sentence on screen, and × closes it."""
+    from playwright.sync_api import expect
+
+    for path, first in (("/?item=8", "深化“四强”党支部建设。根据党组织隶属关系，按照分级负责的原则，"
+                                     "加强对机关单位党组织和事业单位党组织的分类指导。"),
+                        ("/?doc=dangzhang-2022&item=32", "党的基层组织是党在社会基层组织中的战斗堡垒，"
+                                                         "是党的全部工作和战斗力的基础。")):
+        page = open_page(browser, base_url, "phone", path=path)
+        item = page.locator("#dj-item")
+        expect(item.locator(".dj-unit-h")).to_be_in_viewport()
+        text = item.locator(".dj-fulltext")
+        expect(text).to_contain_text(first)
+        page.wait_for_function("Math.abs(document.querySelector('#dj-item-col').getBoundingClientRect().bottom"
+                               " - window.innerHeight) < 2")  # slid up to the bottom edge
+        assert page.evaluate("""(first) => {  // every line of the first sentence is on the screen
+            const walk = document.createTreeWalker(document.querySelector('#dj-item .dj-fulltext'), NodeFilter.SHOW_TEXT);
+            for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+              const at = node.textContent.indexOf(first); if (at < 0) continue;
+              const r = document.createRange(); r.setStart(node, at); r.setEnd(node, at + first.length);
+              const b = r.getBoundingClientRect();
+              return b.height > 0 && b.top >= 0 && b.bottom <= window.innerHeight;
+            }
+            return false; }""", first)
+        shot(page, "ui-phone-item.png", tmp_path)
+        expect(page.locator("#dj-ask-item")).to_be_in_viewport()
+        item.locator(".dj-sheet-close").click()
+        expect(item.locator(".dj-unit-h")).not_to_be_in_viewport()
+        assert _overlays(page) == []
+        if path != "/?item=8":
+            page.context.close()
+            break
+        shot(page, "ui-phone-tree.png", tmp_path)
+        page.locator(f".dj-tree-item[data-key='{DOC}#9']").click()  # the tree opens the sheet again
+        expect(item.locator(".dj-unit-h")).to_have_text("第9条 加强党员教育管理监督")
+        expect(item.locator(".dj-unit-h")).to_be_in_viewport()
+        page.context.close()
+
+
+def test_phone_overlays_close_on_outside_tap_and_one_at_a_time(browser: Any, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url, "phone")
+    first = ask(page, "第8条要求什么？")
+    first.locator("button.dj-cite").first.click()
+    expect(page.locator("#dj-panel .dj-unit-h")).to_be_in_viewport()
+    assert _overlays(page) == ["dj-side", "backdrop"]
+    page.mouse.click(195, 60)  # a tap above the sheet, on the backdrop
+    expect(page.locator("#dj-panel .dj-unit-h")).not_to_be_in_viewport()
+    assert _overlays(page) == []
+    # the conversation list: its button stays in the pinned question bar
+    opener = page.locator("#dj-drawer-open button")
+    expect(opener).to_be_in_viewport()
+    opener.click()
+    expect(page.locator("#dj-sidebar")).to_be_visible()
+    assert _overlays(page) == ["dj-sidebar", "backdrop"]
+    page.mouse.click(380, 400)  # right of the drawer
+    expect(page.locator("#dj-sidebar")).to_be_hidden()
+    # one at a time: the drawer opened over the sheet replaces it; Esc closes it
+    first.locator("button.dj-cite").first.click()
+    assert _overlays(page) == ["dj-side", "backdrop"]
+    page.evaluate("window.__dj.drawer(true)")  # (the opener sits under the backdrop; a second way in)
+    assert _overlays(page) == ["dj-sidebar", "backdrop"]
+    page.keyboard.press("Escape")
+    assert _overlays(page) == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", [{"width": 1366, "height": 625}, SIZES["phone"]], ids=["laptop", "phone"])
+def test_composer_is_one_slim_row_and_the_tab_bar_stays(browser: Any, base_url: str, size: dict[str, int],
+                                                        tmp_path: Path) -> None:
+    """The pinned question bar took 143 px (23 % of a 1366×625 laptop's screen): question, 范围 and
+    提问 now share one row, with no empty status line; the slim tab bar stays at the top."""
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport=size, locale="zh-CN")
+    page = open_page(browser, base_url, context=ctx)
+    for _ in range(3):
+        ask(page, "怎样加强党员教育管理？")
+    height = page.evaluate("document.querySelector('#dj-composer').getBoundingClientRect().height")
+    assert height <= (90 if size["width"] > 820 else 100), height
+    middles = page.evaluate("""['#dj-question textarea', '.dj-scope-btn', '#dj-send'].map((s) => {
+        const r = document.querySelector(s).getBoundingClientRect(); return (r.top + r.bottom) / 2; })""")
+    assert max(middles) - min(middles) < 12, middles  # one row
+    assert in_view(page, "#dj-question textarea") and in_view(page, ".dj-scope-btn")
+    assert page.evaluate("window.scrollY") > 200
+    tab = page.get_by_role("tab", name="目录")
+    expect(tab).to_be_in_viewport()
+    shot(page, f"ui-{'laptop' if size['width'] > 820 else 'phone'}-composer.png", tmp_path)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    ctx.close()
+
+
 # -- keyboard, refusals, feedback ----------------------------------------------------------------------------
 
 

@@ -76,6 +76,9 @@ MODES: tuple[tuple[str, AnswerMode], ...] = (
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
 CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
 POLL_S = 0.5
+# the phone's way to the conversation list from the pinned question bar (the header scrolls away)
+DRAWER_BUTTON = ('<button type="button" class="dj-act dj-drawer-btn dj-drawer-mini" data-action="drawer" '
+                 'aria-controls="dj-sidebar" aria-label="历史对话" title="历史对话">☰</button>')
 
 
 # -- layout ---------------------------------------------------------------------------------------
@@ -104,7 +107,9 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                             render_transcript([]), "dj-transcript", delegate + page_js.TRANSCRIPT
                         )
                         with gr.Column(elem_id="dj-composer"):
+                            # one row: (phone: 对话 list) question, scope, 提问 — the bar stays slim
                             with gr.Row(elem_id="dj-input-row", equal_height=True):
+                                _html(DRAWER_BUTTON, "dj-drawer-open")
                                 question = gr.Textbox(
                                     placeholder="输入问题，按回车发送",
                                     label="问题",
@@ -116,20 +121,19 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                                     autofocus=True,
                                     container=False,
                                 )
-                                send = gr.Button(
-                                    "提问", variant="primary", scale=0, min_width=72, elem_id="dj-send"
-                                )
-                            with gr.Row(elem_id="dj-tools-row", equal_height=True):
                                 scope_ui = _html(scope_html([]), "dj-scope-ui", page_js.SCOPE)
-                                with gr.Row(
-                                    elem_id="dj-mode-row",
-                                    visible=bool(settings and settings.llm_configured),
-                                    equal_height=True,
-                                ) as mode_row:
-                                    mode = gr.Radio(list(MODES), value="extractive", label="回答方式",
-                                                    show_label=False, container=False, elem_id="dj-mode",
-                                                    scale=0, min_width=170)
-                                    _html(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', "dj-mode-hint")
+                                send = gr.Button(
+                                    "提问", variant="primary", scale=0, min_width=64, elem_id="dj-send"
+                                )
+                            with gr.Row(
+                                elem_id="dj-mode-row",
+                                visible=bool(settings and settings.llm_configured),
+                                equal_height=True,
+                            ) as mode_row:
+                                mode = gr.Radio(list(MODES), value="extractive", label="回答方式",
+                                                show_label=False, container=False, elem_id="dj-mode",
+                                                scale=0, min_width=170)
+                                _html(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', "dj-mode-hint")
                             status = _html("", "dj-status")
                     with gr.Column(scale=2, min_width=300, elem_id="dj-side"):
                         panel = _html(PANEL_EMPTY, "dj-panel", delegate + page_js.PANEL)

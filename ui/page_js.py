@@ -1,7 +1,8 @@
 """The page's scripts (gr.HTML `js_on_load` bodies). A module so they ship with the package.
 
 GLOBAL runs once (in the header): lang, the aria-live region, toasts, copy without the HTTPS-only
-Clipboard API, Space on role=button elements, the phone's bottom sheet and drawer, the ask timer,
+Clipboard API, Space on role=button elements, the phone's bottom sheets and drawer (one at a time,
+over a backdrop; a link's article opens as a sheet), the ask timer,
 then the visitor cookie (`GET api/session`) and the boot event with the page's link (?q ?item ?doc).
 DELEGATE (in every HTML part with buttons) turns a click on a [data-action] element into that
 component's event, with the element's data-* as the payload, and puts focus back on the same
@@ -59,9 +60,27 @@ if (!window.__dj) {
   };
   // Gradio prefixes the page's @media rules with its container, so state classes go on the parts
   // themselves, never on <body>.
+  // On a phone the source panel (#dj-side) and the 目录's article (#dj-item-col) are bottom sheets and
+  // the conversation list a drawer: one open at a time, over a backdrop that closes it when tapped.
   const part = (id) => document.getElementById(id) || document.createElement('div');
-  dj.sheet = (open) => { part('dj-side').classList.toggle('dj-open', !!open && dj.narrow()); };
-  dj.drawer = (open) => { part('dj-sidebar').classList.toggle('dj-open', !!open); };
+  const SHEETS = ['dj-side', 'dj-item-col'];
+  const backdrop = document.createElement('div');
+  backdrop.id = 'dj-backdrop'; backdrop.setAttribute('aria-hidden', 'true');
+  document.body.appendChild(backdrop);
+  const sync = () => {
+    const open = [...SHEETS, 'dj-sidebar'].some((id) => part(id).classList.contains('dj-open'));
+    backdrop.classList.toggle('dj-on', open && dj.narrow());
+  };
+  dj.closeAll = () => { [...SHEETS, 'dj-sidebar'].forEach((id) => part(id).classList.remove('dj-open'));
+    sync(); };
+  dj.sheet = (open, id) => {
+    dj.closeAll();
+    if (open && dj.narrow()) part(id || 'dj-side').classList.add('dj-open');
+    sync();
+  };
+  dj.drawer = (open) => { dj.closeAll(); if (open) part('dj-sidebar').classList.add('dj-open'); sync(); };
+  backdrop.addEventListener('click', (ev) => { ev.preventDefault(); dj.closeAll(); });
+  window.matchMedia('(max-width: 820px)').addEventListener('change', () => dj.closeAll());
   document.addEventListener('click', (ev) => {
     const el = ev.target.closest('[data-action]');
     if (!el) return;
@@ -82,20 +101,22 @@ if (!window.__dj) {
         && t.matches('[role="button"]:not(button):not(input):not(textarea)')) {
       ev.preventDefault(); t.click();
     }
-    if (ev.key === 'Escape') { dj.sheet(false); dj.drawer(false); }
+    if (ev.key === 'Escape') dj.closeAll();
     if (ev.key === 'Enter' && !ev.shiftKey && t.closest && t.closest('#dj-question')) {
       dj.askStart = performance.now();
     }
   }, true);
   document.addEventListener('click', (ev) => {
     if (ev.target.closest('#dj-send, #dj-ask-item, [data-action="ask"]')) dj.askStart = performance.now();
-    if (ev.target.closest('#dj-convs [data-action="open"], #dj-convs [data-action="new"]')) dj.drawer(false);
+    if (ev.target.closest('#dj-convs [data-action="open"], #dj-convs [data-action="new"], [role="tab"]'))
+      dj.closeAll();
   }, true);
   const params = new URLSearchParams(location.search);
   let kept = {};
   try { kept = JSON.parse(sessionStorage.getItem('dj-flow') || '{}') || {}; } catch (e) { kept = {}; }
   const link = {action: 'boot', q: params.get('q') || '', item: params.get('item') || '',
     doc: params.get('doc') || '', conv: kept.conv || ''};
+  dj.linkItem = !link.q && !!link.item;  // a shared article link: on a phone, open it as a sheet
   fetch('api/session', {credentials: 'same-origin'}).catch(() => null).finally(() => trigger('submit', link));
 }
 """
@@ -148,7 +169,8 @@ element.addEventListener('click', (ev) => {
     d.answers = answers;
   }
   if (a === 'source' || a === 'item' || a === 'ob-open') { window.__dj.wantPanel = true;
-    window.__dj.sheet(a === 'source'); }
+    const inCatalog = a === 'item' && !!el.closest('#dj-tree-col, #dj-item-col');
+    window.__dj.sheet(a === 'source' || inCatalog, inCatalog ? 'dj-item-col' : 'dj-side'); }
   const sel = ['action', 'turn', 'vote', 'key', 'id', 'view', 'step', 'role', 'layout', 'fmt']
     .filter((k) => d[k] !== undefined).map((k) => `[data-${k}="${CSS.escape(d[k])}"]`).join('');
   element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel]
@@ -194,8 +216,20 @@ watch('value', () => {
 """
 
 PANEL = """
+// a shared article link on a phone: the article opens as a sheet. The 目录 tab mounts its parts
+// when it is first shown, possibly already holding the article, so this runs on load too.
+const linked = () => {
+  const dj = window.__dj || {};
+  if (!dj.linkItem || !element.closest('#dj-item-col') || !element.querySelector('.dj-unit-h')) return false;
+  dj.linkItem = false;
+  if (!dj.narrow()) return false;
+  dj.sheet(true, 'dj-item-col');
+  return true;
+};
+linked();
 watch('value', () => {
   const dj = window.__dj || {};
+  if (linked()) return;
   if (!dj.wantPanel) return;
   dj.wantPanel = false;
   const r = element.getBoundingClientRect();

@@ -2,8 +2,9 @@
 
 Colours are chosen for a contrast of at least 4.5:1 against their backgrounds (the browser test
 computes it from the page's styles). The page scrolls as a whole: the conversation is never a
-scroll box of its own; the question box sticks to the bottom of the screen. At 820 px and below
-the conversation list becomes a drawer and the source panel a bottom sheet.
+scroll box of its own; the question box (one row: question, scope, 提问) sticks to the bottom of
+the screen and the slim tab bar to the top. At 820 px and below the conversation list becomes a
+drawer and the source panel and the 目录's article bottom sheets, one at a time over a backdrop.
 """
 
 CSS = """
@@ -34,6 +35,12 @@ footer { display: none !important; }
 .dj-conn { margin: 2px 0; padding: 6px 12px; border-radius: 6px; font-size: 14px; background: #fff4e5;
   color: #7a3e00; border: 1px solid #f0c48a; }
 button[role="tab"] { color: #44403c !important; font-size: 15px !important; }
+/* a slim tab bar that stays at the top while the page scrolls */
+#dj-tabs > .tab-wrapper { position: sticky; top: 0; z-index: 30;
+  background: var(--body-background-fill, #fff); padding-bottom: 0 !important; }
+#dj-tabs > .tab-wrapper button[role="tab"] { padding-top: 4px !important; padding-bottom: 4px !important; }
+#dj-backdrop { display: none; position: fixed; inset: 0; z-index: 45; background: rgba(0, 0, 0, .4); }
+#dj-backdrop.dj-on { display: block; }
 button[role="tab"][aria-selected="true"] { color: #9b1c16 !important; font-weight: 700 !important; }
 button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,
 [tabindex]:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
@@ -76,22 +83,28 @@ h1.dj-title { font-size: 20px; font-weight: 700; color: var(--dj-red-dark); lett
 
 /* layout: sidebar | conversation | source panel; the page scrolls, the question box sticks */
 #dj-chat-row { align-items: flex-start !important; gap: 14px; flex-wrap: nowrap; }
-#dj-sidebar { position: sticky; top: 0; align-self: flex-start; max-height: 100vh; overflow-y: auto;
+#dj-sidebar { position: sticky; top: 36px; align-self: flex-start; max-height: 100vh; overflow-y: auto;
               flex: 0 0 200px !important; min-width: 0 !important; padding-top: 8px; }
 #dj-main { min-width: 0; gap: 0 !important; }
-#dj-side { position: sticky; top: 0; align-self: flex-start; padding-top: 8px; }
+#dj-side { position: sticky; top: 36px; align-self: flex-start; padding-top: 8px; }
 #dj-transcript { min-height: 0; }
 #dj-composer { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill, #fff);
-               padding: 8px 0 10px; gap: 6px !important; border-top: 1px solid var(--dj-line);
+               padding: 6px 0 8px; gap: 4px !important; border-top: 1px solid var(--dj-line);
                box-shadow: 0 -6px 12px -8px rgba(0,0,0,.18); }
-#dj-input-row { align-items: stretch; gap: 8px; flex-wrap: nowrap !important; }
-#dj-input-row > * { min-width: 0; }
-#dj-send { min-width: 72px; }
-#dj-tools-row { align-items: center; gap: 8px; flex-wrap: wrap; }
-#dj-scope-ui { position: relative; flex: 0 1 auto; }
+#dj-input-row { align-items: stretch; gap: 6px; flex-wrap: nowrap !important; }
+#dj-question { flex: 1 1 auto !important; min-width: 0 !important; }
+#dj-drawer-open, #dj-scope-ui { width: auto !important; flex: none !important; min-width: 0 !important; }
+#dj-drawer-open, #dj-scope-ui { padding: 0 !important; border: none !important; background: none !important;
+  align-self: center; }
+#dj-send { min-width: 64px !important; flex: none !important; }
+#dj-drawer-open { display: none !important; }
+#dj-status:not(:has(.dj-status)) { display: none !important; }  /* no empty line under the box */
+#dj-scope-ui { position: relative; flex: 0 1 auto; display: flex; align-items: stretch; max-width: 14em; }
+#dj-scope-ui > *, #dj-scope-ui .dj-scope { display: flex; align-items: stretch; min-width: 0; }
+#dj-scope-ui .dj-scope-btn { line-height: 1.3; }
 .dj-scope { position: relative; }
 .dj-scope-btn { max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.dj-scope-pop { position: absolute; bottom: calc(100% + 6px); left: 0; z-index: 40; width: min(420px, 92vw);
+.dj-scope-pop { position: absolute; bottom: calc(100% + 6px); right: 0; z-index: 40; width: min(420px, 92vw);
                 background: #fff; border: 1px solid #cfc6bc; border-radius: 8px; padding: 8px 12px;
                 box-shadow: 0 8px 24px rgba(0,0,0,.2); font-size: 14px; color: var(--dj-ink); }
 .dj-scope-pop fieldset { border: none; margin: 0; padding: 0; }
@@ -214,7 +227,7 @@ button.dj-src:hover, button.dj-src.dj-active { text-decoration: underline; }
   border: 1px solid var(--dj-line);
             border-top: 4px solid var(--dj-red); border-radius: 8px; padding: 12px 16px; font-size: 15px;
             line-height: 1.85; }
-#dj-side .dj-panel { max-height: calc(100vh - 24px); overflow-y: auto; }
+#dj-side .dj-panel { max-height: calc(100vh - 60px); overflow-y: auto; }
 .dj-panel-empty { color: var(--dj-muted); border-top-color: #d9c7b5; }
 .dj-panel-title { font-size: 12px; color: var(--dj-muted); letter-spacing: 1px; padding-right: 28px; }
 .dj-crumbs { font-size: 13px; color: var(--dj-muted); margin: 4px 0; }
@@ -338,19 +351,28 @@ table.dj-docs .dj-nowrap { white-space: nowrap; }
     max-width: 340px; max-height: none; z-index: 60; background: #fff; padding: 12px;
       box-shadow: 4px 0 16px rgba(0,0,0,.25); }
   #dj-main { width: 100%; }
-  #dj-side { position: fixed !important; left: 0; right: 0; bottom: 0; top: auto; z-index: 50;
+  #dj-side, #dj-item-col { position: fixed !important; left: 0; right: 0; bottom: 0; top: auto; z-index: 50;
     padding: 0 !important;
              width: 100% !important; max-width: none !important; transform: translateY(105%);
                visibility: hidden;
              transition: transform .2s ease, visibility .2s; }
-  #dj-side.dj-open { transform: none; visibility: visible; }
-  #dj-side .dj-panel { max-height: 72vh; border-radius: 14px 14px 0 0;
+  #dj-side.dj-open, #dj-item-col.dj-open { transform: none; visibility: visible; }
+  #dj-side .dj-panel, #dj-item-col { max-height: 72vh; border-radius: 14px 14px 0 0;
     box-shadow: 0 -8px 24px rgba(0,0,0,.25); }
+  #dj-item-col { background: var(--dj-paper); gap: 0 !important; flex-direction: column !important;
+    flex-wrap: nowrap !important; }
+  #dj-item-col > #dj-item { padding: 0 !important; }
+  #dj-item-col .dj-panel { max-height: calc(72vh - 64px); overflow-y: auto; border: none; box-shadow: none; }
+  #dj-ask-item { margin: 6px 12px 10px; width: auto; display: block; white-space: nowrap; overflow: hidden;
+    text-overflow: ellipsis; }
+  #dj-drawer-open { display: flex !important; flex: none; }
+  .dj-drawer-mini { font-size: 18px; padding: 0 10px; }
+  #dj-scope-ui .dj-scope-btn { max-width: 6.5em; padding: 2px 6px; }
+  #dj-send { min-width: 56px !important; }
   .dj-sheet-close { display: block; }
   .dj-ob-main.dj-with-panel { grid-template-columns: minmax(0, 1fr); }
   .dj-ob-panel { position: static; }
   .dj-src-meta { display: block; margin-left: 0; }
-  #dj-tools-row { flex-wrap: wrap; }
   table.dj-docs thead { display: none; }
   table.dj-docs tr { display: block; border-bottom: 1px solid var(--dj-line); padding: 4px 0; }
   table.dj-docs th, table.dj-docs td { display: inline-block; border: none; padding: 0 6px 0 0; }
