@@ -132,11 +132,11 @@ def quote(doc: Document, unit: Unit, wanted: Sequence[int], *, whole_lists: bool
     return Quote(doc, unit, with_enumerations(unit, wanted, whole=whole_lists))
 
 
-def block_heading(doc: Document, unit: Unit, *, with_doc: bool = True) -> str:
+def block_heading(doc: Document, unit: Unit) -> str:
     """An evidence block's heading: the unit's name, its title only where it has one of its own
     (a notice item's; an article's "title" is its first sentence, quoted below anyway), and the
     section it sits in."""
-    name = unit.label if doc.meta.primary or not with_doc else f"《{doc.meta.title}》{unit.label}"
+    name = unit.label if doc.meta.primary else f"《{doc.meta.title}》{unit.label}"
     own_title = unit.kind == "item" and unit.title and unit.title != unit.label
     path = section_path(doc, unit)
     return name + (f" {unit.title}" if own_title else "") + (f"（{path}）" if path else "")
@@ -281,13 +281,13 @@ def compose_search(question: str, quotes: Sequence[Quote], *, order: Sequence[st
     if head is not None and head.kind == "answer":
         evidence.sort(key=lambda b: b.key != head.key)
         evidence = _without(evidence, head)
-        cites = [*(citation_of(head, quotes)), *cites]
+        cites = [*_citations_of(head, quotes), *cites]
     blocks = [*([head] if head is not None else []), *evidence, *notes]
     focus = head.key if head is not None and head.key else quotes[0].unit.key if quotes else ""
     return _answer(question, blocks, cites, "general", focus=[focus] if focus else [], retrieved=retrieved)
 
 
-def citation_of(head: Block, quotes: Sequence[Quote]) -> list[Citation]:
+def _citations_of(head: Block, quotes: Sequence[Quote]) -> list[Citation]:
     """The citations of the sentences a direct answer quotes (its unit is among `quotes`)."""
     for q in quotes:
         if q.unit.key == head.key:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .answer import Quote, enumerations, is_clause, marker
-from .forms import FIGURE, Form, Option
+from .forms import BLANK, FIGURE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
@@ -41,7 +42,9 @@ def _squash(text: str) -> str:
     return _NOISE.sub("", text)
 
 
+@lru_cache(maxsize=4096)
 def _bigrams(text: str) -> frozenset[str]:
+    """Cached: the same sentences are compared with the question for every option and form."""
     return char_bigrams(text, _NOISE)
 
 
@@ -95,10 +98,10 @@ def _written(text: str) -> str:
     return _squash(text.replace("周岁", "岁"))
 
 
-def _presence(option: str, sentence: str) -> float:
-    """How far a sentence states an option: 1 when it holds the option verbatim, else the share of
-    the option's bigrams it holds (short options must be verbatim)."""
-    want = _written(option)
+def _presence(want: str, sentence: str) -> float:
+    """How far a sentence states an option (`want`: as the documents write it, see `_written`): 1
+    when it holds the option verbatim, else the share of its bigrams it holds (short options must
+    be verbatim)."""
     if not want:
         return 0.0
     if want in _squash(sentence):
@@ -138,8 +141,6 @@ class _Slot:
 def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
     """For each quoted sentence that reads like the stem around its blank, where the blank falls;
     best first."""
-    from .forms import BLANK
-
     parts = BLANK.split(form.stem, maxsplit=1)
     if len(parts) < 2:
         return []
@@ -177,11 +178,12 @@ def _fits(w: str, slot: _Slot) -> bool:
 
 def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     options = form.options
+    written = {o.letter: _written(o.text) for o in options}
     if not form.exclusion:
         for slot in _slots(form, quotes)[:3]:
-            fitting = [o for o in options if (w := _written(o.text)) and _fits(w, slot)]
+            fitting = [o for o in options if written[o.letter] and _fits(written[o.letter], slot)]
             if fitting and not form.multi:  # 一年半 over 一年: the longest option that fits
-                fitting = [max(fitting, key=lambda o: len(_written(o.text)))]
+                fitting = [max(fitting, key=lambda o: len(written[o.letter]))]
             if fitting:
                 return _chosen(fitting, slot.q, slot.n)
     sentences = _sentences(quotes)
@@ -190,7 +192,7 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     where: dict[str, tuple[float, Quote, int]] = {}  # option → how far stated, and the sentence that does
     for o in options:
         for q, n in sentences:  # quoted sentences first: on a tie the first one stays
-            p = _presence(o.text, q.unit.sentences[n])
+            p = _presence(written[o.letter], q.unit.sentences[n])
             if o.letter not in where or p > where[o.letter][0]:
                 where[o.letter] = (p, q, n)
     stated = [o for o in options if where[o.letter][0] >= PRESENT]
@@ -276,15 +278,16 @@ def _clause(sentence: str, stem: str) -> str:
 
 
 def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
-    for q in quotes:
-        for n in (s for s in q.sents if s is not None):
-            sentence = q.unit.sentences[n]
-            if FIGURE.search(sentence):
-                clause = _clause(sentence, form.stem)
-                if clause and clause != sentence.rstrip("。"):
-                    return _answer(q, clause)
-                return _sentence_answer(q, n)
-        break  # only the best unit's quoted sentences: the figure check put the answering one first
+    """The clause stating the figure, from the best unit's quoted sentences only: the figure check
+    (rag/search.py) put the answering sentence first."""
+    q = quotes[0]
+    for n in (s for s in q.sents if s is not None):
+        sentence = q.unit.sentences[n]
+        if FIGURE.search(sentence):
+            clause = _clause(sentence, form.stem)
+            if clause and clause != sentence.rstrip("。"):
+                return _answer(q, clause)
+            return _sentence_answer(q, n)
     return None
 
 
@@ -342,14 +345,12 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
         head = _judge(form, quotes)
     elif form.kind == "blank":
         head = _blank(form, quotes) or (_number(form, quotes) if form.asks_number else None)
-    elif form.count and (head := _count(quotes)) is not None:
-        pass
-    elif form.kind == "number":
-        head = _number(form, quotes)
-    elif form.kind == "list":
-        head = _count(quotes)
-    reasons = any(WHY_WORDS.search(q.unit.sentences[n]) for q, n in _sentences(quotes[:1]))
-    if form.kind == "why" and not reasons:
+    elif form.kind in ("number", "list"):  # how many items → the count; a figure → its clause
+        head = _count(quotes) if form.count or form.kind == "list" else None
+        if head is None and form.kind == "number":
+            head = _number(form, quotes)
+    elif form.kind == "why" and not any(WHY_WORDS.search(q.unit.sentences[n])
+                                        for q, n in _sentences(quotes[:1])):
         notes = (Block(kind="note", text="（原文没有说明原因；以上是相关规定。）"),)
     if head is None:
         q = quotes[0]

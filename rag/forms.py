@@ -80,7 +80,6 @@ class Form:
     claim: str = ""
     count: bool = False
     asks_number: bool = False
-    asks_list: bool = False
 
 
 def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
@@ -127,7 +126,7 @@ def form_of(text: str) -> Form:
     if options:
         asked = BLANK.sub("", stem).rstrip("。？?！! ")
         return Form("choice", stem, options, multi=bool(MULTI.search(stem)),
-                    exclusion=bool(EXCLUSION.search(asked)), asks_number=number, asks_list=listing)
+                    exclusion=bool(EXCLUSION.search(asked)), asks_number=number)
     claim = claim_of(text)
     if claim:
         return Form("polar", claim, claim=claim)
@@ -136,7 +135,7 @@ def form_of(text: str) -> Form:
     if ASKS_WHY.search(stem):
         return Form("why", stem)
     if number:
-        return Form("number", stem, count=count, asks_number=True, asks_list=listing)
+        return Form("number", stem, count=count, asks_number=True)
     if listing:
-        return Form("list", stem, count=count, asks_list=True)
+        return Form("list", stem, count=count)
     return Form("fact", stem)

@@ -69,12 +69,16 @@ class Query:
     preamble: bool = False
     cited_titles: tuple[str, ...] = ()
     asks_where: bool = False
-    claim: str = ""  # the statement a true/false question offers (form.claim)
     form: Form = field(default_factory=lambda: form_of(""))
     role: str | None = None  # a role the question names (支部书记…), see rag/roles.py
     asks_duties: bool = False  # …and asks its duties in general (要抓哪些工作)
     state: State = field(default_factory=State)
     options: Options = field(default_factory=Options)
+
+    @property
+    def claim(self) -> str:
+        """The statement a true/false question offers ("" for any other question)."""
+        return self.form.claim
 
     @property
     def has_reference(self) -> bool:
@@ -148,7 +152,7 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         meta_fields=tuple(intents.metadata_fields(text)),
         preamble=intents.asks_preamble(text, catalog.preamble_text, catalog.primary.meta.preamble_words),
         cited_titles=tuple(citegraph.cited_titles_in_question(text, catalog.primary)),
-        asks_where=citegraph.asks_where(text), claim=form.claim, form=form, role=role_in_question(text),
+        asks_where=citegraph.asks_where(text), form=form, role=role_in_question(text),
         asks_duties=asks_duties(text), state=state, options=options,
     )
 

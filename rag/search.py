@@ -20,6 +20,7 @@ from .catalog import Catalog
 from .embed import VectorEmbeddings
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
+from .forms import BLANK
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
@@ -185,8 +186,6 @@ def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str] = ()) -> set
     ("…坚持(),是我们的立国之本"). The units holding the longest verbatim stretch of the stem (at
     least VERBATIM_RUN characters), if any. Document names in the stem (`names`) are not a quote
     of the unit that carries the title, so they are cut out first."""
-    from .forms import BLANK
-
     for name in sorted(names, key=len, reverse=True):
         stem = stem.replace(name, "|")
     units = [u for u in units if u.kind in ("item", "article", "preamble")]

@@ -26,11 +26,11 @@ import re
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import USER_SCOPE_KEY
+from .limits import holding
 from .login_page import logout_js
 from .runtime import APP_TITLE
 
@@ -109,27 +109,16 @@ class PageHead:
         if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
             await self.app(scope, receive, send)
             return
-        held: dict[str, Any] = {}
-        parts: list[bytes] = []
+        def is_page(start: Message) -> bool:
+            headers = dict(start.get("headers", []))
+            return bool(start["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html"))
 
-        async def rewrite(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = dict(message.get("headers", []))
-                if message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
-                    held["start"] = message
-                    return
-            if "start" not in held or message["type"] != "http.response.body":
-                await send(message)
-                return
-            parts.append(bytes(message.get("body", b"")))
-            if message.get("more_body", False):
-                return
+        async def rewrite(start: Message, page: bytes) -> None:
             # logged in (`ui.auth.BasicAuth` put the user in the scope): the page gets 退出
             extra = logout_js(str(scope.get("root_path", ""))) if scope.get(USER_SCOPE_KEY) else ""
-            body = rewrite_page(b"".join(parts).decode("utf-8"), extra).encode("utf-8")
-            start = held["start"]
+            body = rewrite_page(page.decode("utf-8"), extra).encode("utf-8")
             kept = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             await send({**start, "headers": [*kept, (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, rewrite)
+        await self.app(scope, receive, holding(send, is_page, rewrite))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -182,6 +182,28 @@ def _ours(body: bytes) -> bool:
     return isinstance(data, dict) and isinstance(data.get("error"), str)
 
 
+def holding(send: Send, hold: Callable[[Message], bool],
+            finish: Callable[[Message, bytes], Awaitable[None]]) -> Send:
+    """A `send` that passes messages on, except a response whose start message `hold` accepts: that
+    one is held until its whole body has arrived, then `finish(start, body)` sends what replaces it.
+    What the error translation and the page's head rewriting both need."""
+    held: dict[str, Message] = {}
+    parts: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and hold(message):
+            held["start"] = message
+            return
+        if "start" not in held or message["type"] != "http.response.body":
+            await send(message)
+            return
+        parts.append(bytes(message.get("body", b"")))
+        if not message.get("more_body", False):
+            await finish(held["start"], b"".join(parts))
+
+    return wrapped
+
+
 class ChineseErrors:
     """ASGI middleware: every 4xx body outside /gradio_api/ is {"error": "中文说明"}."""
 
@@ -192,22 +214,10 @@ class ChineseErrors:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith("/gradio_api/"):
             await self.app(scope, receive, send)
             return
-        held: dict[str, Any] = {}
-        parts: list[bytes] = []
+        async def translate(start: Message, body: bytes) -> None:
+            await self._send(send, start, body)
 
-        async def translate(message: Message) -> None:
-            if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
-                held["start"] = message
-                return
-            if "start" not in held or message["type"] != "http.response.body":
-                await send(message)
-                return
-            parts.append(bytes(message.get("body", b"")))
-            if message.get("more_body", False):
-                return
-            await self._send(send, held["start"], b"".join(parts))
-
-        await self.app(scope, receive, translate)
+        await self.app(scope, receive, holding(send, lambda start: 400 <= start["status"] < 500, translate))
 
     @staticmethod
     async def _send(send: Send, start: Message, body: bytes) -> None:
