@@ -16,6 +16,10 @@ from .records import Document, Unit
 _DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
 _BARE_NAME = re.compile(rf"([\u4e00-\u9fff“”（）]{{3,30}}?{_DOC_SUFFIX})")
 _TITLED = re.compile(r"《([^《》]{2,60})》")
+# A question that is nothing but a title, as people paste one without 《》 ("…工作规定（试行）"):
+# the whole text names a document, so the words that rule out a name inside a sentence do not apply.
+_WHOLE_TITLE = re.compile(rf"([\u4e00-\u9fff“”（）]{{4,40}}{_DOC_SUFFIX})(?:（试行）)?")
+_ASKING = re.compile(r"什么|哪|怎|如何|吗|呢|是否|多少|几")
 _ABBREVIATION = re.compile(r"[一二三四五六七八九十两][\u4e00-\u9fff][一二三四五六七八九十两][\u4e00-\u9fff]")
 
 
@@ -237,6 +241,11 @@ class Catalog:
         for title in _TITLED.findall(question):
             if not self.named(title) and self.find(title) is None:
                 out.append(title.strip())
+        whole = _WHOLE_TITLE.fullmatch(question.replace("(", "（").replace(")", "）").strip(" 　。？?！!"))
+        if whole and not _TITLED.search(question) and not _ASKING.search(whole.group(1)):
+            name = _LEADING.sub("", whole.group(1))
+            if len(name) >= 5 and not self.named(name) and fold_parens(name) not in self._plain_text:
+                return [name]
         masked = _TITLED.sub(lambda m: "□" * len(m.group()), question)
         for m in _BARE_NAME.finditer(masked):
             name = _LEADING.sub("", m.group(1)).strip("“”")

@@ -39,6 +39,7 @@ RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (cover
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
 UNIT_MEANING = 0.3  # share of the ranking's dense term read from the unit's own vector, not its best sentence
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
+STEM_SHARE = 0.3  # share of a choice question's stem bigrams that some sentence of the best units must hold
 CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
 # Question words, removed before finding what a number question is about.
@@ -239,6 +240,21 @@ def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:
     return max((len(want & _bigrams(s)) / len(want), n) for n, s in enumerate(unit.sentences))
 
 
+def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
+    """Whether some sentence of the best units reads like a choice question's stem. A quiz stem is
+    a sentence of its source with a blank in it; when no sentence here comes close, the question
+    comes from a text the corpus does not hold, and picking the option that happens to occur in
+    a loosely related sentence would state a wrong answer."""
+    want = _bigrams(stem)
+    if not want:
+        return True
+    for h in hits[:5]:
+        found = ctx.unit(h.key)
+        if found and any(len(want & _bigrams(s)) >= STEM_SHARE * len(want) for s in found[1].sentences):
+            return True
+    return False
+
+
 def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
            figure_words: dict[str, float] | None = None) -> list[Quote]:
     """Top units (within UNIT_MARGIN of the best, at most MAX_UNITS; the best of each named
@@ -370,7 +386,9 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     shape = asks(ctx, q)
     hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
-    if not hits or not _confident(hits, ctx.min_strength):
+    if not hits or not _confident(hits, ctx.min_strength) or (
+        q.form.kind == "choice" and not _stem_read(ctx, hits, q.form.stem)
+    ):
         near = tuple(h.key for h in hits[:3]
                      if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
