@@ -89,13 +89,11 @@ def _sentence_answer(q: Quote, n: int, lead: str = "") -> Block:
 
 PRESENT = 0.75  # share of an option's character bigrams one sentence must hold for the option to be "stated"
 ABSENT = 0.5  # …and below this share it is not stated anywhere (an exclusion question's odd one out)
-_ARABIC = re.compile(r"\d+")
 
 
-def _written(text: str) -> str:
-    """An option as the documents write it: Arabic numbers as Chinese numerals (18 → 十八), 周岁 as 岁."""
-    text = _ARABIC.sub(lambda m: int_to_cn(int(m.group(0))) if len(m.group(0)) < 4 else m.group(0), text)
-    return _squash(text.replace("周岁", "岁"))
+def _written(option: Option) -> str:
+    """An option as the documents write it (`Option.written`), punctuation out."""
+    return _squash(option.written)
 
 
 def _presence(want: str, sentence: str) -> float:
@@ -178,7 +176,7 @@ def _fits(w: str, slot: _Slot) -> bool:
 
 def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     options = form.options
-    written = {o.letter: _written(o.text) for o in options}
+    written = {o.letter: _written(o) for o in options}
     if not form.exclusion:
         for slot in _slots(form, quotes)[:3]:
             fitting = [o for o in options if written[o.letter] and _fits(written[o.letter], slot)]
@@ -191,9 +189,15 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
         return None
     where: dict[str, tuple[float, Quote, int]] = {}  # option → how far stated, and the sentence that does
     for o in options:
+        best = (-1.0, -1.0)
         for q, n in sentences:  # quoted sentences first: on a tie the first one stays
             p = _presence(written[o.letter], q.unit.sentences[n])
-            if o.letter not in where or p > where[o.letter][0]:
+            if p < best[0]:
+                continue
+            # of the sentences that state it equally, the one that reads most like the stem
+            read = _share(form.stem, _context(q, n)) if p > 0 else 0.0
+            if (p, read) > best:
+                best = (p, read)
                 where[o.letter] = (p, q, n)
     stated = [o for o in options if where[o.letter][0] >= PRESENT]
     if form.exclusion:

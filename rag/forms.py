@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .numerals import int_to_cn
+
+_ARABIC = re.compile(r"\d+")
 FormKind = Literal["fact", "number", "list", "polar", "choice", "blank", "why"]
 
 # A list question: 有哪些, 哪几项, 包括什么…
@@ -65,6 +68,13 @@ FIGURE_OR_FREQUENCY = re.compile(rf"{FIGURE.pattern}|每[年月季周日届]|每
 class Option:
     letter: str
     text: str
+
+    @property
+    def written(self) -> str:
+        """The option as the documents would write it: Arabic numbers as Chinese numerals
+        (18 → 十八), 周岁 as 岁."""
+        return _ARABIC.sub(lambda m: int_to_cn(int(m.group(0))) if len(m.group(0)) < 4 else m.group(0),
+                           self.text).replace("周岁", "岁")
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (cover
 PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
 UNIT_MEANING = 0.3  # share of the ranking's dense term read from the unit's own vector, not its best sentence
 SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
+CHOICE_READ = 0.5  # share of a choice stem's bigrams the sentence stating an option must hold (with its lead)
 STEM_SHARE = 0.3  # share of a choice question's stem bigrams that some sentence of the best units must hold
 CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
@@ -95,10 +96,11 @@ def _quoted(text: str) -> list[str]:
 
 
 def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
-                 list_words: dict[str, float] | None) -> float:
+                 list_words: dict[str, float] | None, options: tuple[str, ...] = (), stem: str = "") -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
-    a sentence that decides a true/false claim."""
+    a sentence that decides a true/false claim, one that states a choice question's option in
+    words that read like its stem."""
     bonus = 0.0
     if figure_words is not None and _figure_sentence(figure_words, unit) is not None:
         bonus += SHAPE_BONUS
@@ -107,7 +109,30 @@ def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
         bonus += SHAPE_BONUS
     if q.claim and _claim_sentence(unit, q.claim)[0] >= CLAIM_SHARE:
         bonus += SHAPE_BONUS
+    if options and _states_option(unit, stem, options):
+        bonus += SHAPE_BONUS
     return bonus
+
+
+def _states_option(unit: Unit, stem: str, options: tuple[str, ...]) -> bool:
+    return _option_read(unit, stem, options) >= CHOICE_READ
+
+
+def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
+    """How closely the unit's best sentence that holds one of a choice question's options word for
+    word reads like the stem (share of the stem's bigrams, the sentence read with its list's lead);
+    0 when no sentence holds an option. At CHOICE_READ or more it is the sentence the quiz was
+    made from, with the answer in its blank."""
+    want = _bigrams(stem)
+    if not want:
+        return 0.0
+    leads = {n: unit.sentences[rng[0]] for rng in compose.enumerations(unit) for n in rng[1:]}
+    best = 0.0
+    for n, sentence in enumerate(unit.sentences):
+        plain = _NOT_CHARS.sub("", sentence)
+        if any(o in plain for o in options):
+            best = max(best, len(want & _bigrams(leads.get(n, "") + sentence)) / len(want))
+    return best
 
 
 def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
@@ -122,10 +147,12 @@ class Asks:
 
     figure_words: dict[str, float] | None
     list_words: dict[str, float] | None
+    options: tuple[str, ...] = ()  # a choice question's options as the documents write them
 
 
 def asks(ctx: Context, q: Query) -> Asks:
-    return Asks(_figure_words(ctx, q), _list_words(ctx, q))
+    options = tuple(w for o in q.form.options if len(w := _NOT_CHARS.sub("", o.written)) >= 2)
+    return Asks(_figure_words(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else ())
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -144,16 +171,17 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
-    figure_words, list_words = shape.figure_words, shape.list_words
+    figure_words, list_words, options = shape.figure_words, shape.list_words, shape.options
     top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
-    shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
+    shaped = figure_words is not None or list_words is not None or bool(q.claim) or bool(options)
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
+    stem = _unnamed(q.form.stem, _names(ctx, q)) if options else ""
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
+        bonus = _shape_bonus(q, unit, figure_words, list_words, options, stem) if shaped else 0.0
         return (not exact, -(_ranking_strength(h) + edge + bonus))
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
@@ -238,6 +266,14 @@ def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:
     if not want:
         return 0.0, 0
     return max((len(want & _bigrams(s)) / len(want), n) for n, s in enumerate(unit.sentences))
+
+
+def _unnamed(stem: str, names: Sequence[str]) -> str:
+    """A stem without the names of the documents it cites: 《中国共产党章程》规定 is not what any
+    sentence of the 党章 says."""
+    for name in sorted(names, key=len, reverse=True):
+        stem = stem.replace(name, "")
+    return stem.replace("《", "").replace("》", "")
 
 
 def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
@@ -372,9 +408,16 @@ def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
     elif q.options.doc_aware:  # one document: its units keep their order, but a quoted one leads
         top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
         quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
+        first: list[Hit] = []
         if quoting:
             first = [h for h, u in top if u.key in quoting]
-            hits = (*first, *(h for h in hits if h.key not in quoting))
+        elif options := (shape or asks(ctx, q)).options:  # a choice: the unit its stem was made from
+            stem = _unnamed(q.form.stem, _names(ctx, q))
+            read = {u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ}
+            first = sorted((h for h, _u in top if h.key in read), key=lambda h: -read[h.key])
+        if first:
+            keys = {h.key for h in first}
+            hits = (*first, *(h for h in hits if h.key not in keys))
     return hits
 
 
@@ -387,7 +430,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
     if not hits or not _confident(hits, ctx.min_strength) or (
-        q.form.kind == "choice" and not _stem_read(ctx, hits, q.form.stem)
+        q.form.kind == "choice" and not _stem_read(ctx, hits, _unnamed(q.form.stem, _names(ctx, q)))
     ):
         near = tuple(h.key for h in hits[:3]
                      if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)

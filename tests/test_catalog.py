@@ -53,6 +53,10 @@ def test_english_names(catalog: Catalog, question: str, doc_id: str) -> None:
     ("党章第五条", []),
     ("理论学习中心组学习规则第三条", ["理论学习中心组学习规则"]),  # cited by the notice, not in the corpus
     ("党员违反廉洁自律准则怎么处理", ["廉洁自律准则"]),
+    # a whole question that is a title pasted without 《》: its 和/的 do not make it a phrase
+    ("党组讨论和决定重大事项工作规定(试行)", ["党组讨论和决定重大事项工作规定"]),
+    ("中国共产党纪律处分条例", []),  # a collected document's title
+    ("发展党员的工作细则有哪些规定", []),  # a question, not a title
 ])
 def test_absent_names(catalog: Catalog, question: str, absent: list[str]) -> None:
     assert catalog.absent_names(question) == absent

@@ -23,6 +23,19 @@ def test_choice_by_the_blank_prefers_the_longest_option_that_fits(assistant: Ass
     assert first_line(assistant, q).startswith("应选 C")
 
 
+def test_choice_in_a_named_document_opens_with_the_sentence_its_stem_was_made_from(assistant: Assistant) -> None:
+    # the fused order puts 第二十三条 (中央政治局 … 选举) first; 第二十二条 holds the stem's sentence
+    ans = assistant.ask("《中国共产党章程》规定，中央委员会全体会议由（ ）召集。A.中央政治局 B.总书记 C.中央书记处 D.全国代表大会")
+    assert ans.text.startswith("应选 A：A. 中央政治局\n原文：中央委员会全体会议由中央政治局召集")
+    assert ans.citations[0].ref == "22"
+
+
+def test_choice_whose_stem_no_sentence_reads_like_is_refused(assistant: Assistant) -> None:
+    # an option (审批) occurs in a loosely related sentence; the quiz comes from a text we lack
+    q = "国有企业党委研究讨论重大经营管理事项，应当作为董事会决策的（ ）程序。A.前置 B.后置 C.备案 D.审批"
+    assert assistant.ask(q).abstained
+
+
 def test_exclusion_names_the_missing_option(assistant: Assistant) -> None:
     q = "党的纪律处分种类不包括（ ）。A.警告 B.严重警告 C.撤销党内职务 D.罚款"
     assert first_line(assistant, q).startswith("不包括：D. 罚款")
