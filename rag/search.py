@@ -96,11 +96,10 @@ def _quoted(text: str) -> list[str]:
 
 
 def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
-                 list_words: dict[str, float] | None, options: tuple[str, ...] = (), stem: str = "") -> float:
+                 list_words: dict[str, float] | None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
-    a sentence that decides a true/false claim, one that states a choice question's option in
-    words that read like its stem."""
+    a sentence that decides a true/false claim."""
     bonus = 0.0
     if figure_words is not None and _figure_sentence(figure_words, unit) is not None:
         bonus += SHAPE_BONUS
@@ -109,13 +108,7 @@ def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
         bonus += SHAPE_BONUS
     if q.claim and _claim_sentence(unit, q.claim)[0] >= CLAIM_SHARE:
         bonus += SHAPE_BONUS
-    if options and _states_option(unit, stem, options):
-        bonus += SHAPE_BONUS
     return bonus
-
-
-def _states_option(unit: Unit, stem: str, options: tuple[str, ...]) -> bool:
-    return _option_read(unit, stem, options) >= CHOICE_READ
 
 
 def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
@@ -173,16 +166,18 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     shape = shape or asks(ctx, q)
     figure_words, list_words, options = shape.figure_words, shape.list_words, shape.options
     top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
-    shaped = figure_words is not None or list_words is not None or bool(q.claim) or bool(options)
+    shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
     stem = _unnamed(q.form.stem, _names(ctx, q)) if options else ""
+    # a choice question: the units holding the sentence its stem was made from lead, best read first
+    read = {u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ} if options else {}
 
-    def key(pair: tuple[Hit, Unit]) -> tuple[bool, float]:
+    def key(pair: tuple[Hit, Unit]) -> tuple[bool, float, float]:
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(q, unit, figure_words, list_words, options, stem) if shaped else 0.0
-        return (not exact, -(_ranking_strength(h) + edge + bonus))
+        bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
+        return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -(_ranking_strength(h) + edge + bonus))
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
 
