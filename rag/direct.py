@@ -27,7 +27,7 @@ from .answer import Quote, enumerations, is_clause, marker
 from .forms import BLANK, FIGURE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
-from .text import char_bigrams
+from .text import REFERS_BACK, char_bigrams
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
@@ -73,10 +73,11 @@ def _sentences(quotes: Sequence[Quote]) -> list[tuple[Quote, int]]:
     return out
 
 
-def _answer(q: Quote, text: str, *, whole: int | None = None) -> Block:
-    """An answer block citing `q`'s unit; `whole`: the sentence it quotes in full (left out of
+def _answer(q: Quote, text: str, *, whole: int | tuple[int, ...] | None = None) -> Block:
+    """An answer block citing `q`'s unit; `whole`: the sentence(s) it quotes in full (left out of
     the evidence below, so no sentence is shown twice)."""
-    lines = (Line(q.unit.sentences[whole], whole),) if whole is not None else ()
+    nos = () if whole is None else (whole,) if isinstance(whole, int) else whole
+    lines = tuple(Line(q.unit.sentences[n], n) for n in nos)
     return Block(kind="answer", text=text, doc_id=q.doc.doc_id, ref=q.unit.ref, marker=marker(q.doc, q.unit),
                  lines=lines)
 
@@ -119,7 +120,17 @@ def _context(q: Quote, n: int) -> str:
     for rng in enumerations(q.unit):
         if n in rng[1:]:
             return q.unit.sentences[rng[0]] + q.unit.sentences[n]
-    return q.unit.sentences[n]
+    return _with_antecedent(q, n)
+
+
+def _with_antecedent(q: Quote, n: int) -> str:
+    """A sentence that opens with a pronoun (它既是党的根本组织原则) read after the sentence it
+    refers to, which names its subject (民主集中制是…)."""
+    return "".join(q.unit.sentences[i] for i in _antecedent_span(q, n))
+
+
+def _antecedent_span(q: Quote, n: int) -> tuple[int, ...]:
+    return (n - 1, n) if n and REFERS_BACK.match(q.unit.sentences[n]) else (n,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +202,7 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     for o in options:
         best = (-1.0, -1.0)
         for q, n in sentences:  # quoted sentences first: on a tie the first one stays
-            p = _presence(written[o.letter], q.unit.sentences[n])
+            p = _presence(written[o.letter], _with_antecedent(q, n))
             if p < best[0]:
                 continue
             # of the sentences that state it equally, the one that reads most like the stem
@@ -225,7 +236,7 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
 def _chosen(chosen: Sequence[Option], q: Quote, n: int) -> Block:
     letters = "".join(o.letter for o in chosen)
     named = "；".join(f"{o.letter}. {o.text}" for o in chosen)
-    return _answer(q, f"应选 {letters}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
+    return _answer(q, f"应选 {letters}：{named}\n原文：{_with_antecedent(q, n)}", whole=_antecedent_span(q, n))
 
 
 # -- true / false ------------------------------------------------------------------------------

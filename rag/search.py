@@ -25,7 +25,7 @@ from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
-from .text import char_bigrams
+from .text import REFERS_BACK, char_bigrams
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
@@ -122,8 +122,8 @@ def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
     leads = {n: unit.sentences[rng[0]] for rng in compose.enumerations(unit) for n in rng[1:]}
     best = 0.0
     for n, sentence in enumerate(unit.sentences):
-        plain = _NOT_CHARS.sub("", sentence)
-        if any(o in plain for o in options):
+        before = unit.sentences[n - 1] if n and REFERS_BACK.match(sentence) else ""
+        if any(o in _NOT_CHARS.sub("", before + sentence) for o in options):
             best = max(best, len(want & _bigrams(leads.get(n, "") + sentence)) / len(want))
     return best
 

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 _SENT_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])")
 _WS = re.compile(r"\s+")
+# A sentence that opens with a pronoun (它既是…, 这是…) says something about the sentence before it.
+REFERS_BACK = re.compile(r"^(?:它|这|其|此|该)")
 
 
 def fold_width(text: str) -> str:

@@ -36,6 +36,14 @@ def test_choice_whose_stem_no_sentence_reads_like_is_refused(assistant: Assistan
     assert assistant.ask(q).abstained
 
 
+def test_choice_reads_a_sentence_that_opens_with_a_pronoun_with_the_one_before_it(assistant: Assistant) -> None:
+    # 党章总纲: "民主集中制是…相结合。它既是党的根本组织原则，…" — the option is in the first, the stem in the second
+    ans = assistant.ask("被党章称为党的根本组织原则的是（ ）。A.少数服从多数 B.民主集中制 C.集体领导 D.个人分工负责")
+    head, rest = ans.text.split("\n\n", 1)
+    assert head.startswith("应选 B：B. 民主集中制\n原文：民主集中制是民主基础上的集中和集中指导下的民主相结合。它既是")
+    assert "民主集中制是民主基础上的集中和集中指导下的民主相结合" not in rest  # quoted once
+
+
 def test_exclusion_names_the_missing_option(assistant: Assistant) -> None:
     q = "党的纪律处分种类不包括（ ）。A.警告 B.严重警告 C.撤销党内职务 D.罚款"
     assert first_line(assistant, q).startswith("不包括：D. 罚款")
