@@ -42,6 +42,8 @@ EXCLUSION = re.compile(
 MULTI = re.compile(r"多选|多项选择|不定项|哪些")
 # A blank to fill: （ ）, ( ), ____, （　　）
 BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
+# A blank followed by a counter word ("不少于（ ）次", "（ ）个月内") is a blank for a number.
+NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:个月|个|名|人|次|年|月|天|日|岁|条|项|届|倍|%|％)")
 # Option letters: "A.一年", "A、", "A：", "（A）", "A)": a capital not inside a Latin word.
 _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）])\s*")
 # "…，对吗？" and its kin: a statement offered for checking.
@@ -141,7 +143,7 @@ def form_of(text: str) -> Form:
     if claim:
         return Form("polar", claim, claim=claim)
     if BLANK.search(stem):
-        return Form("blank", stem, asks_number=number)
+        return Form("blank", stem, asks_number=number or bool(NUMBER_BLANK.search(stem)))
     if ASKS_WHY.search(stem):
         return Form("why", stem)
     if number:

@@ -336,7 +336,8 @@ def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
 def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
     """A number question's words with their weights, or None when the question does not ask for a
     number, a time limit or a frequency."""
-    return _weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)) if _ASKS_NUMBER.search(q.text) else None
+    asks_number = q.form.asks_number or _ASKS_NUMBER.search(q.text)
+    return _weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)) if asks_number else None
 
 
 def _covers(words: dict[str, float], text: str) -> float:
@@ -425,7 +426,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
     if not hits or not _confident(hits, ctx.min_strength) or (
-        q.form.kind == "choice" and not _stem_read(ctx, hits, _unnamed(q.form.stem, _names(ctx, q)))
+        q.form.kind in ("choice", "blank") and not _stem_read(ctx, hits, _unnamed(q.form.stem, _names(ctx, q)))
     ):
         near = tuple(h.key for h in hits[:3]
                      if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)

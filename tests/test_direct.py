@@ -44,6 +44,17 @@ def test_choice_reads_a_sentence_that_opens_with_a_pronoun_with_the_one_before_i
     assert "民主集中制是民主基础上的集中和集中指导下的民主相结合" not in rest  # quoted once
 
 
+def test_a_blank_for_a_number_is_answered_only_by_a_sentence_that_states_one(assistant: Assistant) -> None:
+    # the corpus has 落实党员领导干部讲党课制度 but no figure for it
+    ans = assistant.ask("党员领导干部每年在所在党支部讲党课不少于（ ）次。")
+    assert ans.abstained and "没有写明" in ans.text
+    assert first_line(assistant, "党支部每半年对入党积极分子进行（ ）次考察。").startswith("答案：一")
+
+
+def test_a_fill_in_from_a_text_the_corpus_lacks_is_refused(assistant: Assistant) -> None:
+    assert assistant.ask("公务员录用考试采取笔试和（ ）的方式进行。").abstained
+
+
 def test_exclusion_names_the_missing_option(assistant: Assistant) -> None:
     q = "党的纪律处分种类不包括（ ）。A.警告 B.严重警告 C.撤销党内职务 D.罚款"
     assert first_line(assistant, q).startswith("不包括：D. 罚款")
