@@ -17,7 +17,7 @@ from .config import MAX_QUESTION_CHARS
 from .errors import InputError
 from .forms import Form, form_of
 from .records import Document, Key, Mode
-from .refs import RefQuery, parse_refs
+from .refs import SELF_REFERENCE, RefQuery, parse_refs
 from .roles import asks_duties, role_in_question
 from .text import normalize_question
 
@@ -124,8 +124,17 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     doc, unresolved = home, ""
     candidates: tuple[Document, ...] = ()
     english = catalog.english_name(text) if not refs.empty and not refs.doc_phrase else None
+    named = tuple(catalog.in_question(text))
+
+    def find(phrase: str) -> Document | None:
+        """A reference's document phrase → its document; 本条例 means the one document the
+        question names (else the home document)."""
+        if SELF_REFERENCE.fullmatch(phrase):
+            return named[0] if len(named) == 1 else home
+        return catalog.find(phrase, prefer=home)
+
     if refs.doc_phrase and not refs.empty:
-        found = catalog.find(refs.doc_phrase, prefer=home)
+        found = find(refs.doc_phrase)
         if found is None:
             unresolved = refs.doc_phrase.strip("《》 ")
             candidates = tuple(catalog.candidates(refs.doc_phrase))
@@ -137,12 +146,11 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         doc = english
     targets: list[tuple[Document, tuple[int, ...]]] = []
     for phrase, numbers in refs.groups:
-        target = (catalog.find(phrase, prefer=home) if phrase else doc) if not unresolved else None
+        target = (find(phrase) if phrase else doc) if not unresolved else None
         if phrase and target is None and not unresolved:
             unresolved, candidates = phrase.strip("《》 "), tuple(catalog.candidates(phrase))
         if target is not None:
             targets.append((target, numbers))
-    named = tuple(catalog.in_question(text))
     form = form_of(text)
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,

@@ -269,10 +269,16 @@ def _relative_hit(text: str) -> tuple[Relative, _Hit] | None:
     return kind, _Hit(m.start(), m.end(), ())
 
 
+# "本条例", "本章程" right before a reference: a quoted sentence citing its own document.
+SELF_REFERENCE = re.compile(r"本(?:条例|章程|细则|规定|办法|准则|规则)$")
+
+
 def _doc_phrase(text: str, ref_start: int) -> tuple[str, int]:
     """Document name written right before a reference, and where its words start (with filler)."""
     offset = max(0, ref_start - _DOC_WINDOW)
     head = text[offset:ref_start]
+    if own := SELF_REFERENCE.search(head):  # 本条例第十七条: the document the text itself is from
+        return own.group(0), offset + own.start()
     titled = _DOC_TITLE.search(head)
     if titled:  # kept in 《》: a quoted title is a full name, never an abbreviation
         return f"《{titled.group(1).strip()}》", offset + titled.start()

@@ -20,7 +20,7 @@ from .query import Query
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
 from .roles import checklist_note, focus_entries, role
-from .search import Context, SearchResult, find
+from .search import Context, SearchResult, find, stem_quotes
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
 _IN_FORCE = re.compile(r"起(?:施行|实施)")
@@ -131,6 +131,15 @@ def _related(ctx: Context, q: Query, docs: Sequence[Document], units: Sequence[U
     return [qu for qu in found.quotes if qu.unit.key not in skip][:2]
 
 
+def _quotes_another(ctx: Context, q: Query, units: Sequence[tuple[Document, Unit]]) -> bool:
+    """A quiz stem that quotes a unit other than the ones it refers to: the reference is part of
+    the sentence the quiz was made from, not what it asks about."""
+    if stem_quotes(ctx, q, [u for _d, u in units]):
+        return False
+    docs = dict.fromkeys(d for d, _u in units)
+    return bool(stem_quotes(ctx, q, [u for d in docs for u in d.units]))
+
+
 def reference(ctx: Context, q: Query) -> Answer:
     doc, rq = q.doc, q.refs
     if rq.section is not None and not rq.items:
@@ -147,6 +156,8 @@ def reference(ctx: Context, q: Query) -> Answer:
     if not units:
         d0 = missing[0][0]
         return compose.out_of_range(q.question, d0, [n for d, n in missing if d is d0])
+    if q.form.kind in ("choice", "blank") and _quotes_another(ctx, q, units):
+        return by_search(ctx, q)  # "…模范地履行党章第三条所规定的…（ ）": the reference is part of the quoted text
     quotes = [compose.quote(d, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for d, u in units]
     notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
                       for d in dict.fromkeys(d for d, _n in missing))

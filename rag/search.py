@@ -222,6 +222,11 @@ def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str] = ()) -> set
     return {k for k, r in runs.items() if r >= VERBATIM_RUN and r >= best - 2}
 
 
+def stem_quotes(ctx: Context, q: Query, units: Sequence[Unit]) -> set[str]:
+    """Keys of the units whose text the question's stem quotes (VERBATIM_RUN characters in a row)."""
+    return _quoting(q.form.stem, units, _names(ctx, q))
+
+
 def _names(ctx: Context, q: Query) -> list[str]:
     """Every name of the documents a question names (full titles, short names, aliases)."""
     return [n for d in q.named for n in (d.meta.title, *ctx.catalog.names(d))]

@@ -104,3 +104,16 @@ def test_a_share_is_a_figure(assistant: Assistant) -> None:
     """半数 answers 多少: the number gate must not refuse a sentence that states it."""
     line = first_line(assistant, "赞成人数超过应到会有表决权的正式党员的多少，才能通过接收预备党员的决议")
     assert "半数" in line and "第二十条" in line
+
+
+def test_this_regulation_before_an_article_means_the_named_one(assistant: Assistant) -> None:
+    ans = assistant.ask("纪律处分条例中，本条例第十七条讲什么")
+    assert not ans.abstained and ans.citations[0].doc_id.startswith("jilv-chufen") and ans.citations[0].ref == "17"
+
+
+def test_a_quiz_that_quotes_an_article_citing_another_is_answered_from_the_quoted_one(assistant: Assistant) -> None:
+    # the stem quotes 第十九条, which itself cites 本条例第十七条: the quiz asks about 第十九条
+    q = ("根据纪律处分条例，对于党员违犯党纪应当给予警告或者严重警告处分，但是具有本条例第十七条规定的情形之一的，"
+         "可以给予批评教育、责令检查、诫勉或者（ ），免予党纪处分。A.组织处理 B.通报批评 C.行政处分 D.经济处罚")
+    ans = assistant.ask(q)
+    assert ans.text.startswith("应选 A：A. 组织处理") and ans.citations[0].ref == "19"
