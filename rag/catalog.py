@@ -31,7 +31,9 @@ def _one_off(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
 # Words that make a run a phrase, not a name: "有什么规定", "相关规定", "党员教育管理有哪些规定".
 _NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|该|是|有|的|吗|呢|和|与|及|对|在|按|要|"
-                         r"根据|依据|按照|遵照|关于|请问|规定了|我")
+                         r"根据|依据|按照|遵照|依照|关于|请问|规定了|我|"
+                         # modal verbs: a title states no obligation ("…就职时应当依照法律规定")
+                         r"应当|必须|可以|不得")
 # English names people use for the regulations, matched case-insensitively on word boundaries;
 # each maps to the Chinese short name it stands for.
 ENGLISH_NAMES: dict[str, str] = {

@@ -57,6 +57,7 @@ def test_english_names(catalog: Catalog, question: str, doc_id: str) -> None:
     ("党组讨论和决定重大事项工作规定(试行)", ["党组讨论和决定重大事项工作规定"]),
     ("中国共产党纪律处分条例", []),  # a collected document's title
     ("发展党员的工作细则有哪些规定", []),  # a question, not a title
+    ("国家工作人员就职时应当依照法律规定公开宣誓", []),  # a modal verb: a clause, not a title
 ])
 def test_absent_names(catalog: Catalog, question: str, absent: list[str]) -> None:
     assert catalog.absent_names(question) == absent
