@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import Quote, enumerations, is_clause, marker
-from .forms import BLANK, FIGURE, Form, Option
+from .forms import BLANK, FIGURE, SINGLE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import REFERS_BACK, char_bigrams
@@ -88,13 +88,16 @@ def _sentence_answer(q: Quote, n: int, lead: str = "") -> Block:
 
 # -- choice ------------------------------------------------------------------------------------
 
+# "D.以上都是" / "以上均正确" / "ABC都对": the option that stands for all the others
+ALL_ABOVE = re.compile(r"^(?:以上|上述|[A-H]{2,})(?:选项|各项|三项|四项)?(?:都|均|皆|全)"
+                       r"(?:是|对|正确|属于|包括)?$|^以上全部$")
 PRESENT = 0.75  # share of an option's character bigrams one sentence must hold for the option to be "stated"
 ABSENT = 0.5  # …and below this share it is not stated anywhere (an exclusion question's odd one out)
 
 
-def _written(option: Option) -> str:
-    """An option as the documents write it (`Option.written`), punctuation out."""
-    return _squash(option.written)
+def _written(option: Option) -> tuple[str, ...]:
+    """The ways the documents may write an option (`Option.variants`), punctuation out."""
+    return tuple(dict.fromkeys(w for v in option.variants if (w := _squash(v))))
 
 
 def _presence(want: str, sentence: str) -> float:
@@ -145,6 +148,7 @@ class _Slot:
     after: str = ""
     uncut: str = ""
     before: str = ""
+    rest: str = ""  # the sentence from the blank on, when the words before it were found
 
 
 def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
@@ -165,7 +169,8 @@ def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
             rest = squashed[i + k:]
             j = rest.find(post[:4]) if post[:4] else -1
             cut = rest[:j] if 0 < j <= 24 else rest[:24]
-            out.append(_Slot(k + (4 if j > 0 else 0) + share, q, n, after=cut, uncut=rest[:24]))
+            out.append(_Slot(k + (4 if j > 0 else 0) + share, q, n, after=cut, uncut=rest[:24],
+                             rest=rest[:j] if j > 0 else rest))
             break
         else:
             for k in (8, 6, 4):  # the words after the blank, when those before it were paraphrased
@@ -175,6 +180,20 @@ def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
                 out.append(_Slot(k + share, q, n, before=squashed[max(0, i - 24):i]))
                 break
     return sorted(out, key=lambda sl: -sl.score)
+
+
+def _listed(options: Sequence[Option], written: dict[str, tuple[str, ...]], text: str) -> list[Option]:
+    """The options `text` holds, each at a place of its own: 一年 inside 一年半 or 统一战线 inside
+    爱国统一战线 is the longer option, not a second one; 警告 beside 严重警告 is a second one."""
+    taken: list[tuple[int, int]] = []
+    found: set[str] = set()
+    spellings = sorted(((w, o.letter) for o in options for w in written[o.letter]), key=lambda p: -len(p[0]))
+    for w, letter in spellings:
+        for m in re.finditer(re.escape(w), text):
+            if not any(a <= m.start() and m.end() <= b for a, b in taken):
+                found.add(letter)
+                taken.append((m.start(), m.end()))
+    return [o for o in options if o.letter in found]
 
 
 def _fits(w: str, slot: _Slot) -> bool:
@@ -188,11 +207,17 @@ def _fits(w: str, slot: _Slot) -> bool:
 def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     options = form.options
     written = {o.letter: _written(o) for o in options}
+    every = [o for o in options if ALL_ABOVE.match(_squash(o.text))]
     if not form.exclusion:
         for slot in _slots(form, quotes)[:3]:
-            fitting = [o for o in options if written[o.letter] and _fits(written[o.letter], slot)]
+            fitting = [o for o in options if any(_fits(w, slot) for w in written[o.letter])]
+            listed = _listed(options, written, slot.rest)
+            if fitting and len(listed) > 1 and not SINGLE.search(form.stem):
+                if len(every) == 1 and len(listed) == len(options) - 1:
+                    return _chosen(every, slot.q, slot.n)  # "以上都是": the others are all in it
+                return _chosen(listed, slot.q, slot.n)  # the blank is an enumeration: every option in it
             if fitting and not form.multi:  # 一年半 over 一年: the longest option that fits
-                fitting = [max(fitting, key=lambda o: len(written[o.letter]))]
+                fitting = [max(fitting, key=lambda o: max(len(w) for w in written[o.letter]))]
             if fitting:
                 return _chosen(fitting, slot.q, slot.n)
     sentences = _sentences(quotes)
@@ -202,7 +227,7 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
     for o in options:
         best = (-1.0, -1.0)
         for q, n in sentences:  # quoted sentences first: on a tie the first one stays
-            p = _presence(written[o.letter], _with_antecedent(q, n))
+            p = max((_presence(w, _with_antecedent(q, n)) for w in written[o.letter]), default=0.0)
             if p < best[0]:
                 continue
             # of the sentences that state it equally, the one that reads most like the stem
@@ -211,6 +236,10 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
                 best = (p, read)
                 where[o.letter] = (p, q, n)
     stated = [o for o in options if where[o.letter][0] >= PRESENT]
+    if len(every) == 1 and not form.exclusion and all(o in stated for o in options if o is not every[0]):
+        _p, q, n = max((where[o.letter] for o in stated),
+                       key=lambda w: _share(form.stem, _context(w[1], w[2])))
+        return _chosen(every, q, n)  # "以上都是": every other option is stated
     if form.exclusion:
         absent = [o for o in options if where[o.letter][0] < ABSENT]
         if len(absent) != 1 or len(stated) != len(options) - 1:
@@ -236,7 +265,8 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
 def _chosen(chosen: Sequence[Option], q: Quote, n: int) -> Block:
     letters = "".join(o.letter for o in chosen)
     named = "；".join(f"{o.letter}. {o.text}" for o in chosen)
-    return _answer(q, f"应选 {letters}：{named}\n原文：{_with_antecedent(q, n)}", whole=_antecedent_span(q, n))
+    return _answer(q, f"应选 {letters}：{named}\n原文：{_with_antecedent(q, n)}",
+                   whole=_antecedent_span(q, n))
 
 
 # -- true / false ------------------------------------------------------------------------------
@@ -257,22 +287,53 @@ def _negation_clash(claim: str, sentence: str) -> bool:
     return False
 
 
-def _judge(form: Form, quotes: Sequence[Quote]) -> Block | None:
-    scored = [(_share(form.claim, q.unit.sentences[n]), q, n) for q, n in _sentences(quotes)]
+def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
+    """Whether the quoted text states a claim (True), plainly contradicts it (False: another figure,
+    不X for X) or neither (None); with the deciding sentence."""
+    scored = [(_share(claim, q.unit.sentences[n]), q, n) for q, n in _sentences(quotes)]
     if not scored:
-        return None
+        return None, None, 0
     share, q, n = max(scored, key=lambda v: v[0])
     sentence = q.unit.sentences[n]
     if share < JUDGE_NEAR:
-        return None
-    claimed, stated = _figures(form.claim), _figures(sentence)
-    if claimed and stated and not claimed <= stated:
-        return _answer(q, f"错。原文：{sentence}", whole=n)
-    if _negation_clash(form.claim, sentence):
-        return _answer(q, f"错。原文：{sentence}", whole=n)
+        return None, q, n
+    claimed, stated = _figures(claim), _figures(sentence)
+    if (claimed and stated and not claimed <= stated) or _negation_clash(claim, sentence):
+        return False, q, n
     if share >= JUDGE_AGREE and (not claimed or claimed <= stated):
-        return _answer(q, f"对。原文：{sentence}", whole=n)
-    return None
+        return True, q, n
+    return None, q, n
+
+
+def _judge(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    verdict, q, n = _verdict(form.claim, quotes)
+    if verdict is None or q is None:
+        return None
+    return _answer(q, f"{'对' if verdict else '错'}。原文：{q.unit.sentences[n]}", whole=n)
+
+
+def _statements(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    """下列说法正确（错误）的是: each option judged as a true/false claim; the one the text states
+    (or, asked for the wrong one, the one it contradicts or alone does not state)."""
+    judged = [(o, *_verdict(o.text, quotes)) for o in form.options]
+    true = [j for j in judged if j[1] is True]
+    if form.exclusion:
+        false = [j for j in judged if j[1] is False]
+        pick = false if len(false) == 1 else [j for j in judged if j[1] is not True]
+        if len(pick) != 1 or (len(false) != 1 and len(true) != len(judged) - 1):
+            return None
+    else:
+        pick = true
+        if len(pick) != 1 and not (form.multi and pick):
+            return None
+    chosen = [j for j in pick if j[2] is not None]
+    if not chosen:
+        return None
+    _o, _v, q, n = chosen[0]
+    assert q is not None
+    letters = "".join(j[0].letter for j in pick)
+    named = "；".join(f"{j[0].letter}. {j[0].text}" for j in pick)
+    return _answer(q, f"应选 {letters}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
 
 
 # -- numbers, counts, blanks -------------------------------------------------------------------
@@ -355,7 +416,7 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
     notes: tuple[Block, ...] = ()
     head: Block | None = None
     if form.kind == "choice":
-        head = _choice(form, quotes)
+        head = _statements(form, quotes) if form.statements else _choice(form, quotes)
     elif form.kind == "polar":
         head = _judge(form, quotes)
     elif form.kind == "blank":

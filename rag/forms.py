@@ -40,6 +40,10 @@ EXCLUSION = re.compile(
     r"[^，。；,;]{0,12}$"
 )
 MULTI = re.compile(r"多选|多项选择|不定项|哪些")
+# "下列说法正确的是", "以下关于…的表述，错误的是": the options are statements to judge one by one
+STATEMENTS = re.compile(r"(?:下列|以下|下面)[^。？?]{0,20}?(?:说法|表述|描述|论述|叙述|做法|理解)"
+                        r"[^。？?]{0,6}?(?:正确|错误|准确|符合)")
+SINGLE = re.compile(r"单选|单项选择")
 # A blank to fill: （ ）, ( ), ____, （　　）
 BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
 # A blank followed by a counter word ("不少于（ ）次", "（ ）个月内") is a blank for a number.
@@ -48,8 +52,11 @@ NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:个月|个|名|人|次|年
 _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）])\s*")
 # "…，对吗？" and its kin: a statement offered for checking.
 _POLAR_TAIL = re.compile(
-    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|吗)[？?。！!\s]*$"
+    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|对还是错|正确还是错误|是对是错|吗)"
+    r"[？?。！!\s]*$"
 )
+# "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
+_JUDGE_HEAD = re.compile(r"^(?:判断题|请判断|判断)\s*[：:]")
 _POLAR_HEAD = re.compile(r"^(?:判断题|请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
 _ASKING = re.compile(r"什么|哪|怎么|多少|几|多久|多长|何时|谁")
 # A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks).
@@ -59,7 +66,7 @@ _JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×
 # A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
 # range (三年至五年) is one figure, so "五年" is not taken for "三年至五年".
 _ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
-        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
+        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|种|类|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
         r"|[三四五六七八九十]分之[一二三四五六七八九十]+|半数|过半数|多数)")
 FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
 # What answers a number question: a figure, or a frequency (每年, 每季度).
@@ -78,6 +85,16 @@ class Option:
         return _ARABIC.sub(lambda m: int_to_cn(int(m.group(0))) if len(m.group(0)) < 4 else m.group(0),
                            self.text).replace("周岁", "岁")
 
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Every way the documents may write the option: as `written`, as typed (每月开展1次 keeps
+        its Arabic figure), and with 两 for a leading 二 (两年, 两名)."""
+        written = self.written
+        out = [written, self.text.replace("周岁", "岁")]
+        if written.startswith("二"):
+            out.append("两" + written[1:])
+        return tuple(dict.fromkeys(v for v in out if v))
+
 
 @dataclass(frozen=True, slots=True)
 class Form:
@@ -89,6 +106,7 @@ class Form:
     options: tuple[Option, ...] = ()
     multi: bool = False
     exclusion: bool = False
+    statements: bool = False  # the options are statements (下列说法正确的是)
     claim: str = ""
     count: bool = False
     asks_number: bool = False
@@ -120,8 +138,8 @@ def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
 
 def claim_of(text: str) -> str:
     """The statement of a true/false question ("…，对吗？", "判断：…", "…。（ ）"), else ""."""
-    if _JUDGE_TAIL.search(text):
-        claim = _POLAR_HEAD.sub("", _JUDGE_TAIL.sub("", text)).strip("，,。 ")
+    if _JUDGE_TAIL.search(text) or _JUDGE_HEAD.match(text):
+        claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", _JUDGE_TAIL.sub("", text))).strip("，,。 ")
         return claim if len(claim) >= 5 else ""
     if not _POLAR_TAIL.search(text) or len(text) < 8:
         return ""
@@ -138,7 +156,8 @@ def form_of(text: str) -> Form:
     if options:
         asked = BLANK.sub("", stem).rstrip("。？?！! ")
         return Form("choice", stem, options, multi=bool(MULTI.search(stem)),
-                    exclusion=bool(EXCLUSION.search(asked)), asks_number=number)
+                    exclusion=bool(EXCLUSION.search(asked)), asks_number=number,
+                    statements=bool(STATEMENTS.search(stem)))
     claim = claim_of(text)
     if claim:
         return Form("polar", claim, claim=claim)

@@ -157,7 +157,8 @@ def reference(ctx: Context, q: Query) -> Answer:
         d0 = missing[0][0]
         return compose.out_of_range(q.question, d0, [n for d, n in missing if d is d0])
     if q.form.kind in ("choice", "blank") and _quotes_another(ctx, q, units):
-        return by_search(ctx, q)  # "…模范地履行党章第三条所规定的…（ ）": the reference is part of the quoted text
+        # "…模范地履行党章第三条所规定的…（ ）": the reference is part of the quoted text
+        return by_search(ctx, q)
     quotes = [compose.quote(d, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for d, u in units]
     notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
                       for d in dict.fromkeys(d for d, _n in missing))

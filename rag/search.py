@@ -144,7 +144,8 @@ class Asks:
 
 
 def asks(ctx: Context, q: Query) -> Asks:
-    options = tuple(w for o in q.form.options if len(w := _NOT_CHARS.sub("", o.written)) >= 2)
+    options = tuple(dict.fromkeys(w for o in q.form.options for v in o.variants
+                                  if len(w := _NOT_CHARS.sub("", v)) >= 2))
     return Asks(_figure_words(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else ())
 
 
@@ -170,14 +171,16 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
     stem = _unnamed(q.form.stem, _names(ctx, q)) if options else ""
     # a choice question: the units holding the sentence its stem was made from lead, best read first
-    read = {u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ} if options else {}
+    read = ({u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ}
+            if options else {})
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float, float]:
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
         bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
-        return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -(_ranking_strength(h) + edge + bonus))
+        strength = _ranking_strength(h) + edge + bonus
+        return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 
     return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
 
@@ -274,6 +277,16 @@ def _unnamed(stem: str, names: Sequence[str]) -> str:
     for name in sorted(names, key=len, reverse=True):
         stem = stem.replace(name, "")
     return stem.replace("《", "").replace("》", "")
+
+
+def _read(ctx: Context, hits: Sequence[Hit], q: Query) -> bool:
+    """A quiz question (choice, fill-in) some sentence of the best units reads like: its stem, or,
+    when the options are the statements to judge (下列说法正确的是), one of them."""
+    if q.form.statements:
+        return any(_stem_read(ctx, hits, o.text) for o in q.form.options)
+    if q.form.kind in ("choice", "blank"):
+        return _stem_read(ctx, hits, _unnamed(q.form.stem, _names(ctx, q)))
+    return True
 
 
 def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
@@ -430,9 +443,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
     shape = asks(ctx, q)
     hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
-    if not hits or not _confident(hits, ctx.min_strength) or (
-        q.form.kind in ("choice", "blank") and not _stem_read(ctx, hits, _unnamed(q.form.stem, _names(ctx, q)))
-    ):
+    if not hits or not _confident(hits, ctx.min_strength) or not _read(ctx, hits, q):
         near = tuple(h.key for h in hits[:3]
                      if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)

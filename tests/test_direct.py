@@ -117,3 +117,21 @@ def test_a_quiz_that_quotes_an_article_citing_another_is_answered_from_the_quote
          "可以给予批评教育、责令检查、诫勉或者（ ），免予党纪处分。A.组织处理 B.通报批评 C.行政处分 D.经济处罚")
     ans = assistant.ask(q)
     assert ans.text.startswith("应选 A：A. 组织处理") and ans.citations[0].ref == "19"
+
+
+@pytest.mark.parametrize(("question", "line"), [
+    # "以上都是": every other option is in the sentence
+    ("对党员的纪律处分有（ ）。A.警告 B.严重警告 C.开除党籍 D.以上都是", "应选 D：D. 以上都是"),
+    # the blank is an enumeration holding every option (not marked 多选)
+    ("党的纪律主要包括（ ）。A.政治纪律 B.组织纪律 C.廉洁纪律 D.群众纪律", "应选 ABCD"),
+    # an Arabic figure as the text writes it (每月开展1次)
+    ("党支部应当每月开展（ ）次主题党日。A.1 B.2 C.3 D.4", "应选 A：A. 1"),
+    # statements judged one by one: the one the text contradicts, the one it states
+    ("下列关于预备党员的说法，错误的是（ ）。A.预备党员的预备期为一年 B.预备党员没有表决权 "
+     "C.预备党员的预备期为两年 D.预备党员必须面向党旗进行入党宣誓", "应选 C：C. 预备党员的预备期为两年"),
+    ("以下关于党的纪律处分的表述，正确的是（ ）。A.对党员的纪律处分有五种 B.对党员的纪律处分有三种 "
+     "C.留党察看最长不超过三年 D.警告是党内的最高处分", "应选 A：A. 对党员的纪律处分有五种"),
+    ("判断题：党的最高领导机关，是党的全国代表大会和它所产生的中央委员会。", "对。"),
+])
+def test_quiz_shapes(assistant: Assistant, question: str, line: str) -> None:
+    assert first_line(assistant, question).startswith(line)

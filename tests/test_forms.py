@@ -33,6 +33,18 @@ def test_exclusion_only_where_the_stem_asks() -> None:
     assert form_of("下列不属于党的纪律处分的是（ ） A.警告 B.罚款").exclusion
 
 
+def test_statement_options() -> None:
+    assert form_of("下列关于预备党员的说法，错误的是（ ）。A.预备期为一年 B.预备期为两年").statements
+    assert form_of("以下表述正确的是（ ）A.甲 B.乙").statements
+    assert not form_of("党的最高领导机关是（ ）。A.中央政治局 B.全国代表大会").statements
+
+
+def test_option_spellings() -> None:
+    from rag.forms import options_of
+    _stem, (a, b) = options_of("留党察看最长不超过（ ）。A.2年 B.18周岁")
+    assert a.variants == ("二年", "2年", "两年") and b.variants == ("十八岁", "18岁")
+
+
 def test_multi_select_only_when_it_says_so() -> None:
     assert not form_of("党的全国代表大会的职权包括选举中央委员会和（ ）A.中央纪律检查委员会 B.中央书记处").multi
     assert form_of("（多选）党员享有下列哪些权利（ ）A.表决权 B.选举权").multi
@@ -40,7 +52,10 @@ def test_multi_select_only_when_it_says_so() -> None:
 
 @pytest.mark.parametrize(("text", "claim"), [
     ("选举采用记名投票的方式，对吗？", "选举采用记名投票的方式"),
-    ("判断：预备党员的预备期为两年。", ""),  # no tail and no bracket: not offered for checking
+    ("判断：预备党员的预备期为两年。", "预备党员的预备期为两年"),  # a 判断 head with a colon sets it for judging
+    ("判断题：党员的党龄从预备期满转为正式党员之日算起，对吗？", "党员的党龄从预备期满转为正式党员之日算起"),
+    ("党支部每月开展1次主题党日，对还是错？", "党支部每月开展1次主题党日"),
+    ("判断一下预备党员有没有表决权", ""),  # no colon: a question about it, not a statement
     ("预备党员的预备期为一年。（ ）", "预备党员的预备期为一年"),
     ("预备党员的预备期是多久吗", ""),  # still a question
 ])
