@@ -75,13 +75,14 @@ def free_port() -> int:
 
 
 def start_server(
-    corpus: str | None, index: str | None, timeout: float
+    corpus: str | None, index: str | None, timeout: float, *, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`dangjian serve` on a free loopback port, without login or corpus watching; `env`: more variables."""
     port = free_port()
     args = [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--corpus", corpus] if corpus else []
     args += ["--index", index] if index else []
-    env = {**os.environ, "DANGJIAN_WATCH_INTERVAL": "0", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "DANGJIAN_WATCH_INTERVAL": "0", "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     env.pop("DANGJIAN_AUTH", None)
     env.pop("DANGJIAN_AUTH_FILE", None)
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -86,3 +86,21 @@ def test_the_page_is_built_with_gradio_left_as_it_is() -> None:
     assert gradio_blocks.App is real
     assert page.app is not None and page._queue is not None
     assert not hasattr(gradio_startup, "no_app_for_the_empty_page")
+
+
+def test_the_mounted_page_keeps_no_event_statistics() -> None:
+    """Gradio's queue summarises every event for a /monitoring dashboard the app does not serve; the
+    page mounted by create_app does not. A Gradio that renamed the settings fails here."""
+    import gradio as gr
+
+    from ui.api import create_app
+
+    with gr.Blocks() as blocks:
+        gr.HTML("x")
+    queue = blocks._queue
+    assert all(hasattr(queue, name) for name in gradio_startup.STATS_ATTRIBUTES)
+    assert queue.ANAYLTICS_CACHE_FREQUENCY == 1  # Gradio's own setting: a summary after every event
+    create_app(blocks=blocks)
+    assert queue.ANALYTICS_MAX_EVENTS == 1 and queue.ANAYLTICS_CACHE_FREQUENCY == sys.maxsize
+    assert blocks.enable_monitoring is False
+    assert gradio_startup.skip_event_statistics(object()) is False  # nothing to change: left alone

@@ -570,3 +570,46 @@ def test_the_page_gets_only_the_new_turn_and_picks_up_its_conversation_by_id(app
     outs = list(handlers.ask_next(again, conv, "extractive", [], {"question": "下一条呢？", "seq": "r2",
                                                                    "qid": "qr", "conv": conv}, carol))
     assert len(outs[-1][1]) == 13 and 'data-seq="r2"' in outs[-1][0]
+
+
+def test_ai_answers_are_bounded_apart_from_the_page(app: Any, settings: Settings, fake: FakeOpenAI,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's events have no concurrency limit of their own: at most chat.LLM_CONCURRENCY model
+    calls run at once, the next AI answers wait for a slot (showing their pending turn), and an
+    extractive answer does not wait for any of them."""
+    import threading
+
+    from rag.records import Answer
+
+    inside, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def held(_assistant: Any, _q: str, _h: Any, *, settings: Settings, extractive: Answer) -> Iterator[Any]:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            release.wait(timeout=30)
+            yield from ()
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(chat, "stream_llm_answer", held)
+    cfg = llm_settings(settings, fake.base_url)
+    results: list[list[Any]] = []
+    threads = [threading.Thread(target=lambda: results.append(run_llm(cfg)))
+               for _ in range(chat.LLM_CONCURRENCY + 2)]
+    for t in threads:
+        t.start()
+    for _ in range(200):  # until the slots are taken
+        if inside[0] == chat.LLM_CONCURRENCY:
+            break
+        threading.Event().wait(0.01)
+    assert inside[0] == chat.LLM_CONCURRENCY
+    assert "〔第8条〕" in ask(Q8)[0]  # an extractive answer meanwhile
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert most[0] == chat.LLM_CONCURRENCY and len(results) == chat.LLM_CONCURRENCY + 2
+    assert all(isinstance(outs[-1][1], list) and len(outs[-1][1]) == 1 for outs in results)  # each answered

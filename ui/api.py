@@ -48,6 +48,7 @@ from rag.render import answer_json
 from rag.timing import with_total
 
 from .auth import BasicAuth, Credentials, parse_auth
+from .gradio_startup import skip_event_statistics
 from .head import PageHead, favicon_path
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
@@ -208,9 +209,10 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
     mounted: FastAPI = gr.mount_gradio_app(
         app, blocks, path="/", footer_links=[], run_history=False, allowed_paths=[], blocked_paths=blocked,
-        show_error=False, ssr_mode=False, mcp_server=False, pwa=False,
+        show_error=False, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
         theme=_theme(), css=CSS, favicon_path=str(favicon_path()),
     )
+    skip_event_statistics(blocks)  # kept for a dashboard that is off (ui/gradio_startup.py)
     mounted.add_middleware(PageHead)  # the page's own title, favicon, preview tags; light theme
     mounted.add_middleware(ChineseErrors)
     mounted.add_middleware(InputGuard, max_body=settings.max_body_bytes,

@@ -74,7 +74,6 @@ MODES: tuple[tuple[str, AnswerMode], ...] = (
     ("AI生成", "llm"),
 )  # labels for ANSWER_MODES
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
-CHAT_CONCURRENCY = 4  # AI answers stream for seconds; retrieval itself takes milliseconds
 POLL_S = 0.5
 # the phone's way to the conversation list from the pinned question bar (the header scrolls away)
 DRAWER_BUTTON = ('<button type="button" class="dj-act dj-drawer-btn dj-drawer-mini" data-action="drawer" '
@@ -180,9 +179,14 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
 def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     """The page's events (inside the Blocks context). `c` holds the components by name."""
     chat_out = [c.transcript, c.turns, c.panel, c.question, c.status, c.conv]
-    chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": CHAT_CONCURRENCY,
-                                 "concurrency_id": "chat", "api_visibility": "private"}
-    quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+    # No per-event limit (Gradio's default is one at a time per event): every handler is thread-safe
+    # (ui/runtime.py), so sessions wait only for Gradio's worker pool; the AI mode's model calls are
+    # bounded on their own (ui/chat.LLM_CONCURRENCY). The 文件 tab's jobs keep one at a time.
+    chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": None,
+                                 "api_visibility": "private"}
+    quiet: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None,
+                             "api_visibility": "private"}
+    one_at_a_time = {**quiet, "concurrency_limit": 1}
 
     def on_ask(text: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
                request: gr.Request) -> Iterator[tuple[Any, ...]]:
@@ -195,6 +199,13 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     def on_next(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from ask_next(turns, conv, mode, scope, event_data(evt), request, settings)
+
+    def on_next_once(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
+                     request: gr.Request) -> tuple[Any, ...]:
+        # without an AI mode every answer is one update: a plain function is run once and its answer
+        # sent once (a generator's is sent as its last update and again when it ends)
+        *_, last = ask_next(turns, conv, mode, scope, event_data(evt), request, settings)
+        return tuple(last)
 
     def on_source(turns: Any, evt: gr.EventData) -> Any:
         data = event_data(evt)
@@ -260,9 +271,12 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     c.send.click(on_ask, ask_in, sidebar_out, **chat_opts, **from_box)
     # the page's own asking (page_js.FLOW queues questions and sends one at a time): no progress overlay,
     # the question's placeholder in the transcript shows it is pending
-    c.flow.submit(on_next, [c.turns, c.conv, c.mode, c.scope],
+    # the page's hot path: its inputs are states and the mode (used as sent) and its outputs strings of
+    # HTML, so Gradio's pre/postprocessing (identities, each a trip to a worker thread) is skipped
+    streams = settings is None or settings.llm_configured  # None: the process settings, per request
+    c.flow.submit(on_next if streams else on_next_once, [c.turns, c.conv, c.mode, c.scope],
                   [c.flow, c.turns, c.panel, c.status, c.conv, c.convs],
-                  **{**chat_opts, "show_progress": "hidden"})
+                  **{**chat_opts, "show_progress": "hidden"}, preprocess=False, postprocess=False)
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
     c.transcript.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
@@ -287,8 +301,8 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     c.ask_btn.click(on_ask_about, [c.selected, c.turns, c.conv, c.mode, c.scope], [*sidebar_out, c.tabs],
                     **chat_opts)
     c.ob.click(on_onboarding, [c.ob_state], [c.ob, c.ob_state], **quiet)
-    c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **quiet)
-    c.docs_list.click(on_docs_click, None, [c.job, c.timer], **quiet)
+    c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **one_at_a_time)
+    c.docs_list.click(on_docs_click, None, [c.job, c.timer], **one_at_a_time)
     c.timer.tick(
         on_poll_,
         [c.generation],

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,10 @@ from .turns import append_failed, append_html, append_pending, render_transcript
 #  when the question was sent; an error puts the question back —, status html, conversation id)
 ChatOut = tuple[Any, Any, Any, Any, Any, Any]
 STREAM_EVERY_S = 0.05  # at most ~20 transcript updates a second while tokens stream in
+LLM_CONCURRENCY = 4  # AI answers written at once: each holds a request to the model for seconds
+# The page's events have no concurrency limit of their own (extractive answers take milliseconds and
+# are thread-safe); the model calls are bounded here, so AI answers queue behind each other only.
+_LLM_SLOTS = threading.BoundedSemaphore(LLM_CONCURRENCY)
 UNSAVED = "对话未能保存（{}），刷新页面后将不再显示。"
 
 
@@ -238,7 +243,14 @@ def _stream(text: str, history: list[str], extractive: Answer,
     """The pending turn while the model writes (at most every STREAM_EVERY_S once tokens flow);
     the last item carries the final answer."""
     pending: dict[str, Any] = {"question": text.strip(), "sources": [], "text": ""}
-    yield pending, None
+    yield pending, None  # the pending turn shows while this one waits for a slot
+    with _LLM_SLOTS:
+        yield from _stream_held(text, history, extractive, settings, pending)
+
+
+def _stream_held(text: str, history: list[str], extractive: Answer, settings: Settings,
+                 pending: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Answer | None]]:
+    """`_stream` once it holds one of the LLM_CONCURRENCY slots."""
     last = 0.0
     try:
         for event in stream_llm_answer(

@@ -15,6 +15,15 @@ Gradio's own developers edit components; an installed Gradio already ships them.
 made. Nothing Gradio does at run time reads the stubs, so the page is unchanged (tests build and
 drive it in a browser). If Gradio is already imported, or a later Gradio has no such function, the
 hook leaves it alone.
+
+The queue's event statistics (`skip_event_statistics`, per mounted page): after every event
+Gradio's queue summarises its recent events for the /monitoring dashboard — a pandas DataFrame of
+up to 10,000 records, grouped per function, in a worker thread holding the interpreter lock — even
+when the dashboard is off, as it is here (`create_app` mounts with `enable_monitoring=False`). With
+many sessions that summary, not the answers, decided how many events a second the page served
+(eval/bench.md, "网页：多人同时提问"). The queue keeps one record and never summarises again; a
+Gradio without these attributes is left alone, and tests/test_gradio_startup.py fails so the
+change is noticed.
 """
 
 from __future__ import annotations
@@ -78,3 +87,17 @@ def skip_stub_writer() -> bool:
 
 def remove_hook() -> None:
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _SkipStubWriter)]
+
+
+STATS_ATTRIBUTES = ("ANALYTICS_MAX_EVENTS", "ANAYLTICS_CACHE_FREQUENCY")  # sic: Gradio's spelling
+
+
+def skip_event_statistics(blocks: Any) -> bool:
+    """Stop `blocks`' queue summarising events for the dashboard this app does not serve →
+    whether its queue had the settings to change."""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or not all(hasattr(queue, name) for name in STATS_ATTRIBUTES):
+        return False
+    queue.ANALYTICS_MAX_EVENTS = 1
+    queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize
+    return True
