@@ -19,8 +19,8 @@ MAX_HISTORY_TURNS = 10  # earlier questions a client may send for replay; `state
 MAX_HISTORY_CHARS = 2000  # all history turns together
 MAX_STATE_REFS = 50  # units a conversation state may point at
 MAX_BODY_BYTES = 64 * 1024  # an HTTP request body (the largest valid /api/ask body is ~30 KB)
-# What one owner may keep in the web UI's saved conversations (ui/conversations.py), so one browser
-# or script cannot grow the SQLite file without bound: a new conversation beyond MAX_CONVERSATIONS
+# What one owner may keep in the web UI's saved conversations (rag/db/conversations.py), so one browser
+# or script cannot grow the database without bound: a new conversation beyond MAX_CONVERSATIONS
 # removes the owner's least recently used ones (the sidebar lists only the most recent anyway); a
 # conversation takes at most MAX_TURNS_PER_CONVERSATION answers, after which saving one is refused
 # with a message to start a new conversation (turns are numbered: dropping early ones would renumber

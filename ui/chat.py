@@ -16,7 +16,7 @@ Two renderings of the same turn: `chat` / `chat_llm` return the whole transcript
 `?q=`, 就此条提问), `chat_append` only the new turn (`ui.turns.append_html`), which the page's
 script appends, so an answer costs the same at turn 40 as at turn 1.
 
-Every answered turn is saved at once (`ui.conversations`); without an identity (direct calls)
+Every answered turn is saved at once (`rag.db.conversations`); without an identity (direct calls)
 the conversation gets a local id and lives only in the page. Library errors become their
 Chinese message, anything unexpected a generic one (the traceback goes to stderr only).
 """

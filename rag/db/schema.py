@@ -86,7 +86,7 @@ document_files = sa.Table(
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def step(conn: Connection) -> None:
         for table in tables:
-            table.create(conn, checkfirst=True)  # checkfirst: a conversations.sqlite3 opened in place
+            table.create(conn, checkfirst=True)
     return step
 
 
