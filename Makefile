@@ -10,7 +10,7 @@ PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.7.0
 EXTRAS_TEST := --extra st --extra llm --extra milvus --extra test
 
-.PHONY: run test lint setup setup-test index ask eval ablation browser clean lock deps-latest
+.PHONY: run test lint setup setup-test index ask eval ablation browser postgres clean lock deps-latest
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,7 +40,7 @@ lock:
 
 # Drift found on purpose, never in CI: today's newest releases that pyproject's ranges admit,
 # in a scratch venv, through the whole suite. A failure here is a lock update to make with care.
-deps-latest: browser
+deps-latest: browser postgres
 	rm -rf .venv-latest
 	$(PY) -m venv .venv-latest
 	.venv-latest/bin/pip install -q --upgrade pip
@@ -49,6 +49,11 @@ deps-latest: browser
 	.venv-latest/bin/pip freeze --exclude-editable > .venv-latest/freeze.txt
 	@echo "newest releases installed: .venv-latest/freeze.txt (diff against requirements/test.txt)"
 	.venv-latest/bin/python -m pytest -q -n 2 --dist loadfile
+
+# The database tests start their own throwaway PostgreSQL from Debian's server binaries (tests/pgcluster.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
@@ -70,7 +75,7 @@ lint: setup-test
 	$(BIN)/mypy rag ui
 
 # Two workers (this machine has two cores), one test file per worker so module fixtures are built once.
-test: lint browser
+test: lint browser postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 eval: index

@@ -19,8 +19,8 @@ MAX_HISTORY_TURNS = 10  # earlier questions a client may send for replay; `state
 MAX_HISTORY_CHARS = 2000  # all history turns together
 MAX_STATE_REFS = 50  # units a conversation state may point at
 MAX_BODY_BYTES = 64 * 1024  # an HTTP request body (the largest valid /api/ask body is ~30 KB)
-# What one owner may keep in the web UI's saved conversations (ui/conversations.py), so one browser
-# or script cannot grow the SQLite file without bound: a new conversation beyond MAX_CONVERSATIONS
+# What one owner may keep in the web UI's saved conversations (rag/db/conversations.py), so one browser
+# or script cannot grow the database without bound: a new conversation beyond MAX_CONVERSATIONS
 # removes the owner's least recently used ones (the sidebar lists only the most recent anyway); a
 # conversation takes at most MAX_TURNS_PER_CONVERSATION answers, after which saving one is refused
 # with a message to start a new conversation (turns are numbered: dropping early ones would renumber
@@ -67,7 +67,11 @@ class Settings:
     llm_api_key: str = ""
     llm_timeout_s: float = 20.0
     threads: int = 1  # encoder/BLAS/faiss threads; 1 measured best for questions (eval/bench.md)
-    data_dir: Path = Path("data")  # the web UI's saved conversations (SQLite), beside the index
+    data_dir: Path = Path("data")  # the embedded database (SQLite) when no database URL is set
+    # conversations, feedback and the document registry (rag/db): "" → SQLite in data_dir; a
+    # postgresql://… URL is shared by every replica (DANGJIAN_DATABASE_URL, `serve --database-url`)
+    database_url: str = ""
+    sync_interval_s: float = 1.0  # serve with a database URL: how often to look at the registry's generation
     admins: tuple[str, ...] = ()  # users who may manage documents in the web UI (with --auth)
     store: str = "auto"  # a key of STORES
     milvus_uri: str = ""  # "" → the one the index was built with, else a Milvus Lite file beside the index
@@ -191,6 +195,8 @@ ENV: tuple[EnvVar, ...] = (
     EnvVar("MAX_BODY_BYTES", "max_body_bytes", int, low=1024),
     EnvVar("WATCH_INTERVAL", "watch_interval_s", float, low=0.0),
     EnvVar("DATA_DIR", "data_dir", Path),
+    EnvVar("DATABASE_URL", "database_url"),
+    EnvVar("SYNC_INTERVAL", "sync_interval_s", float, low=0.1),
     EnvVar("ADMINS", "admins", _names),
     EnvVar("STORE", "store"),
     EnvVar("MILVUS_URI", "milvus_uri"),

@@ -6,6 +6,7 @@
     │   └── IngestError     a file cannot be added to (or removed from) the corpus; the batch goes on
     ├── IndexError_         index missing, stale beyond repair, or corrupt
     ├── EmbedderError       embedding backend unavailable (model not local, package missing)
+    ├── DatabaseError       the database (conversations, feedback, document registry) unreachable or refusing
     └── LLMError            LLM endpoint failed (connection, timeout, bad reply)
 
 Edges (CLI, UI, API) convert these once into their own form; nothing else is caught.
@@ -35,6 +36,10 @@ class IndexError_(DangjianError):  # noqa: N801 - avoid shadowing the builtin In
 
 
 class EmbedderError(DangjianError):
+    pass
+
+
+class DatabaseError(DangjianError):
     pass
 
 

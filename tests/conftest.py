@@ -185,3 +185,36 @@ def onboarding():  # type: ignore[no-untyped-def]
 def cli_env(shared_cli: Settings) -> Settings:
     """Point the CLI at the session's (already built and loaded) index."""
     return shared_cli
+
+
+# -- the database: SQLite and a real PostgreSQL ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL server for the session (skipped without the binaries unless CI is set)."""
+    from pgcluster import Cluster
+
+    with Cluster.start() as cluster:
+        yield cluster
+
+
+@pytest.fixture()
+def pg_url(pg_cluster: Any) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; its URL."""
+    from rag.db import dispose
+
+    url = pg_cluster.create_database()
+    try:
+        yield url
+    finally:
+        dispose(url)
+        pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded default and on PostgreSQL: a fresh database's URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'dangjian.sqlite3'}"
+    return str(request.getfixturevalue("pg_url"))

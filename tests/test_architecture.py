@@ -26,6 +26,10 @@ LAYER = {
     # onboarding (tour, duties, glossary, quiz) reads documents and composes quotes; the CLI and API use it
     "onboarding.common": 6.1, "onboarding.tour": 6.2, "onboarding.duties": 6.2, "onboarding.terms": 6.2,
     "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding.text": 6.4, "onboarding": 6.5,
+    # the shared state's database: conversations, feedback votes (records from eval.feedback), the
+    # document registry and the replica's copy of it (ingest below it)
+    "db.schema": 7.1, "db.engine": 7.2, "db.legacy": 7.3, "db.conversations": 7.4, "db.feedback": 7.4,
+    "db.registry": 7.4, "db.replica": 7.5, "db": 7.6,
     # the stderr printer the edges share (CLI commands, serve): above the library, which never prints
     "progress": 8.4,
     # the CLI package: shared helpers, then the command groups, then the parser that names them all

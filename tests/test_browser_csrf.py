@@ -22,7 +22,8 @@ from test_csrf import _gradio_fn, _state
 from test_ui_office import ARTICLES, TITLE
 
 from rag import Assistant, Settings
-from ui import conversations, documents
+from rag.db import conversations
+from ui import documents
 
 ADMIN, PASSWORD = "admin", "pw-管理"
 

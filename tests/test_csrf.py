@@ -19,7 +19,9 @@ from test_auth import basic, routes
 from test_ui_office import make_docx
 
 from rag import Assistant, Settings
-from ui import conversations, documents
+from rag.db import conversations
+from rag.db.feedback import votes_for
+from ui import documents
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning")
 
@@ -90,7 +92,7 @@ def _state(settings: Settings, owner: str, cid: str) -> tuple[Any, ...]:
 
     conv = conversations.store_for(settings).get(owner, cid)
     return (sorted(e["doc_id"] for e in read_entries(settings.corpus_dir)), documents.JOBS.status(),
-            conv and conv.title, settings.feedback_path.exists())
+            conv and conv.title, len(votes_for(settings).records()))
 
 
 @pytest.mark.parametrize("auth", [False, True], ids=["local", "login"])

@@ -1,5 +1,6 @@
-"""rag.eval.feedback: one vote per (conversation, turn), undo, concurrency, the append-only log and
-its compaction, and the export."""
+"""rag.eval.feedback: the feedback.jsonl log older versions of the page wrote (one vote per
+(conversation, turn), undo, concurrency, compaction), which the database imports, and the export.
+The page's votes in the database: tests/test_db.py."""
 
 from __future__ import annotations
 
@@ -161,10 +162,17 @@ def test_cli_feedback_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["gold"] == [8] and rows[0]["answerable"] is True
     assert "已导出 1 条" in capsys.readouterr().err
-    # default input comes from DANGJIAN_FEEDBACK_PATH; output to stdout
+    # by default the votes in the database, into which the older log DANGJIAN_FEEDBACK_PATH names is
+    # imported on first use (and set aside); output to stdout
     monkeypatch.setenv("DANGJIAN_FEEDBACK_PATH", str(path))
+    monkeypatch.setenv("DANGJIAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DANGJIAN_DATABASE_URL", raising=False)
     assert main(["feedback-export"]) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[0])["question"] == "第8条要求什么？"
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.splitlines()[0])["question"] == "第8条要求什么？"
+    assert "来自 数据库 sqlite:///" in captured.err and not path.exists()
+    assert main(["feedback-export"]) == 0  # imported once: the database still holds it
+    assert len(capsys.readouterr().out.splitlines()) == 1
     # a missing file is an error with a message (exit 1), not an empty export
     assert main(["feedback-export", "--feedback", str(tmp_path / "none.jsonl")]) == 1
     captured = capsys.readouterr()

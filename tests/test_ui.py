@@ -20,7 +20,7 @@ from fake_openai import FakeOpenAI, closed_port_url, fake_openai  # noqa: F401 -
 
 from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
-from rag.eval import feedback
+from rag.db.feedback import votes_for
 from rag.llm import AI_NOTE, FAILED_CHECK_NOTE, unavailable_note
 from ui import catalog_page, chat, export, onboarding_page, render, sidebar
 from ui import turns as turn_html
@@ -190,7 +190,7 @@ def test_scope_limits_the_documents_answered_from(app: Any) -> None:
 
 
 def _records(settings: Settings, conv: str) -> list[dict[str, Any]]:
-    return [r for r in feedback.read(settings.feedback_path) if r.get("conversation") == conv]
+    return [r for r in votes_for(settings).records() if r.get("conversation") == conv]
 
 
 def test_vote_toggles_undoes_and_keeps_one_record(app: Any, settings: Settings) -> None:

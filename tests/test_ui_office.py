@@ -1,10 +1,9 @@
-"""The office side of the web UI: the conversation store, who owns what, the JSON routes (real
+"""The office side of the web UI (the conversation store itself: tests/test_db.py): who owns what, the JSON routes (real
 HTTP), exports, and adding/removing documents while the server keeps answering."""
 
 from __future__ import annotations
 
 import io
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,8 +15,9 @@ import pytest
 from conftest import served_copy
 
 from rag import Assistant, Settings
+from rag.db import Database, conversations, open_database
 from rag.errors import DangjianError
-from ui import conversations, runtime
+from ui import runtime
 from ui.access import VISITOR_COOKIE, can_manage, owner_of
 from ui.auth import USER_SCOPE_KEY
 
@@ -59,87 +59,12 @@ def make_docx(path: Path) -> Path:
 # -- store and access --------------------------------------------------------------------------------
 
 
-def test_store_is_wal_scoped_and_survives_reopening(tmp_path: Path) -> None:
-    store = conversations.Store(tmp_path / "data" / "c.sqlite3")
-    cid = store.create("visitor:a", "第8条要求什么？\n（测试）" + "长" * 80)
-    assert store.add_turn("visitor:a", cid, {"question": "第8条要求什么？"}) == 0
-    assert store.add_turn("visitor:a", cid, {"question": "那第9条呢？"}) == 1
-    assert store.add_turn("visitor:b", cid, {"question": "偷偷加一条"}) is None  # not b's
-    (summary,) = store.list("visitor:a")
-    assert summary.turns == 2 and len(summary.title) == conversations.MAX_TITLE and "\n" not in summary.title
-    assert store.list("visitor:b") == [] and store.get("visitor:b", cid) is None
-    assert not store.rename("visitor:b", cid, "x") and not store.delete("visitor:b", cid)
-    assert not store.set_turn("visitor:b", cid, 0, {"question": "改"})
-    reopened = conversations.Store(tmp_path / "data" / "c.sqlite3")  # a new process would do the same
-    conv = reopened.get("visitor:a", cid)
-    assert conv is not None and [t["question"] for t in conv.turns] == ["第8条要求什么？", "那第9条呢？"]
-    with sqlite3.connect(tmp_path / "data" / "c.sqlite3") as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert reopened.rename("visitor:a", cid, "学习") and reopened.list("visitor:a")[0].title == "学习"
-    assert not reopened.rename("visitor:a", cid, "   ")
-    assert reopened.delete("visitor:a", cid) and reopened.get("visitor:a", cid) is None
-
-
-def test_store_appends_concurrently_without_gaps(tmp_path: Path) -> None:
-    store = conversations.Store(tmp_path / "c.sqlite3")
-    cid = store.create("user:a", "并发")
-    got: list[int | None] = []
-    lock = threading.Lock()
-
-    def add(i: int) -> None:
-        n = store.add_turn("user:a", cid, {"question": f"问{i}"})
-        with lock:
-            got.append(n)
-
-    threads = [threading.Thread(target=add, args=(i,)) for i in range(24)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(got) == list(range(24))  # type: ignore[type-var]
-
-
-def test_store_keeps_an_owners_most_recent_conversations(tmp_path: Path) -> None:
-    """Beyond the cap, creating a conversation removes the owner's least recently updated ones (with
-    their turns); other owners are untouched."""
-    store = conversations.Store(tmp_path / "c.sqlite3", max_conversations=3)
-    other = store.create("user:b", "别人的")
-    ids = [store.create("user:a", f"问{i}") for i in range(3)]
-    store.add_turn("user:a", ids[0], {"question": "问0 的追问"})  # used again: now the most recent
-    newest = store.create("user:a", "问3")
-    kept = [s.id for s in store.list("user:a")]
-    assert kept == [newest, ids[0], ids[2]] and store.get("user:a", ids[1]) is None
-    assert [s.id for s in store.list("user:b")] == [other]
-    with sqlite3.connect(tmp_path / "c.sqlite3") as db:  # the removed conversation's turns went with it
-        assert db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?", (ids[1],)).fetchone() == (0,)
-
-
-def test_store_caps_turns_per_conversation(tmp_path: Path) -> None:
-    store = conversations.Store(tmp_path / "c.sqlite3", max_turns=3)
-    cid = store.create("user:a", "问")
-    assert [store.add_turn("user:a", cid, {"question": f"问{i}"}) for i in range(3)] == [0, 1, 2]
-    with pytest.raises(conversations.ConversationFull, match="已有 3 轮问答，达到上限.*新对话"):
-        store.add_turn("user:a", cid, {"question": "问3"})
-    conv = store.get("user:a", cid)
-    assert conv is not None and len(conv.turns) == 3
-    assert store.add_turn("user:b", cid, {"question": "x"}) is None  # a foreign id is still just missing
-
-
-def test_store_quota_defaults_come_from_the_config() -> None:
-    from rag.config import MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION
-
-    store = conversations.Store(Path("unused.sqlite3"))
-    assert (store.max_conversations, store.max_turns) == (MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION)
-    assert (MAX_CONVERSATIONS, MAX_TURNS_PER_CONVERSATION) == (500, 200)
-
-
 def test_a_full_conversation_tells_the_page_to_start_a_new_one(tmp_path: Path, settings: Settings,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from ui import chat
 
     own = replace(settings, data_dir=tmp_path / "data")
-    monkeypatch.setattr(conversations, "store_for",
-                        lambda s: conversations.Store(s.data_dir / conversations.DB_NAME, max_turns=2))
+    monkeypatch.setattr(conversations, "store_for", lambda s: conversations.Store(open_database(s), max_turns=2))
     request = Req(visitor="v" * 20)
     turns = [{"question": f"问{i}"} for i in range(3)]
     cid, warning = chat.save_turn(turns[:1], "", request, own)
@@ -152,8 +77,8 @@ def test_a_full_conversation_tells_the_page_to_start_a_new_one(tmp_path: Path, s
 
 def test_store_errors_are_chinese(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    with pytest.raises(DangjianError, match="无法读写对话记录"):
-        conversations.Store(tmp_path / "file" / "c.sqlite3").list("visitor:a")
+    with pytest.raises(DangjianError, match="无法读写数据库"):
+        conversations.Store(Database(f"sqlite:///{tmp_path / 'file' / 'c.sqlite3'}")).list("visitor:a")
 
 
 def test_owner_and_manage_rules(settings: Settings) -> None:

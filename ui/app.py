@@ -388,6 +388,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
             print("注意：服务监听在非本机地址且未设置登录（DANGJIAN_AUTH 或 DANGJIAN_AUTH_FILE）。",
                   file=sys.stderr, flush=True)
         state.watch(settings.watch_interval_s)
+        state.follow(settings.sync_interval_s)  # only with a shared database (`cmd_serve` joined it)
         # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
         # ui.origin.ClientAddress believes it only from DANGJIAN_TRUSTED_PROXIES
         config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)

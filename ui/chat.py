@@ -16,7 +16,7 @@ Two renderings of the same turn: `chat` / `chat_llm` return the whole transcript
 `?q=`, 就此条提问), `chat_append` only the new turn (`ui.turns.append_html`), which the page's
 script appends, so an answer costs the same at turn 40 as at turn 1.
 
-Every answered turn is saved at once (`ui.conversations`); without an identity (direct calls)
+Every answered turn is saved at once (`rag.db.conversations`); without an identity (direct calls)
 the conversation gets a local id and lives only in the page. Library errors become their
 Chinese message, anything unexpected a generic one (the traceback goes to stderr only).
 """
@@ -36,6 +36,8 @@ from typing import Any
 import gradio as gr
 
 from rag.config import AnswerMode, Settings
+from rag.db import conversations
+from rag.db.feedback import votes_for
 from rag.errors import DangjianError
 from rag.eval import feedback
 from rag.inputs import check_state, state_json
@@ -45,7 +47,6 @@ from rag.records import Answer
 from rag.render import answer_json
 from rag.timing import with_total
 
-from . import conversations
 from .access import owner_of
 from .render import status_html, unit_panel
 from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
@@ -371,8 +372,8 @@ def _record_vote(
 ) -> None:
     ans = turn["answer"]
     assistant = get_assistant()
-    feedback.set_vote(
-        runtime_settings(settings).feedback_path, conversation=conv, turn=index, vote=vote,
+    votes_for(runtime_settings(settings)).set_vote(
+        conversation=conv, turn=index, vote=vote,
         question=turn["question"], history=turn.get("history", []), answer=ans.get("answer", ""),
         abstained=ans.get("abstained", False), kind=ans.get("kind", ""),
         citations=[f"{c['doc_id']}#{c['ref']}" for c in ans.get("citations", [])],

@@ -16,6 +16,7 @@ object, so it finishes on the old index. One corpus change runs at a time.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import threading
@@ -185,8 +186,12 @@ class Jobs:
         files = [Path(p) for p in paths]
 
         def work() -> str:
+            replica = default_state().replica
             try:
-                results = add_files(files, settings.corpus_dir)
+                with replica.changing() if replica else contextlib.nullcontext():
+                    results = add_files(files, settings.corpus_dir)
+                    if replica:  # shared with the other replicas before this one rebuilds
+                        replica.publish_added([r.doc_id for r in results if r.status == "ok"])
             finally:
                 if cleanup is not None:
                     shutil.rmtree(cleanup, ignore_errors=True)
@@ -206,7 +211,11 @@ class Jobs:
 
     def start_remove(self, doc_id: str, settings: Settings) -> bool:
         def work() -> str:
-            r = remove_document(settings.corpus_dir, doc_id)
+            replica = default_state().replica
+            with replica.changing() if replica else contextlib.nullcontext():
+                r = remove_document(settings.corpus_dir, doc_id)
+                if replica:
+                    replica.publish_removed(doc_id)
             self._set(report=({"file": r.doc_id, "status": "ok", "doc_id": r.doc_id,
                                "text": f"已移除《{r.title}》（{'、'.join(r.files) or '无文件'}）"},))
             self._rebuild(settings, f"《{r.title}》已从语料移除")

@@ -13,9 +13,10 @@ from typing import Any
 import gradio as gr
 
 from rag.config import AnswerMode, Settings
+from rag.db import conversations
 from rag.errors import DangjianError
 
-from . import catalog_page, chat, conversations, documents, documents_page, export, onboarding_page, sidebar
+from . import catalog_page, chat, documents, documents_page, export, onboarding_page, sidebar
 from .access import can_manage, owner_of
 from .catalog_page import ALL, doc_choices, link_key, tree_html
 from .chat import chat_stream, warn

@@ -42,11 +42,12 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from rag.db import conversations
 from rag.errors import DangjianError
 from rag.ingest import DEFAULT_LIMITS, SUPPORTED
 from rag.inputs import has_broken_text
 
-from . import conversations, export
+from . import export
 from .access import VISITOR_COOKIE, can_manage, new_visitor_id, owner_of, visitor_of
 from .auth import ASGIApp, Receive, Scope, Send, send_json
 from .documents import JOBS, JobStatus, rows

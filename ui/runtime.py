@@ -36,6 +36,7 @@ from typing import Any, Literal
 from rag import fsutil
 from rag.config import MAX_HISTORY_TURNS, Settings
 from rag.corpus import read_manifest
+from rag.db.replica import Replica
 from rag.embed import Embedder, make_embeddings
 from rag.errors import DangjianError, IndexError_
 from rag.index import build, load, pending_documents, read_manifest_json, require_current
@@ -153,6 +154,9 @@ class AppState:
         self._retry_after = 0.0  # `clock` time before which `check` does not rebuild again…
         self._failed_corpus: tuple[tuple[str, int, int], ...] = ()  # …unless the corpus changed since
         self._attempt_stamp: tuple[tuple[str, int, int], ...] = ()  # the corpus when the rebuild started
+        self._start_lock = threading.Lock()  # the watcher and the follower may both start a rebuild
+        self.replica: Replica | None = None  # with a shared database: the registry this corpus follows
+        self._follower: threading.Thread | None = None
 
     # -- the current assistant ---------------------------------------------------------------
 
@@ -356,14 +360,15 @@ class AppState:
 
     def start_rebuild(self, reason: str = "") -> bool:
         """Rebuild in a background thread while the current index keeps answering; False if one runs."""
-        if self.rebuilding:
-            return False
-        self._status = IndexStatus("rebuilding", "start", 0, 0, reason)
-        self._attempt_stamp = self._corpus_stamp()
-        self._rebuild = threading.Thread(target=self._rebuild_job, args=(reason,), name="dangjian-rebuild",
-                                         daemon=True)
-        self._rebuild.start()
-        return True
+        with self._start_lock:
+            if self.rebuilding:
+                return False
+            self._status = IndexStatus("rebuilding", "start", 0, 0, reason)
+            self._attempt_stamp = self._corpus_stamp()
+            self._rebuild = threading.Thread(target=self._rebuild_job, args=(reason,),
+                                             name="dangjian-rebuild", daemon=True)
+            self._rebuild.start()
+            return True
 
     def wait(self, timeout: float | None = None) -> IndexStatus:
         """Until the running rebuild (if any) ends; returns the status then."""
@@ -399,11 +404,40 @@ class AppState:
             except Exception:  # noqa: BLE001 - the watcher must outlive a bad moment; the cause goes to stderr
                 traceback.print_exc(file=sys.stderr)
 
+    # -- replicas sharing a database ------------------------------------------------------------
+
+    def join(self, replica: Replica) -> None:
+        """Before the index is loaded: seed the shared registry from this corpus if it is empty,
+        then make the corpus folder list what the registry lists (rag/db/replica.py)."""
+        replica.join()
+        self.replica = replica
+
+    def follow(self, interval_s: float) -> None:
+        """Look at the registry's generation every `interval_s` seconds in a daemon thread; when
+        another replica changed it, copy the documents into the corpus folder and rebuild in the
+        background (`check`), the current index answering meanwhile."""
+        if self.replica is None or interval_s <= 0 or self._follower is not None:
+            return
+        self._stop.clear()
+        self._follower = threading.Thread(target=self._follow_loop, args=(self.replica, interval_s),
+                                          name="dangjian-follow", daemon=True)
+        self._follower.start()
+
+    def _follow_loop(self, replica: Replica, interval_s: float) -> None:
+        behind = False  # the corpus changed and the index has not caught up yet
+        while not self._stop.wait(interval_s):
+            try:
+                if replica.poll() or behind:
+                    behind = self.check() in ("rebuilding", "failed")
+            except Exception:  # noqa: BLE001 - like the watcher: outlive a bad moment (database down)
+                traceback.print_exc(file=sys.stderr)
+
     def stop(self) -> None:
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=5)
-            self._watcher = None
+        for thread in (self._watcher, self._follower):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._watcher = self._follower = None
 
     def health(self) -> dict[str, Any]:
         """/healthz without the counts: the index status and the pending documents (listed in the

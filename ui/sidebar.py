@@ -12,9 +12,9 @@ from typing import Any
 import gradio as gr
 
 from rag.config import Settings
+from rag.db import conversations
 from rag.errors import DangjianError
 
-from . import conversations
 from .access import owner_of
 from .chat import warn
 from .render import PANEL_EMPTY, esc, status_html

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # annotations only: `dangjian --help` imports none of these (
     from ..query import Options
 
 DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
+DATABASE_HELP = ("保存对话、反馈和文件登记的数据库，如 postgresql://用户:密码@主机/库名"
+                 "（多副本共用；默认数据目录中的 SQLite；也可设 DANGJIAN_DATABASE_URL）")
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable bytes in argv or stdin become
@@ -39,10 +41,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         s = Settings.from_env()
     except ValueError as err:  # a DANGJIAN_* number that does not parse
         raise DangjianError(str(err)) from err
-    if args.corpus:
+    if getattr(args, "corpus", None):
         s = replace(s, corpus_dir=Path(args.corpus))
-    if args.index:
+    if getattr(args, "index", None):
         s = replace(s, index_dir=Path(args.index))
+    if getattr(args, "database_url", None):
+        s = replace(s, database_url=args.database_url)
     if getattr(args, "store_choice", None):
         s = replace(s, store=args.store_choice)
     return s

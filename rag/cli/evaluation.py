@@ -24,12 +24,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
-    """👍 as candidate eval questions, 👎 as needs-review items (no gold); a missing file is an error."""
-    from ..config import Settings
-    from ..eval.feedback import REVIEW, export
+    """👍 as candidate eval questions, 👎 as needs-review items (no gold): the page's votes in the
+    database, or with --feedback a feedback.jsonl an older version wrote (a missing file is an error)."""
+    from ..eval.feedback import REVIEW, export, export_records
 
-    source = Path(args.feedback) if args.feedback else Settings.from_env().feedback_path
-    rows, text = export(source, Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else None
+    if args.feedback:
+        source = args.feedback
+        rows, text = export(Path(args.feedback), out)
+    else:
+        from ..db import redact
+        from ..db.feedback import votes_for
+
+        settings = _settings(args)
+        votes = votes_for(settings)
+        source = f"数据库 {redact(votes.db.url)}"
+        rows, text = export_records(votes.records(), out)
     review = sum(r["category"] == REVIEW for r in rows)
     summary = f"{len(rows) - review} 条候选评测题（👍），{review} 条待复核（👎，无标准答案）"
     if args.out:

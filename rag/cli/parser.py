@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..choices import ANSWER_MODES, STORES
-from .common import DOC_HELP, _Parser
+from .common import DATABASE_HELP, DOC_HELP, _Parser
 from .corpus import cmd_add, cmd_index, cmd_remove
 from .evaluation import cmd_bench, cmd_eval, cmd_feedback_export
 from .onboarding import cmd_duties, cmd_glossary, cmd_quiz, cmd_tour
@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=7860, help="端口（1–65535，默认 7860）")
     p.add_argument("--auth", default="", help="user:password（会出现在进程列表中：建议改用 DANGJIAN_AUTH，"
                                                "或 DANGJIAN_AUTH_FILE 与 dangjian passwd）")
+    p.add_argument("--database-url", help=DATABASE_HELP)
     p.set_defaults(func=cmd_serve, reads_files=True)  # uploads
     p = sub.add_parser(
         "passwd", help="生成网页登录的密码行（scrypt 散列），写入 DANGJIAN_AUTH_FILE 指向的文件"
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("feedback-export", help="把网页 👍/👎 反馈导出为候选评测题（JSONL）")
     p.add_argument("--out", help="输出文件（默认打印到标准输出）")
-    p.add_argument("--feedback", help="反馈文件（默认 feedback.jsonl，或 DANGJIAN_FEEDBACK_PATH）")
+    p.add_argument("--feedback", help="旧版的反馈文件 feedback.jsonl（默认读数据库中的反馈）")
+    p.add_argument("--database-url", help=DATABASE_HELP)
     p.set_defaults(func=cmd_feedback_export)
     return parser

@@ -16,7 +16,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from ui.runtime import AppState  # no web framework yet
 
+        from ..db import shared
+        from ..db.replica import Replica
+
         state = AppState(settings)
+        if shared(settings):  # replicas: the corpus folder follows the shared registry, before loading
+            state.join(Replica(settings))
         state.preload()  # the index and model load while the web framework imports
         from ui.app import serve
     except ImportError as err:

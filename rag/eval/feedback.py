@@ -1,5 +1,9 @@
 """User feedback (👍/👎 per answer) and its export: 👍 as candidate eval questions, 👎 for review.
 
+The page now keeps its votes in the database (rag/db/feedback.py, the same records); this module
+is the record format, the export (`to_eval`, `export_records`), and the JSONL log older versions
+wrote — read by `dangjian feedback-export --feedback FILE` and imported once by rag/db/legacy.py.
+
 The file is JSONL, an append-only log of votes and retractions per (conversation, turn):
 
     {"time": "2025-05-01T10:00:00+08:00", "conversation": "k3J…", "turn": 0,
@@ -321,7 +325,13 @@ def export(path: Path, out: Path | None = None) -> tuple[list[dict[str, Any]], s
     if not path.is_file():
         raise DangjianError(f"找不到反馈文件 {path}：网页上还没有人点过 👍/👎，或路径不对"
                             "（--feedback 文件，或 DANGJIAN_FEEDBACK_PATH）")
-    rows = to_eval(read(path))
+    return export_records(read(path), out)
+
+
+def export_records(records: Iterable[dict[str, Any]],
+                   out: Path | None = None) -> tuple[list[dict[str, Any]], str]:
+    """`to_eval(records)` as JSONL, written to `out` (or returned for stdout). → (rows, text)."""
+    rows = to_eval(records)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out is not None:
         try:
