@@ -1,5 +1,6 @@
 # Two commands a newcomer needs:  make run  (set up, build the index, serve the web UI)
 #                                 make test (set up everything the tests need, run them all)
+# While editing:                  make test-fast (the unit tier, seconds; see tests/conftest.py TIERS)
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.7.0
 EXTRAS_TEST := --extra st --extra llm --extra milvus --extra test
 
-.PHONY: run test lint setup setup-test index ask eval ablation browser postgres clean lock deps-latest
+.PHONY: run test test-fast lint setup setup-test index ask eval ablation browser postgres clean lock deps-latest
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +78,16 @@ lint: setup-test
 # Two workers (this machine has two cores), one test file per worker so module fixtures are built once.
 test: lint browser postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The fast loop: the unit tier only (no index, model, server or subprocess), in one process — two
+# workers' start-up costs more than they save here. The test dependencies are installed once, then
+# again only when a lock or pyproject changes.
+$(VENV)/.test-deps: requirements/test.txt pyproject.toml | $(BIN)/python
+	$(MAKE) setup-test
+	touch $@
+
+test-fast: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q -m unit
 
 eval: index
 	$(BIN)/dangjian eval

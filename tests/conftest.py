@@ -1,7 +1,22 @@
-"""Shared fixtures: the real corpus, a real index built once per session with the default model."""
+"""Shared fixtures (the real corpus, a real index built once per session with the default model) and
+the test tiers.
+
+Every test file belongs to one tier, named in `TIERS` below; its tests carry that tier's marker:
+
+- `unit`: no index, no model, no server, no subprocess — pure functions over the shipped documents
+  or tiny inputs. `make test-fast` (`pytest -m unit`) runs these in seconds.
+- `integration`: the session's real index and model, the HTTP app on a loopback port, CLI
+  subprocesses, a fake LLM endpoint.
+- `slow`: a browser, kill -9 fault injection, Milvus, the eval quality gates, load and
+  benchmark runs, a fresh install.
+
+`make test` runs all three. A new test file goes into the tier of the most expensive thing it
+uses (a file that mixes is split); one missing from `TIERS` stops the run with a message.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +32,83 @@ from rag import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+HERE = Path(__file__).resolve().parent
+
+TIERS: dict[str, frozenset[str]] = {
+    "unit": frozenset({
+        "test_architecture.py", "test_articles.py", "test_bm25.py", "test_evalsets.py", "test_feedback.py",
+        "test_forms.py", "test_ingest.py", "test_ingest_store.py", "test_numerals.py",
+        "test_onboarding_duties.py", "test_onboarding_quiz.py", "test_onboarding_terms.py",
+        "test_onboarding_tour.py", "test_parsed.py", "test_records.py", "test_refs.py", "test_structure.py",
+        "test_verify.py", "test_vocabulary_guard.py",
+    }),
+    "integration": frozenset({
+        "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
+        "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
+        "test_csrf.py", "test_direct.py", "test_embed.py", "test_evaluate.py", "test_export.py", "test_fuzz.py",
+        "test_glossary.py", "test_golden.py", "test_gradio_startup.py", "test_index.py",
+        "test_index_corruption.py", "test_index_corruption_server.py", "test_ingest_cli.py",
+        "test_ingest_limits.py", "test_langchain.py", "test_llm.py", "test_onboarding_api.py",
+        "test_onboarding_cli.py", "test_onboarding_roles.py", "test_pipeline.py", "test_pipeline_multidoc.py",
+        "test_question_encoder.py", "test_rebuild_backoff.py", "test_retrieve.py", "test_routes.py",
+        "test_search.py", "test_server_hardening.py", "test_tokenize.py", "test_ui.py", "test_ui_office.py",
+        "test_upload_limits.py", "test_use_tokenizer.py",
+    }),
+    "slow": frozenset({
+        "test_bench.py", "test_browser.py", "test_browser_auth.py", "test_browser_csrf.py", "test_eval_gates.py",
+        "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py", "test_loadtest.py",
+        "test_store_milvus.py",
+    }),
+}
+_TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A file listed twice or listed but gone is a mistake in `TIERS`: say so before anything runs."""
+    twice = sorted(n for n in _TIER_OF if sum(n in names for names in TIERS.values()) > 1)
+    gone = sorted(n for n in _TIER_OF if not (HERE / n).is_file())
+    if twice or gone:
+        raise pytest.UsageError(f"tests/conftest.py TIERS: listed twice {twice}, no such file {gone}")
+
+
+def _tiers_selected(markexpr: str) -> set[str] | None:
+    """The tiers a `-m` expression made only of tier names selects ("unit", "not slow"); None when it
+    names anything else, so that files are then collected and pytest decides test by test."""
+    words = re.findall(r"\w+|\S", markexpr)
+    names = {w for w in words if w.isidentifier() and w not in {"and", "or", "not"}}
+    if not markexpr.strip() or not names <= set(TIERS) or set(words) - names - {"and", "or", "not", "(", ")"}:
+        return None
+    return {tier for tier in TIERS
+            if eval(" ".join(words), {"__builtins__": {}}, {t: t == tier for t in TIERS})}  # tokens checked above
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m unit` does not import the other tiers' files: importing them (Gradio, hypothesis, FastAPI's
+    test client…) would take longer than running every unit test."""
+    tier = _TIER_OF.get(collection_path.name)
+    selected = _tiers_selected(config.getoption("markexpr") or "")
+    if tier is None or selected is None or collection_path.parent != HERE:
+        return None
+    return True if tier not in selected else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test carries its file's tier marker; a file missing from `TIERS` stops the run."""
+    missing = set()
+    for item in items:
+        name = item.path.name
+        tier = _TIER_OF.get(name)
+        if tier is None:
+            missing.add(name)
+            continue
+        other = {m.name for m in item.iter_markers() if m.name in TIERS} - {tier}
+        if other:
+            raise pytest.UsageError(f"{item.nodeid} is marked {sorted(other)} but tests/conftest.py TIERS puts "
+                                    f"{name} in {tier!r}: one tier per file, named in TIERS only")
+        item.add_marker(getattr(pytest.mark, tier))
+    if missing:
+        raise pytest.UsageError(f"put {sorted(missing)} in a tier of tests/conftest.py TIERS "
+                                "(unit / integration / slow, see its docstring)")
 
 
 @pytest.fixture(scope="session", autouse=True)

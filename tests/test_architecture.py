@@ -1,108 +1,174 @@
-"""Imports only point down: parsing → index → retrieval → answer → interfaces."""
+"""Imports only point down: foundation → parsing → index → retrieval → answer → tooling → storage →
+interfaces.
+
+Each module of rag/ and ui/ belongs to one named layer; an import (at module level, inside a
+function, or for type checking alike) may reach its own layer or a lower one, never a higher one,
+and the import graph has no cycles. The graph is read from the code with `ast`, so a new module or
+a new import is checked without anyone updating a list — except that a new module must be placed in
+a layer (test_every_module_has_a_layer says which).
+"""
 
 from __future__ import annotations
 
 import ast
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
-RAG = Path(__file__).resolve().parent.parent / "rag"
-LAYER = {
-    "choices": -1,  # plain constants config re-exports and `dangjian --help` lists
-    "errors": 0, "config": 0, "records": 0, "text": 0, "bm25": 0, "glossary": 0, "numerals": 0, "fsutil": 0,
-    "timing": 0.5, "question_encoder": 0.9, "use_tokenizer": 0.9,
-    "structure": 1, "refs": 1, "forms": 1, "embed": 1, "tokenize": 1, "intents": 1, "catalog": 1, "roles": 1, "articles": 1.5,
-    # ingestion: reading and parsing sit below the corpus loader that uses them; adding sits above it
-    "ingest.limits": 0.5, "ingest.manifest": 1, "ingest.read": 1, "ingest.meta": 1.6, "ingest.parse": 1.6,
-    "ingest.store": 1.7, "ingest.add": 1.8, "ingest": 1.9,
-    "corpus": 2, "parsed": 2, "chunking": 2, "citegraph": 2, "query": 2.5, "stores": 2.5, "stores.recall": 2.55, "inputs": 2.6, "integrity": 2.6,
-    "index_parts": 2.7, "index_load": 2.8,
-    "index": 3, "retrieve": 4, "answer": 4, "direct": 4.2, "verify": 4, "render": 4, "search": 4.5, "routes": 5,
-    "pipeline": 6, "langchain": 6.5, "baseline": 7, "llm_chain": 6.9, "llm": 7,
-    "bench_corpus": 7.8, "bench_report": 7.9, "bench": 8,
-    # offline tooling: evaluation, ablation, golden answers, feedback export
-    "eval.evaluate": 7, "eval.feedback": 7, "eval.golden": 7, "eval.ablation": 8, "eval": 8,
-    # onboarding (tour, duties, glossary, quiz) reads documents and composes quotes; the CLI and API use it
-    "onboarding.common": 6.1, "onboarding.tour": 6.2, "onboarding.duties": 6.2, "onboarding.terms": 6.2,
-    "onboarding.quiz": 6.3, "onboarding.export": 6.3, "onboarding.text": 6.4, "onboarding": 6.5,
-    # the shared state's database: conversations, feedback votes (records from eval.feedback), the
-    # document registry and the replica's copy of it (ingest below it)
-    "db.schema": 7.1, "db.engine": 7.2, "db.legacy": 7.3, "db.conversations": 7.4, "db.feedback": 7.4,
-    "db.registry": 7.4, "db.replica": 7.5, "db": 7.6,
-    # the stderr printer the edges share (CLI commands, serve): above the library, which never prints
-    "progress": 8.4,
-    # the CLI package: shared helpers, then the command groups, then the parser that names them all
-    "cli.common": 8.5, "cli.questions": 8.6, "cli.corpus": 8.6, "cli.onboarding": 8.6, "cli.evaluation": 8.6,
-    "cli.serve": 8.6, "cli.parser": 8.8, "cli": 9, "cli.__main__": 10, "__main__": 10, "__init__": 10,
+ROOT = Path(__file__).resolve().parent.parent
+RAG = ROOT / "rag"
+UI = ROOT / "ui"
+
+# Lowest first. A module's layer is found by its dotted name relative to the repository
+# ("rag.ingest.read"): a listed package places all its modules (the longest listed name wins, so one
+# of them may be placed on its own); `rag` names only the package's public surface, rag/__init__.py.
+LAYERS: dict[str, tuple[str, ...]] = {
+    # data types and helpers every stage shares; they import nothing above themselves
+    "foundation": ("rag.records", "rag.errors", "rag.config", "rag.choices", "rag.text", "rag.numerals",
+                   "rag.fsutil", "rag.timing"),
+    # documents in: raw text → Document trees, names and references, the corpus on disk
+    "parsing": ("rag.structure", "rag.articles", "rag.refs", "rag.catalog", "rag.roles", "rag.citegraph",
+                "rag.ingest", "rag.corpus", "rag.parsed", "rag.chunking"),
+    # the index: embedders (and the default model's question and tokenizer paths), BM25, stores,
+    # build / load / integrity checks
+    "index": ("rag.embed", "rag.question_encoder", "rag.use_tokenizer", "rag.tokenize", "rag.bm25",
+              "rag.stores", "rag.integrity", "rag.index_parts", "rag.index_load", "rag.index"),
+    # a question understood (form, intents, query expansion, request bounds) and candidates fetched
+    "retrieval": ("rag.query", "rag.forms", "rag.intents", "rag.glossary", "rag.inputs", "rag.retrieve"),
+    # a question answered: routes, the search route's ranking and quotes, composition, rendering to
+    # JSON, LLM generation and its check, the Assistant, the public package, onboarding views
+    "answer": ("rag", "rag.answer", "rag.direct", "rag.search", "rag.routes", "rag.render", "rag.verify",
+               "rag.llm_chain", "rag.llm", "rag.pipeline", "rag.langchain", "rag.onboarding"),
+    # offline tooling over the library: evaluation, ablation, benchmarks, the naive baseline
+    "tooling": ("rag.eval", "rag.bench", "rag.bench_corpus", "rag.bench_report", "rag.baseline",
+                "rag.stores.recall"),
+    # the state the edges keep between requests: the database (conversations, feedback votes, the
+    # document registry and the replicas that follow it) and the feedback log it imports
+    "storage": ("rag.db", "rag.eval.feedback"),
+    # the edges: the command line, its stderr printer, the web UI and HTTP API
+    "interfaces": ("rag.cli", "rag.__main__", "rag.progress", "ui"),
 }
+RANK = {name: n for n, name in enumerate(LAYERS)}
+
+# Upward imports that are known and accepted, each with its reason: (importer, imported) → why.
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
 
-def _name(path: Path) -> str:
-    """Module name relative to rag/: "corpus", "ingest.read"; a package's __init__ is the package."""
-    parts = path.relative_to(RAG).with_suffix("").parts
-    if len(parts) > 1 and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _layer(module: str) -> float:
-    """The layer of a module, or of the package holding it when it has none of its own."""
-    while module not in LAYER and "." in module:
-        module = module.rsplit(".", 1)[0]
-    return LAYER[module]
+@cache
+def _modules() -> dict[str, Path]:
+    """Every module of rag/ and ui/ by dotted name ("rag.ingest.read", "ui.app", "rag" for rag/__init__)."""
+    return {_module_name(p): p for package in (RAG, UI) for p in sorted(package.rglob("*.py"))}
 
 
-def _imports(path: Path) -> set[str]:
-    """rag modules imported by `path`, as names relative to rag/ ("errors", "ingest.read")."""
-    package = path.relative_to(RAG).parent.parts  # () for rag/*.py, ("ingest",) for rag/ingest/*.py
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level >= 1:
-            base = list(package[: len(package) - (node.level - 1)])
-            if node.module:
-                out.add(".".join([*base, node.module]))
-            else:  # from . import x / from .. import x
-                out.update(".".join([*base, alias.name]) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rag."):
-            out.add(node.module.split(".", 1)[1])  # type: ignore[union-attr]
-    return {m for m in out if m}
+def _owner(name: str) -> str:
+    """The module a dotted import target lives in: "rag.forms.BLANK" → "rag.forms"; "" for outside code."""
+    mods = _modules()
+    while name and name not in mods:
+        name = name.rpartition(".")[0]
+    return name
 
 
-def _modules() -> list[Path]:
-    return sorted(RAG.rglob("*.py"))
+def _targets(module: str, path: Path) -> Iterator[str]:
+    """The project modules `module` imports, anywhere in its body."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (_owner(a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                source = ".".join(p for p in (base, node.module) if p)
+            else:
+                source = node.module or ""
+            for alias in node.names:  # `from . import answer` names a module, `from .forms import BLANK` a value
+                yield _owner(f"{source}.{alias.name}") if f"{source}.{alias.name}" in _modules() else _owner(source)
+
+
+@cache
+def _graph() -> dict[str, frozenset[str]]:
+    return {m: frozenset(t for t in _targets(m, p) if t and t != m) for m, p in _modules().items()}
+
+
+def _covers(member: str, module: str) -> bool:
+    """`member` names `module` itself or, being a package below the top, a module inside it."""
+    return module == member or (member not in {"rag"} and module.startswith(member + "."))
+
+
+def _layer(module: str) -> str | None:
+    best = max((member for members in LAYERS.values() for member in members if _covers(member, module)),
+               key=len, default=None)
+    return next((layer for layer, members in LAYERS.items() if best in members), None)
 
 
 def test_every_module_has_a_layer() -> None:
-    for path in _modules():
-        name = _name(path)
-        assert name in LAYER or name.rsplit(".", 1)[0] in LAYER, f"rag/{path.relative_to(RAG)} has no layer"
+    homeless = [m for m in _modules() if _layer(m) is None]
+    assert homeless == [], f"place these modules in a layer of LAYERS: {homeless}"
 
 
-def test_imports_point_down() -> None:
-    for path in _modules():
-        here = _layer(_name(path))
-        for target in _imports(path):
-            if target.startswith(_name(path) + "."):
-                continue  # a package's __init__ re-exporting its own modules
-            assert _layer(target) < here, f"rag/{path.relative_to(RAG)} imports rag/{target}"
+def test_no_import_reaches_a_higher_layer() -> None:
+    upward = sorted(
+        f"{m} ({_layer(m)}) imports {t} ({_layer(t)})"
+        for m, targets in _graph().items() for t in targets
+        if (m, t) not in ALLOWED_UPWARD and RANK[_layer(t) or ""] > RANK[_layer(m) or ""]
+    )
+    assert upward == [], "imports reaching up:\n" + "\n".join(upward)
+
+
+def test_allowed_upward_imports_still_exist() -> None:
+    """An allowance whose import is gone must go too, or it would quietly permit a new one."""
+    stale = [pair for pair in ALLOWED_UPWARD if pair[1] not in _graph().get(pair[0], frozenset())]
+    assert stale == []
+
+
+def test_the_import_graph_has_no_cycles() -> None:
+    graph, state, cycles = _graph(), dict.fromkeys(_graph(), 0), []  # 0 new, 1 on the path, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state[nxt] == 1:
+                cycles.append(" → ".join([*path[path.index(nxt):], nxt]))
+            elif state[nxt] == 0:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if state[start] == 0:
+            visit(start, [start])
+    assert cycles == [], "import cycles:\n" + "\n".join(cycles)
+
+
+def test_the_checker_sees_an_upward_import() -> None:
+    """The test above can fail: a parsing module importing the pipeline would be reported."""
+    assert RANK[_layer("rag.pipeline") or ""] > RANK[_layer("rag.structure") or ""]
+    assert "rag.answer" in _graph()["rag.search"]  # relative `from . import answer as compose`
+    assert "rag.retrieve" in _graph()["rag.search"]  # an import inside a function counts too
+    assert "ui.runtime" in _graph()["rag.cli.serve"]
+
+
+def _rag_files() -> list[Path]:
+    return sorted(RAG.rglob("*.py"))
 
 
 def test_library_never_prints() -> None:
-    for path in _modules():
+    for path in _rag_files():
         if path.relative_to(RAG).parts[0] in {"cli", "__main__.py", "progress.py"}:
             continue  # the edges that own stdout and stderr, and their shared progress printer
         assert "print(" not in path.read_text(encoding="utf-8"), path
 
 
-UI = RAG.parent / "ui"
 _LOGGING_SETUP = re.compile(r"logging\.basicConfig|\.addHandler\(|\.setLevel\(|logging\.config\.")
 
 
 def test_library_never_configures_logging() -> None:
     """Logging set-up belongs to the application that embeds the library, not to the library."""
-    for path in _modules():
+    for path in _rag_files():
         if path.relative_to(RAG).parts[0] == "cli":
             continue  # the command line is an application: it may decide what third-party libraries log
         assert not _LOGGING_SETUP.search(path.read_text(encoding="utf-8")), path
@@ -123,7 +189,7 @@ def _absolute_imports(path: Path) -> Iterator[str]:
 def test_library_never_reaches_the_interfaces() -> None:
     """rag/ is the library and eval/ its data: neither imports the web UI or a web framework; only the
     command line (`dangjian serve` starts the web app) is an edge beside ui/."""
-    for path in [*_modules(), *sorted((RAG.parent / "eval").rglob("*.py"))]:
+    for path in [*_rag_files(), *sorted((ROOT / "eval").rglob("*.py"))]:
         if path.is_relative_to(RAG / "cli"):
             continue
         for name in _absolute_imports(path):

@@ -2,7 +2,8 @@
 
 A gold key that names no unit, or a must_include string the gold text does not contain, makes a
 question unanswerable by construction and silently lowers (or inflates) the reported figures, so
-each question is checked on its own and a failure names the file and the question id.
+every row is checked; one test per file reports all of that file's bad rows at once, each named by
+its question id (or line number).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,34 +49,6 @@ def _parsed(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for _, line in _rows(name)]
 
 
-def _label(name: str, n: int, line: str) -> str:
-    """`questions-regs:r012` when the line names its id, else `questions-regs:line12`."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError:
-        row = None
-    qid = row.get("id") if isinstance(row, dict) else None
-    return f"{Path(name).stem}:{qid if isinstance(qid, str) else f'line{n}'}"
-
-
-def _line_params() -> list[Any]:
-    return [pytest.param(name, line, id=_label(name, n, line)) for name in SETS for n, line in _rows(name)]
-
-
-def _question_params(keep: Callable[[dict[str, Any]], bool] = lambda row: True) -> list[Any]:
-    """One param per parsed question (those `keep` selects), labelled with its set and id."""
-    out = []
-    for name in SETS:
-        for n, line in _rows(name):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # reported by test_line_parses_with_required_fields
-            if isinstance(row, dict) and isinstance(row.get("gold"), list) and keep(row):
-                out.append(pytest.param(row, id=_label(name, n, line)))
-    return out
-
-
 @pytest.fixture(scope="module")
 def units() -> tuple[str, dict[str, str]]:
     """The primary doc_id and every unit's text by `doc_id#ref`, from the shipped corpus."""
@@ -89,6 +61,57 @@ def _keys(row: dict[str, Any], primary: str) -> list[str]:
     return [f"{primary}#{g}" if isinstance(g, int) else str(g) for g in row["gold"]]
 
 
+def _shape_problems(row: Any) -> list[str]:
+    """What is wrong with one row's fields and their types; [] when it is well formed."""
+    if not isinstance(row, dict):
+        return [f"not a JSON object: {row!r}"]
+    out = [f"missing {field}" for field in FIELDS if field not in row]
+    out += [f"{field} should be {kind}: {row[field]!r}" for field, kind in FIELDS.items()
+            if field in row and not isinstance(row[field], kind)]
+    if out:
+        return out
+    if not row["question"].strip():
+        out.append("empty question")
+    if not all(isinstance(h, str) and h.strip() for h in row["history"]):
+        out.append("a history turn is not a non-empty string")
+    if not all(isinstance(m, str) and m for m in row["must_include"]):
+        out.append("a must_include entry is not a non-empty string")
+    if not all(isinstance(g, str) or (isinstance(g, int) and not isinstance(g, bool)) for g in row["gold"]):
+        out.append(f"gold entries must be unit numbers or doc_id#ref strings: {row['gold']!r}")
+    if row["category"] not in CATEGORIES:
+        out.append(f"unknown category {row['category']!r}")
+    return out
+
+
+def _content_problems(row: dict[str, Any], primary: str, text: dict[str, str]) -> list[str]:
+    """What makes a well-formed row unanswerable by construction, or mislabelled; [] when none."""
+    out = []
+    keys = _keys(row, primary)
+    missing = [k for k in keys if k not in text]
+    if missing:
+        out.append(f"gold units not in the corpus: {missing}")
+    if row["answerable"] and not row["gold"]:
+        out.append("an answerable question needs at least one gold unit")
+    if not row["answerable"] and row["gold"]:
+        out.append("an unanswerable question has no gold")
+    if row["answerable"]:
+        golds = [text.get(k, "") for k in keys]
+        absent = [m for m in row["must_include"] if not any(m in t for t in golds)]
+        if absent:
+            out.append(f"must_include not found verbatim in any gold unit: {absent}")
+    if row["category"] in UNANSWERABLE and row["answerable"] is not False:
+        out.append(f"category {row['category']} is unanswerable but the row says answerable")
+    if row["category"] == "named_absent" and row["must_include"] != [ABSENT_MARK]:
+        out.append(f"named_absent must_include should be [{ABSENT_MARK!r}]: {row['must_include']!r}")
+    return out
+
+
+def _label(n: int, row: Any) -> str:
+    """`r012` when the row names its id, else `line12`."""
+    qid = row.get("id") if isinstance(row, dict) else None
+    return qid if isinstance(qid, str) else f"line{n}"
+
+
 def test_every_set_is_present() -> None:
     # questions-real-*.jsonl (public quiz/Q&A questions, own fields and categories) are checked by
     # scripts/check_real_questions.py, see eval/REAL-QUESTIONS.md
@@ -96,56 +119,26 @@ def test_every_set_is_present() -> None:
     assert sorted(names) == sorted(SETS)
 
 
-@pytest.mark.parametrize(("name", "line"), _line_params())
-def test_line_parses_with_required_fields(name: str, line: str) -> None:
-    row = json.loads(line)
-    assert isinstance(row, dict)
-    for field, kind in FIELDS.items():
-        assert field in row, f"missing {field}"
-        assert isinstance(row[field], kind), f"{field} should be {kind}: {row[field]!r}"
-    assert row["question"].strip()
-    assert all(isinstance(h, str) and h.strip() for h in row["history"])
-    assert all(isinstance(m, str) and m for m in row["must_include"])
-    assert all(isinstance(g, str) or (isinstance(g, int) and not isinstance(g, bool)) for g in row["gold"])
-    assert row["category"] in CATEGORIES, f"unknown category {row['category']!r}"
+@pytest.mark.parametrize("name", SETS)
+def test_every_row_is_well_formed_and_answerable_as_labelled(name: str, units: tuple[str, dict[str, str]]) -> None:
+    """One test per file; its failure lists every bad row (id or line number) with all its problems."""
+    primary, text = units
+    bad = []
+    for n, line in _rows(name):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append(f"line{n}: not JSON ({exc})")
+            continue
+        problems = _shape_problems(row) or _content_problems(row, primary, text)
+        bad += [f"{_label(n, row)}: {p}" for p in problems]
+    assert bad == [], f"{len(bad)} problem(s) in eval/{name}:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_ids_are_unique_within_a_set(name: str) -> None:
     dupes = [i for i, c in Counter(r["id"] for r in _parsed(name)).items() if c > 1]
     assert dupes == []
-
-
-@pytest.mark.parametrize("row", _question_params())
-def test_gold_names_existing_units(row: dict[str, Any], units: tuple[str, dict[str, str]]) -> None:
-    primary, text = units
-    missing = [k for k in _keys(row, primary) if k not in text]
-    assert missing == [], f"gold units not in the corpus: {missing}"
-
-
-@pytest.mark.parametrize("row", _question_params())
-def test_answerability_matches_gold(row: dict[str, Any]) -> None:
-    if row["answerable"]:
-        assert row["gold"], "an answerable question needs at least one gold unit"
-    else:
-        assert row["gold"] == [], "an unanswerable question has no gold"
-
-
-@pytest.mark.parametrize("row", _question_params(lambda row: row.get("answerable") is True))
-def test_must_include_is_quoted_from_a_gold_unit(
-    row: dict[str, Any], units: tuple[str, dict[str, str]]
-) -> None:
-    primary, text = units
-    golds = [text.get(k, "") for k in _keys(row, primary)]
-    absent = [m for m in row["must_include"] if not any(m in t for t in golds)]
-    assert absent == [], f"must_include not found verbatim in any gold unit: {absent}"
-
-
-@pytest.mark.parametrize("row", _question_params(lambda row: row.get("category") in UNANSWERABLE))
-def test_unanswerable_categories_are_marked_unanswerable(row: dict[str, Any]) -> None:
-    assert row["answerable"] is False
-    if row["category"] == "named_absent":
-        assert row["must_include"] == [ABSENT_MARK]
 
 
 @pytest.mark.parametrize("name", ["questions-regs.jsonl", "questions-heldout.jsonl"])

@@ -29,7 +29,6 @@ import pytest
 from test_browser import ARGS, CHROMIUM, ROOT, SIZES, ask
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed"),
 ]
