@@ -7,7 +7,6 @@ The real client stack runs (ChatOpenAI → openai → httpx → HTTP); nothing i
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
 import pytest
@@ -195,15 +194,12 @@ FAULTS = [
 def test_faults_fall_back_to_the_extract_and_the_next_request_works(
         assistant: Assistant, fake: FakeOpenAI, model: str, reason: str) -> None:
     extractive = assistant.ask(Q8)
-    timeout = 1.5
-    settings = cfg(assistant, fake, model, timeout=timeout,
+    settings = cfg(assistant, fake, model, timeout=1.5,
                    base_url=closed_port_url() if model == "refused" else "")
-    start = time.monotonic()
     ans = llm_answer(assistant, Q8, settings=settings)
-    elapsed = time.monotonic() - start
-    # the deadline holds: far below the 15 s trickle and 30 s stall (a wide margin, not a timing:
-    # a busy CI machine must not turn this into a flaky test)
-    assert elapsed < timeout + 5
+    # the deadline holds without timing it: the stalled endpoint answers 503 only after 30 s and the
+    # trickle completes a good answer after 15 s, so 响应超时 (not HTTP 503, not a generated answer)
+    # means the 1.5 s deadline ended the request before the endpoint did
     assert ans.notes == (unavailable_note(reason),)
     assert ans.notes[0] == f"大模型暂不可用（{reason}），以下为原文摘录。"
     assert (ans.text, ans.citations, ans.kind, ans.abstained) == (
