@@ -1,7 +1,7 @@
 """Fault injection: `add`, registration (what `dangjian index` runs first) and `remove`, killed.
 
-Each try forks a child that runs the real library operation on a private corpus and dies by
-SIGKILL — right before or right after its N-th file-system mutation (every os.open with
+Each try forks a child (from a spawned helper, tests/killing.py: never the pytest process itself)
+that runs the real library operation on a private corpus and dies by SIGKILL — right before or right after its N-th file-system mutation (every os.open with
 O_CREAT, fsync, link, rename, replace, unlink, mkdir, rmdir, chmod: so every step boundary is
 hit), or after a random delay. The parent then looks at the corpus as the user would find it:
 
@@ -18,7 +18,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import sys
 import time
 import tomllib
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from killing import Killer
 from test_ingest import SAMPLE_TEXT, make_docx, variant
 
 from rag.corpus import load_corpus
@@ -36,7 +36,6 @@ from rag.ingest.manifest import named_files
 
 SHIPPED = Path(__file__).resolve().parent.parent / "corpus"
 KEEP = ("notice-2025-dongzhi-3.txt", "dangshi-xuexi-jiaoyu-gongzuo-tiaoli-2024.txt")
-MUTATORS = ("open", "link", "rename", "replace", "unlink", "fsync", "mkdir", "rmdir", "chmod")
 MIN_TRIES = 50
 RANDOM_TRIES = 30
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -67,74 +66,63 @@ def ids(corpus: Path) -> list[str]:
     return [e["doc_id"] for e in data["documents"]]
 
 
-def _arm(kill_at: int, after: bool, counter: list[int]) -> None:
-    """In the child: SIGKILL ourselves before/after the `kill_at`-th mutation (0: never, just count)."""
-    for name in MUTATORS:
-        real = getattr(os, name)
-
-        def wrapper(*args: Any, _real: Callable[..., Any] = real, _name: str = name, **kwargs: Any) -> Any:
-            if _name == "open" and not ((args[1] if len(args) > 1 else kwargs.get("flags", 0)) & os.O_CREAT):
-                return _real(*args, **kwargs)  # opening to read is not a step
-            counter[0] += 1
-            if counter[0] == kill_at and not after:
-                os.kill(os.getpid(), signal.SIGKILL)
-            result = _real(*args, **kwargs)
-            if counter[0] == kill_at and after:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return result
-
-        setattr(os, name, wrapper)
-
-
-def in_child(op: Callable[[], object], *, kill_at: int = 0, after: bool = False,
-             delay: float | None = None) -> int:
-    """Run `op` in a forked child (killed as asked); returns how many mutations it made when not killed."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child never returns into pytest
-        code = 3
-        try:
-            os.close(read_fd)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            counter = [0]
-            _arm(kill_at, after, counter)
-            op()
-            os.write(write_fd, str(counter[0]).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    if delay is not None:
-        time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)  # a child that already exited is a zombie until waited for: no error
-    _, status = os.waitpid(pid, 0)
-    with os.fdopen(read_fd, "rb") as f:
-        count = int(f.read() or b"0")
-    assert not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0, "the operation failed in the child"
-    return count
-
-
 def torture(fresh: Callable[[], Path], op: Callable[[Path], object], check: Check, *, seed: int,
-            random_tries: int = RANDOM_TRIES, min_tries: int = MIN_TRIES) -> dict[str, int]:
-    """Kill `op` at every mutation (before and after it) and at random instants; `check` each time."""
-    corpus = fresh()
-    t0 = time.perf_counter()
-    n = in_child(partial(op, corpus))
-    secs = time.perf_counter() - t0
-    check(corpus, snapshot(corpus))  # the unkilled run passes the same checks
-    rnd = random.Random(seed)
-    points: list[dict[str, Any]] = [{"kill_at": k, "after": a}
-                                    for k in range(1, n + 1) for a in (False, True)]
-    randoms = max(random_tries, min_tries - len(points))
-    points += [{"delay": rnd.uniform(0, secs * 1.2)} for _ in range(randoms)]
-    for kill in points:
+            random_tries: int = RANDOM_TRIES, min_tries: int = MIN_TRIES,
+            warm: Callable[[], object] | None = None) -> dict[str, int]:
+    """Kill `op` at every mutation (before and after it) and at random instants; `check` each time.
+    `op` (and `warm`, run once in the helper first) are module-level functions or partials of them."""
+    with Killer(warm) as kill:
         corpus = fresh()
-        before = snapshot(corpus)
-        in_child(partial(op, corpus), **kill)
-        check(corpus, before)
+        t0 = time.perf_counter()  # only to spread the random kill instants over the operation
+        n = kill(partial(op, corpus))
+        secs = time.perf_counter() - t0
+        check(corpus, snapshot(corpus))  # the unkilled run passes the same checks
+        rnd = random.Random(seed)
+        points: list[dict[str, Any]] = [{"kill_at": k, "after": a}
+                                        for k in range(1, n + 1) for a in (False, True)]
+        randoms = max(random_tries, min_tries - len(points))
+        points += [{"delay": rnd.uniform(0, secs * 1.2)} for _ in range(randoms)]
+        for point in points:
+            corpus = fresh()
+            before = snapshot(corpus)
+            kill(partial(op, corpus), **point)
+            check(corpus, before)
     return {"mutations": n, "tries": len(points)}
+
+
+def _add(paths: list[Path], corpus: Path) -> Any:
+    return add_files(paths, corpus)
+
+
+def _remove(keep_files: bool, corpus: Path) -> object:
+    return remove_document(corpus, "gbk-reg", keep_files=keep_files)
+
+
+def _build(index: Path, emb: Any, corpus: Path) -> object:
+    from rag.index import build
+
+    return build(corpus, index, emb)
+
+
+_TOKENIZERS: dict[tuple[str, ...], Any] = {}
+
+
+def _tokenizer(terms: list[str], *args: Any, **kwargs: Any) -> Any:
+    """rag.index's Tokenizer, made once per term list: jieba's 1 s start-up once, not per try."""
+    from rag.tokenize import Tokenizer
+
+    if tuple(terms) not in _TOKENIZERS:
+        _TOKENIZERS[tuple(terms)] = Tokenizer(terms, *args, **kwargs)
+    return _TOKENIZERS[tuple(terms)]
+
+
+def _warm_tokenizers(corpus: Path, scratch: Path, emb: Any) -> None:
+    """Cache the tokenizer of `corpus`'s term list in this process (a build into `scratch`)."""
+    import rag.index
+
+    rag.index.Tokenizer = _tokenizer  # the helper process runs nothing but this test's builds
+    rag.index.build(corpus, scratch, emb)
+    shutil.rmtree(scratch)
 
 
 def no_leftovers(corpus: Path, *, waiting: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -183,8 +171,7 @@ def test_killed_add(tmp_path: Path) -> None:
         shutil.copytree(tpl, corpus)
         return corpus
 
-    def op(corpus: Path) -> list[Any]:
-        return add_files([src / "shequ.txt", src / "gbk-reg.txt"], corpus)
+    op = partial(_add, [src / "shequ.txt", src / "gbk-reg.txt"])
 
     def check(corpus: Path, before: dict[str, bytes]) -> None:
         unchanged(before, corpus)
@@ -255,8 +242,7 @@ def test_killed_remove(tmp_path: Path, keep_files: bool) -> None:
         shutil.copytree(tpl, corpus)
         return corpus
 
-    def op(corpus: Path) -> object:
-        return remove_document(corpus, "gbk-reg", keep_files=keep_files)
+    op = partial(_remove, keep_files)
 
     def check(corpus: Path, before: dict[str, bytes]) -> None:
         listed = answerable(corpus)
@@ -285,23 +271,15 @@ def test_killed_index_build_leaves_the_last_good_index_and_no_leftovers(
     from rag.config import Settings
     from rag.embed import make_embeddings
     from rag.index import build, load
-    from rag.tokenize import Tokenizer
 
-    tokenizers: dict[tuple[str, ...], Tokenizer] = {}  # jieba's 1 s start-up once per term list, not per try
-
-    def tokenizer(terms: list[str], *args: Any, **kwargs: Any) -> Tokenizer:
-        if tuple(terms) not in tokenizers:
-            tokenizers[tuple(terms)] = Tokenizer(terms, *args, **kwargs)
-        return tokenizers[tuple(terms)]
-
-    monkeypatch.setattr("rag.index.Tokenizer", tokenizer)
+    monkeypatch.setattr("rag.index.Tokenizer", _tokenizer)
     corpus = template(tmp_path)
     emb = make_embeddings(Settings(embed_backend="hash"))
     index = tmp_path / "ix"
     build(corpus, index, emb)  # the last good index
     (tmp_path / "shequ.txt").write_text(SAMPLE_TEXT, encoding="utf-8")
     add_files([tmp_path / "shequ.txt"], corpus)  # the corpus changes: the build has work to do
-    build(corpus, tmp_path / "warm", emb)  # the new term list's tokenizer, made before the children fork
+    build(corpus, tmp_path / "warm", emb)  # the new term list's tokenizer, for the checks' builds here
     shutil.rmtree(tmp_path / "warm")
 
     def siblings() -> list[str]:
@@ -316,7 +294,7 @@ def test_killed_index_build_leaves_the_last_good_index_and_no_leftovers(
         assert siblings() == []
         assert load(corpus, index, emb).manifest["counts"]["documents"] == 3
 
-    stats = torture(lambda: corpus, lambda c: build(c, index, emb), check, seed=3,
-                    random_tries=10, min_tries=0)
+    stats = torture(lambda: corpus, partial(_build, index, emb), check, seed=3, random_tries=10, min_tries=0,
+                    warm=partial(_warm_tokenizers, corpus, tmp_path / "warm", emb))
     report("index build", stats)
     assert stats["tries"] >= 30 and fsutil.sweep_siblings(index) == []
