@@ -28,6 +28,7 @@ setup: $(BIN)/python
 setup-test: $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
 	$(BIN)/pip install -q --no-deps -e .
+	touch $(VENV)/.test-deps
 
 # Regenerate the locks from pyproject's ranges (newest releases that fit), then run `make test`.
 # pip-tools runs in its own venv so it cannot change what the project's venv holds.
@@ -84,7 +85,6 @@ test: lint browser postgres
 # again only when a lock or pyproject changes.
 $(VENV)/.test-deps: requirements/test.txt pyproject.toml | $(BIN)/python
 	$(MAKE) setup-test
-	touch $@
 
 test-fast: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q -m unit
