@@ -56,7 +56,7 @@ TIERS: dict[str, frozenset[str]] = {
     }),
     "slow": frozenset({
         "test_bench.py", "test_browser.py", "test_browser_auth.py", "test_browser_csrf.py", "test_eval_gates.py",
-        "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py", "test_loadtest.py",
+        "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py", "test_load_page.py", "test_loadtest.py",
         "test_store_milvus.py",
     }),
 }
