@@ -86,8 +86,9 @@ test: lint browser postgres
 $(VENV)/.test-deps: requirements/test.txt pyproject.toml | $(BIN)/python
 	$(MAKE) setup-test
 
+# hypothesis' and anyio's pytest plugins serve no unit test and cost ~1 s of the ~6 s of CPU.
 test-fast: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q -m unit
+	$(BIN)/python -m pytest -q -m unit -p no:hypothesispytest -p no:anyio
 
 eval: index
 	$(BIN)/dangjian eval

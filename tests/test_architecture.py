@@ -74,10 +74,15 @@ def _owner(name: str) -> str:
     return name
 
 
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _targets(module: str, path: Path) -> Iterator[str]:
     """The project modules `module` imports, anywhere in its body."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             yield from (_owner(a.name) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -179,7 +184,7 @@ INTERFACES = {"ui", "gradio", "fastapi", "starlette", "uvicorn"}
 
 def _absolute_imports(path: Path) -> Iterator[str]:
     """Every absolute module name `path` imports."""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -200,8 +205,7 @@ def test_ui_modules_use_each_others_public_names_only() -> None:
     """The web UI's modules share state through objects they are handed (AppState), never through
     another module's private globals (the former `ui.runtime._rt`)."""
     for path in sorted(UI.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ImportFrom) and (node.level >= 1 or (node.module or "").startswith(("ui", "rag"))):
                 private = [a.name for a in node.names if a.name.startswith("_") and a.name != "__version__"]
                 assert not private, f"ui/{path.name} imports private {private} from {node.module}"
