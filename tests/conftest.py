@@ -6,9 +6,9 @@ Every test file belongs to one tier, named in `TIERS` below; its tests carry tha
 - `unit`: no index, no model, no server, no subprocess — pure functions over the shipped documents
   or tiny inputs. `make test-fast` (`pytest -m unit`) runs these in seconds.
 - `integration`: the session's real index and model, the HTTP app on a loopback port, CLI
-  subprocesses, a fake LLM endpoint.
-- `slow`: a browser, kill -9 fault injection, Milvus, the eval quality gates, load and
-  benchmark runs, a fresh install.
+  subprocesses, a fake LLM endpoint, a throwaway PostgreSQL.
+- `slow`: a browser, kill -9 fault injection, Milvus, replicas served side by side, the eval
+  quality gates, load and benchmark runs, a fresh install.
 
 `make test` runs all three. A new test file goes into the tier of the most expensive thing it
 uses (a file that mixes is split); one missing from `TIERS` stops the run with a message.
@@ -45,20 +45,20 @@ TIERS: dict[str, frozenset[str]] = {
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
         "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
-        "test_csrf.py", "test_direct.py", "test_embed.py", "test_evaluate.py", "test_export.py",
-        "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py", "test_gradio_startup.py",
-        "test_index.py", "test_index_corruption.py", "test_index_corruption_server.py",
-        "test_ingest_cli.py", "test_ingest_limits.py", "test_langchain.py", "test_llm.py",
-        "test_onboarding_api.py", "test_onboarding_cli.py", "test_onboarding_roles.py", "test_pipeline.py",
-        "test_pipeline_multidoc.py", "test_question_encoder.py", "test_rebuild_backoff.py",
-        "test_retrieve.py", "test_routes.py", "test_search.py", "test_server_hardening.py",
-        "test_tokenize.py", "test_ui.py", "test_ui_office.py", "test_upload_limits.py",
-        "test_use_tokenizer.py",
+        "test_csrf.py", "test_db.py", "test_direct.py", "test_embed.py", "test_evaluate.py",
+        "test_export.py", "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py",
+        "test_gradio_startup.py", "test_index.py", "test_index_corruption.py",
+        "test_index_corruption_server.py", "test_ingest_cli.py", "test_ingest_limits.py",
+        "test_langchain.py", "test_llm.py", "test_onboarding_api.py", "test_onboarding_cli.py",
+        "test_onboarding_roles.py", "test_pipeline.py", "test_pipeline_multidoc.py",
+        "test_question_encoder.py", "test_rebuild_backoff.py", "test_registry.py", "test_retrieve.py",
+        "test_routes.py", "test_search.py", "test_server_hardening.py", "test_tokenize.py", "test_ui.py",
+        "test_ui_office.py", "test_upload_limits.py", "test_use_tokenizer.py",
     }),
     "slow": frozenset({
         "test_bench.py", "test_browser.py", "test_browser_auth.py", "test_browser_csrf.py",
         "test_eval_gates.py", "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py",
-        "test_load_page.py", "test_loadtest.py", "test_store_milvus.py",
+        "test_load_page.py", "test_loadtest.py", "test_replicas.py", "test_store_milvus.py",
     }),
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
