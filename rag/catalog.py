@@ -11,15 +11,17 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .records import Document, Unit
+from .text import titled
+from .vocabulary import ASK_OPENERS, INTERROGATIVES, QUESTION_PARTICLES, RULE_MODALS, WHETHER, alternation
 
 # A bare document name in a question: a run ending in one of these words ("廉洁自律准则").
 _DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
 _BARE_NAME = re.compile(rf"([\u4e00-\u9fff“”（）]{{3,30}}?{_DOC_SUFFIX})")
-_TITLED = re.compile(r"《([^《》]{2,60})》")
+_TITLED = re.compile(titled(2, 60))
 # A question that is nothing but a title, as people paste one without 《》 ("…工作规定（试行）"):
 # the whole text names a document, so the words that rule out a name inside a sentence do not apply.
 _WHOLE_TITLE = re.compile(rf"([\u4e00-\u9fff“”（）]{{4,40}}{_DOC_SUFFIX})(?:（试行）)?")
-_ASKING = re.compile(r"什么|哪|怎|如何|吗|呢|是否|多少|几")
+_ASKING = re.compile(alternation(INTERROGATIVES, QUESTION_PARTICLES, WHETHER))
 _ABBREVIATION = re.compile(r"[一二三四五六七八九十两][\u4e00-\u9fff][一二三四五六七八九十两][\u4e00-\u9fff]")
 
 
@@ -30,10 +32,12 @@ def _one_off(a: str, b: str) -> bool:
     """Same length, at most one character different."""
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
 # Words that make a run a phrase, not a name: "有什么规定", "相关规定", "党员教育管理有哪些规定".
-_NOT_A_NAME = re.compile(r"什么|哪|怎|如何|有关|相关|具体|这|那|该|是|有|的|吗|呢|和|与|及|对|在|按|要|"
-                         r"根据|依据|按照|遵照|依照|关于|请问|规定了|我|"
-                         # modal verbs: a title states no obligation ("…就职时应当依照法律规定")
-                         r"应当|必须|可以|不得")
+# (and modal verbs: a title states no obligation, "…就职时应当依照法律规定")
+_NOT_A_NAME = re.compile(alternation(
+    INTERROGATIVES, QUESTION_PARTICLES, ASK_OPENERS, RULE_MODALS,
+    ("有关", "相关", "具体", "这", "那", "该", "是", "有", "的", "和", "与", "及", "对", "在", "按", "要",
+     "根据", "依据", "按照", "遵照", "依照", "关于", "规定了", "我"),
+))
 # English names people use for the regulations, matched case-insensitively on word boundaries;
 # each maps to the Chinese short name it stands for.
 ENGLISH_NAMES: dict[str, str] = {

@@ -10,16 +10,14 @@ import re
 from functools import lru_cache
 
 from .records import Document
+from .text import TITLED
+from .vocabulary import TEXT_ITSELF, WHERE, alternation
 
 MAX_SCAN = 300  # a pasted essay is not a where-is-it question; keeps the O(n·m) match cheap
 MIN_SHARED = 8  # characters a question must share with a title (titles are 12–40 characters)
-_TITLED = re.compile(r"《([^《》]+)》")
-_ASKS_WHERE = re.compile(
-    r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|引用|提到|出自|全文|原文|which item|where", re.I
-)
-_WHERE = re.compile(
-    r"哪些条|哪条|哪一条|哪一项|哪项|哪里|在哪|第几条|哪个条|哪部分|引用|提到|出自|which item|where", re.I
-)
+# A where-question, or one asking for the text itself: with a long run shared, it names a cited title.
+_ASKS_WHERE = re.compile(alternation(WHERE, TEXT_ITSELF), re.I)
+_WHERE = re.compile(alternation(WHERE), re.I)
 _CITED_KINDS = r"(?:文件|意见|规定|方案|规则|纲要|条例|规划|制度)"
 # "第16条提到的意见是什么", "落实了哪些文件" — but not "按照规定程序发展党员".
 _ASKS_CITED = re.compile(rf"(?:提到|引用|要求落实)了?的?(?:哪些|哪个|什么)?{_CITED_KINDS}|"
@@ -66,7 +64,7 @@ def _title_runs(title: str) -> frozenset[str]:
 def cited_titles_in_question(question: str, doc: Document) -> list[str]:
     """Cited titles a question names: quoted in 《》, or sharing a long run with a where-question."""
     q = _squash(question)[:MAX_SCAN]
-    explicit = [e for e in (_squash(t) for t in _TITLED.findall(question)) if e]
+    explicit = [e for e in (_squash(t) for t in TITLED.findall(question)) if e]
     q_runs = _runs(q)
     out = []
     for title, _refs in doc.citations:

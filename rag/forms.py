@@ -14,6 +14,22 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .numerals import int_to_cn
+from .vocabulary import (
+    COUNTERS,
+    HOW_MANY,
+    HOW_MUCH,
+    INTERROGATIVES,
+    ITEM_COUNTERS,
+    JUDGE_HEADS,
+    LIMITS,
+    POLAR_HEADS,
+    POLAR_TAILS,
+    WHEN,
+    WHEN_PHRASES,
+    WHY,
+    WHY_PHRASES,
+    alternation,
+)
 
 _ARABIC = re.compile(r"\d+")
 FormKind = Literal["fact", "number", "list", "polar", "choice", "blank", "why"]
@@ -24,15 +40,15 @@ ASKS_LIST = re.compile(
 )
 # A number, time limit or frequency question.
 ASKS_NUMBER = re.compile(
-    r"多少|(?<!哪)几[个名人次年月天日岁条项届]|多长|多久|几年|几个月|哪一年|哪年|何时|什么时候|"
-    r"多大|期限|时限|上限|下限|比例|标准是|how many|how long|how much|when|"
+    rf"{alternation(HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS)}|(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]|"
+    r"几年|几个月|多大|上限|下限|比例|标准是|how many|how long|how much|when|"
     # "…的标准" closing the question asks for the standard itself, as "标准是" does
     r"(?<!什么)(?<!政治)标准[\d\s年？?]*$",
     re.I,
 )
 # How many items a list has: 有多少条, 几项, 几个方面.
 ASKS_COUNT = re.compile(r"(?:多少|几)(?:条|项|个方面|种|类|点)")
-ASKS_WHY = re.compile(r"为什么|为何|什么原因|原因是什么|why", re.I)
+ASKS_WHY = re.compile(rf"{alternation(WHY, WHY_PHRASES)}|why", re.I)
 # Which option is NOT right: 不包括, 不属于, 错误的是… — where the question asks, at the end of its
 # stem (the same words inside a quoted rule, "…不符合本地区…的实际情况…", ask nothing)
 EXCLUSION = re.compile(
@@ -51,14 +67,11 @@ NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:个月|个|名|人|次|年
 # Option letters: "A.一年", "A、", "A：", "（A）", "A)": a capital not inside a Latin word.
 _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）])\s*")
 # "…，对吗？" and its kin: a statement offered for checking.
-_POLAR_TAIL = re.compile(
-    r"[，,\s]*(?:对吗|对不对|是否正确|是不是这样|是吗|正确吗|对么|是真的吗|对还是错|正确还是错误|是对是错|吗)"
-    r"[？?。！!\s]*$"
-)
+_POLAR_TAIL = re.compile(rf"[，,\s]*(?:{alternation(POLAR_TAILS)})[？?。！!\s]*$")
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
-_JUDGE_HEAD = re.compile(r"^(?:判断题|请判断|判断)\s*[：:]")
-_POLAR_HEAD = re.compile(r"^(?:判断题|请问|请判断|判断|判断一下|是不是|是否)[：:，,\s]*")
-_ASKING = re.compile(r"什么|哪|怎么|多少|几|多久|多长|何时|谁")
+_JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
+_POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
+_ASKING = re.compile(alternation(INTERROGATIVES))
 # A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks).
 _JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）])\s*$")
 

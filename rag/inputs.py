@@ -9,21 +9,20 @@ compact `state` ({doc_id, refs}, returned with each answer) instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from .catalog import Catalog
 from .config import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_STATE_REFS
 from .errors import InputError
 from .query import State
+from .text import SURROGATE
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 BROKEN_TEXT = "含有无法识别的字符（可能是编码错误或截断的表情符号）"
 
 
 def has_broken_text(text: str) -> bool:
     """True when `text` holds a lone surrogate: what undecodable bytes and half emoji become."""
-    return _SURROGATE.search(text) is not None
+    return SURROGATE.search(text) is not None
 
 
 def check_history(history: Sequence[object], *, label: str = "history") -> list[str]:

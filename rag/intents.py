@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from .vocabulary import QUESTION_PARTICLES, WHAT_HOW, WHICH, alternation
+
 MetaField = Literal["issuer", "doc_number", "date", "addressees", "title", "effective", "interpreter"]
 
 # Words that ask about a document whatever else the question says (发文字号, 落款, 施行).
@@ -58,7 +60,8 @@ def metadata_fields(question: str) -> list[MetaField]:
     return found
 
 
-_ASKING_WORDS = re.compile(r"什么|哪些|哪|怎么|如何|是|的|了|和|与|及|吗|呢|[\W_]|[A-Za-z]")
+_ASKING_WORDS = re.compile(
+    rf"{alternation(WHAT_HOW, WHICH, QUESTION_PARTICLES)}|是|的|了|和|与|及|[\W_]|[A-Za-z]")
 ABOUT_SHARE = 0.5  # share of the rest of the question the notice's own text must hold
 
 

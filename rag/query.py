@@ -19,17 +19,18 @@ from .forms import Form, form_of
 from .records import Document, Key, Mode
 from .refs import SELF_REFERENCE, RefQuery, parse_refs
 from .roles import asks_duties, role_in_question
-from .text import normalize_question
+from .text import SURROGATE, normalize_question
+from .vocabulary import QUESTION_PARTICLES, REQUESTS, TEXT_ITSELF, TONE_PARTICLES, WHAT_HOW, alternation
 
 # "这一条关于X": rests made only of these words ask for the whole unit, no focus search needed.
+_SAYS = ("要求", "讲", "说", "写", "规定", "内容", "具体", "主要", "条文", "条款", "看看", "告诉我",
+         "是", "有", "了", "的", "我", "下", "这", "那", "里", "中")
 _ASK_WORDS = re.compile(
-    r"要求|讲|说|是|了|什么|哪些|内容|规定|具体|原文|全文|怎么|怎样|如何|有|写|的|呢|吗|吧|啊|请问|请|"
-    r"一下|看看|告诉我|我|下|主要|条文|条款|这|那|里|中|what|does|say|said|require|requires|is|about|"
-    r"the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
+    f"{alternation(WHAT_HOW, TEXT_ITSELF, QUESTION_PARTICLES, TONE_PARTICLES, REQUESTS, _SAYS)}|"
+    r"what|does|say|said|require|requires|is|about|the|tell|me|of|in|it|[\s?？。，,.!！：:、]", re.I)
 # "2.历史遗留的…能否…？": the number a pasted question had in its list, not 第2条.
 _LIST_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,3}[)）]|\d{1,3}[.、．](?!\d))\s*")
 LIST_REST = 6  # characters of content after it that make the question stand on its own
-_SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable input becomes: no tokenizer can encode it
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class Query:
 def validate(question: object) -> str:
     if not isinstance(question, str):
         raise InputError("问题必须是文本")
-    if _SURROGATE.search(question):  # undecodable bytes (surrogateescape) or half an emoji
+    if SURROGATE.search(question):  # undecodable bytes (surrogateescape) or half an emoji
         raise InputError("问题含有无法识别的字符（可能是编码错误或截断的表情符号），请检查后重新输入")
     question = question.strip()
     if not question:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
+from .text import titled
+from .vocabulary import PARTICLE_VARIANTS, QUESTION_PARTICLES, TONE_PARTICLES, alternation
 
 Relative = Literal["next", "prev", "this", "last"]
 
@@ -114,7 +116,7 @@ _MIN_FRAGMENT = 4  # shorter fragments ("党建", "部分党员") are too generi
 _DOC_SUFFIX = (r"(?:党章|章程|条例|规定|办法|准则|细则|意见|通知|决定|决议|规则|纲要|方案|法|规划"
                r"|制度|要点|清单|计划|标准|指南|守则)")
 _DOC_GLUE = r"\s*(?:中的|里的|的|中|里)?\s*$"
-_DOC_TITLE = re.compile(rf"《([^《》]+)》{_DOC_GLUE}")
+_DOC_TITLE = re.compile(rf"{titled()}{_DOC_GLUE}")
 _DOC_BARE = re.compile(rf"([0-9A-Za-z\u4e00-\u9fff]*?{_DOC_SUFFIX}){_DOC_GLUE}")
 _DOC_FILLER = re.compile(r"^(?:请问|请|关于|根据|按照|依据|依照|对照|对于|对|那么|那|这个|这份|那个|该"
                          r"|看看|看|查|在|我想知道|想知道|想问|问一下|问问)+")
@@ -123,7 +125,8 @@ _DOC_FILLER = re.compile(r"^(?:请问|请|关于|根据|按照|依据|依照|对
 _PUNCT = r"[\s,.;:!?、。，；：！？…·~\-—]"
 _REST_LEAD = re.compile(rf"^(?:{_PUNCT}|那么|那|请问|请|关于|对于|根据|按照|依据|里面|里|裡|的"
                         r"|(?:and|so|then|what about|how about)\b)+", re.I)
-_REST_TAIL = re.compile(rf"(?:{_PUNCT}|呢|吗|嗎|啊|呀|吧)+$")
+_PARTICLES = alternation(QUESTION_PARTICLES, TONE_PARTICLES, PARTICLE_VARIANTS)
+_REST_TAIL = re.compile(rf"(?:{_PUNCT}|{_PARTICLES})+$")
 
 
 @dataclass(frozen=True, slots=True)

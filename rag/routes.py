@@ -21,6 +21,7 @@ from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
 from .roles import checklist_note, focus_entries, role
 from .search import Context, SearchResult, find, stem_quotes
+from .vocabulary import INTERROGATIVES, POLAR, QUESTION_PARTICLES, alternation
 
 _DATED = re.compile(r"\d{4}年\d{1,2}月(\d{1,2}日)?")
 _IN_FORCE = re.compile(r"起(?:施行|实施)")
@@ -100,7 +101,7 @@ def _focus(ctx: Context, q: Query, unit: Unit) -> list[int] | None:
 
 
 _CLAUSE_SPLIT = re.compile(r"[，,；;？?。！!]")
-_ASKS = re.compile(r"什么|哪|怎么|怎样|如何|多少|几|谁|吗|是否|有没有|能不能|可不可以")
+_ASKS = re.compile(alternation(INTERROGATIVES, QUESTION_PARTICLES, POLAR))
 
 
 def _second_question(q: Query) -> str:

@@ -26,6 +26,19 @@ from .index_load import Index
 from .query import Query
 from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
 from .text import REFERS_BACK, char_bigrams
+from .vocabulary import (
+    COUNTERS,
+    DURATION_PHRASES,
+    HOW_MANY,
+    HOW_MUCH,
+    ITEM_COUNTERS,
+    LIMITS,
+    QUESTION_PARTICLES,
+    WHEN,
+    WHEN_PHRASES,
+    WHETHER,
+    alternation,
+)
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
@@ -45,12 +58,16 @@ CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold t
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
 # Question words, removed before finding what a number question is about.
 _QUESTION_WORDS = re.compile(
-    r"多长时间|多长|多久|多少|(?<!哪)几[个名人次年月天日岁条项届]?|什么时候|何时|哪一年|哪年|"
-    r"期限|时限|是否|吗|呢|[？?。，,]"
+    rf"{alternation(DURATION_PHRASES, HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS, WHETHER, QUESTION_PARTICLES)}|"
+    rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]?|[？?。，,]"
 )
 ANSWER_COVER = 0.5  # share of a number question's specific words the answering sentence must hold
+# What a number question asks the figure of: the words before its first interrogative. A copula
+# before 多少, 几 or 什么时候 is left out of them, before 多久 or 多长 not (the refusal quotes them so).
+_MANY, _LONG = HOW_MUCH[0], HOW_MUCH[1:]
 _THING = re.compile(
-    r"^(.{2,16}?)(?:是多少|有多少|多少|是几|有几|为几|几[个名人次年月天日岁]|多长|多久|是什么时候|什么时候|何时)"
+    rf"^(.{{2,16}}?)(?:[是有]?{_MANY}|[是有为]{HOW_MANY}|{HOW_MANY}[{COUNTERS}]|"
+    rf"{alternation(_LONG, WHEN)}|是?{WHEN_PHRASES[0]})"
 )
 
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
 from .records import DocMeta, Document, Section, Unit
-from .text import split_sentences
+from .text import TITLED, split_sentences
 
 _SECTION_RE = re.compile(rf"^([{CN_NUMERAL_CHARS}]+)、\s*(.+)$")
 _ITEM_RE = re.compile(r"^(\d{1,3})[.．、]\s*(.+)$")
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号")
 _DATE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
-_TITLE_RE = re.compile(r"《([^《》]+)》")
 _PARA_END = "。！？；：!?;:”）)"
 
 
@@ -158,6 +157,6 @@ def cited_titles(units: Iterable[Unit]) -> tuple[tuple[str, tuple[str, ...]], ..
     for u in units:
         if u.kind in ("header", "lead"):
             continue
-        for title in _TITLE_RE.findall(u.text):
+        for title in TITLED.findall(u.text):
             graph.setdefault(title, {})[u.ref] = None
     return tuple((t, tuple(r)) for t, r in graph.items())

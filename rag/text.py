@@ -8,6 +8,19 @@ from functools import lru_cache
 
 _SENT_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])")
 _WS = re.compile(r"\s+")
+# A lone surrogate: what undecodable bytes (surrogateescape) and half an emoji become; no
+# tokenizer or encoder can take one.
+SURROGATES = "\ud800-\udfff"
+SURROGATE = re.compile(f"[{SURROGATES}]")
+
+
+def titled(shortest: int = 1, longest: int | None = None) -> str:
+    """The pattern of a 《title》, the title captured; `shortest`/`longest` bound its length where a
+    rule needs it (a jieba term, a name in a question)."""
+    return f"《([^《》]{{{shortest},{'' if longest is None else longest}}})》"
+
+
+TITLED = re.compile(titled())
 # A sentence that opens with a pronoun (它既是…, 这是…) says something about the sentence before it.
 REFERS_BACK = re.compile(r"^(?:它|这|其|此|该)")
 

@@ -17,6 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from .records import Document
+from .text import titled
+from .vocabulary import (
+    QUESTION_PARTICLES,
+    QUESTION_WORDS,
+    REQUESTS,
+    TONE_PARTICLES,
+    WHAT_HOW,
+    WHICH,
+    WHICH_ITEM,
+)
 
 # General party-building terms jieba's dictionary splits badly. The rest comes from the documents:
 # what they quote (“四种形态”) or cite (《…》), and the `terms` a document's manifest entry lists.
@@ -27,25 +37,21 @@ HAND_TERMS = (
     "换届", "任职谈话", "发展党员",
 )
 _QUOTED = re.compile(r"“([^“”]{2,12})”")
-_TITLED = re.compile(r"《([^《》]{2,40})》")
+_TITLED = re.compile(titled(2, 40))
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]")
-STOPWORDS = frozenset(
-    "的 了 和 与 及 是 在 对 把 有 要 为 等 中 什么 哪些 哪 怎么 如何 怎样 吗 呢 吧 啊 请问 "
-    "请 一下 这个 那个 这 那 里 关于 方面 工作 要求 主要 内容 讲 说 提到 提出 哪条 哪一条 条 "
-    "the a an of to in and or is are what which how does do about for on with it this that "
-    "be by as from at please me tell".split()
-)
-# What a question asks for, not what it is about: interrogatives and the modal verbs questions are
-# phrased with (能不能, 可以…吗, 该, 想). The documents hardly use them, so as query terms they weigh
-# like the rarest words: they drag every unit's coverage down alike, and lift whichever unit happens
-# to say 可以 or 一般由谁. Dropped from a question's lexical terms only (`query_tokens`: BM25 and the
-# ranking's coverage); the indexed text keeps them, the dense encoder still reads the whole question,
-# and abstention's coverage still counts them (it was calibrated so: 东莞房价现在多少一平 stays refused).
-QUESTION_WORDS = frozenset(
-    "谁 哪个 哪里 哪儿 哪几 哪几种 几种 哪种 哪类 哪一 何时 多久 多长 多少 怎么办 怎么样 咋 咋办 "
-    "为什么 什么样 是否 能否 可否 能不能 可不可以 会不会 要不要 是不是 有没有 由谁 由谁来 么 "
-    "能 不能 可以 该 想 需要 应该".split()
-)
+STOPWORDS = frozenset((
+    *"的 了 和 与 及 是 在 对 把 有 要 为 等 中 这个 那个 这 那 里 关于 方面 工作 要求 主要 内容 讲 说 "
+    "提到 提出 条 the a an of to in and or is are what which how does do about for on with it this "
+    "that be by as from at please me tell".split(),
+    *WHAT_HOW, WHICH, *QUESTION_PARTICLES, *TONE_PARTICLES, *REQUESTS, *WHICH_ITEM,
+))
+# QUESTION_WORDS (rag/vocabulary.py) are what a question asks for, not what it is about:
+# interrogatives and the modal verbs questions are phrased with (能不能, 可以…吗, 该, 想). The
+# documents hardly use them, so as query terms they weigh like the rarest words: they drag every
+# unit's coverage down alike, and lift whichever unit happens to say 可以 or 一般由谁. Dropped from
+# a question's lexical terms only (`query_tokens`: BM25 and the ranking's coverage); the indexed
+# text keeps them, the dense encoder still reads the whole question, and abstention's coverage
+# still counts them (it was calibrated so: 东莞房价现在多少一平 stays refused).
 WORDS_FILE = "jieba.words.txt"
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _CJK = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 # General question grammar: interrogative frames every set shares with everyday Chinese.
-_GRAMMAR = "什么时候 是什么时 分别是什 别是什么 原因是什 因是什么 多长时间 什么要求 要求什么 怎么要求 具体规定 条要求什 几次修订 第几次修"
+_GRAMMAR = "什么时候 分别是什 别是什么 原因是什 因是什么 多长时间 什么要求 要求什么 怎么要求 具体规定 条要求什 几次修订 第几次修"
 # Words that point at "this document" and the 公文 header fields (GB/T 9704 element names).
 _DOCUMENT = "这个文件 这份文件 份文件的 发文字号 发文机关"
 # Roles named in the duty checklists (rag/onboarding/duties.toml, reviewed against the regulations).

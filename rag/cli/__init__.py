@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import DangjianError
-from .common import _SURROGATE, BROKEN_ARG, EXIT_ERROR
+from ..text import SURROGATE
+from .common import BROKEN_ARG, EXIT_ERROR
 from .parser import build_parser
 
 __all__ = ["build_parser", "main"]
@@ -55,7 +56,7 @@ def _check_text_args(args: argparse.Namespace) -> None:
     """Text arguments (not file names) that held undecodable bytes: one line naming the argument."""
     for name, value in vars(args).items():
         values = value if isinstance(value, list) else [value]
-        if name in PATH_ARGS or not any(isinstance(v, str) and _SURROGATE.search(v) for v in values):
+        if name in PATH_ARGS or not any(isinstance(v, str) and SURROGATE.search(v) for v in values):
             continue
         label = (
             "问题" if name == "question" else name if name in POSITIONAL else "--" + name.replace("_", "-")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,6 @@ DATABASE_HELP = ("保存对话、反馈和文件登记的数据库，如 postgre
                  "（多副本共用；默认数据目录中的 SQLite；也可设 DANGJIAN_DATABASE_URL）")
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-_SURROGATE = re.compile("[\ud800-\udfff]")  # what undecodable bytes in argv or stdin become
 BROKEN_ARG = "含有无法识别的字符（不是有效的 UTF-8，或截断的表情符号）"
 
 

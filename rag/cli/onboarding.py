@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DangjianError
-from .common import _SURROGATE, _print_json, _settings, _tolerant_stdin
+from ..text import SURROGATE
+from .common import _print_json, _settings, _tolerant_stdin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -99,7 +100,7 @@ def _quiz_session(questions: Sequence[Question]) -> int:
     for i, q in enumerate(questions, 1):
         print(format_question(q, i, len(questions)))
         try:
-            given = _SURROGATE.sub("\ufffd", input("你的答案> ").strip())
+            given = SURROGATE.sub("\ufffd", input("你的答案> ").strip())
         except (EOFError, KeyboardInterrupt):
             print()
             break

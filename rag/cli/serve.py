@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import DangjianError
-from .common import _SURROGATE, BROKEN_ARG, _settings, _tolerant_stdin
+from ..text import SURROGATE
+from .common import BROKEN_ARG, _settings, _tolerant_stdin
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -49,7 +50,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise DangjianError(f"无法加载登录模块：{err}") from err
     password = _read_password()
-    if _SURROGATE.search(password):
+    if SURROGATE.search(password):
         raise DangjianError(f"密码{BROKEN_ARG}")
     line = auth_line(args.user, password)
     if not args.auth_file:

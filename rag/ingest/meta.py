@@ -13,10 +13,11 @@ from typing import Any
 from ..articles import detect_scheme
 from ..catalog import aliases_for
 from ..numerals import CN_NUMERAL_CHARS
+from ..text import titled
 
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号")
 _LEAD_TITLE_RE = re.compile(
-    r"(?:印发|发布|公布|颁布)了?\s*(?:修订后的|新修订的|新修订)?\s*《([^《》]{2,60})》")
+    r"(?:印发|发布|公布|颁布)了?\s*(?:修订后的|新修订的|新修订)?\s*" + titled(2, 60))
 _NOTICE_ISSUER_RE = re.compile(r"^\s*([\u4e00-\u9fff（）()]{2,40}?)关于印发")
 _ACTOR_RE = re.compile(r"([\u4e00-\u9fff、]{2,30}?)(?:近日)?(?:印发|发布)了")
 _DATED_RE = re.compile(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import IngestError
-from ..text import squash
+from ..text import SURROGATES, squash
 from .limits import DEFAULT_LIMITS, MB, Limits
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -146,7 +146,7 @@ def _decode_lenient(data: bytes, codec: str, name: str, limits: Limits) -> str:
 
 # Unicode categories Cc (controls, except \t \n), Cs (surrogates), Co (private use), and U+FFFD;
 # a regex rather than a per-character loop: a 20 MB text is checked in milliseconds, not seconds
-_BAD = "\ufffd\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+_BAD = f"\ufffd\x00-\x08\x0b-\x1f\x7f-\x9f{SURROGATES}"
 _PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
 _BAD_RE = re.compile(f"[{_BAD}]")
 _BAD_OR_PRIVATE_RE = re.compile(f"[{_BAD}{_PRIVATE}]")

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from ..errors import InputError
 from ..numerals import cn_to_int
 from ..records import Document, Unit
+from ..text import TITLED
 from .common import Passage, passage, passage_json, with_lead
 from .terms import Entry, defines, plain
 
@@ -69,7 +70,6 @@ _UNITS: dict[str, tuple[str, int]] = {
     "次": ("x", 1),
 }
 _VALUE = re.compile(rf"^({_N})?个?(个月|月|季度|年度|年|工作日|天|日|学时|周岁|岁|名|人|次)$")
-_TITLED = re.compile(r"《[^》]*》")
 _SPACE = re.compile(r"[\s“”\"'。，,.；;：:！!？?、]")
 
 
@@ -161,7 +161,7 @@ def _proportion(t: str) -> str:
 def values(sentence: str) -> list[tuple[Kind, str, int]]:
     """(kind, text, start) of every value in a sentence, outside 《titles》; a frequency
     (每半年) hides the duration inside it (半年), and a value never overlaps an earlier one."""
-    masked = _TITLED.sub(lambda m: "□" * len(m.group()), sentence)
+    masked = TITLED.sub(lambda m: "□" * len(m.group()), sentence)
     found: list[tuple[Kind, str, int]] = []
     taken: set[int] = set()
     for kind, pat in _PATTERNS:

@@ -1,0 +1,96 @@
+"""The question vocabulary: the words Chinese questions are asked with, each class written once.
+
+Interrogatives, question particles, A-not-A verbs, modal verbs, polar tails, where-words: modules
+build the patterns they need from these classes (`alternation`) and combine them as their rule
+requires — which words are not a question's topic (rag/tokenize.py), whether a clause asks
+something (rag/routes.py), whether a run is a phrase rather than a title (rag/catalog.py), what
+form a question has (rag/forms.py) — but none writes a list of these words of its own.
+
+Only general question grammar lives here, never the wording of particular questions
+(tests/test_vocabulary_guard.py). The classes are disjoint where a module unites them, so a word's
+class says what it does: a token-level class (`QUESTION_WORDS`) holds single words as jieba cuts
+them; phrases of several words (什么时候) are for patterns only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# -- interrogatives ---------------------------------------------------------------------------
+
+# What, which, how: so common that the tokenizer drops them from every text (rag/tokenize.py
+# STOPWORDS, with 哪).
+WHAT_HOW = ("什么", "哪些", "怎么", "怎样", "如何")
+# 哪 is the stem of every 哪- word (哪个, 哪里…): a pattern that only asks whether a question asks
+# needs no other; one that cuts question words out must not leave 个 of 哪个 behind.
+WHICH = "哪"
+# The other forms jieba cuts them into (and the colloquial 咋, 么 of 干么).
+WHAT_HOW_FORMS = ("什么样", "哪个", "哪里", "哪儿", "哪几", "哪几种", "哪种", "哪类", "哪一",
+                  "怎么办", "怎么样", "咋", "咋办", "么")
+WHO = ("谁", "由谁", "由谁来")
+WHEN = ("何时",)
+HOW_MUCH = ("多少", "多久", "多长")
+WHY = ("为什么",)
+# 几 asks "how many" before a counter word (几年, 几个月); on its own it is a stem, like 哪.
+HOW_MANY = "几"
+HOW_MANY_FORMS = ("几种",)
+# Counter words a 几 or a blank asks a figure with: of people and time…
+COUNTERS = "个名人次年月天日岁"
+# …and of items and terms (几条, 几项, 几届).
+ITEM_COUNTERS = "条项届"
+
+# Phrases of several words that ask for a date or a duration; patterns only (jieba cuts them apart).
+WHEN_PHRASES = ("什么时候", "哪一年", "哪年")
+DURATION_PHRASES = ("多长时间",)
+# Nouns that ask for a figure when a question names them (…的期限, 时限).
+LIMITS = ("期限", "时限")
+# Other ways to ask why; patterns only.
+WHY_PHRASES = ("为何", "什么原因", "原因是什么")
+
+# Every word a clause may ask with (for patterns that only ask whether it asks).
+INTERROGATIVES = (*WHAT_HOW, WHICH, *WHO, *WHEN, *HOW_MUCH, *WHY, HOW_MANY)
+
+# -- particles, A-not-A verbs, modal verbs ----------------------------------------------------
+
+QUESTION_PARTICLES = ("吗", "呢")
+TONE_PARTICLES = ("吧", "啊")
+# Written variants of the particles people type (嗎 traditional, 呀).
+PARTICLE_VARIANTS = ("嗎", "呀")
+WHETHER = ("是否",)
+# A-not-A and its literary forms: 能不能, 能否, 有没有.
+A_NOT_A = ("能否", "可否", "能不能", "可不可以", "会不会", "要不要", "是不是", "有没有")
+POLAR = (*WHETHER, *A_NOT_A)
+# The modal verbs a question is phrased with (能不能, 可以…吗, 该, 想): what the asker may or should do.
+ASKING_MODALS = ("能", "不能", "可以", "该", "想", "需要", "应该")
+# The modal verbs a rule states an obligation with; a document title states none.
+RULE_MODALS = ("应当", "必须", "可以", "不得")
+# "…，对吗？": the tails that offer a statement for checking.
+POLAR_TAILS = ("对吗", "对不对", "是否正确", "是不是这样", "是吗", "正确吗", "对么", "是真的吗", "对还是错",
+               "正确还是错误", "是对是错", "吗")
+# Opening words of a 判断题 (判断题：…), and of any statement offered for checking (是不是…).
+JUDGE_HEADS = ("判断题", "请判断", "判断")
+POLAR_HEADS = (*JUDGE_HEADS, "请问", "判断一下", "是不是", "是否")
+ASK_OPENERS = ("请问",)
+REQUESTS = (*ASK_OPENERS, "请", "一下")
+
+# -- where and what text ----------------------------------------------------------------------
+
+# Which item, where: a question about where something is in a document, not what it says.
+WHICH_ITEM = ("哪条", "哪一条")
+WHERE = ("哪些条", *WHICH_ITEM, "哪一项", "哪项", "哪个条", "哪部分", "哪里", "在哪", "第几条",
+         "引用", "提到", "出自", "which item", "where")
+# The text itself (原文, 全文) rather than an answer drawn from it.
+TEXT_ITSELF = ("全文", "原文")
+
+# Every word a question is phrased with that is not what it is about, as jieba cuts it: dropped from
+# a question's lexical terms (rag/tokenize.py `query_tokens`). Disjoint from the stopwords.
+QUESTION_WORDS = frozenset((*WHAT_HOW_FORMS, *WHO, *WHEN, *HOW_MUCH, *WHY, *HOW_MANY_FORMS, *POLAR,
+                            *ASKING_MODALS))
+
+
+def alternation(*classes: Iterable[str]) -> str:
+    """A regex alternation of the words of `classes`, escaped, longest first (so 多长时间 is one
+    match, not 多长 and a rest), each word once."""
+    words = dict.fromkeys(w for c in classes for w in c)
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
