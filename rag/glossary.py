@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .roles import search_words
+
 GLOSSARY: dict[str, str] = {
     "branch secretary": "支部书记 党组织书记", "branch secretaries": "支部书记 党组织书记",
     "party branch": "党支部", "branches": "党支部", "branch": "党支部",
@@ -47,29 +49,17 @@ GLOSSARY: dict[str, str] = {
     "emergency": "应急处突", "speech": "演讲", "essay": "征文", "volunteer": "志愿",
     "lecture": "讲堂 讲座", "website": "网站", "media": "两微一端 网站",
 }
-# Roles people name when they ask "what do I have to do": the duties the documents file them under.
-ROLES: dict[str, str] = {
-    "支部书记": "党支部 党员教育管理 三会一课 组织生活",
-    "组织委员": "三会一课 组织生活 主题党日",
-    "宣传委员": "意识形态 宣传 阵地",
-    "纪检委员": "纪律 监督 警示教育",
-    "纪委书记": "纪律 监督执纪 机关纪委",
-    "党组书记": "主体责任 第一责任人",
-    "班子成员": "一岗双责 分管",
-    "党务干部": "党务干部 培训",
-    "年轻干部": "年轻干部 青年 理论学习",
-}
 _PATTERNS = sorted(GLOSSARY, key=len, reverse=True)
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 def expand(question: str) -> str:
-    """Append the duties of a named role and the Chinese terms of every glossary phrase in an
-    English question (longest first).
+    """Append the work of every role a question names (rag/roles.py `ROLE_TABLE`) and the Chinese
+    terms of every glossary phrase in an English question (longest first).
 
     There is no table of everyday Chinese words (炒股 → 证券): the one this module had mirrored the
     wording of single tuning questions, so it flattered the tuning set and cost the held-out one."""
-    roles = [duties for role, duties in ROLES.items() if role in question]
+    roles = search_words(question)
     if roles:
         question = f"{question} {' '.join(roles)}"
     if not _LATIN.search(question):

@@ -1,8 +1,9 @@
 """The roles a new cadre may hold, and the names people call them by.
 
-A low-level table (no imports above `records`) so that both the question path (a search answer
-that names a role points to that role's duty checklist) and `rag.onboarding` (the checklist
-itself) read the same names. The duties of each role live in `rag/onboarding/duties.toml`.
+The one role table, low-level (no imports above `errors`) so that the question path (a search
+answer that names a role points to that role's duty checklist; the search adds the words the
+documents file the role's work under) and `rag.onboarding` (the checklist itself) read the same
+names. The duties of each role live in `rag/onboarding/duties.toml`.
 
     resolve_role("支部书记") → "支部书记"      resolve_role("纪检委员") → "纪委委员"
     role_in_question("我是新任支部书记，先做什么？") → "支部书记"
@@ -34,18 +35,27 @@ _ASKS_DUTIES = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Role:
-    """`name` is the short name used in commands and URLs; `title` the full name shown."""
+    """`name` is the short name used in commands and URLs; `title` the full name shown. `search`:
+    the names a question may call the role by, each with the words the documents file its work
+    under, added to the search query (rag/glossary.py `expand`). `checklist`: the role has a
+    reviewed duty checklist (rag/onboarding/duties.toml), so onboarding lists it and a question that
+    names it gets the checklist's note and the role_duties route."""
 
     name: str
     title: str
     aliases: tuple[str, ...]
+    search: tuple[tuple[str, str], ...] = ()
+    checklist: bool = True
 
 
-ROLES: tuple[Role, ...] = (
+# The one role table. Order: the checklist roles as onboarding lists them, then the roles that
+# only widen a search (their duties are not reviewed, so they get no checklist and no route).
+ROLE_TABLE: tuple[Role, ...] = (
     Role(
         "支部书记",
         "支部书记（机关党支部）",
         ("党支部书记", "机关党支部书记", "支部副书记", "党支部副书记", "支书", "支部书记（机关党支部）"),
+        (("支部书记", "党支部 党员教育管理 三会一课 组织生活"),),
     ),
     Role(
         "党组书记",
@@ -58,6 +68,7 @@ ROLES: tuple[Role, ...] = (
             "单位党组书记",
             "党委书记",
         ),
+        (("党组书记", "主体责任 第一责任人"),),
     ),
     Role(
         "纪委委员",
@@ -72,10 +83,24 @@ ROLES: tuple[Role, ...] = (
             "纪检委员",
             "纪律检查委员",
         ),
+        (("纪检委员", "纪律 监督 警示教育"), ("纪委书记", "纪律 监督执纪 机关纪委")),
     ),
-    Role("党务干部", "党务干部", ("党务工作者", "党务工作人员", "专职党务干部", "兼职党务干部", "组织员")),
+    Role("党务干部", "党务干部", ("党务工作者", "党务工作人员", "专职党务干部", "兼职党务干部", "组织员"),
+         (("党务干部", "党务干部 培训"),)),
     Role("党员", "普通党员", ("普通党员",)),
+    Role("组织委员", "组织委员", (), (("组织委员", "三会一课 组织生活 主题党日"),), checklist=False),
+    Role("宣传委员", "宣传委员", (), (("宣传委员", "意识形态 宣传 阵地"),), checklist=False),
+    Role("班子成员", "班子成员", (), (("班子成员", "一岗双责 分管"),), checklist=False),
+    Role("年轻干部", "年轻干部", (), (("年轻干部", "年轻干部 青年 理论学习"),), checklist=False),
 )
+# The roles with a duty checklist: what onboarding lists and questions are matched against.
+ROLES: tuple[Role, ...] = tuple(r for r in ROLE_TABLE if r.checklist)
+
+
+def search_words(question: str) -> list[str]:
+    """The words the search adds for every role a question names, as the table writes them."""
+    return [words for r in ROLE_TABLE for written, words in r.search if written in question]
+
 
 # A bare 党员 names the role only when the asker says they are one ("作为一名党员…", "我是党员").
 _MEMBER = re.compile(
