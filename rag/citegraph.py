@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from .records import Document
 from .text import TITLED
-from .vocabulary import TEXT_ITSELF, WHERE, alternation
+from .vocabulary import TEXT_ITSELF, WHERE, WHICH_WHAT, alternation
 
 MAX_SCAN = 300  # a pasted essay is not a where-is-it question; keeps the O(n·m) match cheap
 MIN_SHARED = 8  # characters a question must share with a title (titles are 12–40 characters)
@@ -20,8 +20,9 @@ _ASKS_WHERE = re.compile(alternation(WHERE, TEXT_ITSELF), re.I)
 _WHERE = re.compile(alternation(WHERE), re.I)
 _CITED_KINDS = r"(?:文件|意见|规定|方案|规则|纲要|条例|规划|制度)"
 # "第16条提到的意见是什么", "落实了哪些文件" — but not "按照规定程序发展党员".
-_ASKS_CITED = re.compile(rf"(?:提到|引用|要求落实)了?的?(?:哪些|哪个|什么)?{_CITED_KINDS}|"
-                         rf"(?:落实|按照|根据)了?(?:哪些|哪个|什么){_CITED_KINDS}")
+_WHICH = alternation(WHICH_WHAT)
+_ASKS_CITED = re.compile(rf"(?:提到|引用|要求落实)了?的?(?:{_WHICH})?{_CITED_KINDS}|"
+                         rf"(?:落实|按照|根据)了?(?:{_WHICH}){_CITED_KINDS}")
 
 
 _NOT_TITLE = re.compile(r"[\s《》“”\"（）()]")

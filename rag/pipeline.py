@@ -17,9 +17,10 @@ from .embed import VectorEmbeddings, make_embeddings
 from .errors import InputError
 from .index_load import Index, Progress
 from .query import Options, Query, State, next_state, understand, validate
+from .ranking import RankSettings
 from .records import Answer, Document, Hit, Mode, Unit
 from .routes import route
-from .search import MIN_STRENGTH, Context, ranked
+from .search import Context, ranked
 
 __all__ = ["Assistant", "Options", "State", "validate"]
 
@@ -28,12 +29,19 @@ class Assistant:
     """Owns the loaded index and embedder. `ask` only reads them, so concurrent calls are safe as
     far as this class goes (the embedder backend decides whether encoding is)."""
 
-    def __init__(self, index: Index, emb: VectorEmbeddings, settings: Settings) -> None:
+    def __init__(self, index: Index, emb: VectorEmbeddings, settings: Settings,
+                 ranking: RankSettings | None = None) -> None:
+        """`ranking`: the search path's settings; by default the calibrated ones, with the
+        abstention bar of `settings.abstain_threshold` when that is set."""
         self.index = index
         self.emb = emb
         self.settings = settings
         self.catalog = Catalog(index.docs)
-        self.ctx = Context(index, emb, self.catalog, settings.abstain_threshold or MIN_STRENGTH)
+        if ranking is None:
+            ranking = RankSettings()
+            if settings.abstain_threshold:
+                ranking = replace(ranking, min_strength=settings.abstain_threshold)
+        self.ctx = Context(index, emb, self.catalog, ranking)
 
     @classmethod
     def open(cls, settings: Settings, *, progress: Progress | None = None,
@@ -59,6 +67,14 @@ class Assistant:
     @property
     def min_strength(self) -> float:
         return self.ctx.min_strength
+
+    @property
+    def ranking(self) -> RankSettings:
+        return self.ctx.ranking
+
+    def configured(self, ranking: RankSettings) -> Assistant:
+        """The same loaded index and encoder, ranked by other settings (an ablation's configuration)."""
+        return Assistant(self.index, self.emb, self.settings, ranking)
 
     def _options(self, options: Options) -> Options:
         unknown = [d for d in options.docs if self.catalog.doc(d) is None]
@@ -92,10 +108,13 @@ class Assistant:
     def _answer(self, q: Query) -> Answer:
         return route(self.ctx, q)
 
-    def search(self, question: str, *, mode: Mode = "hybrid", docs: Sequence[str] = ()) -> tuple[Hit, ...]:
-        """The units a free-text question ranks, in the order answers use (no routing): `dangjian search`."""
-        q = self.understand(question, options=Options(mode=mode, docs=tuple(docs)))
-        return ranked(self.ctx, q, docs=docs)
+    def search(self, question: str, *, mode: Mode | None = None, docs: Sequence[str] = ()) -> tuple[Hit, ...]:
+        """The units a free-text question ranks, in the order answers use (no routing): `dangjian search`;
+        `mode` overrides the configured signals (`RankSettings.mode`)."""
+        q = self.understand(question, options=Options(docs=tuple(docs)))
+        ranking = self.ranking if mode is None else replace(self.ranking, mode=mode)
+        ctx = replace(self.ctx, ranking=ranking)
+        return ranked(ctx, q, docs=docs)
 
     def unit(self, key: str) -> tuple[Document, Unit] | None:
         """`doc_id#ref` (or a bare ref of the primary document) → its document and unit."""

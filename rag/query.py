@@ -16,7 +16,7 @@ from .catalog import Catalog
 from .config import MAX_QUESTION_CHARS
 from .errors import InputError
 from .forms import Form, form_of
-from .records import Document, Key, Mode
+from .records import Document, Key
 from .refs import SELF_REFERENCE, RefQuery, parse_refs
 from .roles import asks_duties, role_in_question
 from .text import SURROGATE, normalize_question
@@ -43,11 +43,10 @@ class State:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Switches for ablation and scope; the defaults are the full pipeline over every document."""
+    """How a question is read: its scope, and whether references are parsed (off: an ablation).
+    How it is ranked is `RankSettings` (rag/ranking.py), which the assistant's context carries."""
 
     use_refs: bool = True
-    mode: Mode = "hybrid"
-    doc_aware: bool = True
     docs: tuple[str, ...] = ()  # explicit scope (--doc, "docs" in the API); () = every document
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from .ranking import DEFAULT as _RANKING
+from .ranking import Mode as Mode  # re-exported: records name the types stages share
+
 UnitKind = Literal["header", "preamble", "item", "article", "lead"]
-Mode = Literal["hybrid", "bm25", "dense"]  # which retrieval signals a search uses
-COVERAGE_WEIGHT = 0.5
 AnswerKind = Literal[
     "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"
 ]
@@ -130,8 +131,9 @@ class Hit:
 
     @property
     def strength(self) -> float:
-        """An absolute relevance signal (unlike the rank-based fused score), for thresholds."""
-        return self.dense + COVERAGE_WEIGHT * self.coverage
+        """An absolute relevance signal (unlike the rank-based fused score), for thresholds, with
+        the default weights (`RankSettings.strength`; a search reads its own settings')."""
+        return _RANKING.strength(self)
 
     @property
     def key(self) -> str:

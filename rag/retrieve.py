@@ -31,15 +31,15 @@ from .embed import Embedder
 from .errors import IndexError_
 from .glossary import expand
 from .index_load import REBUILD_HINT, Index
+from .ranking import DEFAULT, RankSettings
 from .records import Hit, Mode, hit_of
 from .stores import ANN_K, DenseStore, is_remote
 from .tokenize import topic_terms
 
-RRF_K = 60
-COVERAGE_TOP = 40  # coverage is only read for the best units (document-aware ranking, abstention)
-HITS_TOP = 40  # `Hit`s built per search: the re-ranked window of rag/search.py, which shows 20
-EXACT_FILL = 2 * HITS_TOP  # approximate stores: units that get exact dense scores after fusion
-RANK_LIMIT = 2000  # approximate stores (large corpora): rows ranked per signal for fusion
+# The signals' settings (mode, rrf_k, window) are `RankSettings` (rag/ranking.py). What follows is
+# how approximate stores reach them on large corpora, not ranking policy:
+EXACT_FILL = 2  # × the window: units that get exact dense scores after fusion
+RANK_LIMIT = 2000  # rows ranked per signal for fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,8 @@ class UnitScores:
     max_dense: float  # best dense score over all chunks (0 in BM25-only mode)
 
 
-def _add_rrf(fused: np.ndarray, scores: np.ndarray, candidates: np.ndarray, limit: int | None) -> None:
+def _add_rrf(fused: np.ndarray, scores: np.ndarray, candidates: np.ndarray, limit: int | None,
+             k: int) -> None:
     """Add one ranking's reciprocal rank fusion (Cormack et al., SIGIR 2009) term 1 / (k + rank)
     to `fused`, in place (no array per term: the same sums, term by term, as adding them up).
 
@@ -79,18 +80,18 @@ def _add_rrf(fused: np.ndarray, scores: np.ndarray, candidates: np.ndarray, limi
         candidates = candidates[_best(scores[candidates], limit)]
     every = len(candidates) == len(scores)  # candidates ascending and unique: all of them, in order
     order = _descending(scores) if every else candidates[_descending(scores[candidates])]
-    fused[order] += _reciprocal_ranks(len(order))  # positions are unique: one addition each
+    fused[order] += _reciprocal_ranks(len(order), k)  # positions are unique: one addition each
 
 
-_RECIPROCALS = np.zeros(0)
+_RECIPROCALS: dict[int, np.ndarray] = {}
 
 
-def _reciprocal_ranks(n: int) -> np.ndarray:
-    """1 / (RRF_K + rank) for ranks 1..n: the same floats every time, so computed once."""
-    global _RECIPROCALS
-    if len(_RECIPROCALS) < n:
-        _RECIPROCALS = 1.0 / (RRF_K + np.arange(1, max(n, 2 * len(_RECIPROCALS)) + 1))
-    return _RECIPROCALS[:n]
+def _reciprocal_ranks(n: int, k: int) -> np.ndarray:
+    """1 / (k + rank) for ranks 1..n: the same floats every time, so computed once per k."""
+    known = _RECIPROCALS.get(k, np.zeros(0))
+    if len(known) < n:
+        known = _RECIPROCALS[k] = 1.0 / (k + np.arange(1, max(n, 2 * len(known)) + 1))
+    return known[:n]
 
 
 def _descending(values: np.ndarray) -> np.ndarray:
@@ -183,9 +184,11 @@ def _absent(n_sent: int, n_unit: int) -> _Signals:
     return _Signals(np.zeros(n_sent), np.zeros(n_unit), empty, empty)
 
 
-def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
+def unit_scores(index: Index, emb: Embedder, question: str, *, settings: RankSettings = DEFAULT,
                 docs: Collection[str] | None = None) -> UnitScores:
-    """Every unit's fused score and signals for a free-text question (glossary-expanded)."""
+    """Every unit's fused score and signals for a free-text question (glossary-expanded): the
+    `signals` step, by `settings.mode` and `settings.rrf_k`."""
+    mode, k = settings.mode, settings.rrf_k
     query = expand(question)
     lay = index.layout
     n_sent, n_unit = len(lay.sentence_ids), len(lay.unit_ids)
@@ -194,7 +197,7 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
     lex, cov, topic = (_lexical(index, tokens, asked) if mode != "dense"
                        else (_absent(n_sent, n_unit), np.zeros(n_unit), np.zeros(n_unit)))
     if is_remote(index.manifest.get("dense") or {}):  # without opening the store: bm25 mode needs none
-        return _server_scores(index, emb, query, mode, docs, tokens, lex, cov, topic)
+        return _server_scores(index, emb, query, settings, docs, tokens, lex, cov, topic)
     none = (_absent(n_sent, n_unit), None, 0.0)
     sem, qvec, max_dense = _semantic(index, emb, query) if mode != "bm25" else none
     signals = [x for x, on in ((lex, mode != "dense"), (sem, mode != "bm25")) if on]
@@ -202,11 +205,11 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
 
     s_fused, u_fused = np.zeros(n_sent, dtype=np.float64), np.zeros(n_unit, dtype=np.float64)
     for sig in signals:
-        _add_rrf(s_fused, sig.sent, sig.sent_known, limit)
+        _add_rrf(s_fused, sig.sent, sig.sent_known, limit, k)
     best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
-    _add_rrf(u_fused, best_sent, _positive(best_sent), limit)
+    _add_rrf(u_fused, best_sent, _positive(best_sent), limit, k)
     for sig in signals:
-        _add_rrf(u_fused, sig.unit, sig.unit_known, limit)
+        _add_rrf(u_fused, sig.unit, sig.unit_known, limit, k)
 
     mask = _scope(index, docs)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
@@ -220,29 +223,30 @@ def unit_scores(index: Index, emb: Embedder, question: str, *, mode: Mode = "hyb
         dense = np.maximum(np.where(unit_known, sem.unit, -1.0), lay.unit_max(s_dense, -1.0, sem.sent_known))
         own = np.where(unit_known, sem.unit, dense)
         if not index.dense.exact:
-            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL), dense, own)
+            _fill_exact(index, qvec, top_units(u_fused, mask, EXACT_FILL * settings.window), dense, own)
     return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, topic, s_fused, mask, max_dense)
 
 
-def _server_scores(index: Index, emb: Embedder, query: str, mode: Mode, docs: Collection[str] | None,
-                   tokens: tuple[str, ...], lex: _Signals, cov: np.ndarray, topic: np.ndarray) -> UnitScores:
+def _server_scores(index: Index, emb: Embedder, query: str, settings: RankSettings,
+                   docs: Collection[str] | None, tokens: tuple[str, ...], lex: _Signals, cov: np.ndarray,
+                   topic: np.ndarray) -> UnitScores:
     """`UnitScores` from a store that ranks each level on its server by RRF of its dense and BM25
     routes: sentence RRF as the sentence fusion, unit RRF plus the best-sentence term (added here,
     as `unit_scores` does) as the unit fusion; exact dense scores for the best units from the store."""
-    lay, store = index.layout, index.dense
+    lay, store, mode = index.layout, index.dense, settings.mode
     q = _query_vector(store, emb, query) if mode != "bm25" else None
     text = query if mode != "dense" else None
     s_fused, u_fused = np.zeros(len(lay.sentence_ids)), np.zeros(len(lay.unit_ids))
     for level, ids, out in (("sentences", lay.sentence_ids, s_fused), ("units", lay.unit_ids, u_fused)):
-        rows, rrf = store.ranked(q, text, level=level, rrf_k=RRF_K, docs=sorted(docs or ()))  # type: ignore[attr-defined]
+        rows, rrf = store.ranked(q, text, level=level, rrf_k=settings.rrf_k, docs=sorted(docs or ()))  # type: ignore[attr-defined]
         out[np.searchsorted(ids, rows)] = rrf  # chunk ids → positions (both ascending, chunk order)
     best_sent = lay.unit_max(s_fused, 0.0, np.flatnonzero(s_fused))
-    _add_rrf(u_fused, best_sent, _positive(best_sent), None)
+    _add_rrf(u_fused, best_sent, _positive(best_sent), None, settings.rrf_k)
     mask = _scope(index, docs)
     dense = np.full(len(u_fused), -1.0) if q is not None else np.zeros(len(u_fused))
     own = dense.copy()
     if q is not None:
-        _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL), dense, own)
+        _fill_exact(index, q, top_units(u_fused, mask, EXACT_FILL * settings.window), dense, own)
     best_bm = np.maximum(lex.unit, lay.unit_max(lex.sent, 0.0, lex.sent_known))
     max_dense = float(dense.max(initial=-1.0)) if q is not None else 0.0
     return UnitScores(mode, tokens, u_fused, best_bm, dense, own, cov, topic, s_fused, mask, max_dense)
@@ -300,8 +304,10 @@ def _sentence_orders(index: Index, s: UnitScores, units: list[int]) -> list[tupl
     return [tuple(numbers[a:a + n]) for a, n in zip(firsts.tolist(), lens.tolist(), strict=True)]
 
 
-def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...]:
-    """`Hit`s for the given unit positions, in that order; coverage for the first COVERAGE_TOP."""
+def build_hits(index: Index, s: UnitScores, order: np.ndarray, *,
+               covered: int = DEFAULT.window) -> tuple[Hit, ...]:
+    """`Hit`s for the given unit positions, in that order; coverage for the first `covered` (what
+    ranking and abstention read)."""
     chunks = index.chunks
     units = order.tolist()
     sentences = _sentence_orders(index, s, units)
@@ -309,7 +315,7 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     columns = (index.layout.unit_ids[order], s.fused[order], s.bm25[order], s.dense[order],
                s.own_dense[order], s.coverage[order], s.topic_coverage[order])
     ids, fused, bm, dense, own, cov, topic = (col.tolist() for col in columns)
-    covered = COVERAGE_TOP if s.mode != "dense" else 0
+    covered = covered if s.mode != "dense" else 0
     hits = []
     for rank, sents in enumerate(sentences):
         c = chunks[ids[rank]]
@@ -319,11 +325,11 @@ def build_hits(index: Index, s: UnitScores, order: np.ndarray) -> tuple[Hit, ...
     return tuple(hits)
 
 
-def search(index: Index, emb: Embedder, question: str, *, mode: Mode = "hybrid",
-           docs: Collection[str] | None = None, top: int = HITS_TOP) -> Evidence:
-    """The best `top` units for a free-text question, within `docs` when given."""
-    s = unit_scores(index, emb, question, mode=mode, docs=docs)
-    hits = build_hits(index, s, top_units(s.fused, s.mask, top))
+def search(index: Index, emb: Embedder, question: str, *, settings: RankSettings = DEFAULT,
+           docs: Collection[str] | None = None) -> Evidence:
+    """The best `settings.window` units for a free-text question, within `docs` when given."""
+    s = unit_scores(index, emb, question, settings=settings, docs=docs)
+    hits = build_hits(index, s, top_units(s.fused, s.mask, settings.window), covered=settings.window)
     top_cov = max((h.coverage for h in hits[:5]), default=0.0)
     return Evidence(hits, s.max_dense, top_cov)
 

@@ -1,6 +1,6 @@
 """The roles a new cadre may hold, and the names people call them by.
 
-The one role table, low-level (no imports above `errors`) so that the question path (a search
+The one role table, low-level (it imports only `errors` and `vocabulary`) so that the question path (a search
 answer that names a role points to that role's duty checklist; the search adds the words the
 documents file the role's work under) and `rag.onboarding` (the checklist itself) read the same
 names. The duties of each role live in `rag/onboarding/duties.toml`.
@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError
+from .vocabulary import WHICH_WHAT, alternation
 
 # The reviewed duty table (which article binds which role): data, read here so both the question
 # path and rag.onboarding use one reader.
 DUTIES_PATH = Path(__file__).with_name("onboarding") / "duties.toml"
 FOCUS_GROUP = "本年度重点（要点）"
 # "要抓哪些工作", "党组书记要负什么责任", "作为党务干部要做什么": the role's duties in general, not one topic.
+_WHICH = alternation(WHICH_WHAT)
 _ASKS_DUTIES = re.compile(
-    r"(?:抓|做|干)(?:哪些|什么)(?:工作|事)?|哪些工作|什么工作|"
-    r"(?:有|是|负|担)(?:哪些|什么)(?:职责|责任|任务)|职责(?:是什么|有哪些)|工作重点|重点工作|"
+    rf"(?:抓|做|干)(?:{_WHICH})(?:工作|事)?|哪些工作|什么工作|"
+    rf"(?:有|是|负|担)(?:{_WHICH})(?:职责|责任|任务)|职责(?:是什么|有哪些)|工作重点|重点工作|"
     r"先做什么|先抓什么|从哪里入手|从何入手"
 )
 

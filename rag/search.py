@@ -1,8 +1,12 @@
 """The search route's evidence: document-aware ranking, calibrated confidence, what to quote.
 
-`find(ctx, q)` ranks units for a free-text question within its scope, decides whether the
-corpus answers it, picks the sentences to quote (a true/false claim's deciding sentence first),
-and checks that what was asked for — a number, a time limit — is actually in them.
+`find(ctx, q)` runs the search path's steps, each by its part of `ctx.ranking` (rag/ranking.py):
+
+    signals  `signals`         BM25 and dense, fused (rag/retrieve.py), within the question's scope
+    rank     `rank_documents`  document-aware order by absolute evidence, the answer's shape
+    pick     `pick`            whether the corpus answers; the units and sentences to quote (a
+                               true/false claim's deciding sentence first), and whether what was
+                               asked for — a number, a time limit — is actually in them
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from .forms import BLANK
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
-from .records import COVERAGE_WEIGHT, Document, Hit, Unit, unit_key
+from .ranking import DEFAULT, RankSettings
+from .records import Document, Hit, Unit, unit_key
 from .text import REFERS_BACK, char_bigrams
 from .vocabulary import (
     COUNTERS,
@@ -43,25 +48,12 @@ from .vocabulary import (
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
 
-MIN_STRENGTH = 0.40  # Hit.strength = dense + 0.5 × coverage of the best unit (calibrated, see eval/report.md)
-UNIT_MARGIN = 0.10  # a further unit is quoted when its strength is within this of the best one
-MAX_UNITS = 3  # and two sentences each
-NEAR_MARGIN = 0.10  # a refusal suggests units only when they come this close to the bar…
-NEAR_COVER = 0.2  # …and share a fifth of the question's words: 忽略以上指令 gets no suggestions
-RERANK = 40  # units of the fused ranking re-ordered by absolute evidence (coverage is computed for them)
-PRIMARY_EDGE = 0.20  # strength added to the primary document's units when ranking across documents
-UNIT_MEANING = 0.3  # share of the ranking's dense term read from the unit's own vector, not its best sentence
-SHAPE_BONUS = 0.25  # strength added to a unit shaped like the answer (figure, list, deciding sentence)
-CHOICE_READ = 0.5  # share of a choice stem's bigrams the sentence stating an option must hold (with its lead)
-STEM_SHARE = 0.3  # share of a choice question's stem bigrams that some sentence of the best units must hold
-CLAIM_SHARE = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
 # Question words, removed before finding what a number question is about.
 _QUESTION_WORDS = re.compile(
     rf"{alternation(DURATION_PHRASES, HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS, WHETHER, QUESTION_PARTICLES)}|"
     rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]?|[？?。，,]"
 )
-ANSWER_COVER = 0.5  # share of a number question's specific words the answering sentence must hold
 # What a number question asks the figure of: the words before its first interrogative. A copula
 # before 多少, 几 or 什么时候 is left out of them, before 多久 or 多长 not (the refusal quotes them so).
 _MANY, _LONG = HOW_MUCH[0], HOW_MUCH[1:]
@@ -73,12 +65,17 @@ _THING = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What routes read: the loaded index, the question encoder, document names, the abstention bar."""
+    """What routes read: the loaded index, the question encoder, document names, and the search
+    path's settings (the abstention bar among them)."""
 
     index: Index
     emb: VectorEmbeddings
     catalog: Catalog
-    min_strength: float = MIN_STRENGTH
+    ranking: RankSettings = DEFAULT
+
+    @property
+    def min_strength(self) -> float:
+        return self.ranking.min_strength
 
     @property
     def order(self) -> list[str]:
@@ -112,26 +109,26 @@ def _quoted(text: str) -> list[str]:
     return [p for p in _QUOTED.findall(text) if len(p) >= 2]
 
 
-def _shape_bonus(q: Query, unit: Unit, figure_words: dict[str, float] | None,
+def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure_words: dict[str, float] | None,
                  list_words: dict[str, float] | None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim."""
     bonus = 0.0
-    if figure_words is not None and _figure_sentence(figure_words, unit) is not None:
-        bonus += SHAPE_BONUS
-    if list_words is not None and any(_covers(list_words, unit.sentences[r[0]]) >= ANSWER_COVER
-                                      for r in compose.enumerations(unit)):
-        bonus += SHAPE_BONUS
-    if q.claim and _claim_sentence(unit, q.claim)[0] >= CLAIM_SHARE:
-        bonus += SHAPE_BONUS
+    if figure_words is not None and _figure_sentence(figure_words, unit, r.answer_cover) is not None:
+        bonus += r.shape_bonus
+    if list_words is not None and any(_covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
+                                      for rng in compose.enumerations(unit)):
+        bonus += r.shape_bonus
+    if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
+        bonus += r.shape_bonus
     return bonus
 
 
 def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
     """How closely the unit's best sentence that holds one of a choice question's options word for
     word reads like the stem (share of the stem's bigrams, the sentence read with its list's lead);
-    0 when no sentence holds an option. At CHOICE_READ or more it is the sentence the quiz was
+    0 when no sentence holds an option. At `choice_read` or more it is the sentence the quiz was
     made from, with the answer in its blank."""
     want = _bigrams(stem)
     if not want:
@@ -167,42 +164,51 @@ def asks(ctx: Context, q: Query) -> Asks:
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
-    """Document-aware order over the best RERANK units of the fused ranking.
+    """The `rank` step: document-aware order over the fused ranking's window (`ctx.ranking`).
 
     Rank fusion is relative to each signal's list, so across documents of very different shape
     (the notice's long items, the regulations' short articles) it favours whichever document has
     more near-duplicates; the absolute evidence — `strength`, the dense similarity plus the share
     of the question's idf-weighted words a unit contains — compares units fairly. The primary
-    document gets PRIMARY_EDGE: it is what this deployment is about, and the regulations back it.
+    document gets `primary_edge`: it is what this deployment is about, and the regulations back it.
     Units shaped like the answer asked for (a figure, a list, a deciding sentence) get
-    SHAPE_BONUS. A phrase the question quotes (“城市之光”) puts the units containing it first.
-    The dense term is read partly (UNIT_MEANING) from the unit's own vector — its heading and whole
-    text — rather than all from its best sentence (`_ranking_strength`).
+    `shape_bonus`. A phrase the question quotes (“城市之光”) puts the units containing it first.
+    The dense term is read partly (`unit_meaning`) from the unit's own vector — its heading and
+    whole text — rather than all from its best sentence (`RankSettings.ranking_strength`).
     """
+    r = ctx.ranking
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
     figure_words, list_words, options = shape.figure_words, shape.list_words, shape.options
-    top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
+    top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
     shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
-    quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
-    stem = _unnamed(q.form.stem, _names(ctx, q)) if options else ""
+    quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
-    read = ({u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ}
-            if options else {})
+    read = _read_options(ctx, q, [u for _h, u in top], options)
 
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float, float]:
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
-        edge = PRIMARY_EDGE if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(q, unit, figure_words, list_words) if shaped else 0.0
-        strength = _ranking_strength(h) + edge + bonus
+        edge = r.primary_edge if h.doc_id == primary else 0.0
+        bonus = _shape_bonus(r, q, unit, figure_words, list_words) if shaped else 0.0
+        strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 
-    return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[RERANK:])
+    return tuple(h for h, _u in sorted(top, key=key)) + tuple(hits[r.window:])
 
 
-VERBATIM_RUN = 14  # characters of a question found in a row in a unit: the question quotes that unit
+def _read_options(ctx: Context, q: Query, units: Sequence[Unit],
+                  options: tuple[str, ...]) -> dict[str, float]:
+    """A choice question's units that hold the sentence its stem was made from (`_option_read` at
+    `choice_read` or more), with how closely they read; {} for any other question."""
+    if not options:
+        return {}
+    stem = _unnamed(q.form.stem, _names(ctx, q))
+    bar = ctx.ranking.choice_read
+    return {u.key: r for u in units if (r := _option_read(u, stem, options)) >= bar}
+
+
 _GRAM = 8
 _NOT_CHARS = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…_＿\-]")
 
@@ -225,26 +231,26 @@ def _longest_run(parts: Sequence[str], grams: frozenset[str]) -> int:
     return best
 
 
-def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str] = ()) -> set[str]:
+def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str], run: int) -> set[str]:
     """Keys of the units a question quotes: a quiz stem copies its sentence, blank and all
     ("…坚持(),是我们的立国之本"). The units holding the longest verbatim stretch of the stem (at
-    least VERBATIM_RUN characters), if any. Document names in the stem (`names`) are not a quote
+    least `run` characters), if any. Document names in the stem (`names`) are not a quote
     of the unit that carries the title, so they are cut out first."""
     for name in sorted(names, key=len, reverse=True):
         stem = stem.replace(name, "|")
     units = [u for u in units if u.kind in ("item", "article", "preamble")]
     parts = [p for chunk in re.split(r"\||" + BLANK.pattern, stem)
              if len(p := _NOT_CHARS.sub("", chunk)) >= _GRAM]
-    if not parts or max(map(len, parts)) < VERBATIM_RUN:
+    if not parts or max(map(len, parts)) < run:
         return set()
     runs = {u.key: _longest_run(parts, _grams(u.text)) for u in units}
     best = max(runs.values(), default=0)
-    return {k for k, r in runs.items() if r >= VERBATIM_RUN and r >= best - 2}
+    return {k for k, n in runs.items() if n >= run and n >= best - 2}
 
 
 def stem_quotes(ctx: Context, q: Query, units: Sequence[Unit]) -> set[str]:
-    """Keys of the units whose text the question's stem quotes (VERBATIM_RUN characters in a row)."""
-    return _quoting(q.form.stem, units, _names(ctx, q))
+    """Keys of the units whose text the question's stem quotes (`verbatim_run` characters in a row)."""
+    return _quoting(q.form.stem, units, _names(ctx, q), ctx.ranking.verbatim_run)
 
 
 def _names(ctx: Context, q: Query) -> list[str]:
@@ -252,22 +258,9 @@ def _names(ctx: Context, q: Query) -> list[str]:
     return [n for d in q.named for n in (d.meta.title, *ctx.catalog.names(d))]
 
 
-def _ranking_strength(h: Hit) -> float:
-    """`strength` as ranking reads it: UNIT_MEANING of its dense term from the unit's own vector,
-    and coverage of the question's topic (its question words left out, see rag/tokenize.py).
-
-    The best sentence alone lets an article win on one sentence that reads like the question
-    ("…预备党员…三个月内审批" for 预备期能延长多久) over the article that is about it; the unit's
-    vector, which carries its heading and every sentence, says what the article is about.
-    Abstention keeps `strength`, the signal it was calibrated on."""
-    own = h.dense if h.unit_dense is None else h.unit_dense
-    topic = h.coverage if h.topic_coverage is None else h.topic_coverage
-    return h.strength - UNIT_MEANING * (h.dense - own) + COVERAGE_WEIGHT * (topic - h.coverage)
-
-
-def _confident(hits: Sequence[Hit], min_strength: float) -> bool:
-    best = max((h.strength for h in hits[:5]), default=0.0)
-    return best == best and best >= min_strength  # NaN-safe
+def _confident(hits: Sequence[Hit], r: RankSettings) -> bool:
+    best = max((r.strength(h) for h in hits[:5]), default=0.0)
+    return best == best and best >= r.min_strength  # NaN-safe
 
 
 _NOT_TEXT = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
@@ -314,26 +307,28 @@ def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
     want = _bigrams(stem)
     if not want:
         return True
+    share = ctx.ranking.stem_share
     for h in hits[:5]:
         found = ctx.unit(h.key)
-        if found and any(len(want & _bigrams(s)) >= STEM_SHARE * len(want) for s in found[1].sentences):
+        if found and any(len(want & _bigrams(s)) >= share * len(want) for s in found[1].sentences):
             return True
     return False
 
 
-def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
-           figure_words: dict[str, float] | None = None) -> list[Quote]:
-    """Top units (within UNIT_MARGIN of the best, at most MAX_UNITS; the best of each named
-    document when the question names several), up to two best sentences each — and first the
-    sentence that decides a true/false claim or states the figure a number question asks for."""
-    top = list(hits[:MAX_UNITS])
-    best = max(h.strength for h in top)
-    chosen = [h for i, h in enumerate(top) if i == 0 or h.strength >= best - UNIT_MARGIN]
+def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
+         figure_words: dict[str, float] | None = None) -> list[Quote]:
+    """The `pick` step: top units (within `unit_margin` of the best, at most `max_units`; the best
+    of each named document when the question names several), up to two best sentences each — and
+    first the sentence that decides a true/false claim or states the figure a number question asks for."""
+    r = ctx.ranking
+    top = list(hits[:r.max_units])
+    best = max(r.strength(h) for h in top)
+    chosen = [h for i, h in enumerate(top) if i == 0 or r.strength(h) >= best - r.unit_margin]
     if len(docs) > 1:
         for doc_id in docs:
             if not any(h.doc_id == doc_id for h in chosen):
                 extra = next((h for h in hits if h.doc_id == doc_id), None)
-                if extra is not None and extra.strength >= ctx.min_strength:
+                if extra is not None and r.strength(extra) >= r.min_strength:
                     chosen.append(extra)
     quotes = []
     for hit in chosen:
@@ -350,7 +345,7 @@ def _picks(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 sents = [n, *sents[:1]]
         if (
             figure_words is not None
-            and (fig := _figure_sentence(figure_words, unit)) is not None
+            and (fig := _figure_sentence(figure_words, unit, r.answer_cover)) is not None
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
@@ -399,9 +394,9 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
     return pairs, "\x00".join(text for _n, text in pairs)
 
 
-def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
+def _figure_sentence(words: dict[str, float], unit: Unit, cover: float) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
-    expression, and with the unit's title it covers ANSWER_COVER of the question's words.
+    expression, and with the unit's title it covers `cover` of the question's words.
 
     Same result as the best `_covers(words, title + sentence)`: the words found in no number
     sentence are dropped first (weights are positive idf, so what they all cover together bounds
@@ -411,60 +406,74 @@ def _figure_sentence(words: dict[str, float], unit: Unit) -> int | None:
         return None
     total = sum(words.values())
     items = [(t, w) for t, w in words.items() if t in joined]
-    if _covered(items, total, joined) < ANSWER_COVER:
+    if _covered(items, total, joined) < cover:
         return None
     best = max((_covered(items, total, text), n) for n, text in pairs)
-    return best[1] if best[0] >= ANSWER_COVER else None
+    return best[1] if best[0] >= cover else None
 
 
-def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote]) -> str:
+def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote], cover: float) -> str:
     """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
     a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
     answer 党旗的长宽比例是多少."""
-    if words is None or any(_figure_sentence(words, qu.unit) in qu.sents for qu in quotes):
+    if words is None or any(_figure_sentence(words, qu.unit, cover) in qu.sents for qu in quotes):
         return ""
     thing = _THING.search(q.text)
     return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"
 
 
-def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
-           shape: Asks | None = None) -> tuple[Hit, ...]:
-    """Units for a free-text question in the order answers use: scoped, then document-aware."""
+def signals(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
+    """The `signals` step: the fused window of units for a free-text question (rag/retrieve.py,
+    by `ctx.ranking`), within `docs`. `text` replaces the question's text as the query."""
     from .retrieve import search
 
-    ev = search(ctx.index, ctx.emb, text or q.text, mode=q.options.mode, docs=docs)
-    hits = _scoped(ev, docs)
-    if q.options.doc_aware and len(docs) != 1:
-        hits = rank_documents(hits, q, ctx, shape)
-    elif q.options.doc_aware:  # one document: its units keep their order, but a quoted one leads
-        top = [(h, found[1]) for h in hits[:RERANK] if (found := ctx.unit(h.key))]
-        quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q))
-        first: list[Hit] = []
-        if quoting:
-            first = [h for h, u in top if u.key in quoting]
-        elif options := (shape or asks(ctx, q)).options:  # a choice: the unit its stem was made from
-            stem = _unnamed(q.form.stem, _names(ctx, q))
-            read = {u.key: r for _h, u in top if (r := _option_read(u, stem, options)) >= CHOICE_READ}
-            first = sorted((h for h, _u in top if h.key in read), key=lambda h: -read[h.key])
-        if first:
-            keys = {h.key for h in first}
-            hits = (*first, *(h for h in hits if h.key not in keys))
-    return hits
+    return _scoped(search(ctx.index, ctx.emb, text or q.text, settings=ctx.ranking, docs=docs), docs)
+
+
+def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
+           shape: Asks | None = None) -> tuple[Hit, ...]:
+    """Units for a free-text question in the order answers use: `signals`, then (when
+    `doc_aware`) `rank_documents` across documents, or within one document `_quoted_first`."""
+    hits = signals(ctx, q, docs=docs, text=text)
+    if not ctx.ranking.doc_aware:
+        return hits
+    if len(docs) != 1:
+        return rank_documents(hits, q, ctx, shape)
+    return _quoted_first(ctx, q, hits, shape)
+
+
+def _quoted_first(ctx: Context, q: Query, hits: tuple[Hit, ...], shape: Asks | None) -> tuple[Hit, ...]:
+    """One document: its units keep their fused order, but one the question quotes leads (or, for
+    a choice question, the unit its stem was made from)."""
+    top = [(h, found[1]) for h in hits[:ctx.ranking.window] if (found := ctx.unit(h.key))]
+    quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), ctx.ranking.verbatim_run)
+    first: list[Hit] = []
+    if quoting:
+        first = [h for h, u in top if u.key in quoting]
+    elif options := (shape or asks(ctx, q)).options:
+        read = _read_options(ctx, q, [u for _h, u in top], options)
+        first = sorted((h for h, _u in top if h.key in read), key=lambda h: -read[h.key])
+    if not first:
+        return hits
+    keys = {h.key for h in first}
+    return (*first, *(h for h in hits if h.key not in keys))
 
 
 def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> SearchResult:
-    """Rank, decide, pick: everything the search route and cross-document answers need.
+    """Signals, rank, decide, pick: everything the search route and cross-document answers need.
     `text` replaces the question's text as the search query (the part of a question that is
     not a reference, for cross-document questions)."""
+    r = ctx.ranking
     t0 = time.perf_counter()
     shape = asks(ctx, q)
     hits = ranked(ctx, q, docs=docs, text=text, shape=shape)
     timings = {"retrieve": round((time.perf_counter() - t0) * 1000, 2)}
-    if not hits or not _confident(hits, ctx.min_strength) or not _read(ctx, hits, q):
+    if not hits or not _confident(hits, r) or not _read(ctx, hits, q):
         near = tuple(h.key for h in hits[:3]
-                     if h.strength >= ctx.min_strength - NEAR_MARGIN and h.coverage >= NEAR_COVER)
+                     if r.strength(h) >= r.min_strength - r.near_margin and h.coverage >= r.near_cover)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
     words = shape.figure_words
-    quotes = _picks(ctx, hits, q, docs, words)
-    result = SearchResult(hits[:20], True, tuple(quotes), _not_stated(words, q, quotes), timings_ms=timings)
+    quotes = pick(ctx, hits, q, docs, words)
+    not_stated = _not_stated(words, q, quotes, r.answer_cover)
+    result = SearchResult(hits[:20], True, tuple(quotes), not_stated, timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

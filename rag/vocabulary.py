@@ -48,6 +48,9 @@ LIMITS = ("期限", "时限")
 # Other ways to ask why; patterns only.
 WHY_PHRASES = ("为何", "什么原因", "原因是什么")
 
+# Which one(s), what — before a noun: 哪些文件, 哪个部门, 什么工作.
+WHICH_WHAT = ("哪些", "哪个", "什么")
+
 # Every word a clause may ask with (for patterns that only ask whether it asks).
 INTERROGATIVES = (*WHAT_HOW, WHICH, *WHO, *WHEN, *HOW_MUCH, *WHY, HOW_MANY)
 

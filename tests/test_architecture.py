@@ -26,7 +26,7 @@ UI = ROOT / "ui"
 LAYERS: dict[str, tuple[str, ...]] = {
     # data types and helpers every stage shares; they import nothing above themselves
     "foundation": ("rag.records", "rag.errors", "rag.config", "rag.choices", "rag.text", "rag.numerals",
-                   "rag.fsutil", "rag.timing", "rag.vocabulary"),
+                   "rag.fsutil", "rag.timing", "rag.vocabulary", "rag.ranking"),
     # documents in: raw text → Document trees, names and references, the corpus on disk
     "parsing": ("rag.structure", "rag.articles", "rag.refs", "rag.catalog", "rag.roles", "rag.citegraph",
                 "rag.ingest", "rag.corpus", "rag.parsed", "rag.chunking"),

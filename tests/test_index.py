@@ -15,6 +15,7 @@ from rag.chunking import embed_text
 from rag.embed import HashEmbedder, USEEmbedder
 from rag.errors import IndexError_
 from rag.glossary import expand
+from rag.ranking import DEFAULT
 from rag.retrieve import EXACT_FILL, top_units, unit_scores
 from rag.stores.recall import tie_aware_recall
 from rag.tokenize import Dictionary, Tokenizer, build_dictionary
@@ -238,7 +239,7 @@ def test_ivf_store_beyond_the_exact_size(corpus_copy: Path, tmp_path: Path) -> N
     assert np.mean(recalls) >= 0.95
     # the best units get exact scores after fusion: the unit's own vector and the best of it and its sentences
     s = unit_scores(loaded, emb, "流动党员怎么管理")
-    filled = top_units(s.fused, s.mask, EXACT_FILL)
+    filled = top_units(s.fused, s.mask, EXACT_FILL * DEFAULT.window)
     q = emb.encode([expand("流动党员怎么管理")])[0]
     assert np.allclose(s.own_dense[filled], vectors[loaded.layout.unit_ids[filled]] @ q, atol=1e-5)
     assert np.all(s.dense[filled] >= s.own_dense[filled] - 1e-6)

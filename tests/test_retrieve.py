@@ -15,6 +15,7 @@ import pytest
 from rag import Assistant
 from rag.glossary import expand
 from rag.index import Index
+from rag.ranking import RankSettings
 from rag.records import Hit
 from rag.retrieve import build_hits, search, top_units, unit_scores
 from rag.text import normalize_question
@@ -186,7 +187,7 @@ def test_top5_equal_the_former_search_on_every_eval_question(assistant: Assistan
 @pytest.mark.parametrize("mode", ["bm25", "dense"])
 def test_single_signal_modes_equal_the_former_search(assistant: Assistant, old: _Old, mode: str) -> None:
     for q in _questions()[::7]:
-        new = search(assistant.index, assistant.emb, q, mode=mode).hits[:5]  # type: ignore[arg-type]
+        new = search(assistant.index, assistant.emb, q, settings=RankSettings(mode=mode)).hits[:5]  # type: ignore[arg-type]
         ref = old.search(assistant.emb, q, mode=mode)[:5]
         assert [(h.key, h.sentences) for h in new] == [(h.key, h.sentences) for h in ref], (mode, q)
         assert [h.dense for h in new] == pytest.approx([h.dense for h in ref], abs=1e-6)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from rag import Assistant
-from rag.records import COVERAGE_WEIGHT, Hit
-from rag.search import UNIT_MEANING, _ranking_strength, rank_documents
+from rag.ranking import DEFAULT, RankSettings
+from rag.records import Hit
+from rag.search import rank_documents
+
+_ranking_strength = DEFAULT.ranking_strength
 
 # Two articles of one regulation, so neither gets the primary document's edge.
 A, B = ("jilv-chufen-tiaoli-2023", "97"), ("jilv-chufen-tiaoli-2023", "98")
@@ -21,7 +24,7 @@ def test_ranking_reads_part_of_the_dense_term_from_the_units_own_vector() -> Non
     whole_unit = _hit(B, dense=0.78, unit_dense=0.76)  # the article as a whole is about it
     assert one_sentence.strength > whole_unit.strength  # abstention's signal is unchanged…
     assert _ranking_strength(whole_unit) > _ranking_strength(one_sentence)  # …the ranking's is not
-    assert _ranking_strength(one_sentence) == one_sentence.strength - UNIT_MEANING * 0.30
+    assert _ranking_strength(one_sentence) == one_sentence.strength - DEFAULT.unit_meaning * 0.30
 
 
 def test_ranking_reads_the_coverage_of_the_topic_abstention_that_of_every_token() -> None:
@@ -30,7 +33,7 @@ def test_ranking_reads_the_coverage_of_the_topic_abstention_that_of_every_token(
     on_topic = _hit(B, dense=0.7, unit_dense=0.7, coverage=0.5, topic=0.6)
     assert says_keyi.strength > on_topic.strength
     assert _ranking_strength(on_topic) > _ranking_strength(says_keyi)
-    assert _ranking_strength(on_topic) == on_topic.strength + COVERAGE_WEIGHT * 0.1
+    assert _ranking_strength(on_topic) == on_topic.strength + DEFAULT.coverage_weight * 0.1
 
 
 def test_a_hit_without_the_units_own_score_ranks_on_its_strength() -> None:
@@ -44,3 +47,35 @@ def test_rank_documents_orders_by_the_ranking_strength(assistant: Assistant) -> 
     assert [h.key for h in rank_documents(hits, q, assistant.ctx)] == [hits[1].key, hits[0].key]
     flat = tuple(_hit((h.doc_id, h.ref), h.dense, None) for h in hits)
     assert [h.key for h in rank_documents(flat, q, assistant.ctx)] == [hits[0].key, hits[1].key]
+
+
+def test_a_configuration_changes_the_ranking_without_patching(assistant: Assistant) -> None:
+    """An ablation is a `RankSettings`, carried by the context: with no weight on the unit's own
+    vector, the article whose one sentence reads like the question leads again."""
+    from dataclasses import replace
+
+    q = assistant.understand("收了别人送的东西怎么处理")
+    hits = (_hit(A, dense=0.80, unit_dense=0.50), _hit(B, dense=0.78, unit_dense=0.76))
+    sentence_only = replace(assistant.ctx, ranking=RankSettings(unit_meaning=0.0))
+    assert [h.key for h in rank_documents(hits, q, sentence_only)] == [hits[0].key, hits[1].key]
+    assert [h.key for h in rank_documents(hits, q, assistant.ctx)] == [hits[1].key, hits[0].key]
+    assert assistant.ranking == DEFAULT  # the shared context is untouched
+
+
+def test_without_document_aware_ranking_the_fused_order_stands(assistant: Assistant) -> None:
+    fused = assistant.configured(RankSettings(doc_aware=False)).search("党员有哪些权利？")
+    from rag.retrieve import search
+
+    signals = search(assistant.index, assistant.emb, assistant.understand("党员有哪些权利？").text).hits
+    assert [h.key for h in fused] == [h.key for h in signals]
+    assert [h.key for h in assistant.search("党员有哪些权利？")] != [h.key for h in fused]
+
+
+def test_each_ablation_names_what_it_changes() -> None:
+    from rag.eval.ablation import CONFIGS
+
+    assert [c.name for c in CONFIGS][0] == "full" and CONFIGS[0].changes() == ""
+    assert {c.name: c.changes() for c in CONFIGS[1:]} == {
+        "no_doc_aware": "doc_aware=False", "no_refs": "use_refs=False", "bm25": "mode='bm25'",
+        "dense": "mode='dense'"}
+    assert RankSettings(window=20).changes() == {"window": 20}
