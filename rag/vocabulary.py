@@ -71,11 +71,11 @@ RULE_MODALS = ("应当", "必须", "可以", "不得")
 # "…，对吗？": the tails that offer a statement for checking.
 POLAR_TAILS = ("对吗", "对不对", "是否正确", "是不是这样", "是吗", "正确吗", "对么", "是真的吗", "对还是错",
                "正确还是错误", "是对是错", "吗")
-# Opening words of a 判断题 (判断题：…), and of any statement offered for checking (是不是…).
-JUDGE_HEADS = ("判断题", "请判断", "判断")
-POLAR_HEADS = (*JUDGE_HEADS, "请问", "判断一下", "是不是", "是否")
 ASK_OPENERS = ("请问",)
 REQUESTS = (*ASK_OPENERS, "请", "一下")
+# Opening words of a 判断题 (判断题：…), and of any statement offered for checking (是不是…).
+JUDGE_HEADS = ("判断题", "请判断", "判断")
+POLAR_HEADS = (*JUDGE_HEADS, *ASK_OPENERS, "判断一下", "是不是", *WHETHER)
 
 # -- where and what text ----------------------------------------------------------------------
 
