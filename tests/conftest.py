@@ -40,7 +40,7 @@ TIERS: dict[str, frozenset[str]] = {
         "test_ingest.py", "test_ingest_store.py", "test_numerals.py", "test_onboarding_duties.py",
         "test_onboarding_quiz.py", "test_onboarding_terms.py", "test_onboarding_tour.py", "test_parsed.py",
         "test_records.py", "test_refs.py", "test_structure.py", "test_verify.py",
-        "test_vocabulary_guard.py",
+        "test_vocabulary.py", "test_vocabulary_guard.py",
     }),
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
