@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from . import kinds
 from .records import Answer, AnswerKind, Block, Citation, Document, Line, Unit
 
 NOT_FOUND = "未在已收录文件中找到与该问题直接相关的内容"
@@ -37,7 +38,8 @@ class Quote:
 
 
 def marker(doc: Document, unit: Unit) -> str:
-    """〔第8条〕 for the primary notice, 〔《纪律处分条例》第三十条〕 for other documents."""
+    """〔第8条〕 for the primary notice, 〔《纪律处分条例》第三十条〕 or 〔《关于…的通知》第3段〕 for
+    other documents: the unit's label, as its kind writes it."""
     if doc.meta.primary:
         return f"〔{unit.label}〕"
     return f"〔《{doc.meta.title}》{unit.label}〕"
@@ -61,7 +63,7 @@ def unit_heading(doc: Document, unit: Unit) -> str:
 
 def requirement_sentences(unit: Unit) -> list[int]:
     """All sentences after the title sentence (an item's title is its first sentence)."""
-    if unit.kind == "item" and len(unit.sentences) > 1:
+    if kinds.titled(unit) and len(unit.sentences) > 1:
         return list(range(1, len(unit.sentences)))
     return list(range(len(unit.sentences)))
 
@@ -137,7 +139,7 @@ def block_heading(doc: Document, unit: Unit) -> str:
     (a notice item's; an article's "title" is its first sentence, quoted below anyway), and the
     section it sits in."""
     name = unit.label if doc.meta.primary else f"《{doc.meta.title}》{unit.label}"
-    own_title = unit.kind == "item" and unit.title and unit.title != unit.label
+    own_title = kinds.titled(unit) and unit.title and unit.title != unit.label
     path = section_path(doc, unit)
     return name + (f" {unit.title}" if own_title else "") + (f"（{path}）" if path else "")
 
@@ -262,7 +264,7 @@ def compose_section(question: str, doc: Document, section_no: int, *, per_item: 
     section = doc.section(section_no)
     assert section is not None
     units = [u for r in section.refs if (u := doc.unit(r)) is not None]
-    blocks, cites = [lead(f"{section.label}{section.title}（共{len(units)}条）")], []
+    blocks, cites = [lead(f"{section.label}{section.title}（共{len(units)}{kinds.of(doc).unit_word}）")], []
     for unit in units:
         b, c = _evidence(quote(doc, unit, requirement_sentences(unit)[:per_item]), numbered=False,
                          heading=f"{unit.label} {unit.title}")
@@ -341,10 +343,22 @@ def abstain(question: str, suggestions: Sequence[tuple[Document, Unit]] = (), *,
 
 
 def out_of_range_note(doc: Document, numbers: Sequence[int]) -> str:
-    count = len(doc.numbered)
-    missing = "、".join(f"第{n}条" for n in numbers)
-    return (f"《{doc.meta.title}》共{count}条（第1—{count}条），"
+    count, kind = len(doc.numbered), kinds.of(doc)
+    missing = "、".join(kind.label(n) for n in numbers)
+    return (f"《{doc.meta.title}》共{count}{kind.unit_word}（第1—{count}{kind.unit_word}），"
             f"没有{missing}。请输入 1 到 {count} 之间的编号。")
+
+
+def miscited_note(doc: Document, word: str, others: Sequence[Document]) -> str:
+    """A reference written in a word `doc`'s kind does not cite by (第3段 of a notice cited by 条):
+    how it is cited, and which documents are cited that way."""
+    kind = kinds.of(doc)
+    note = (f"《{doc.meta.title}》按{kind.unit_word}引用（共{len(doc.numbered)}{kind.unit_word}），"
+            f"没有“第N{word}”的说法；请说明是第几{kind.unit_word}（第1—{len(doc.numbered)}{kind.unit_word}）。")
+    if others:
+        names = "、".join(f"《{d.meta.title}》" for d in others)
+        note += f"按{word}引用的文件：{names}，可以问“《{others[0].meta.title}》第1{word}讲什么？”。"
+    return note
 
 
 def out_of_range(question: str, doc: Document, numbers: Sequence[int]) -> Answer:

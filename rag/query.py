@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import citegraph, intents
+from . import citegraph, intents, kinds
 from .catalog import Catalog
 from .config import MAX_QUESTION_CHARS
 from .errors import InputError
@@ -61,6 +61,8 @@ class Query:
     unresolved: str = ""  # the document phrase of a reference that names no corpus document…
     candidates: tuple[Document, ...] = ()  # …or names several
     targets: tuple[tuple[Document, tuple[int, ...]], ...] = ()  # item numbers per document, as asked
+    miscited: tuple[tuple[Document, str], ...] = ()  # documents asked for in a word their kind does not
+    # cite by (第3段 of a notice cited by 条), with that word
     named: tuple[Document, ...] = ()
     absent: tuple[str, ...] = ()
     unknown_terms: tuple[str, ...] = ()  # 三重一大-style abbreviations no document uses
@@ -145,16 +147,19 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
     elif english is not None:  # "Article 32 of the Party Constitution"
         doc = english
     targets: list[tuple[Document, tuple[int, ...]]] = []
-    for phrase, numbers in refs.groups:
+    miscited: list[tuple[Document, str]] = []
+    for i, (phrase, numbers) in enumerate(refs.groups):
         target = (find(phrase) if phrase else doc) if not unresolved else None
         if phrase and target is None and not unresolved:
             unresolved, candidates = phrase.strip("《》 "), tuple(catalog.candidates(phrase))
-        if target is not None:
+        if target is not None and not kinds.of(target).takes(refs.word(i)):
+            miscited.append((target, refs.word(i)))
+        elif target is not None:
             targets.append((target, numbers))
     form = form_of(text)
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
-        targets=tuple(targets),
+        targets=tuple(targets), miscited=tuple(miscited),
         named=named, absent=tuple(catalog.absent_names(text)),
         unknown_terms=tuple(catalog.unknown_terms(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)),

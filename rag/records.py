@@ -1,9 +1,9 @@
 """Plain frozen dataclasses for the data that flows between stages.
 
-The tree is deliberately generic: a `Document` holds `Unit`s (the numbered items of a notice, or
-the 第X条 articles of a regulation) grouped under `Section`s (一、… headings, or 第X章/第X节).
-Header and preamble are units too, with refs "header" and "preamble", so every quotable piece of
-text has a `doc_id#ref` address.
+The tree is deliberately generic: a `Document` holds `Unit`s (the numbered items of a notice, the
+第X条 articles of a regulation, the paragraphs of a plain notice: whatever its kind in rag/kinds
+cites) grouped under `Section`s (一、… headings, or 第X章/第X节). Header and preamble are units
+too, with refs "header" and "preamble", so every quotable piece of text has a `doc_id#ref` address.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any, Literal
 from .ranking import DEFAULT as _RANKING
 from .ranking import Mode as Mode  # re-exported: records name the types stages share
 
-UnitKind = Literal["header", "preamble", "item", "article", "lead"]
+# "header", "preamble", "lead", or the unit kind a document kind cites ("item", "article",
+# "paragraph"): open, so that a new document kind (rag/kinds) brings its own without editing this file
+UnitKind = str
 AnswerKind = Literal[
     "item", "section", "general", "metadata", "preamble", "out_of_range", "abstain", "citations", "llm"
 ]
@@ -30,7 +32,7 @@ class DocMeta:
     doc_number: str = ""
     issuer: str = ""
     date: str = ""
-    kind: str = "notice"
+    kind: str = "notice"  # a name in rag/kinds (notice, regulation, plain)
     primary: bool = False
     addressees: str = ""
     notice_title: str = ""
@@ -43,7 +45,7 @@ class DocMeta:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    """One citable unit: an item (第8条 of the notice), an article, the header or the preamble."""
+    """One citable unit: an item (第8条 of the notice), an article, a paragraph, the header or the preamble."""
 
     doc_id: str
     ref: str

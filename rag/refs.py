@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .kinds import REF_WORDS
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
 from .text import titled
 from .vocabulary import PARTICLE_VARIANTS, QUESTION_PARTICLES, TONE_PARTICLES, alternation
@@ -38,7 +39,7 @@ _ROMANS = ("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX
 _EN_VALUES = {w: i for seq in (_WORDS, _ORDINALS, _ROMANS) for i, w in enumerate(seq, 1)}
 
 _N = rf"(?:[0-9]+|[{CN_NUMERAL_CHARS}]+)"
-_UNIT = r"[条项点]"
+_UNIT = rf"[{REF_WORDS}]"  # the words the document kinds are cited by (rag/kinds): 第8条, 第3段
 _RSEP = r"(?:至|到|-|—|–|~)"
 _LSEP = r"(?:、|,|和|与|以及|及|或)"
 _CN_GROUP = rf"第?\s*{_N}(?:\s*(?:{_RSEP}|{_LSEP})\s*第?\s*{_N})*\s*{_UNIT}"
@@ -70,11 +71,12 @@ _EN_SECTION = re.compile(rf"\b(section|part|chapter)\s+(?:no\.?\s*|number\s+|#\s
                          rf"(\d+|(?-i:[IVX]+)|{'|'.join(_WORDS)})\b", re.I)
 
 _NOT_NOUN = r"(?!工作|任务|活动|制度|例|件|目|款|功夫|工夫|力气)"
+_PARAGRAPH = r"段(?!时间|时期|日子|路|历程|经历|距离)"  # 上一段 is a paragraph, 前一段时间 a time
 _RELATIVE: tuple[tuple[Relative, re.Pattern[str]], ...] = (
     (
         "next",
         re.compile(
-            rf"(?<!以)下一[条项点]{_NOT_NOUN}|(?<!以)下[条项]{_NOT_NOUN}|后一[条项点]"
+            rf"(?<!以)下一(?:[条项点]{_NOT_NOUN}|{_PARAGRAPH})|(?<!以)下[条项]{_NOT_NOUN}|后一(?:[条项点]|{_PARAGRAPH})"
             r"|下一个(?=[呢吗?,。!\s]|$)|\b(?:the\s+)?next\s+(?:item|one|point|article)\b"
             r"|\bthe\s+next\b(?=\s*(?:[?.!,]|$))",
             re.I,
@@ -83,7 +85,7 @@ _RELATIVE: tuple[tuple[Relative, re.Pattern[str]], ...] = (
     (
         "prev",
         re.compile(
-            rf"(?<!以)上一[条项点]{_NOT_NOUN}|(?<!以)上[条项]{_NOT_NOUN}|前一[条项点]"
+            rf"(?<!以)上一(?:[条项点]{_NOT_NOUN}|{_PARAGRAPH})|(?<!以)上[条项]{_NOT_NOUN}|前一(?:[条项点]|{_PARAGRAPH})"
             r"|上一个(?=[呢吗?,。!\s]|$)"
             r"|\b(?:the\s+)?(?:previous|prior|preceding)\s+(?:item|one|point|article)\b"
             r"|\bthe\s+(?:previous|prior)\b(?=\s*(?:[?.!,]|$))",
@@ -93,7 +95,8 @@ _RELATIVE: tuple[tuple[Relative, re.Pattern[str]], ...] = (
     (
         "last",
         re.compile(
-            r"最后一[条项点]|最末一[条项点]|\b(?:the\s+)?(?:last|final)\s+(?:item|one|point|article)\b", re.I
+            rf"最后一(?:[条项点]|{_PARAGRAPH})|最末一(?:[条项点]|{_PARAGRAPH})"
+            r"|\b(?:the\s+)?(?:last|final)\s+(?:item|one|point|article)\b", re.I
         ),
     ),
     (
@@ -142,6 +145,13 @@ class RefQuery:
     # "要点第10条…，厉行节约反对浪费条例第四条" → (("要点", (10,)), ("厉行节约反对浪费条例", (4,))).
     # A reference with no name of its own belongs to the name before it.
     groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # The word each group's numbers are written with, aligned with `groups`: "条" (第8条), "段" (第3段),
+    # "" for forms that name none (8. / item 8 / 要点十); the document's kind decides whether it fits.
+    words: tuple[str, ...] = ()
+
+    def word(self, group: int) -> str:
+        """The reference word of `groups[group]` ("" when not recorded)."""
+        return self.words[group] if group < len(self.words) else ""
 
     @property
     def empty(self) -> bool:
@@ -156,6 +166,7 @@ class _Hit:
     start: int
     end: int
     numbers: tuple[int, ...]
+    word: str = ""  # the unit word written after the number: 条, 项, 点, 段
 
 
 def _normalize(text: str) -> str:
@@ -203,7 +214,7 @@ def _single(match: re.Match[str], value: int | None) -> list[_Hit]:
 
 def _item_hits(text: str) -> list[_Hit]:
     """Every explicit item/article reference, Chinese and English, in order of position."""
-    hits = [_Hit(m.start(), m.end(), _expand(_CN_TOKEN.findall(m.group()), _CN_RANGE))
+    hits = [_Hit(m.start(), m.end(), _expand(_CN_TOKEN.findall(m.group()), _CN_RANGE), _unit_word(m.group()))
             for m in _CN_CHAIN.finditer(text)]
     hits += [_Hit(m.start(), m.end(), _expand(_EN_TOKEN.findall(m.group()), _EN_RANGE))
              for m in _EN_ITEMS.finditer(text)]
@@ -213,6 +224,11 @@ def _item_hits(text: str) -> list[_Hit]:
     for m in _EN_ORD_ITEM.finditer(text):
         hits += _single(m, _en_value(m.group(1)))
     return _drop_overlaps(h for h in hits if h.numbers)
+
+
+def _unit_word(chain: str) -> str:
+    """The unit word of a 第…条/第…段 chain (its first, when a chain mixes them)."""
+    return next((ch for ch in chain if ch in REF_WORDS), "")
 
 
 def _drop_overlaps(hits: Iterable[_Hit]) -> list[_Hit]:
@@ -333,6 +349,7 @@ def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery
         doc, doc_start = _doc_phrase(text, first)
         spans.append((doc_start, first))
     groups: list[tuple[str, tuple[int, ...]]] = []
+    words: list[str] = []
     for hit in items:
         phrase, phrase_start = _doc_phrase(text, hit.start)
         if phrase and phrase_start < hit.start:
@@ -340,8 +357,10 @@ def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery
         phrase = phrase or (groups[-1][0] if groups else "")
         if groups and groups[-1][0] == phrase:
             groups[-1] = (phrase, _unique((*groups[-1][1], *hit.numbers)))
+            words[-1] = words[-1] or hit.word
         else:
             groups.append((phrase, hit.numbers))
+            words.append(hit.word)
     if relative:
         spans.append((relative[1].start, relative[1].end))
     return RefQuery(
@@ -351,4 +370,5 @@ def parse_refs(question: str, *, section_titles: Sequence[str] = ()) -> RefQuery
         doc_phrase=doc,
         rest=_rest(question, spans),
         groups=tuple(groups),
+        words=tuple(words),
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from . import answer as compose
-from . import citegraph
+from . import citegraph, kinds
 from .answer import Quote
 from .catalog import Catalog
 from .index_load import Index
@@ -94,7 +94,7 @@ def _focus(ctx: Context, q: Query, unit: Unit) -> list[int] | None:
     for name in (n for d in q.named for n in ctx.catalog.names(d)):
         text = text.replace(name, " ")
     tokens = ctx.index.tokenizer.tokens(text)
-    first = 1 if unit.kind == "item" else 0  # an item's first sentence is its title
+    first = 1 if kinds.titled(unit) else 0  # an item's first sentence is its title
     scored = [(sum(t in s for t in tokens), n) for n, s in enumerate(unit.sentences) if n >= first]
     best = sorted(n for score, n in sorted(scored, reverse=True)[:3] if score > 0)
     return best or None
@@ -141,8 +141,16 @@ def _quotes_another(ctx: Context, q: Query, units: Sequence[tuple[Document, Unit
     return bool(stem_quotes(ctx, q, [u for d in docs for u in d.units]))
 
 
+def _miscited(ctx: Context, q: Query) -> str:
+    """Notes for the references written in a word their document's kind does not cite by."""
+    return "；".join(compose.miscited_note(d, word, [o for o in ctx.catalog.docs if kinds.of(o).takes(word)])
+                    for d, word in q.miscited)
+
+
 def reference(ctx: Context, q: Query) -> Answer:
     doc, rq = q.doc, q.refs
+    if q.miscited and not q.targets:
+        return compose.abstain(q.question, reason=_miscited(ctx, q))
     if rq.section is not None and not rq.items:
         if doc.section(rq.section) is None:
             return compose.abstain(q.question, reason=(
@@ -161,8 +169,8 @@ def reference(ctx: Context, q: Query) -> Answer:
         # "…模范地履行党章第三条所规定的…（ ）": the reference is part of the quoted text
         return by_search(ctx, q)
     quotes = [compose.quote(d, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for d, u in units]
-    notes = "；".join(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
-                      for d in dict.fromkeys(d for d, _n in missing))
+    notes = "；".join([*(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
+                        for d in dict.fromkeys(d for d, _n in missing)), *([_miscited(ctx, q)] if q.miscited else [])])
     return compose.compose_reference(
         q.question,
         quotes,
@@ -340,7 +348,7 @@ ROUTES: tuple[Route, ...] = (
     Route("unresolved_document", lambda q: q.has_reference and bool(q.unresolved), unresolved_document),
     Route(
         "cited_by_item",
-        lambda q: bool(q.refs.items) and citegraph.asks_cited_documents(q.refs.rest),
+        lambda q: bool(q.refs.items) and not q.miscited and citegraph.asks_cited_documents(q.refs.rest),
         cited_by_item,
     ),
     Route("reference", lambda q: q.has_reference, reference),

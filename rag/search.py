@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from . import answer as compose
+from . import kinds
 from .answer import Quote
 from .catalog import Catalog
 from .embed import VectorEmbeddings
@@ -238,7 +239,7 @@ def _quoting(stem: str, units: Sequence[Unit], names: Sequence[str], run: int) -
     of the unit that carries the title, so they are cut out first."""
     for name in sorted(names, key=len, reverse=True):
         stem = stem.replace(name, "|")
-    units = [u for u in units if u.kind in ("item", "article", "preamble")]
+    units = [u for u in units if kinds.numbered(u) or u.kind == "preamble"]
     parts = [p for chunk in re.split(r"\||" + BLANK.pattern, stem)
              if len(p := _NOT_CHARS.sub("", chunk)) >= _GRAM]
     if not parts or max(map(len, parts)) < run:
@@ -336,7 +337,7 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
         if found is None:
             continue
         doc, unit = found
-        sents = [n for n in hit.sentences if not (unit.kind == "item" and n == 0)][:2] or list(
+        sents = [n for n in hit.sentences if not (kinds.titled(unit) and n == 0)][:2] or list(
             hit.sentences[:1]
         )
         if q.claim:

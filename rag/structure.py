@@ -94,7 +94,7 @@ def _unit(meta: DocMeta, ref: str, kind: str, label: str, title: str, body: list
     text = "\n".join(body)
     sentences = tuple(s for p in body for s in split_sentences(p))
     return Unit(
-        doc_id=meta.doc_id, ref=ref, kind=kind, label=label, title=title, text=text,  # type: ignore[arg-type]
+        doc_id=meta.doc_id, ref=ref, kind=kind, label=label, title=title, text=text,
         sentences=sentences, section_no=section.no if section else None,
         section_title=section.title if section else "",
         path=(f"{section.label}{section.title}",) if section else (),

@@ -28,8 +28,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "foundation": ("rag.records", "rag.errors", "rag.config", "rag.choices", "rag.text", "rag.numerals",
                    "rag.fsutil", "rag.timing", "rag.vocabulary", "rag.ranking"),
     # documents in: raw text → Document trees, names and references, the corpus on disk
-    "parsing": ("rag.structure", "rag.articles", "rag.refs", "rag.catalog", "rag.roles", "rag.citegraph",
-                "rag.ingest", "rag.corpus", "rag.parsed", "rag.chunking"),
+    # (rag.kinds: the document kinds — how each is parsed, labelled, cited — and their registry)
+    "parsing": ("rag.structure", "rag.articles", "rag.kinds", "rag.refs", "rag.catalog", "rag.roles",
+                "rag.citegraph", "rag.ingest", "rag.corpus", "rag.parsed", "rag.chunking"),
     # the index: embedders (and the default model's question and tokenizer paths), BM25, stores,
     # build / load / integrity checks
     "index": ("rag.embed", "rag.question_encoder", "rag.use_tokenizer", "rag.tokenize", "rag.bm25",

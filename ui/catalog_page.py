@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from rag import kinds
 from rag.errors import DangjianError
 from rag.records import Document, Unit
 
@@ -31,7 +32,7 @@ ITEM_EMPTY = (
 def doc_choices() -> list[tuple[str, str]]:
     """(label, doc_id) for every document served, the primary first, then 全部文件."""
     docs = get_assistant().index.docs
-    return [(f"{d.meta.title}（{len(d.numbered)}条）", d.doc_id) for d in docs] + [
+    return [(f"{d.meta.title}（{len(d.numbered)}{kinds.of(d).unit_word}）", d.doc_id) for d in docs] + [
         ("全部文件（筛选时）", ALL)
     ]
 
@@ -47,7 +48,7 @@ def _meta(doc: Document) -> str:
 
 def _item(u: Unit, selected: str, extra: str = "") -> str:
     no = f'<span class="dj-no" aria-hidden="true">{u.number}</span>' if u.number is not None else ""
-    title = u.title if u.kind in ("item", "article") else u.label
+    title = u.title if kinds.numbered(u) else u.label
     label = u.label if u.number is not None else ""
     mark = ' aria-current="true"' if u.key == selected else ""
     active = " dj-active" if u.key == selected else ""
@@ -60,14 +61,18 @@ def _item(u: Unit, selected: str, extra: str = "") -> str:
 
 
 def _groups(doc: Document) -> list[tuple[str, str, list[Unit]]]:
-    """(section key, heading, units): loose units first, then each section, then the rest."""
+    """(section key, heading, units): loose units first, then each section, then the rest. Loose
+    units are those before the first section's (a header, a preamble, a plain notice's opening
+    paragraph) and the unnumbered ones after (its 落款)."""
     in_sections = {r for s in doc.sections for r in s.refs}
+    first = next((i for i, u in enumerate(doc.units) if u.ref in in_sections), len(doc.units))
+    before = {u.ref for u in doc.units[:first]} if in_sections else set()
     out: list[tuple[str, str, list[Unit]]] = [
-        ("", "", [u for u in doc.units if u.ref not in in_sections and u.number is None])]
+        ("", "", [u for u in doc.units if u.ref not in in_sections and (u.number is None or u.ref in before)])]
     for s in doc.sections:
         out.append((f"{doc.doc_id}#section:{s.no}", f"{s.label}{s.title}",
                     [u for r in s.refs if (u := doc.unit(r)) is not None]))
-    rest = [u for u in doc.units if u.ref not in in_sections and u.number is not None]
+    rest = [u for u in doc.units if u.ref not in in_sections and u.number is not None and u.ref not in before]
     if rest:
         out.append(("", "其他条目", rest))
     return out
@@ -92,7 +97,7 @@ def _tree(doc: Document, selected: str) -> str:
 def _documents() -> str:
     rows = "".join(
         f'<li><button type="button" class="dj-tree-item" data-action="doc" data-doc="{esc(d.doc_id)}">'
-        f'<span>《{esc(d.meta.title)}》</span><small class="dj-tree-count">{len(d.numbered)} 条</small>'
+        f'<span>《{esc(d.meta.title)}》</span><small class="dj-tree-count">{len(d.numbered)} {kinds.of(d).unit_word}</small>'
         f'</button></li>'
         for d in get_assistant().index.docs
     )
@@ -161,7 +166,7 @@ def section_view(key: str) -> str:
                    for r in section.refs if (u := doc.unit(r)) is not None)
     return (f'<div class="dj-panel"><div class="dj-panel-title">《{esc(doc.meta.title)}》</div>'
             f'<h3 class="dj-unit-h" tabindex="-1">{esc(section.label + section.title)}</h3>'
-            f'<p>本部分共 {len(section.refs)} 条：</p><ul class="dj-sec-list">{rows}</ul></div>')
+            f'<p>本部分共 {len(section.refs)} {kinds.of(doc).unit_word}：</p><ul class="dj-sec-list">{rows}</ul></div>')
 
 
 def show_item(key: str) -> tuple[str, str, Any]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from rag import kinds
 from rag.config import Settings
 from rag.errors import DangjianError
 from rag.ingest import IngestResult, add_files, read_entries, remove_document
@@ -122,7 +123,9 @@ def report_line(r: IngestResult, unfinished: Collection[str] = ()) -> dict[str, 
     whose document is listed but not answerable (`unfinished`) is never reported as 已收录."""
     name = Path(r.path).name
     if r.status == "ok":
-        text = f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》，{r.articles} 条，编码 {r.encoding}"
+        kind = kinds.get(str(r.meta.get("kind", ""))) or kinds.DEFAULT
+        text = (f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》（{kind.display}），{r.articles} {kind.unit_word}，"
+                f"编码 {r.encoding}")
         text += "".join(f"；注意：{w}" for w in r.warnings)
     elif r.status == "exists" and r.doc_id in unfinished:
         text = f"{r.doc_id} 已在语料中，但上次添加没有完成（索引未重建），现在完成"

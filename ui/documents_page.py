@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rag import kinds
 from rag.config import Settings
 from rag.errors import DangjianError
 
@@ -19,7 +20,6 @@ from .render import esc, status_html
 from .runtime import default_state, get_assistant, runtime_settings
 
 DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）。"
-KINDS = {"notice": "通知", "regulation": "法规"}
 SOURCE_SHORT = 30  # characters of 来源 shown in the table; the rest on demand
 _CLAUSE_ENDS = "，；。,;"
 
@@ -85,7 +85,7 @@ def docs_html() -> str:
         body.append(
             f'<tr{mark}><th scope="row">'
             f'<span class="dj-doc-title">《{esc(r.title)}》</span>{pending}'
-            f'<small class="dj-muted">{esc(r.doc_id)} · {esc(KINDS.get(r.kind, r.kind))}</small></th>'
+            f'<small class="dj-muted">{esc(r.doc_id)} · {esc(k.display if (k := kinds.get(r.kind)) else r.kind)}</small></th>'
             f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td>"
             f'<td class="dj-nowrap">{esc(r.date or "—")}</td>'
             f"<td>{'—' if r.pending else r.articles}</td>"

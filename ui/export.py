@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from rag import kinds
 from rag.answer import marker, section_path
 from rag.onboarding.export import HEADING_FONT, SUBHEADING_FONT, docx_bytes, office_document, run_font
 from rag.records import Document, Unit
@@ -40,7 +41,7 @@ def _doc_line(doc: Document) -> str:
 
 
 def unit_name(doc: Document, unit: Unit) -> str:
-    title = unit.title if unit.kind in ("item", "article") else ""
+    title = unit.title if kinds.numbered(unit) else ""
     return f"{unit.label} {title}".strip()
 
 
@@ -61,7 +62,7 @@ def sources(answer: Mapping[str, Any], resolve: Resolve) -> list[str]:
             continue
         doc, unit = found
         # an item's own title; an article's "title" is its first sentence, too long for a list
-        name = f"{unit.label} {unit.title}" if unit.kind == "item" else unit.label
+        name = f"{unit.label} {unit.title}" if kinds.titled(unit) else unit.label
         units.setdefault(_doc_line(doc), []).append(name)
     return [line + (f"：{'；'.join(names)}" if names else "") for line, names in units.items()]
 
@@ -269,7 +270,7 @@ def conversation_docx(title: str, turns: Sequence[Mapping[str, Any]], resolve: R
 def item_docx(doc: Document, unit: Unit) -> bytes:
     """One unit as a file, titled by its own title (an item's) or by document and label (an
     article's "title" is its first sentence, printed below anyway)."""
-    title = unit_name(doc, unit) if unit.kind != "article" else f"《{doc.meta.title}》{unit.label}"
+    title = unit_name(doc, unit) if kinds.titled(unit) or not kinds.numbered(unit) else f"《{doc.meta.title}》{unit.label}"
     out = office_document(title, subject=doc.meta.title)
     out.add_paragraph(_doc_line(doc), style="Subtitle")
     if path := section_path(doc, unit):

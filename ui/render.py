@@ -14,6 +14,7 @@ import html
 from collections.abc import Sequence
 from typing import Literal
 
+from rag import kinds
 from rag.answer import section_path
 from rag.config import Settings
 from rag.errors import DangjianError
@@ -151,7 +152,7 @@ def unit_panel(
         f"<span>{esc(p)}</span>" for p in path if p
     )
     hint = f'<div class="dj-panel-note">黄色标出的是答案引用的 {marked} 句原文。</div>' if marked else ""
-    title = unit.title if unit.kind in ("item", "article") else ""
+    title = unit.title if kinds.numbered(unit) else ""
     heading = f"{unit_name(doc, unit)} {title}".strip()
     tools = (action_button("copy", "复制（含出处）", COPY_ICON, copy=copy_id)
              + action_button("export-item", "导出 Word", WORD_ICON, key=unit.key))

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag import kinds
 from rag.answer import marker, section_path, unit_heading
 from rag.llm import AI_NOTE
 
@@ -170,7 +171,7 @@ def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "
             continue
         doc, unit = found
         section = section_path(doc, unit)
-        title = unit.title if unit.kind in ("item", "article") else ""
+        title = unit.title if kinds.numbered(unit) else ""
         meta = " · ".join(x for x in (section, f"引用 {count} 句" if counted else "") if x)
         rows.append(
             f'<li><button type="button" class="dj-src" data-action="source" data-turn="{turn}" '

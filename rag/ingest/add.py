@@ -26,8 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from .. import fsutil
-from ..articles import check_numbering
+from .. import fsutil, kinds
 from ..errors import IngestError
 from ..records import DocMeta
 from ..text import squash
@@ -260,10 +259,13 @@ def _add_one(path: Path, state: _Corpus, ov: dict[str, Any], limits: Limits, all
     meta = DocMeta(**fields_)
     doc = parse_document(text, meta, limits=limits)
     if not doc.numbered:
-        raise IngestError(f"文件中没有解析出任何编号条目（“第X条”或“1.”）：{path.name}")
-    warnings = tuple(check_numbering(doc)) if meta.kind == "regulation" else ()
+        raise IngestError(f"文件中没有解析出任何编号条目（“第X条”或“1.”），也没有找到通知标题"
+                          f"（如“关于……的通知”）及其正文段落：{path.name}")
+    kind = kinds.of(doc)
+    warnings = tuple(kind.check(doc))
 
     entry: dict[str, Any] = {k: v for k, v in fields_.items() if k in META_FIELDS}
+    entry["kind"] = kind.name  # the kind that parsed it, detected or given
     entry["aliases"] = list(meta.aliases)
     entry.update({k: v for k, v in (("source", ov.get("source")), ("original", original)) if v})
     _commit(state, entry, creates)

@@ -1,7 +1,9 @@
 """Guessing a document's manifest fields from its text: title, 文号, 发文机关, date, kind, aliases.
 
-Regulations carry them in their lead (新华社 release, revision line), notices in their header;
-what cannot be found is left out and the title falls back to the file name.
+Regulations carry them in their lead (新华社 release, revision line), notices in their header,
+plain notices in their title line and 落款 (where is each kind's `signature`, and what a kind reads
+in its own places, its `guess`: rag/kinds); what cannot be found is left out and the title falls
+back to the file name.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..articles import detect_scheme
+from .. import kinds
 from ..catalog import aliases_for
 from ..numerals import CN_NUMERAL_CHARS
 from ..text import titled
@@ -77,14 +79,15 @@ def detect_meta(text: str, filename: str) -> dict[str, Any]:
     `DocMeta` field names, so the result can be passed to `DocMeta(doc_id=…, file=…, **meta)`.
     """
     lead = _lead_region(text)
-    kind = detect_scheme(text)
-    meta: dict[str, Any] = {"kind": kind}
+    kind = kinds.detect(text)
+    own = kind.guess(text)
+    meta: dict[str, Any] = {"kind": kind.name}
     m = _LEAD_TITLE_RE.search(lead)
-    title = (m.group(1).strip() if m else "") or _title_line(lead) or _first_heading_line(text)
-    if not title or (kind == "regulation" and re.match(r"^第.+[章条]", title)):
+    title = own.get("title") or (m.group(1).strip() if m else "") or _title_line(lead) or _first_heading_line(text)
+    if not title or (kind.signature == "lead" and re.match(r"^第.+[章条]", title)):
         title = Path(filename).stem
     meta["title"] = title
-    if dn := _DOCNO_RE.search(lead if kind == "regulation" else text[:2000]):
+    if dn := _DOCNO_RE.search(lead if kind.signature == "lead" else text[:2000]):
         meta["doc_number"] = re.sub(r"\s+", "", dn.group(0))
 
     # the revision line: "（2010年…审议批准 2010年6月4日中共中央发布 2019年11月29日…修订）" →
@@ -102,13 +105,14 @@ def detect_meta(text: str, filename: str) -> dict[str, Any]:
         issuer = nm.group(1)
     if not issuer and (cm := _CONGRESS_RE.search(lead)):
         issuer = cm.group(1)
-    if not issuer and kind == "notice":
+    issuer = own.get("issuer") or issuer
+    if not issuer and kind.signature == "header":
         first = _first_heading_line(text)
         if first and first.endswith(_ORG_HINT):
             issuer = first
     if issuer:
         meta["issuer"] = issuer
-    date = latest[0] if latest else ""
+    date = own.get("date") or (latest[0] if latest else "")
     if not date:
         for line in lead.split("\n"):  # a notice's date line: "2025年3月27日"
             if (dm2 := _ANY_DATE_RE.fullmatch(line.strip(" \t\u3000"))) and (d := _date(dm2)):
@@ -117,6 +121,8 @@ def detect_meta(text: str, filename: str) -> dict[str, Any]:
         date = _date(sm)
     if date:
         meta["date"] = date
+    if addressees := own.get("addressees"):
+        meta["addressees"] = addressees
     if aliases := aliases_for(title):
         meta["aliases"] = aliases
     return meta

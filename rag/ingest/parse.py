@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ..articles import detect_scheme, parse_regulation
+from .. import kinds
 from ..errors import IngestError
 from ..numerals import CN_NUMERAL_CHARS
 from ..records import DocMeta, Document
-from ..structure import parse_notice
 from .limits import DEFAULT_LIMITS, Limits
 
 _ARTICLE_LINES = re.compile(rf"(?m)^[ \t\u3000\ufeff]*第\s*(?:[{CN_NUMERAL_CHARS}]+|\d+)\s*[条條]")
@@ -24,21 +23,20 @@ _MIN_REPEATS = 20  # a few repeated numbers are typos in real texts (reported as
 
 
 def parse_document(text: str, meta: DocMeta, *, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Parse with the scheme the manifest names ("notice"/"regulation"), else the detected one;
-    `IngestError` when the structure is implausible (see `check_structure`)."""
+    """Parse with the kind the manifest names (rag/kinds), else the detected one; `IngestError`
+    when the structure is implausible (see `check_structure`)."""
     numbered_lines = max(len(_ARTICLE_LINES.findall(text)), len(_ITEM_LINES.findall(text)))
     if numbered_lines > limits.max_units:
         raise IngestError(f"文件结构异常：约有 {numbered_lines:,} 行以“第X条”或“1.”开头，"
                           f"条目上限为 {limits.max_units:,} 个")
-    scheme = meta.kind if meta.kind in ("notice", "regulation") else detect_scheme(text)
-    doc = parse_regulation(text, meta) if scheme == "regulation" else parse_notice(text, meta)
+    doc = kinds.parse(text, meta)
     check_structure(doc, limits)
     return doc
 
 
 def check_structure(doc: Document, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse a parsed document with too many 条目, massively repeated numbers, or a giant unit."""
-    numbered = [u for u in doc.units if u.kind in ("article", "item")]
+    numbered = [u for u in doc.units if kinds.numbered(u)]
     if len(numbered) > limits.max_units:
         raise IngestError(f"文件结构异常：解析出 {len(numbered):,} 个条目，上限为 {limits.max_units:,} 个")
     numbers = Counter(u.ref.split("-")[0] for u in numbered)
