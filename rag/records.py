@@ -45,7 +45,7 @@ class DocMeta:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    """One citable unit: an item (第8条 of the notice), an article, a paragraph, the header or the preamble."""
+    """One citable unit: an item (第8条 of the notice), an article, a paragraph, the header, the preamble."""
 
     doc_id: str
     ref: str

@@ -170,7 +170,8 @@ def reference(ctx: Context, q: Query) -> Answer:
         return by_search(ctx, q)
     quotes = [compose.quote(d, u, _focus(ctx, q, u) or compose.requirement_sentences(u)) for d, u in units]
     notes = "；".join([*(compose.out_of_range_note(d, [n for dd, n in missing if dd is d])
-                        for d in dict.fromkeys(d for d, _n in missing)), *([_miscited(ctx, q)] if q.miscited else [])])
+                        for d in dict.fromkeys(d for d, _n in missing)),
+                      *([_miscited(ctx, q)] if q.miscited else [])])
     return compose.compose_reference(
         q.question,
         quotes,

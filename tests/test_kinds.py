@@ -204,3 +204,10 @@ def test_plain_notices_are_added_as_txt_docx_and_pdf(tmp_path: Path) -> None:
     assert [(r.status, r.meta.get("kind"), r.articles) for r in results] == [("ok", "plain", 9)] * 3, results
     assert [e["kind"] for e in read_entries(corpus)] == ["plain"] * 3
     assert results[0].meta["title"] == TITLE and results[0].meta["issuer"] == "中共东莞市某某局机关委员会"
+
+
+def test_a_sub_heading_without_a_full_stop_is_a_paragraph_of_its_own() -> None:
+    raw = RAW.replace("　　党员一般应当按月交纳党费", "　　（一）交纳方式\n　　党员一般应当按月交纳党费")
+    doc = plain_doc(raw)
+    assert [u.text[:7] for u in doc.numbered][4:6] == ["（一）交纳方式", "党员一般应当按"]
+    assert doc.section(3).refs == ("5", "6", "7")  # type: ignore[union-attr]

@@ -68,7 +68,8 @@ def _groups(doc: Document) -> list[tuple[str, str, list[Unit]]]:
     first = next((i for i, u in enumerate(doc.units) if u.ref in in_sections), len(doc.units))
     before = {u.ref for u in doc.units[:first]} if in_sections else set()
     out: list[tuple[str, str, list[Unit]]] = [
-        ("", "", [u for u in doc.units if u.ref not in in_sections and (u.number is None or u.ref in before)])]
+        ("", "", [u for u in doc.units
+                  if u.ref not in in_sections and (u.number is None or u.ref in before)])]
     for s in doc.sections:
         out.append((f"{doc.doc_id}#section:{s.no}", f"{s.label}{s.title}",
                     [u for r in s.refs if (u := doc.unit(r)) is not None]))
@@ -97,7 +98,8 @@ def _tree(doc: Document, selected: str) -> str:
 def _documents() -> str:
     rows = "".join(
         f'<li><button type="button" class="dj-tree-item" data-action="doc" data-doc="{esc(d.doc_id)}">'
-        f'<span>《{esc(d.meta.title)}》</span><small class="dj-tree-count">{len(d.numbered)} {kinds.of(d).unit_word}</small>'
+        f'<span>《{esc(d.meta.title)}》</span>'
+        f'<small class="dj-tree-count">{len(d.numbered)} {kinds.of(d).unit_word}</small>'
         f'</button></li>'
         for d in get_assistant().index.docs
     )
@@ -166,7 +168,8 @@ def section_view(key: str) -> str:
                    for r in section.refs if (u := doc.unit(r)) is not None)
     return (f'<div class="dj-panel"><div class="dj-panel-title">《{esc(doc.meta.title)}》</div>'
             f'<h3 class="dj-unit-h" tabindex="-1">{esc(section.label + section.title)}</h3>'
-            f'<p>本部分共 {len(section.refs)} {kinds.of(doc).unit_word}：</p><ul class="dj-sec-list">{rows}</ul></div>')
+            f'<p>本部分共 {len(section.refs)} {kinds.of(doc).unit_word}：</p>'
+            f'<ul class="dj-sec-list">{rows}</ul></div>')
 
 
 def show_item(key: str) -> tuple[str, str, Any]:

@@ -124,8 +124,8 @@ def report_line(r: IngestResult, unfinished: Collection[str] = ()) -> dict[str, 
     name = Path(r.path).name
     if r.status == "ok":
         kind = kinds.get(str(r.meta.get("kind", ""))) or kinds.DEFAULT
-        text = (f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》（{kind.display}），{r.articles} {kind.unit_word}，"
-                f"编码 {r.encoding}")
+        text = (f"已添加 {r.doc_id}：《{r.meta.get('title', '')}》（{kind.display}），"
+                f"{r.articles} {kind.unit_word}，编码 {r.encoding}")
         text += "".join(f"；注意：{w}" for w in r.warnings)
     elif r.status == "exists" and r.doc_id in unfinished:
         text = f"{r.doc_id} 已在语料中，但上次添加没有完成（索引未重建），现在完成"

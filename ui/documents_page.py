@@ -82,10 +82,11 @@ def docs_html() -> str:
                  f'data-doc="{esc(r.doc_id)}" '
             f'data-title="{esc(r.title)}" aria-label="移除《{esc(r.title)}》">移除</button>'
         )
+        kind = k.display if (k := kinds.get(r.kind)) else r.kind
         body.append(
             f'<tr{mark}><th scope="row">'
             f'<span class="dj-doc-title">《{esc(r.title)}》</span>{pending}'
-            f'<small class="dj-muted">{esc(r.doc_id)} · {esc(k.display if (k := kinds.get(r.kind)) else r.kind)}</small></th>'
+            f'<small class="dj-muted">{esc(r.doc_id)} · {esc(kind)}</small></th>'
             f"<td>{esc(r.doc_number or '—')}</td><td>{esc(r.issuer or '—')}</td>"
             f'<td class="dj-nowrap">{esc(r.date or "—")}</td>'
             f"<td>{'—' if r.pending else r.articles}</td>"

@@ -270,7 +270,8 @@ def conversation_docx(title: str, turns: Sequence[Mapping[str, Any]], resolve: R
 def item_docx(doc: Document, unit: Unit) -> bytes:
     """One unit as a file, titled by its own title (an item's) or by document and label (an
     article's "title" is its first sentence, printed below anyway)."""
-    title = unit_name(doc, unit) if kinds.titled(unit) or not kinds.numbered(unit) else f"《{doc.meta.title}》{unit.label}"
+    own = kinds.titled(unit) or not kinds.numbered(unit)
+    title = unit_name(doc, unit) if own else f"《{doc.meta.title}》{unit.label}"
     out = office_document(title, subject=doc.meta.title)
     out.add_paragraph(_doc_line(doc), style="Subtitle")
     if path := section_path(doc, unit):

@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--doc-id")
     p.add_argument("--title")
-    p.add_argument("--kind", choices=kinds.NAMES,
-                   help="文件类型（默认自动识别）：" + "；".join(f"{k.name}——{k.display}" for k in kinds.KINDS))
+    kind_help = "；".join(f"{k.name}——{k.display}" for k in kinds.KINDS)
+    p.add_argument("--kind", choices=kinds.NAMES, help=f"文件类型（默认自动识别）：{kind_help}")
     p.add_argument("--encoding", help="强制文本编码，如 gbk")
     p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
     p.set_defaults(func=cmd_add, reads_files=True)

@@ -83,7 +83,8 @@ def detect_meta(text: str, filename: str) -> dict[str, Any]:
     own = kind.guess(text)
     meta: dict[str, Any] = {"kind": kind.name}
     m = _LEAD_TITLE_RE.search(lead)
-    title = own.get("title") or (m.group(1).strip() if m else "") or _title_line(lead) or _first_heading_line(text)
+    title = (own.get("title") or (m.group(1).strip() if m else "") or _title_line(lead)
+             or _first_heading_line(text))
     if not title or (kind.signature == "lead" and re.match(r"^第.+[章条]", title)):
         title = Path(filename).stem
     meta["title"] = title

@@ -41,7 +41,8 @@ _HEADING_MAX = 30
 _PARA_END = "。！？；：!?;:”’）)"
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号")
 _DATE_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_CN_DATE_RE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+_CN_DATE_RE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
+                         r"([一二三四五六七八九十]{1,3})日$")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 _CLOSING_LINES = 3  # issuer lines and the date; more short lines are body text
 _OPENING_MAX = 30  # characters of a paragraph's opening shown as its title
@@ -71,7 +72,8 @@ def iso_date(line: str) -> str:
     if m := _DATE_RE.match(line):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
     elif m := _CN_DATE_RE.match(line):
-        y, mo, d = int(m.group(1).translate(_CN_DIGITS)), cn_to_int(m.group(2)) or 0, cn_to_int(m.group(3)) or 0
+        y = int(m.group(1).translate(_CN_DIGITS))
+        mo, d = cn_to_int(m.group(2)) or 0, cn_to_int(m.group(3)) or 0
     else:
         return ""
     return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else ""
@@ -93,15 +95,17 @@ def _closing_at(lines: list[str], start: int) -> int:
 
 def _paragraphs(lines: list[str]) -> list[str]:
     """Body lines → paragraphs: a line that does not end a sentence runs on into the next, unless it is
-    a heading; a numbered line (一、 （一） 1.) always starts a paragraph."""
+    a heading (一、… or （一）… short and without a full stop); a numbered line always starts one."""
     out: list[list[str]] = []
     open_fragment = False
     for line in lines:
-        if open_fragment and out and not _STARTS.match(line):
+        numbered = _STARTS.match(line) is not None
+        if open_fragment and out and not numbered:
             out[-1].append(line)
         else:
             out.append([line])
-        open_fragment = not _heading(line) and not line.endswith(tuple(_PARA_END))
+        heading = numbered and len(line) <= _HEADING_MAX + 4 and not _SENTENCE.search(line)
+        open_fragment = not heading and not line.endswith(tuple(_PARA_END))
     return ["".join(p) for p in out]
 
 
@@ -136,7 +140,8 @@ def _found(header: list[str], title: str, closing: list[str]) -> dict[str, Any]:
     numbers = [m.group(0) for m in map(_DOCNO_RE.search, header) if m]
     return {k: v for k, v in (
         ("title", title), ("addressees", addressees), ("date", dates[-1] if dates else ""),
-        ("doc_number", re.sub(r"\s+", "", numbers[0]) if numbers else ""), ("issuer", issuers[0] if issuers else ""),
+        ("doc_number", re.sub(r"\s+", "", numbers[0]) if numbers else ""),
+        ("issuer", issuers[0] if issuers else ""),
     ) if v}
 
 
@@ -170,8 +175,8 @@ def parse(raw: str, meta: DocMeta) -> Document:
         no = cn_to_int(m.group(1)) if m else None
         if m is not None and no is not None:
             alone = _heading(p)
-            current = Section(no=no, label=f"{m.group(1)}、", title=alone[1] if alone else _opening(m.group(2)),
-                              refs=())
+            title = alone[1] if alone else _opening(m.group(2))
+            current = Section(no=no, label=f"{m.group(1)}、", title=title, refs=())
             sections.append(current)
             if alone:
                 continue
@@ -179,8 +184,8 @@ def parse(raw: str, meta: DocMeta) -> Document:
         units.append(_unit(meta, str(n), KIND.unit_kind, KIND.label(n), _opening(p), [p], current))
     if closing:
         units.append(_unit(meta, "closing", "header", "落款", "落款", closing))
-    return Document(meta=meta, units=tuple(units), sections=with_refs(sections, units, kinds=(KIND.unit_kind,)),
-                    citations=cited_titles(units))
+    return Document(meta=meta, units=tuple(units), citations=cited_titles(units),
+                    sections=with_refs(sections, units, kinds=(KIND.unit_kind,)))
 
 
 def claims(text: str) -> bool:
