@@ -58,9 +58,9 @@ def test_a_plain_notice_uploaded_on_the_page_is_answered_by_paragraph(
         asked = httpx.post(f"{url}/api/ask", json={"question": f"《{TITLE}》第3段讲什么？"}).json()
         assert [(c["doc_id"], c["ref"]) for c in asked["citations"]] == [(doc_id, "3")] * len(asked["citations"])
         assert f"〔《{TITLE}》第3段〕" in asked["answer"]
-        found = httpx.post(f"{url}/api/ask", json={"question": "党员因工作调动转移组织关系的，党费交到什么时候？"}).json()
+        found = httpx.post(f"{url}/api/ask", json={"question": "上缴党费的时间要求是什么？"}).json()
         assert not found["abstained"] and found["citations"][0]["doc_id"] == doc_id
-        assert found["citations"][0]["ref"] == "4" and f"〔《{TITLE}》第4段〕" in found["answer"]
+        assert found["citations"][0]["ref"] == "6" and f"〔《{TITLE}》第6段〕" in found["answer"]
 
     # the table of documents names the kind and counts paragraphs
     table = documents_page.docs_html()
@@ -91,3 +91,20 @@ def test_a_plain_notice_uploaded_on_the_page_is_answered_by_paragraph(
     assert button["value"] == f"就此条提问：《{TITLE}》第3段要求什么？"
     again = runtime.ask(button["value"].split("：", 1)[1])  # 就此条提问 asks by paragraph, and is answered
     assert not again.abstained and {c.ref for c in again.citations} == {"3"}
+
+
+def test_the_catalog_tree_keeps_document_order_with_and_without_sections() -> None:
+    """A plain notice's opening paragraph above its sections and its 落款 below them; a document
+    without sections lists its unnumbered units, then 其他条目 (as before)."""
+    from dataclasses import replace
+
+    from rag import kinds
+    from rag.records import DocMeta
+
+    doc = kinds.parse(PLAIN.read_text(encoding="utf-8"), DocMeta(doc_id="p", title=TITLE, kind="plain"))
+    groups = [(heading, [u.ref for u in units]) for _key, heading, units in catalog_page._groups(doc)]
+    assert groups == [("", ["header", "1"]), ("一、提高思想认识", ["2"]), ("二、准确核定交纳基数", ["3", "4"]),
+                      ("三、规范收缴程序", ["5", "6"]), ("四、加强监督检查", ["7", "8", "9"]), ("", ["closing"])]
+    flat = replace(doc, sections=())
+    groups = [(heading, [u.ref for u in units]) for _key, heading, units in catalog_page._groups(flat)]
+    assert groups == [("", ["header", "closing"]), ("其他条目", [str(n) for n in range(1, 10)])]

@@ -61,21 +61,23 @@ def _item(u: Unit, selected: str, extra: str = "") -> str:
 
 
 def _groups(doc: Document) -> list[tuple[str, str, list[Unit]]]:
-    """(section key, heading, units): loose units first, then each section, then the rest. Loose
-    units are those before the first section's (a header, a preamble, a plain notice's opening
-    paragraph) and the unnumbered ones after (its 落款)."""
+    """(section key, heading, units) in document order: the units before the first section (header,
+    preamble, a plain notice's opening paragraph), each section, numbered units outside them (其他条目),
+    then unnumbered units after the sections (a plain notice's 落款). Without sections: the unnumbered
+    units, then 其他条目."""
     in_sections = {r for s in doc.sections for r in s.refs}
     first = next((i for i, u in enumerate(doc.units) if u.ref in in_sections), len(doc.units))
-    before = {u.ref for u in doc.units[:first]} if in_sections else set()
-    out: list[tuple[str, str, list[Unit]]] = [
-        ("", "", [u for u in doc.units
-                  if u.ref not in in_sections and (u.number is None or u.ref in before)])]
+    head = [u for u in doc.units[:first] if u.number is None or in_sections]
+    out: list[tuple[str, str, list[Unit]]] = [("", "", head)]
     for s in doc.sections:
         out.append((f"{doc.doc_id}#section:{s.no}", f"{s.label}{s.title}",
                     [u for r in s.refs if (u := doc.unit(r)) is not None]))
-    rest = [u for u in doc.units if u.ref not in in_sections and u.number is not None and u.ref not in before]
-    if rest:
+    taken = in_sections | {u.ref for u in head}
+    loose = [u for u in doc.units if u.ref not in taken]
+    if rest := [u for u in loose if u.number is not None]:
         out.append(("", "其他条目", rest))
+    if after := [u for u in loose if u.number is None]:
+        out.append(("", "", after))
     return out
 
 
