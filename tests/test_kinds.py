@@ -211,3 +211,22 @@ def test_a_sub_heading_without_a_full_stop_is_a_paragraph_of_its_own() -> None:
     doc = plain_doc(raw)
     assert [u.text[:7] for u in doc.numbered][4:6] == ["（一）交纳方式", "党员一般应当按"]
     assert doc.section(3).refs == ("5", "6", "7")  # type: ignore[union-attr]
+
+
+def test_dangjian_add_takes_a_plain_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from test_ingest_faults import template
+
+    from rag.cli import main
+
+    monkeypatch.setenv("DANGJIAN_EMBED_BACKEND", "hash")
+    where = ["--corpus", str(template(tmp_path)), "--index", str(tmp_path / "ix")]
+    assert main(["add", str(PLAIN), "--doc-id", "dangfei", *where]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("✓ dangfei（11 个条目") and "索引已重建" in out
+    assert main(["ask", f"《{TITLE}》第5段讲什么？", *where]) == 0
+    out = capsys.readouterr().out
+    assert f"〔《{TITLE}》第5段〕" in out and "预交时间一般不超过12个月" in out
+    with pytest.raises(SystemExit):
+        main(["add", "--help"])
+    assert "plain——通知（按段）" in capsys.readouterr().out
