@@ -90,7 +90,7 @@ class Document:
 
     @property
     def numbered(self) -> tuple[Unit, ...]:
-        """Items or articles, in order: what 第N条 counts."""
+        """Items, articles or paragraphs, in order: what 第N条 (第N段) counts."""
         return tuple(u for u in self.units if u.number is not None)
 
     def unit(self, ref: str) -> Unit | None:

@@ -34,15 +34,17 @@ _WS = " \t\u3000\u00a0\ufeff"
 _TITLE_ENDS = ("通知", "通报", "通告", "公告", "决定", "意见", "函", "倡议书", "倡议", "方案", "安排", "要求",
                "提醒", "纪要", "报告")
 _TITLE_LINES = 6  # the title is among the first lines (after a red head and a 文号)
-_SENTENCE = re.compile(r"[。！？；!?;]")
-_SECTION_RE = re.compile(rf"^([{CN_NUMERAL_CHARS}]+)、\s*(.+)$")
-_STARTS = re.compile(rf"^(?:[{CN_NUMERAL_CHARS}]+、|[（(][{CN_NUMERAL_CHARS}\d]+[）)]|\d{{1,3}}[.．、])")
+# Patterns as strings, compiled (and cached) by `re` on first use: the question path imports this
+# module for the kind's declaration and never parses, so it does not pay for compiling them.
+_SENTENCE = r"[。！？；!?;]"
+_SECTION_RE = rf"^([{CN_NUMERAL_CHARS}]+)、\s*(.+)$"
+_STARTS = rf"^(?:[{CN_NUMERAL_CHARS}]+、|[（(][{CN_NUMERAL_CHARS}\d]+[）)]|\d{{1,3}}[.．、])"
 _HEADING_MAX = 30
 _PARA_END = "。！？；：!?;:”’）)"
-_DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号")
-_DATE_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_CN_DATE_RE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
-                         r"([一二三四五六七八九十]{1,3})日$")
+_DOCNO_RE = r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号"
+_DATE_RE = r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"
+_CN_DATE_RE = (r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
+               r"([一二三四五六七八九十]{1,3})日$")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 _CLOSING_LINES = 3  # issuer lines and the date; more short lines are body text
 _OPENING_MAX = 30  # characters of a paragraph's opening shown as its title
@@ -69,9 +71,9 @@ def _title_at(lines: list[str]) -> tuple[int, int] | None:
 
 def iso_date(line: str) -> str:
     """"2025年3月10日" or "二〇二五年三月十日" → "2025-03-10"; "" when `line` is no date."""
-    if m := _DATE_RE.match(line):
+    if m := re.match(_DATE_RE, line):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    elif m := _CN_DATE_RE.match(line):
+    elif m := re.match(_CN_DATE_RE, line):
         y = int(m.group(1).translate(_CN_DIGITS))
         mo, d = cn_to_int(m.group(2)) or 0, cn_to_int(m.group(3)) or 0
     else:
@@ -88,7 +90,7 @@ def _closing_at(lines: list[str], start: int) -> int:
     at = date_at
     while (at - 1 > start and date_at - (at - 1) < _CLOSING_LINES and len(lines[at - 1]) <= 40
            and not re.search(r"[。，；：！？,;:]", lines[at - 1]) and not lines[at - 1].startswith("特此")
-           and not _STARTS.match(lines[at - 1])):
+           and not re.match(_STARTS, lines[at - 1])):
         at -= 1
     return at
 
@@ -99,21 +101,21 @@ def _paragraphs(lines: list[str]) -> list[str]:
     out: list[list[str]] = []
     open_fragment = False
     for line in lines:
-        numbered = _STARTS.match(line) is not None
+        numbered = re.match(_STARTS, line) is not None
         if open_fragment and out and not numbered:
             out[-1].append(line)
         else:
             out.append([line])
-        heading = numbered and len(line) <= _HEADING_MAX + 4 and not _SENTENCE.search(line)
+        heading = numbered and len(line) <= _HEADING_MAX + 4 and not re.search(_SENTENCE, line)
         open_fragment = not heading and not line.endswith(tuple(_PARA_END))
     return ["".join(p) for p in out]
 
 
 def _heading(paragraph: str) -> tuple[int, str] | None:
     """(number, title) of a section heading that stands alone: 一、提高思想认识."""
-    m = _SECTION_RE.match(paragraph)
+    m = re.match(_SECTION_RE, paragraph)
     no = cn_to_int(m.group(1)) if m else None
-    if m is None or no is None or len(m.group(2)) > _HEADING_MAX or _SENTENCE.search(m.group(2)):
+    if m is None or no is None or len(m.group(2)) > _HEADING_MAX or re.search(_SENTENCE, m.group(2)):
         return None
     return no, m.group(2).rstrip("：:")
 
@@ -137,7 +139,7 @@ def _found(header: list[str], title: str, closing: list[str]) -> dict[str, Any]:
     addressees = header[-1].rstrip("：:") if header and header[-1].endswith(("：", ":")) else ""
     dates = [d for ln in closing if (d := iso_date(ln))]
     issuers = [ln for ln in closing if not iso_date(ln)]
-    numbers = [m.group(0) for m in map(_DOCNO_RE.search, header) if m]
+    numbers = [m.group(0) for ln in header if (m := re.search(_DOCNO_RE, ln))]
     return {k: v for k, v in (
         ("title", title), ("addressees", addressees), ("date", dates[-1] if dates else ""),
         ("doc_number", re.sub(r"\s+", "", numbers[0]) if numbers else ""),
@@ -153,7 +155,7 @@ def _split(raw: str) -> tuple[list[str], str, list[str], list[str]] | None:
         return None
     first, end = at
     if end < len(lines) and lines[end].endswith(("：", ":")) and len(lines[end]) <= 60 \
-            and not _SENTENCE.search(lines[end]):
+            and not re.search(_SENTENCE, lines[end]):
         end += 1  # 各基层党组织：
     close = _closing_at(lines, end)
     return lines[:end], "".join(lines[first:at[1]]), lines[end:close], lines[close:]
@@ -171,7 +173,7 @@ def parse(raw: str, meta: DocMeta) -> Document:
     current: Section | None = None
     n = 0
     for p in _paragraphs(body):
-        m = _SECTION_RE.match(p)
+        m = re.match(_SECTION_RE, p)
         no = cn_to_int(m.group(1)) if m else None
         if m is not None and no is not None:
             alone = _heading(p)
