@@ -25,6 +25,8 @@ def test_plain_notice_upload_answer_and_link(browser: Any, private_server: str, 
     page.locator("#dj-upload input[type=file]").set_input_files(str(make_docx(tmp_path / "dangfei.docx")))
     expect(page.locator("#dj-upload").get_by_role("cell", name="dangfei.docx")).to_be_visible()
     page.locator("#dj-add").click()
+    # this upload's line (an earlier upload in the same process leaves its own 'done' report on a new page)
+    expect(page.locator(".dj-report")).to_contain_text("dangfei.docx：已添加", timeout=90_000)
     expect(page.locator(".dj-job[data-state='done']")).to_be_visible(timeout=90_000)
     expect(page.locator(".dj-report")).to_contain_text("（通知（按段）），9 段")
     expect(page.locator("table.dj-docs")).to_contain_text(TITLE)
