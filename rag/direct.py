@@ -378,6 +378,28 @@ def _count(quotes: Sequence[Quote]) -> Block | None:
     return None
 
 
+_ITEM_MARK = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_ASKS_WHAT = re.compile(r"什么|哪")
+
+
+def _remaining(form: Form, quotes: Sequence[Quote]) -> Block | None:
+    """"…学史明理、学史增信、学史崇德和什么": the question names some items of a （一）…（N） list and
+    asks for the rest — the items it leaves out, in the list's own words."""
+    stem = _squash(form.stem)
+    if not _ASKS_WHAT.search(stem):
+        return None
+    for q in quotes[:2]:
+        for rng in enumerations(q.unit):
+            items = [(i, _squash(_ITEM_MARK.sub("", q.unit.sentences[i])).rstrip("。；;"))
+                     for i in rng[1:] if is_clause(q.unit.sentences[i])]
+            named = [i for i, key in items if key and key in stem]
+            missing = [i for i, key in items if key and key not in stem]
+            if len(named) >= 2 and 0 < len(missing) <= len(items) - 2:
+                text = "还有：" + "".join(q.unit.sentences[i] for i in missing)
+                return _answer(q, text, whole=tuple(missing))
+    return None
+
+
 def _clause_of(fill: str, sentence: str) -> str:
     """`fill` (punctuation squashed out) as the sentence writes it, up to the end of its clause."""
     start = _squash(sentence).find(fill)
@@ -422,12 +444,15 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
     elif form.kind == "blank":
         head = _blank(form, quotes) or (_number(form, quotes) if form.asks_number else None)
     elif form.kind in ("number", "list"):  # how many items → the count; a figure → its clause
-        head = _count(quotes) if form.count or form.kind == "list" else None
+        head = (_remaining(form, quotes) if form.kind == "list" and not form.count else None) or (
+            _count(quotes) if form.count or form.kind == "list" else None)
         if head is None and form.kind == "number":
             head = _number(form, quotes)
     elif form.kind == "why" and not any(WHY_WORDS.search(q.unit.sentences[n])
                                         for q, n in _sentences(quotes[:1])):
         notes = (Block(kind="note", text="（原文没有说明原因；以上是相关规定。）"),)
+    if head is None and form.kind in ("fact", "list", "blank"):
+        head = _remaining(form, quotes)
     if head is None:
         q = quotes[0]
         quoted = [n for n in q.sents if n is not None]

@@ -135,3 +135,9 @@ def test_a_quiz_that_quotes_an_article_citing_another_is_answered_from_the_quote
 ])
 def test_quiz_shapes(assistant: Assistant, question: str, line: str) -> None:
     assert first_line(assistant, question).startswith(line)
+
+
+def test_a_question_naming_some_items_of_a_list_gets_the_rest(assistant: Assistant) -> None:
+    # 党史学习教育工作条例第四条: （一）学史明理 … （四）学史力行
+    line = first_line(assistant, "党史学习教育的主要任务是学史明理、学史增信、学史崇德和什么？")
+    assert line.startswith("还有：（四）学史力行。")
