@@ -43,8 +43,6 @@ __all__ = [
     "synthesise",
 ]
 
-DEFAULT_SIZES = (2000, 10000, 100000)
-
 Notify = Callable[[str], None]
 
 
