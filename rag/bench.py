@@ -334,17 +334,17 @@ def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions:
             "embedded": emb.fresh - fresh_before, **stats}
 
 
-def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5, sweep: bool = False,
-        stores: Sequence[str] = ("auto",), quick: bool = False,
+def run(sizes: Sequence[int], *, corpus: Path, question_files: Sequence[Path], repeat: int = 3,
+        cold_repeat: int = 5, sweep: bool = False, stores: Sequence[str] = ("auto",), quick: bool = False,
         notify: Notify = lambda _m: None, settings: Settings | None = None) -> dict[str, Any]:
-    """The full benchmark; returns the JSON report. `settings`: the embedder and threads (default: the
+    """The full benchmark over the documents of `corpus`, timing the questions of `question_files`;
+    returns the JSON report. `settings`: the embedder and threads (default: the
     environment's); the timed subprocesses get the environment as it is."""
     settings = settings or Settings.from_env()
     from .embed import make_embedder
 
-    root = root.resolve()
-    src = root / "corpus"
-    questions = questions_by_kind(root)
+    src = corpus.resolve()
+    questions = questions_by_kind(question_files)
     load_before = os.getloadavg()
     emb = MemoEmbedder(make_embedder(settings))
     report: dict[str, Any] = {"sizes": [], "caveat": CAVEAT}

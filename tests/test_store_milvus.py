@@ -156,7 +156,7 @@ def test_bench_measures_the_milvus_store(capsys: pytest.CaptureFixture[str]) -> 
     """`dangjian bench --store milvus` at a tiny size: built into Milvus Lite, queried in a fresh
     process (timings are reported, never asserted)."""
     rc = main(["bench", "--sizes", "150", "--store", "milvus", "--sizes-only", "--repeat", "1", "--json",
-               "--root", str(ROOT)])
+               "--corpus", str(ROOT / "corpus"), "--questions", str(ROOT / "eval/questions.jsonl")])
     assert rc == 0
     (size,) = json.loads(capsys.readouterr().out)["sizes"]
     assert size["dense_store"] == "milvus" and size["store_choice"] == "milvus"
