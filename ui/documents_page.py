@@ -16,6 +16,7 @@ from rag.errors import DangjianError
 from .access import can_manage
 from .documents import rows
 from .jobs import JobStatus
+from .page_js import script
 from .render import esc, status_html
 from .runtime import AppState
 
@@ -50,18 +51,7 @@ def source_cell(source: str) -> str:
 # The job's status box, once on the page: when a job starts or ends (its state changes, or a refusal
 # such as "请先选择要上传的文件" replaces it), it is scrolled into view — the 添加 button and a row's
 # 移除 can be far from it on a long table. Progress ticks of the same state do not move the page.
-JOB_JS = """
-let last = null;
-watch('value', () => {
-  const v = String(props.value || '');
-  const state = (v.match(/data-state="(\\w+)"/) || [])[1] || (v.includes('dj-job') ? 'idle' : v);
-  if (state === last) return;
-  const first = last === null;  // what the page opened with (say, the last job's result): no scroll
-  last = state;
-  if (first || state === 'idle' || !v) return;
-  requestAnimationFrame(() => element.scrollIntoView({block: 'nearest', behavior: 'smooth'}));
-});
-"""
+JOB_JS = script("job.js")
 
 
 def docs_html(server: AppState) -> str:
