@@ -94,14 +94,16 @@ def test_the_mounted_page_keeps_no_event_statistics() -> None:
     page mounted by create_app does not. A Gradio that renamed the settings fails here."""
     import gradio as gr
 
+    from rag.config import Settings
     from ui.api import create_app
+    from ui.runtime import AppState
 
     with gr.Blocks() as blocks:
         gr.HTML("x")
     queue = blocks._queue
     assert all(hasattr(queue, name) for name in gradio_startup.STATS_ATTRIBUTES)
     assert queue.ANAYLTICS_CACHE_FREQUENCY == 1  # Gradio's own setting: a summary after every event
-    create_app(blocks=blocks)
+    create_app(AppState(Settings.from_env()), blocks=blocks)
     assert queue.ANALYTICS_MAX_EVENTS == 1 and queue.ANAYLTICS_CACHE_FREQUENCY == sys.maxsize
     assert blocks.enable_monitoring is False
     assert gradio_startup.skip_event_statistics(object()) is False  # nothing to change: left alone
