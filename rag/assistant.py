@@ -20,8 +20,7 @@ from .config import Settings
 from .corpus import read_manifest
 from .embed import Embedder, make_embedder
 from .errors import DangjianError, IndexError_
-from .index import build, load, read_manifest_json, require_current
-from .index_load import Progress, staleness
+from .index_load import Progress, load, read_manifest_json, require_current, staleness
 from .pipeline import Assistant
 from .stores import mismatch
 
@@ -59,6 +58,8 @@ def build_assistant(settings: Settings, emb: Embedder, progress: Progress = _qui
                     wait_s: float = BUILD_WAIT_S) -> Assistant:
     """Build the corpus as it now is, holding the corpus lock (no `dangjian add` changes it meanwhile).
     TimeoutError when another command holds the lock longer than `wait_s`."""
+    from .index import build  # the build machinery (chunking, BM25, numpy): only when building
+
     s = settings
     read_manifest(s.corpus_dir)  # a broken corpus: its own clear error, before locking it
     with fsutil.locked(s.corpus_dir, timeout_s=wait_s):

@@ -88,7 +88,7 @@ def test_a_failing_rebuild_backs_off_and_says_why(state: AppState, settings: Set
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     attempts: list[float] = []
-    monkeypatch.setattr("rag.assistant.build", disk_full(attempts, clock))
+    monkeypatch.setattr("rag.index.build", disk_full(attempts, clock))
     doc = add_sample(settings)
     assert state.check() == "rebuilding" and state.wait(30).state == "failed"
     delays = [state.status.delay_s]
@@ -150,7 +150,7 @@ def upload(tmp_path: Path, name: str, text: str) -> Path:
 def test_an_upload_rebuild_in_progress_is_rebuilding_and_the_document_pending(
         state: AppState, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate()
-    monkeypatch.setattr("rag.assistant.build", gate)
+    monkeypatch.setattr("rag.index.build", gate)
     assert state.jobs.start_add([upload(tmp_path, "shequ.txt", SAMPLE_TEXT)])
     assert gate.entered.wait(60)
     code, body = healthz(state)
@@ -168,7 +168,7 @@ def test_an_upload_whose_rebuild_failed_is_finished_by_uploading_it_again(
         state: AppState, settings: Settings, tmp_path: Path, clock: Clock,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     attempts: list[float] = []
-    monkeypatch.setattr("rag.assistant.build", disk_full(attempts, clock))
+    monkeypatch.setattr("rag.index.build", disk_full(attempts, clock))
     src = upload(tmp_path, "shequ.txt", SAMPLE_TEXT)
     assert state.jobs.start_add([src])
     job = state.jobs.wait(60)

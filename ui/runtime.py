@@ -17,8 +17,9 @@ A rebuild runs in a background thread while the last good index keeps answering,
 Assistant replaces it with one reference assignment: a request keeps the Assistant it started with.
 
 There is no process-wide AppState: `serve` (or a test) makes one and hands it to the page and the
-API it builds (`ui.app.build_demo(state)`, `ui.api.create_app(state=…)`); every handler gets it
-from there. The corpus jobs of the 文件 tab (`ui.jobs`) are the state's too: `state.jobs`.
+API it builds (`ui.app.build_app(state)`: `build_demo(state)` and `create_app(state, blocks=…)`);
+every handler gets it from there. The corpus jobs of the 文件 tab (`ui.jobs`) are the state's too:
+`state.jobs`, and so are the slots bounding AI answers (`state.llm_slots`).
 """
 
 from __future__ import annotations
