@@ -42,6 +42,7 @@ TIERS: dict[str, frozenset[str]] = {
     "unit": frozenset({
         "test_architecture.py", "test_articles.py", "test_bm25.py", "test_evalsets.py", "test_forms.py",
         "test_ingest.py", "test_ingest_store.py", "test_numerals.py", "test_onboarding_duties.py",
+        "test_public_surface.py",
         "test_onboarding_quiz.py", "test_onboarding_terms.py", "test_onboarding_tour.py", "test_parsed.py", "test_kinds.py",
         "test_records.py", "test_refs.py", "test_structure.py", "test_verify.py",
         "test_vocabulary.py", "test_vocabulary_guard.py",
@@ -49,6 +50,7 @@ TIERS: dict[str, frozenset[str]] = {
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
         "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
+        "test_conversation_state.py",
         "test_csrf.py", "test_db.py", "test_direct.py", "test_embed.py", "test_evaluate.py",
         "test_export.py", "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py",
         "test_gradio_startup.py", "test_index.py", "test_index_corruption.py",
