@@ -43,8 +43,6 @@ __all__ = [
     "synthesise",
 ]
 
-DEFAULT_SIZES = (2000, 10000, 100000)
-
 Notify = Callable[[str], None]
 
 
@@ -76,11 +74,11 @@ def serve_stats(corpus: Path, index: Path, questions: dict[str, list[str]], *, r
     with `encoder`, also the question encoder's latency and the build's embedding rate."""
     from dataclasses import replace
 
-    from .pipeline import Assistant
+    from .assistant import open_assistant
 
     start = time.perf_counter()
     settings = replace(Settings.from_env(), corpus_dir=corpus, index_dir=index)
-    assistant = Assistant.open(settings)
+    assistant = open_assistant(settings, build_if_missing=True)
     assistant.ask(COLD_QUESTIONS["ask_search_s"])
     load_s = time.perf_counter() - start
     every = [q for qs in questions.values() for q in qs]
@@ -253,8 +251,8 @@ def _baseline(corpus: Path, cwd: Path, questions: dict[str, list[str]], emb: Any
               repeat: int) -> dict[str, Any]:
     """The naive LangChain baseline (rag/baseline.py): cold start with one question, warm latency."""
     code = ("import sys; from pathlib import Path; from rag.config import Settings; "
-            "from rag.embed import make_embeddings; from rag.baseline import NaiveBaseline; "
-            "NaiveBaseline(Path(sys.argv[1]), make_embeddings(Settings.from_env())).ask(sys.argv[2])")
+            "from rag.embed import make_embedder; from rag.baseline import NaiveBaseline; "
+            "NaiveBaseline(Path(sys.argv[1]), make_embedder(Settings.from_env())).ask(sys.argv[2])")
     cold = _median_run([sys.executable, "-c", code, str(corpus), COLD_QUESTIONS["ask_search_s"]],
                        dict(os.environ), cwd, repeat)
     from .baseline import NaiveBaseline
@@ -336,19 +334,19 @@ def measure_size(size: int, src: Path, work: Path, emb: MemoEmbedder, questions:
             "embedded": emb.fresh - fresh_before, **stats}
 
 
-def run(sizes: Sequence[int], *, root: Path, repeat: int = 3, cold_repeat: int = 5, sweep: bool = False,
-        stores: Sequence[str] = ("auto",), quick: bool = False,
+def run(sizes: Sequence[int], *, corpus: Path, question_files: Sequence[Path], repeat: int = 3,
+        cold_repeat: int = 5, sweep: bool = False, stores: Sequence[str] = ("auto",), quick: bool = False,
         notify: Notify = lambda _m: None, settings: Settings | None = None) -> dict[str, Any]:
-    """The full benchmark; returns the JSON report. `settings`: the embedder and threads (default: the
+    """The full benchmark over the documents of `corpus`, timing the questions of `question_files`;
+    returns the JSON report. `settings`: the embedder and threads (default: the
     environment's); the timed subprocesses get the environment as it is."""
     settings = settings or Settings.from_env()
-    from .embed import make_embeddings
+    from .embed import make_embedder
 
-    root = root.resolve()
-    src = root / "corpus"
-    questions = questions_by_kind(root)
+    src = corpus.resolve()
+    questions = questions_by_kind(question_files)
     load_before = os.getloadavg()
-    emb = MemoEmbedder(make_embeddings(settings))
+    emb = MemoEmbedder(make_embedder(settings))
     report: dict[str, Any] = {"sizes": [], "caveat": CAVEAT}
     with tempfile.TemporaryDirectory(prefix="dangjian-bench-") as tmp:
         work = Path(tmp)

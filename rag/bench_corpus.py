@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DangjianError
+from .ingest.manifest import write_entries
+
 KINDS: dict[str, tuple[str, ...]] = {
     "reference": ("item_lookup", "article_lookup"),
     "keyword": ("keyword",),
@@ -20,24 +23,9 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-QUESTION_SETS = ("eval/questions.jsonl", "eval/questions-extra.jsonl")
 
 
 _COPY_MARK = re.compile(r"（合成\d+）")
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # JSON string escapes are valid TOML
-
-
-def _manifest_entry(fields: dict[str, object]) -> str:
-    lines = ["[[documents]]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in fields.items() if v not in ("", (), None)]
-    return "\n".join(lines) + "\n"
 
 
 def _meta_fields(meta: Any) -> dict[str, object]:
@@ -63,13 +51,13 @@ def synthesise(src: Path, dst: Path, chunks: int, *, seed: int = 0) -> None:
 
     docs = load_corpus(src)
     dst.mkdir(parents=True, exist_ok=True)
-    entries: list[str] = []
+    entries: list[dict[str, object]] = []
     total = 0
     for doc in docs:
         if total >= chunks and entries:
             break
         shutil.copy2(src / doc.meta.file, dst / doc.meta.file)
-        entries.append(_manifest_entry(_meta_fields(doc.meta)))
+        entries.append(_meta_fields(doc.meta))
         total += _chunk_count(doc)
     copy_no = 0
     while total < chunks:
@@ -80,11 +68,10 @@ def synthesise(src: Path, dst: Path, chunks: int, *, seed: int = 0) -> None:
                 break
             name = f"synth-{copy_no:03d}-{doc.doc_id}"
             (dst / f"{name}.txt").write_text(_copy_text(doc, copy_no, rng), encoding="utf-8")
-            entries.append(_manifest_entry({"doc_id": name, "file": f"{name}.txt",
-                                            "title": f"{doc.meta.title}（合成{copy_no}）",
-                                            "kind": "regulation"}))
+            title = f"{doc.meta.title}（合成{copy_no}）"
+            entries.append({"doc_id": name, "file": f"{name}.txt", "title": title, "kind": "regulation"})
             total += _chunk_count(doc, numbered_only=True)
-    (dst / "manifest.toml").write_text("\n".join(entries), encoding="utf-8")
+    write_entries(dst, entries)
 
 
 class MemoEmbedder:
@@ -113,14 +100,17 @@ class MemoEmbedder:
         return np.stack([self.memo[k] for k in keys]).astype(np.float32)
 
 
-def questions_by_kind(root: Path) -> dict[str, list[str]]:
-    """Questions without history from the eval sets, grouped into the four kinds."""
+def questions_by_kind(files: Sequence[Path]) -> dict[str, list[str]]:
+    """Questions without history from question sets (JSONL, `category` per row, the eval sets'
+    format), grouped into the four kinds. The caller names the files: the package reads no fixed path."""
     out: dict[str, list[str]] = {k: [] for k in KINDS}
-    for rel in QUESTION_SETS:
-        path = root / rel
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise DangjianError(f"无法读取问题集 {path}：{err.strerror or err}"
+                                "（用 --questions 指定问题集）") from err
+        for line in text.splitlines():
             if not line.strip():
                 continue
             row = json.loads(line)

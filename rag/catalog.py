@@ -215,11 +215,6 @@ class Catalog:
             out.extend(titled or [d for _t, d in hits])
         return list(dict.fromkeys(out))
 
-    def one_in_question(self, question: str) -> Document | None:
-        """The one document the question names, when it names exactly one."""
-        named = self.in_question(question)
-        return named[0] if len(named) == 1 else None
-
     def unknown_terms(self, question: str) -> list[str]:
         """Numbered abbreviations in the question (三重一大, 两学一做: numeral, character, numeral,
         character — how party-building jargon is coined) that no corpus text uses: the question is

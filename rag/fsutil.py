@@ -21,9 +21,8 @@ try:
 except ImportError:  # pragma: no cover - not on Linux/macOS: no locking, the rest still holds
     fcntl = None  # type: ignore[assignment]
 
-_TMP_RE = re.compile(r"^\.(?P<target>.+)\.tmp-(?:(?P<pid>\d+)-)?[^/]*$")
+_TMP_RE = re.compile(r"^\.(?P<target>.+)\.tmp-(?P<pid>\d+)-[^/]*$")
 _OLD_RE = re.compile(r"^\.(?P<target>.+)\.old-\d+$")
-LEGACY_TMP_AGE_S = 3600.0  # temporaries named without a pid (older versions) are stale after this
 
 
 def temp_path(target: Path) -> Path:
@@ -106,16 +105,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _stale(path: Path, pid: str | None, *, everyone: bool) -> bool:
-    """A temporary nobody is writing any more."""
-    if everyone:
-        return True
-    if pid is not None:
-        return not pid_alive(int(pid))
-    try:
-        return time.time() - path.lstat().st_mtime > LEGACY_TMP_AGE_S
-    except FileNotFoundError:
-        return False
+def _stale(pid: str, *, everyone: bool) -> bool:
+    """A temporary nobody is writing any more (its writer's process is gone)."""
+    return everyone or not pid_alive(int(pid))
 
 
 def _remove(path: Path) -> None:
@@ -133,7 +125,7 @@ def sweep_temp_files(folder: Path, *, everyone: bool = False) -> list[Path]:
         return removed
     for p in sorted(folder.iterdir()):
         m = _TMP_RE.match(p.name)
-        if m and _stale(p, m.group("pid"), everyone=everyone):
+        if m and _stale(m.group("pid"), everyone=everyone):
             _remove(p)
             removed.append(p)
     return removed
@@ -159,7 +151,7 @@ def sweep_siblings(target: Path) -> list[Path]:
         touched.append(old)
     for p in sorted(parent.iterdir()):
         m = _TMP_RE.match(p.name)
-        if m and m.group("target") == name and _stale(p, m.group("pid"), everyone=False):
+        if m and m.group("target") == name and _stale(m.group("pid"), everyone=False):
             _remove(p)
             touched.append(p)
     return touched

@@ -1,7 +1,7 @@
 """LangChain at the edges: our embedder as LangChain `Embeddings`, the engine as a `BaseRetriever`.
 
     from rag.langchain import DangjianRetriever
-    retriever = DangjianRetriever(assistant=Assistant.open(Settings.from_env()))
+    retriever = DangjianRetriever(assistant=open_assistant(Settings.from_env(), build_if_missing=True))
     chain = {"context": retriever | format_docs, "question": RunnablePassthrough()} | prompt | llm
 
 The retriever runs the whole question path (references resolved, abstention kept): it returns

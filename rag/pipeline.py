@@ -1,4 +1,8 @@
-"""`Assistant.ask(question, history)` → `Answer`: the one façade the CLI, UI, API and eval use.
+"""`Assistant.ask(question, state=…)` → `Answer`: the one façade the CLI, UI, API and eval use.
+
+A conversation is one `State` (the document and units of the last answer, `next_state`), carried
+by every edge from answer to answer; an edge that has only the earlier questions passes `history`,
+which is turned into a state once (`state_after`).
 
 Three explicit stages: *understand* (rag/query.py: normalise, references, documents, intents,
 conversation state) → *route* (rag/routes.py: an ordered table, first match wins, search last)
@@ -8,14 +12,14 @@ conversation state) → *route* (rag/routes.py: an ordered table, first match wi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from .catalog import Catalog
 from .config import Settings
-from .embed import VectorEmbeddings, make_embeddings
+from .embed import Embedder
 from .errors import InputError
-from .index_load import Index, Progress
+from .index_load import Index
 from .query import Options, Query, State, next_state, understand, validate
 from .ranking import RankSettings
 from .records import Answer, Document, Hit, Mode, Unit
@@ -26,10 +30,11 @@ __all__ = ["Assistant", "Options", "State", "validate"]
 
 
 class Assistant:
-    """Owns the loaded index and embedder. `ask` only reads them, so concurrent calls are safe as
-    far as this class goes (the embedder backend decides whether encoding is)."""
+    """Owns the loaded index and embedder (every edge opens it with `rag.assistant.open_assistant`).
+    `ask` only reads them, so concurrent calls are safe as far as this class goes (the embedder
+    backend decides whether encoding is)."""
 
-    def __init__(self, index: Index, emb: VectorEmbeddings, settings: Settings,
+    def __init__(self, index: Index, emb: Embedder, settings: Settings,
                  ranking: RankSettings | None = None) -> None:
         """`ranking`: the search path's settings; by default the calibrated ones, with the
         abstention bar of `settings.abstain_threshold` when that is set."""
@@ -42,23 +47,6 @@ class Assistant:
             if settings.abstain_threshold:
                 ranking = replace(ranking, min_strength=settings.abstain_threshold)
         self.ctx = Context(index, emb, self.catalog, ranking)
-
-    @classmethod
-    def open(cls, settings: Settings, *, progress: Progress | None = None,
-             notify: Callable[[str], None] | None = None) -> Assistant:
-        from .index import open_index  # the build, when the index is missing or stale
-
-        emb = make_embeddings(settings)
-        index = open_index(
-            settings.corpus_dir,
-            settings.index_dir,
-            emb,
-            progress or (lambda *_a: None),
-            notify or (lambda _m: None),
-            threads=settings.threads,
-            store=settings.store_spec,
-        )
-        return cls(index, emb, settings)
 
     @property
     def primary(self) -> Document:

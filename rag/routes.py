@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from . import answer as compose
 from . import citegraph, kinds
 from .answer import Quote
-from .catalog import Catalog
-from .index_load import Index
 from .query import Query
 from .records import Answer, Document, Unit
 from .refs import RefQuery, parse_refs
@@ -371,6 +369,3 @@ def route(ctx: Context, q: Query, routes: Sequence[Route] = ROUTES) -> Answer:
     chosen = next(r for r in routes if r.matches(q))
     return replace(chosen.answer(ctx, q), route=chosen.name)
 
-
-def catalog_of(index: Index) -> Catalog:
-    return Catalog(index.docs)

@@ -22,7 +22,7 @@ from . import answer as compose
 from . import kinds
 from .answer import Quote
 from .catalog import Catalog
-from .embed import VectorEmbeddings
+from .embed import Embedder
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .forms import BLANK
@@ -70,7 +70,7 @@ class Context:
     path's settings (the abstention bar among them)."""
 
     index: Index
-    emb: VectorEmbeddings
+    emb: Embedder
     catalog: Catalog
     ranking: RankSettings = DEFAULT
 

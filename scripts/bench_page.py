@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # testserver: the tests' in-process uvicorn runner
 
 TIME_ONE = """async ([q, n]) => {
   const box = document.querySelector('#dj-question textarea');
@@ -38,17 +39,17 @@ def main() -> int:
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
+    from testserver import running
 
     import ui.app as module
-    from rag import Assistant
+    from rag.assistant import open_assistant
     from rag.config import Settings
-    from ui.testserver import running
 
     data = Path(tempfile.mkdtemp(prefix="bench-page-"))
     settings = Settings(corpus_dir=ROOT / "corpus", index_dir=args.index, feedback_path=data / "fb.jsonl",
                         data_dir=data / "data")
-    module.set_assistant(Assistant.open(settings), settings)
-    app = module.create_app(settings=settings, blocks=module.build_demo(settings))
+    server = module.AppState(settings, open_assistant(settings, build_if_missing=True))
+    app = module.build_app(server)
     with running(app) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
                                      args=["--headless=new", "--no-sandbox"])

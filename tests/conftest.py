@@ -23,12 +23,16 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from rag import Assistant, Settings
+from rag.assistant import open_assistant
+
+if TYPE_CHECKING:
+    from ui.runtime import AppState
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -38,6 +42,7 @@ TIERS: dict[str, frozenset[str]] = {
     "unit": frozenset({
         "test_architecture.py", "test_articles.py", "test_bm25.py", "test_evalsets.py", "test_forms.py",
         "test_ingest.py", "test_ingest_store.py", "test_numerals.py", "test_onboarding_duties.py",
+        "test_public_surface.py",
         "test_onboarding_quiz.py", "test_onboarding_terms.py", "test_onboarding_tour.py", "test_parsed.py", "test_kinds.py",
         "test_records.py", "test_refs.py", "test_structure.py", "test_verify.py",
         "test_vocabulary.py", "test_vocabulary_guard.py",
@@ -45,6 +50,7 @@ TIERS: dict[str, frozenset[str]] = {
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
         "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
+        "test_conversation_state.py",
         "test_csrf.py", "test_db.py", "test_direct.py", "test_embed.py", "test_evaluate.py",
         "test_export.py", "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py",
         "test_gradio_startup.py", "test_index.py", "test_index_corruption.py",
@@ -176,7 +182,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def assistant(settings: Settings) -> Assistant:
-    return Assistant.open(settings)
+    return open_assistant(settings, build_if_missing=True)
 
 
 @pytest.fixture(scope="session")
@@ -189,7 +195,7 @@ def notice_only(tmp_path_factory: pytest.TempPathFactory, settings: Settings) ->
     head, _sep, _rest = manifest.partition("\n[[documents]]\ndoc_id = \"dangzhang-2022\"")
     (corpus / "manifest.toml").write_text(head + "\n", encoding="utf-8")
     shutil.copy(CORPUS / "notice-2025-dongzhi-3.txt", corpus)
-    return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index"))
+    return open_assistant(replace(settings, corpus_dir=corpus, index_dir=root / "index"), build_if_missing=True)
 
 
 @pytest.fixture()
@@ -228,41 +234,44 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def served_copy(tmp_path: Path, assistant: Assistant, settings: Settings, **overrides: Any) -> Iterator[Settings]:
-    """A copy of the corpus and of the built index, served by the process while the test runs: an
-    upload, a removal or a refusal that failed changes only the copy. `overrides`: more settings."""
-    from rag.index import open_index
-    from ui import documents, runtime
+def served_copy(tmp_path: Path, assistant: Assistant, settings: Settings, **overrides: Any) -> Iterator[AppState]:
+    """A server's state over a copy of the corpus and of the built index: an upload, a removal or a
+    refusal that failed changes only the copy. `overrides`: more settings."""
+    from ui.runtime import AppState
 
     own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
                   data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl", **overrides)
     shutil.copytree(settings.corpus_dir, own.corpus_dir)
     shutil.copytree(settings.index_dir, own.index_dir)
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
+    state = AppState(own, open_assistant(own, build_if_missing=False, embeddings=assistant.emb))
     try:
-        yield own
+        yield state
     finally:
-        documents.JOBS.wait()
-        runtime.set_assistant(before, before_settings)
+        state.jobs.wait()
 
 
 @pytest.fixture(scope="session")
-def ui_module(assistant: Assistant, settings: Settings) -> ModuleType:
-    """`ui.app` wired to the session's assistant (one index, one model load for every UI test)."""
+def server(assistant: Assistant, settings: Settings) -> AppState:
+    """The server's state over the session's index (one index, one model load for every UI test)."""
+    from ui.runtime import AppState
+
+    return AppState(settings, assistant)
+
+
+@pytest.fixture(scope="session")
+def ui_module() -> ModuleType:
+    """`ui.app`: the page, the app, `serve`."""
     import ui.app as module
 
-    module.set_assistant(assistant, settings)
     return module
 
 
 @pytest.fixture(scope="session")
-def base_url(ui_module: ModuleType, settings: Settings) -> Iterator[str]:
-    """The API + Gradio app served by a real uvicorn server on a loopback port."""
-    from ui.testserver import running
+def base_url(ui_module: ModuleType, server: AppState) -> Iterator[str]:
+    """The API + Gradio app over `server`, served by a real uvicorn server on a loopback port."""
+    from testserver import running
 
-    app = ui_module.create_app(settings=settings, blocks=ui_module.build_demo())
-    with running(app) as url:
+    with running(ui_module.build_app(server)) as url:
         yield url
 
 

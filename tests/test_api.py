@@ -184,12 +184,12 @@ def test_gradio_client_predict(base_url: str) -> None:
     assert "〔第8条〕" in transcript and 'class="dj-cite"' in transcript
 
 
-def test_auth_guards_api(settings: Settings) -> None:
+def test_auth_guards_api(server: Any) -> None:
     from fastapi.testclient import TestClient
 
     import ui.app as module
 
-    app = module.create_app(auth=("branch", "s3cret"), settings=settings, blocks=module.build_demo())
+    app = module.build_app(server, auth=("branch", "s3cret"))
     with TestClient(app) as tc:
         assert_clean_error(tc.get("/healthz"), 401)  # counts are not for strangers (ui/auth.py)
         assert tc.get("/livez").json() == {"status": "ok"}
@@ -216,12 +216,14 @@ Q8 = "第8条要求什么？"
 
 
 @pytest.fixture(scope="module")
-def llm_base_url(ui_module: Any, settings: Settings, fake_openai: FakeOpenAI) -> Iterator[str]:  # noqa: F811
+def llm_base_url(ui_module: Any, server: Any, fake_openai: FakeOpenAI) -> Iterator[str]:  # noqa: F811
     """A second server whose settings name the fake endpoint (model "good_8", 3 s timeout)."""
-    from ui.testserver import running
+    from testserver import running
 
-    cfg = replace(settings, llm_base_url=fake_openai.base_url, llm_model="good_8", llm_timeout_s=3)
-    app = ui_module.create_app(settings=cfg, blocks=ui_module.build_demo(cfg))
+    from ui.runtime import AppState
+
+    cfg = replace(server.settings, llm_base_url=fake_openai.base_url, llm_model="good_8", llm_timeout_s=3)
+    app = ui_module.build_app(AppState(cfg, server.assistant()))
     with running(app) as url:
         yield url
 

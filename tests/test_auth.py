@@ -36,11 +36,9 @@ USER, PASSWORD = "branch", "s3cret-党建"
 
 def make_app(assistant: Assistant, settings: Settings, creds: Credentials | tuple[str, str]) -> Any:
     import ui.app as ui_app
-    from ui.api import create_app
     from ui.runtime import AppState
 
-    return create_app(auth=creds, settings=settings, blocks=ui_app.build_demo(settings),
-                      state=AppState(settings, assistant))
+    return ui_app.build_app(AppState(settings, assistant), auth=creds)
 
 
 @pytest.fixture(scope="module")

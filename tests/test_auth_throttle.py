@@ -100,7 +100,7 @@ def test_a_burst_counts_every_attempt_before_any_is_checked() -> None:
 def test_rotating_x_forwarded_for_from_an_untrusted_peer_is_throttled(assistant: Assistant,
                                                                       settings: Settings) -> None:
     """Real uvicorn on 127.0.0.1 (which uvicorn itself would trust for X-Forwarded-For by default)."""
-    from ui.testserver import running
+    from testserver import running
 
     with running(make_app(assistant, settings, _plain())) as url, httpx.Client(base_url=url) as http:
         statuses = [http.get("/healthz", headers={**basic(ADMIN, f"guess{i}"), "x-forwarded-for": f"198.51.100.{i}"}
@@ -135,7 +135,7 @@ def test_a_concurrent_burst_of_300_guesses_is_throttled(assistant: Assistant, se
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """300 wrong guesses at once against real uvicorn, with a real scrypt hash to check: only the
     first FREE_FAILURES + 1 are checked, all others are refused 429 without computing a hash."""
-    from ui.testserver import running
+    from testserver import running
 
     path = tmp_path / "users"
     path.write_text(auth_line(ADMIN, ADMIN_PW) + "\n", encoding="utf-8")

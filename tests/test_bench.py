@@ -38,7 +38,7 @@ def test_memo_embeds_texts_that_differ_only_by_the_copy_mark_once() -> None:
 
 
 def test_questions_come_from_the_eval_sets_by_kind() -> None:
-    qs = questions_by_kind(ROOT)
+    qs = questions_by_kind([ROOT / "eval/questions.jsonl", ROOT / "eval/questions-extra.jsonl"])
     assert set(qs) == set(KINDS) and all(qs[k] for k in KINDS)
     assert "第8条要求什么？" in qs["reference"]
 
@@ -46,7 +46,8 @@ def test_questions_come_from_the_eval_sets_by_kind() -> None:
 def test_bench_json_shape_at_a_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.md"
     rc = main(["bench", "--sizes", "150", "--repeat", "1", "--cold-repeat", "1", "--json",
-               "--root", str(ROOT), "--out", str(out)])
+               "--corpus", str(ROOT / "corpus"), "--questions", str(ROOT / "eval/questions.jsonl"),
+               "--questions", str(ROOT / "eval/questions-extra.jsonl"), "--out", str(out)])
     assert rc == 0
     report = json.loads(capsys.readouterr().out)
     (size,) = report["sizes"]

@@ -204,7 +204,7 @@ def served(settings: Any, tmp_path: Path) -> Iterator[Any]:
         proc: subprocess.Popen[bytes] | None = None
 
         def start(self, port: int = 0) -> str:
-            from ui.testserver import free_port
+            from testserver import free_port
 
             port_box[:] = [port or free_port()]
             self.proc = subprocess.Popen(
@@ -282,22 +282,11 @@ def test_conversation_survives_restart_and_is_private(browser: Any, served: Any)
 @pytest.fixture()
 def private_server(ui_module: Any, assistant: Any, settings: Any, tmp_path: Path) -> Iterator[str]:
     """The app over a copy of the corpus and index (the document tab changes them)."""
-    from rag import Assistant
-    from rag.index import open_index
-    from ui import documents, runtime
-    from ui.testserver import running
+    from conftest import served_copy
+    from testserver import running
 
-    own = replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
-    shutil.copytree(settings.corpus_dir, own.corpus_dir)
-    shutil.copytree(settings.index_dir, own.index_dir)
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(Assistant(open_index(own.corpus_dir, own.index_dir, assistant.emb), assistant.emb, own), own)
-    try:
-        with running(ui_module.create_app(settings=own, blocks=ui_module.build_demo())) as url:
-            yield url
-    finally:
-        documents.JOBS.wait()
-        runtime.set_assistant(before, before_settings)
+    with served_copy(tmp_path, assistant, settings) as own, running(ui_module.build_app(own)) as url:
+        yield url
 
 
 def test_uploaded_docx_is_answerable_without_restart(browser: Any, private_server: str, tmp_path: Path) -> None:
@@ -701,16 +690,17 @@ def test_onboarding_tour_checklist_export_and_practice(browser: Any, base_url: s
     page.context.close()
 
 
-def test_ai_mode_answer_cite_panel(browser: Any, ui_module: Any, settings: Any) -> None:
+def test_ai_mode_answer_cite_panel(browser: Any, ui_module: Any, server: Any) -> None:
     """With an LLM configured: switch to AI生成, the streamed answer is labelled and its citation works."""
     from fake_openai import FakeOpenAI
     from playwright.sync_api import expect
-
-    from ui.testserver import running
+    from testserver import running
 
     fake = FakeOpenAI().start()
-    cfg = replace(settings, llm_base_url=fake.base_url, llm_model="good_8", llm_timeout_s=3)
-    app = ui_module.create_app(settings=cfg, blocks=ui_module.build_demo(cfg))
+    from ui.runtime import AppState
+
+    cfg = replace(server.settings, llm_base_url=fake.base_url, llm_model="good_8", llm_timeout_s=3)
+    app = ui_module.build_app(AppState(cfg, server.assistant()))
     try:
         with running(app) as url:
             page = open_page(browser, url)

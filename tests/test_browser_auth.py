@@ -25,20 +25,14 @@ pytestmark = [
 @pytest.fixture()
 def login_server(ui_module: Any, assistant: Any, settings: Any, tmp_path: Path) -> Iterator[str]:
     """The app with two users (alice the admin) and its own conversation store."""
-    from ui import runtime
-    from ui.auth import Credentials
-    from ui.testserver import running
+    from testserver import running
 
-    own = replace(settings, data_dir=tmp_path / "data", admins=("alice",))
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(assistant, own)
-    try:
-        app = ui_module.create_app(auth=Credentials(plain=dict(USERS)), settings=own,
-                                   blocks=ui_module.build_demo())
-        with running(app) as url:
-            yield url
-    finally:
-        runtime.set_assistant(before, before_settings)
+    from ui.auth import Credentials
+    from ui.runtime import AppState
+
+    own = AppState(replace(settings, data_dir=tmp_path / "data", admins=("alice",)), assistant)
+    with running(ui_module.build_app(own, auth=Credentials(plain=dict(USERS)))) as url:
+        yield url
 
 
 def _page(browser: Any, url: str, user: str | None) -> Any:
@@ -101,45 +95,39 @@ def test_logout_makes_the_browser_ask_for_the_password_again(ui_module: Any, ass
     requests and the next page load are refused and the tab shows the Chinese pages, not JSON.
     (Playwright's `http_credentials` would answer every challenge itself, so it is not used here.)"""
     from playwright.sync_api import expect, sync_playwright
+    from testserver import running
 
-    from ui import runtime
     from ui.auth import Credentials
-    from ui.testserver import running
+    from ui.runtime import AppState
 
-    own = replace(settings, data_dir=tmp_path / "data", admins=("carol",))
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(assistant, own)
+    own = AppState(replace(settings, data_dir=tmp_path / "data", admins=("carol",)), assistant)
     status = "() => fetch('/api/conversations').then(r => r.status)"
-    try:
-        app = ui_module.create_app(auth=Credentials(plain={"carol": "pw-carol-7"}), settings=own,
-                                   blocks=ui_module.build_demo())
-        with running(app) as url, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-                page.set_default_timeout(60_000)
-                cancel_login_boxes(page)
-                cancelled = page.goto(url + "/")  # no credentials: what the tab shows after 取消
-                assert cancelled is not None and cancelled.status == 401
-                expect(page.locator("h1")).to_have_text("需要登录")
-                expect(page.get_by_role("link", name="重新登录")).to_be_visible()
-                assert '"error"' not in page.content()
-                page.goto(url.replace("http://", "http://carol:pw-carol-7@") + "/healthz")  # the login
-                page.goto(url + "/")
-                page.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
-                assert page.evaluate(status) == 200
-                logout = page.get_by_role("button", name="退出")
-                expect(logout).to_be_visible()
-                expect(page.locator(".dj-header .dj-user")).to_have_text("carol")
-                logout.click()
-                page.wait_for_url("**/logout")
-                expect(page.locator("h1")).to_have_text("已退出登录")
-                assert page.evaluate(status) == 401  # the browser no longer sends the password
-                again = page.goto(url + "/")
-                assert again is not None and again.status == 401
-                assert again.headers["www-authenticate"].startswith("Basic")
-                expect(page.locator("h1")).to_have_text("需要登录")
-            finally:
-                browser.close()
-    finally:
-        runtime.set_assistant(before, before_settings)
+    app = ui_module.build_app(own, auth=Credentials(plain={"carol": "pw-carol-7"}))
+    with running(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+            page.set_default_timeout(60_000)
+            cancel_login_boxes(page)
+            cancelled = page.goto(url + "/")  # no credentials: what the tab shows after 取消
+            assert cancelled is not None and cancelled.status == 401
+            expect(page.locator("h1")).to_have_text("需要登录")
+            expect(page.get_by_role("link", name="重新登录")).to_be_visible()
+            assert '"error"' not in page.content()
+            page.goto(url.replace("http://", "http://carol:pw-carol-7@") + "/healthz")  # the login
+            page.goto(url + "/")
+            page.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
+            assert page.evaluate(status) == 200
+            logout = page.get_by_role("button", name="退出")
+            expect(logout).to_be_visible()
+            expect(page.locator(".dj-header .dj-user")).to_have_text("carol")
+            logout.click()
+            page.wait_for_url("**/logout")
+            expect(page.locator("h1")).to_have_text("已退出登录")
+            assert page.evaluate(status) == 401  # the browser no longer sends the password
+            again = page.goto(url + "/")
+            assert again is not None and again.status == 401
+            assert again.headers["www-authenticate"].startswith("Basic")
+            expect(page.locator("h1")).to_have_text("需要登录")
+        finally:
+            browser.close()

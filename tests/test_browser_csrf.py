@@ -23,7 +23,7 @@ from test_ui_office import ARTICLES, TITLE
 
 from rag import Assistant, Settings
 from rag.db import conversations
-from ui import documents
+from ui.runtime import AppState
 
 ADMIN, PASSWORD = "admin", "pw-管理"
 
@@ -83,7 +83,7 @@ const tries = [
 
 
 @pytest.fixture()
-def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
+def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[AppState]:
     with served_copy(tmp_path, assistant, settings, admins=(ADMIN,)) as own:
         yield own
 
@@ -109,13 +109,12 @@ def _attacker(page: str) -> tuple[http.server.ThreadingHTTPServer, int]:
 
 
 @pytest.mark.parametrize("auth", [False, True], ids=["local", "login"])
-def test_a_page_on_another_origin_changes_nothing(private: Settings, ui_module: Any, auth: bool) -> None:
+def test_a_page_on_another_origin_changes_nothing(private: AppState, ui_module: Any, auth: bool) -> None:
     from playwright.sync_api import sync_playwright
+    from testserver import running
 
-    from ui.testserver import running
-
-    blocks = ui_module.build_demo()
-    app = ui_module.create_app(auth=(ADMIN, PASSWORD) if auth else None, settings=private, blocks=blocks)
+    blocks = ui_module.build_demo(private)
+    app = ui_module.create_app(private, auth=(ADMIN, PASSWORD) if auth else None, blocks=blocks)
     fns = {name: _gradio_fn(blocks, name) for name in ("on_add", "on_docs_click", "on_convs", "on_click")}
     with running(app) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -135,7 +134,7 @@ def test_a_page_on_another_origin_changes_nothing(private: Settings, ui_module: 
                 victim.wait_for_timeout(100)
             assert visitor or auth, "the page set no visitor cookie"
             owner = f"user:{ADMIN}" if auth else f"visitor:{visitor}"
-            cid = conversations.store_for(private).create(owner, "第8条要求什么？")
+            cid = conversations.store_for(private.settings).create(owner, "第8条要求什么？")
             before = _state(private, owner, cid)
             page = ATTACK % {"app": json.dumps(url), "cid": json.dumps(cid), "fns": json.dumps(fns),
                              "text": json.dumps("\n".join([TITLE, *ARTICLES]))}  # a regulation that would parse
@@ -148,7 +147,7 @@ def test_a_page_on_another_origin_changes_nothing(private: Settings, ui_module: 
                 results = evil.wait_for_function("window.djResults").json_value()
                 assert set(results) >= {"add-fetch", "remove", "rename", "gradio-add", "gradio-vote", "form"}, results
                 assert not any(str(v).endswith(":200") or str(v).endswith(":202") for v in results.values()), results
-                documents.JOBS.wait()
+                private.jobs.wait()
                 assert _state(private, owner, cid) == before, (host, results)
             # the administrator's own page still works (its requests are same-origin)
             victim.reload()
@@ -156,7 +155,7 @@ def test_a_page_on_another_origin_changes_nothing(private: Settings, ui_module: 
             assert victim.evaluate("""async (cid) => (await fetch('/api/conversations/' + cid, {method: 'PATCH',
                 headers: {'content-type': 'application/json'}, body: JSON.stringify({title: '党章学习'})})).status""",
                                    cid) == 200
-            assert conversations.store_for(private).get(owner, cid).title == "党章学习"
+            assert conversations.store_for(private.settings).get(owner, cid).title == "党章学习"
         finally:
             for server in servers:
                 server.shutdown()

@@ -21,7 +21,7 @@ from test_ui_office import make_docx
 from rag import Assistant, Settings
 from rag.db import conversations
 from rag.db.feedback import votes_for
-from ui import documents
+from ui.runtime import AppState
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning")
 
@@ -38,15 +38,14 @@ FORGED = [
 
 
 @pytest.fixture()
-def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
+def private(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[AppState]:
     """A copy of the corpus and index served by the process (a refusal that failed would change only it)."""
     with served_copy(tmp_path, assistant, settings, admins=(ADMIN,)) as own:
         yield own
 
 
-def build(ui_module: Any, settings: Settings, auth: bool) -> Any:
-    return ui_module.create_app(auth=(ADMIN, PASSWORD) if auth else None, settings=settings,
-                                blocks=ui_module.build_demo())
+def build(ui_module: Any, server: AppState, auth: bool) -> Any:
+    return ui_module.build_app(server, auth=(ADMIN, PASSWORD) if auth else None)
 
 
 def refused(resp: Any) -> bool:
@@ -54,7 +53,7 @@ def refused(resp: Any) -> bool:
 
 
 @pytest.mark.parametrize("auth", [False, True], ids=["local", "login"])
-def test_every_state_changing_route_refuses_another_origin(private: Settings, ui_module: Any, auth: bool) -> None:
+def test_every_state_changing_route_refuses_another_origin(private: AppState, ui_module: Any, auth: bool) -> None:
     app = build(ui_module, private, auth)
     found = routes(app)
     changing = [(m, p) for m, p in found if m not in ("GET", "HEAD")]
@@ -86,27 +85,28 @@ def _gradio_fn(blocks: Any, name: str) -> tuple[int, int]:
     raise LookupError(name)
 
 
-def _state(settings: Settings, owner: str, cid: str) -> tuple[Any, ...]:
+def _state(server: AppState, owner: str, cid: str) -> tuple[Any, ...]:
     """What a forged request could change: the corpus, the job runner, a conversation, the feedback."""
     from rag.ingest import read_entries
 
+    settings = server.settings
     conv = conversations.store_for(settings).get(owner, cid)
-    return (sorted(e["doc_id"] for e in read_entries(settings.corpus_dir)), documents.JOBS.status(),
+    return (sorted(e["doc_id"] for e in read_entries(settings.corpus_dir)), server.jobs.status(),
             conv and conv.title, len(votes_for(settings).records()))
 
 
 @pytest.mark.parametrize("auth", [False, True], ids=["local", "login"])
-def test_forged_requests_change_nothing_and_the_pages_own_work(private: Settings, ui_module: Any, auth: bool,
+def test_forged_requests_change_nothing_and_the_pages_own_work(private: AppState, ui_module: Any, auth: bool,
                                                                 tmp_path: Path) -> None:
-    from ui.testserver import running
+    from testserver import running
 
-    blocks = ui_module.build_demo()
-    app = ui_module.create_app(auth=(ADMIN, PASSWORD) if auth else None, settings=private, blocks=blocks)
+    blocks = ui_module.build_demo(private)
+    app = ui_module.create_app(private, auth=(ADMIN, PASSWORD) if auth else None, blocks=blocks)
     docx = make_docx(tmp_path / "jifen.docx").read_bytes()
     login = basic(ADMIN, PASSWORD) if auth else {}
     owner = f"user:{ADMIN}" if auth else "visitor:" + "v" * 24
     cookies = {} if auth else {"dj_visitor": "v" * 24}
-    cid = conversations.store_for(private).create(owner, "第8条要求什么？")
+    cid = conversations.store_for(private.settings).create(owner, "第8条要求什么？")
     remove_fn, remove_trigger = _gradio_fn(blocks, "on_docs_click")
     add_fn, add_trigger = _gradio_fn(blocks, "on_add")
     with running(app) as url, httpx.Client(base_url=url, headers=login, cookies=cookies, timeout=60) as http:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rag import Assistant, EmbedderError, Settings
+from rag.assistant import open_assistant
 from rag.embed import Embedder, HashEmbedder, STEmbedder, USEEmbedder, make_embedder
 
 
@@ -64,7 +65,7 @@ def test_st_backend_builds_and_answers_with_a_bundled_model(tmp_path: Path, noti
     settings = Settings.from_env({"DANGJIAN_EMBED_MODEL": path, "DANGJIAN_INDEX_DIR": str(tmp_path / "ix"),
                                   "DANGJIAN_CORPUS_DIR": str(notice_only.settings.corpus_dir)})
     assert settings.embed_backend == "st"
-    assistant = Assistant.open(settings)
+    assistant = open_assistant(settings, build_if_missing=True)
     assert assistant.index.manifest["embedder"] == f"st:{path}" and assistant.emb.dim == 384
     ans = assistant.ask("第8条要求什么？")
     assert ans.retrieved[0] == "dongzhi-2025-3#8"

@@ -88,12 +88,12 @@ def assert_handled(resp: httpx.Response, what: object) -> None:
 
 @pytest.fixture(scope="module")
 def client(assistant: Assistant, settings: Settings) -> Iterator[httpx.Client]:
-    import ui.app as ui_app
-    from ui.api import create_app
-    from ui.runtime import AppState
-    from ui.testserver import running
+    from testserver import running
 
-    app = create_app(settings=settings, blocks=ui_app.build_demo(settings), state=AppState(settings, assistant))
+    import ui.app as ui_app
+    from ui.runtime import AppState
+
+    app = ui_app.build_app(AppState(settings, assistant))
     with running(app) as url, httpx.Client(base_url=url, timeout=60.0) as c:
         yield c
 

@@ -51,7 +51,7 @@ def test_the_page_builds_and_serves_its_config_without_the_stub_writer() -> None
         "import ui.app as app, gradio.component_meta as m\n"
         "from ui.gradio_startup import no_stubs\n"
         "from rag.config import Settings\n"
-        "blocks = app.build_demo(Settings.from_env())\n"
+        "blocks = app.build_demo(app.AppState(Settings.from_env()))\n"
         "config = blocks.get_config_file()\n"
         "print(m.create_or_modify_pyi is no_stubs, len(config['components']) > 20,\n"
         "      any(d['targets'] for d in config['dependencies']))\n"
@@ -79,10 +79,11 @@ def test_the_page_is_built_with_gradio_left_as_it_is() -> None:
     thread-safe); the page builds its queue's app as Gradio does."""
     import gradio.blocks as gradio_blocks
 
+    from rag.config import Settings
     from ui import app as ui_app
 
     real = gradio_blocks.App
-    page = ui_app.build_demo()
+    page = ui_app.build_demo(ui_app.AppState(Settings.from_env()))
     assert gradio_blocks.App is real
     assert page.app is not None and page._queue is not None
     assert not hasattr(gradio_startup, "no_app_for_the_empty_page")
@@ -93,14 +94,16 @@ def test_the_mounted_page_keeps_no_event_statistics() -> None:
     page mounted by create_app does not. A Gradio that renamed the settings fails here."""
     import gradio as gr
 
+    from rag.config import Settings
     from ui.api import create_app
+    from ui.runtime import AppState
 
     with gr.Blocks() as blocks:
         gr.HTML("x")
     queue = blocks._queue
     assert all(hasattr(queue, name) for name in gradio_startup.STATS_ATTRIBUTES)
     assert queue.ANAYLTICS_CACHE_FREQUENCY == 1  # Gradio's own setting: a summary after every event
-    create_app(blocks=blocks)
+    create_app(AppState(Settings.from_env()), blocks=blocks)
     assert queue.ANALYTICS_MAX_EVENTS == 1 and queue.ANAYLTICS_CACHE_FREQUENCY == sys.maxsize
     assert blocks.enable_monitoring is False
     assert gradio_startup.skip_event_statistics(object()) is False  # nothing to change: left alone

@@ -180,12 +180,10 @@ def test_failed_build_leaves_the_old_index_usable(built: tuple[Path, Path]) -> N
 def test_rebuild_replaces_in_place_and_sweeps_leftovers(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
     dead_tmp = index_dir.with_name(".index.tmp-999999999-dead")  # no such pid
-    legacy_tmp = index_dir.with_name(".index.tmp-k2j3h4")  # the former naming, without a pid…
     old = index_dir.with_name(".index.old-1700000000000000000")
     live_tmp = index_dir.with_name(f".index.tmp-{os.getpid()}-live")
-    for p in (dead_tmp, legacy_tmp, old, live_tmp):
+    for p in (dead_tmp, old, live_tmp):
         p.mkdir()
-    os.utime(legacy_tmp, (0, 0))  # …and old enough to be a dead writer's
     other = index_dir.with_name(".other.tmp-999999999-x")
     other.mkdir()
     idx.build(corpus, index_dir, HashEmbedder())

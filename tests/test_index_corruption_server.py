@@ -39,7 +39,7 @@ def healthz(corpus: Path, index: Path) -> tuple[int, dict[str, Any]]:
     from ui.runtime import AppState
 
     settings = Settings(corpus_dir=corpus, index_dir=index, embed_backend="hash")
-    app = create_app(settings=settings, blocks=gr.Blocks(), state=AppState(settings))
+    app = create_app(AppState(settings), blocks=gr.Blocks())
     resp = TestClient(app).get("/healthz")
     return resp.status_code, resp.json()
 

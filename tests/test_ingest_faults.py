@@ -269,12 +269,12 @@ def test_killed_index_build_leaves_the_last_good_index_and_no_leftovers(
     """The build half of `dangjian add/index/remove`: killed while writing or swapping the folder."""
     from rag import fsutil
     from rag.config import Settings
-    from rag.embed import make_embeddings
+    from rag.embed import make_embedder
     from rag.index import build, load
 
     monkeypatch.setattr("rag.index.Tokenizer", _tokenizer)
     corpus = template(tmp_path)
-    emb = make_embeddings(Settings(embed_backend="hash"))
+    emb = make_embedder(Settings(embed_backend="hash"))
     index = tmp_path / "ix"
     build(corpus, index, emb)  # the last good index
     (tmp_path / "shequ.txt").write_text(SAMPLE_TEXT, encoding="utf-8")

@@ -179,17 +179,13 @@ def test_cli_add_refuses_a_collected_doc_id_naming_the_document(
 
 def test_web_upload_refuses_a_collected_title(shipped: list[str], tmp_path: Path) -> None:
     from rag.config import Settings
-    from ui import documents, runtime
+    from ui.runtime import AppState
 
     settings = Settings(embed_backend="hash", corpus_dir=Path(shipped[1]), index_dir=Path(shipped[3]))
-    before = runtime._default
-    runtime.use_state(runtime.AppState(settings))
-    try:
-        manifest = (settings.corpus_dir / "manifest.toml").read_bytes()
-        assert documents.JOBS.start_add([impostor(tmp_path)], settings)
-        job = documents.JOBS.wait(60)
-    finally:
-        runtime._default = before
+    jobs = AppState(settings).jobs
+    manifest = (settings.corpus_dir / "manifest.toml").read_bytes()
+    assert jobs.start_add([impostor(tmp_path)])
+    job = jobs.wait(60)
     assert job.state == "done" and job.message == "没有新增文件（1 个失败）"
     [line] = job.report
     assert line["status"] == "error" and line["text"].startswith(f"语料中已有同名文件《{OFFICIAL}》（doc_id：")

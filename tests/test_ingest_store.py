@@ -113,10 +113,10 @@ def test_files_hidden_by_an_older_version_are_put_back(corpus: Path) -> None:
 
 
 def test_leftover_temporaries_are_swept_at_the_next_command(corpus: Path) -> None:
-    for name in (".manifest.k2j3.tmp", ".manifest.toml.tmp-999999999-ab12", ".reg.txt.tmp-1-zz"):
+    for name in (".manifest.toml.tmp-999999999-ab12", ".reg.txt.tmp-1-zz"):
         write(corpus / name, "junk")
     write(corpus / "originals" / ".x.docx.tmp-5-aa", "junk")
-    assert recover(corpus) == ["已清理上次中断留下的临时文件 4 个"]
+    assert recover(corpus) == ["已清理上次中断留下的临时文件 3 个"]
     assert listing(corpus) == ["manifest.toml", "notice-2099.txt"]
     assert recover(corpus) == []
 

@@ -53,7 +53,7 @@ def run_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     that venv's `dangjian index` and `dangjian serve` over a copy of the corpus, with their own data
     folder. Nothing of the test venv leaks in: no PYTHONPATH, and the commands run outside the
     repository, so only what the new venv installed is importable."""
-    from ui.testserver import free_port
+    from testserver import free_port
 
     root = tmp_path_factory.mktemp("make-run")
     venv, bin_ = root / "venv", root / "venv" / "bin"

@@ -43,7 +43,7 @@ def test_load_page_counts_a_refused_question_as_an_error(tmp_path: Path) -> None
         sys.path.remove(str(ROOT / "scripts"))
     import asyncio
 
-    from ui.testserver import running
+    from testserver import running
 
     async def app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
         assert scope["type"] in ("http", "lifespan")

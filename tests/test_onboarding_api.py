@@ -11,8 +11,8 @@ import httpx
 import pytest
 from onboarding_checks import assert_passage_json
 
-from rag import Settings
 from rag.onboarding import Onboarding
+from ui.runtime import AppState
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning",
                                         "ignore:The copy keyword:Warning")
@@ -112,10 +112,10 @@ def test_quiz_check_rejects_bad_bodies(client: httpx.Client) -> None:
     assert "answers" in _error(client.post("/api/quiz/check", json={"answer": []}), 422)
 
 
-def test_onboarding_routes_use_the_app_auth(ui_module: ModuleType, settings: Settings) -> None:
-    from ui.testserver import running
+def test_onboarding_routes_use_the_app_auth(ui_module: ModuleType, server: AppState) -> None:
+    from testserver import running
 
-    app = ui_module.create_app(auth=("branch", "s3cret"), settings=settings, blocks=ui_module.build_demo())
+    app = ui_module.build_app(server, auth=("branch", "s3cret"))
     with running(app) as url, httpx.Client(base_url=url, timeout=30.0) as c:
         for path in ("/api/tour", "/api/duties/" + quote("党员"), "/api/glossary", "/api/quiz?n=1"):
             _error(c.get(path), 401)

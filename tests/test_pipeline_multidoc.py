@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.assistant import open_assistant
 
 DATA = Path(__file__).resolve().parent / "data"
 REG = "shequ"
@@ -33,7 +34,7 @@ def multi(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Assis
                 f'title = "{REG_TITLE}（试行）"\nkind = "regulation"\n')
         f.write(f'\n[[documents]]\ndoc_id = "jianfu"\nfile = "jianfu.txt"\ntitle = "{CITED}"\n'
                 'kind = "regulation"\n')
-    return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index", embed_backend="hash"))
+    return open_assistant(replace(settings, corpus_dir=corpus, index_dir=root / "index", embed_backend="hash"), build_if_missing=True)
 
 
 def refs(ans) -> list[str]:  # type: ignore[no-untyped-def]

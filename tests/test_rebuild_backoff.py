@@ -16,10 +16,10 @@ from test_ingest import SAMPLE_TEXT, variant
 from test_ingest_faults import template
 
 from rag import Assistant, Settings
-from rag.embed import make_embeddings
+from rag.embed import make_embedder
 from rag.index import build, load
 from rag.ingest import add_files
-from ui import documents, documents_page, runtime
+from ui import documents, documents_page
 from ui.runtime import RETRY_MAX_S, AppState
 
 QUOTE = "本条例自2021年3月1日起施行。"
@@ -37,7 +37,7 @@ class Clock:
 def settings(tmp_path: Path) -> Settings:
     s = Settings(embed_backend="hash", corpus_dir=template(tmp_path), index_dir=tmp_path / "ix",
                  data_dir=tmp_path / "data", feedback_path=tmp_path / "feedback.jsonl")
-    build(s.corpus_dir, s.index_dir, make_embeddings(s))
+    build(s.corpus_dir, s.index_dir, make_embedder(s))
     return s
 
 
@@ -47,21 +47,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture()
-def state(settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppState]:
-    """The served state (the page's and the jobs' default) over the small corpus's index."""
-    # the process-wide job list starts idle: a job an earlier test file left behind (test_ui_office's
-    # refused removal, an error) would otherwise be what the 文件 page shows instead of the rebuild
-    monkeypatch.setattr(documents.JOBS, "_status", documents.JobStatus())
-    emb = make_embeddings(settings)
+def state(settings: Settings, clock: Clock) -> Iterator[AppState]:
+    """The served state (the page's, the API's and the jobs') over the small corpus's index."""
+    emb = make_embedder(settings)
     st = AppState(settings, Assistant(load(settings.corpus_dir, settings.index_dir, emb), emb, settings),
                   clock=clock)
-    before = runtime._default
-    runtime.use_state(st)
     try:
         yield st
     finally:
-        documents.JOBS.wait()
-        runtime._default = before
+        st.jobs.wait()
 
 
 def healthz(state: AppState) -> tuple[int, dict[str, Any]]:
@@ -70,7 +64,7 @@ def healthz(state: AppState) -> tuple[int, dict[str, Any]]:
 
     from ui.api import create_app
 
-    resp = TestClient(create_app(settings=state.settings, blocks=gr.Blocks(), state=state)).get("/healthz")
+    resp = TestClient(create_app(state, blocks=gr.Blocks())).get("/healthz")
     return resp.status_code, resp.json()
 
 
@@ -94,7 +88,7 @@ def test_a_failing_rebuild_backs_off_and_says_why(state: AppState, settings: Set
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     attempts: list[float] = []
-    monkeypatch.setattr("ui.runtime.build", disk_full(attempts, clock))
+    monkeypatch.setattr("rag.index.build", disk_full(attempts, clock))
     doc = add_sample(settings)
     assert state.check() == "rebuilding" and state.wait(30).state == "failed"
     delays = [state.status.delay_s]
@@ -116,9 +110,9 @@ def test_a_failing_rebuild_backs_off_and_says_why(state: AppState, settings: Set
     assert body["retry"]["failures"] == 10 and body["retry"]["delay_s"] == RETRY_MAX_S and body["retry"]["at"]
     assert body["pending"] == [doc]
     assert "第8条" in state.ask("第8条要求什么？").text
-    page = documents_page.job_html()
+    page = documents_page.job_html(state)
     assert "重建索引失败：磁盘空间不足" in page and "下次自动重试" in page and "已连续失败 10 次" in page
-    table = documents_page.docs_html()
+    table = documents_page.docs_html(state)
     assert "待完成" in table and 'data-pending="1"' in table and "1 个待完成" in table
 
     clock.now = attempts[-1] + 1  # inside the delay, but the corpus changes: retried at once
@@ -156,8 +150,8 @@ def upload(tmp_path: Path, name: str, text: str) -> Path:
 def test_an_upload_rebuild_in_progress_is_rebuilding_and_the_document_pending(
         state: AppState, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate()
-    monkeypatch.setattr("ui.runtime.build", gate)
-    assert documents.JOBS.start_add([upload(tmp_path, "shequ.txt", SAMPLE_TEXT)], settings)
+    monkeypatch.setattr("rag.index.build", gate)
+    assert state.jobs.start_add([upload(tmp_path, "shequ.txt", SAMPLE_TEXT)])
     assert gate.entered.wait(60)
     code, body = healthz(state)
     assert code == 200 and body["index"] == "rebuilding" and body["documents"] == 2  # the old index answers
@@ -165,7 +159,7 @@ def test_an_upload_rebuild_in_progress_is_rebuilding_and_the_document_pending(
     assert state.check() == "rebuilding"  # the watcher does not start a second build meanwhile
     assert "第8条" in state.ask("第8条要求什么？").text
     gate.release.set()
-    assert documents.JOBS.wait(60).state == "done"
+    assert state.jobs.wait(60).state == "done"
     code, body = healthz(state)
     assert body["index"] == "ready" and body["pending"] == [] and body["documents"] == 3
 
@@ -174,10 +168,10 @@ def test_an_upload_whose_rebuild_failed_is_finished_by_uploading_it_again(
         state: AppState, settings: Settings, tmp_path: Path, clock: Clock,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     attempts: list[float] = []
-    monkeypatch.setattr("ui.runtime.build", disk_full(attempts, clock))
+    monkeypatch.setattr("rag.index.build", disk_full(attempts, clock))
     src = upload(tmp_path, "shequ.txt", SAMPLE_TEXT)
-    assert documents.JOBS.start_add([src], settings)
-    job = documents.JOBS.wait(60)
+    assert state.jobs.start_add([src])
+    job = state.jobs.wait(60)
     assert job.state == "error" and job.report[0]["status"] == "ok"
     assert job.message == ("文件已加入语料，但重建索引失败：磁盘空间不足（/srv/index/vectors.npy）。"
                            "仍使用上一次的索引回答，5 秒后自动重试；新文件在重建成功前显示为“待完成”，暂时无法提问")
@@ -188,8 +182,8 @@ def test_an_upload_whose_rebuild_failed_is_finished_by_uploading_it_again(
 
     monkeypatch.undo()
     again = upload(tmp_path, "shequ.txt", SAMPLE_TEXT)  # the same file: finishes the add, no 已收录
-    assert documents.JOBS.start_add([again], settings)
-    job = documents.JOBS.wait(60)
+    assert state.jobs.start_add([again])
+    job = state.jobs.wait(60)
     assert job.state == "done" and job.message.startswith("已完成 1 个文件的添加")
     assert "已收录" not in job.report[0]["text"] and "上次添加没有完成" in job.report[0]["text"]
     assert state.health()["pending"] == [] and QUOTE in state.ask("示范社区党建工作条例第八条").text

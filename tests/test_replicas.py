@@ -46,7 +46,7 @@ class Replica:
         self.url = ""
 
     def start(self) -> str:
-        from ui.testserver import free_port
+        from testserver import free_port
 
         port = free_port()
         env = {**os.environ, "DANGJIAN_DATA_DIR": str(self.root / "data"), "DANGJIAN_SYNC_INTERVAL": "0.3",

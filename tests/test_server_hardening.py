@@ -33,15 +33,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning"
 
 def app_for(state: Any, settings: Settings, **kwargs: Any) -> Any:
     import ui.app as ui_app
-    from ui.api import create_app
 
-    return create_app(settings=settings, blocks=ui_app.build_demo(settings), state=state, **kwargs)
+    state.settings = settings
+    return ui_app.build_app(state, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def url(assistant: Assistant, settings: Settings) -> Iterator[str]:
+    from testserver import running
+
     from ui.runtime import AppState
-    from ui.testserver import running
 
     with running(app_for(AppState(settings, assistant), settings)) as base:
         yield base
@@ -275,10 +276,11 @@ def live_copy(assistant: Assistant, settings: Settings, tmp_path: Path) -> Setti
 
 
 def test_background_rebuild_swaps_while_questions_are_in_flight(assistant: Assistant, live_copy: Settings) -> None:
+    from testserver import running
+
     from rag.index import load
     from rag.ingest import add_files
     from ui.runtime import AppState, warm
-    from ui.testserver import running
 
     gate = _Gate(assistant.emb)
     first = warm(Assistant(load(live_copy.corpus_dir, live_copy.index_dir, gate), gate, live_copy))  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ import pytest
 
 from rag import Assistant, Settings
 from rag import index as ix
+from rag.assistant import open_assistant
 from rag.cli import main
 from rag.config import StoreSpec
 from rag.errors import DangjianError, IndexError_
@@ -55,7 +56,7 @@ def lite(tmp_path_factory: pytest.TempPathFactory, settings: Settings, assistant
 @pytest.fixture(scope="module")
 def on_milvus(lite: Settings) -> Assistant:
     notes: list[str] = []
-    opened = Assistant.open(lite, notify=notes.append)
+    opened = open_assistant(lite, build_if_missing=True, notify=notes.append)
     assert notes == ["向量库已变更（flat → milvus），正在重建索引"]
     assert opened.index.manifest["vectors"]["embedded"] == 0
     return opened
@@ -105,7 +106,7 @@ def test_answers_equal_the_flat_stores(on_milvus: Assistant, assistant: Assistan
 
 
 def test_reference_lookups_never_open_milvus(lite: Settings, on_milvus: Assistant) -> None:
-    fresh = Assistant.open(lite)
+    fresh = open_assistant(lite, build_if_missing=True)
     assert fresh.ask("党章第三十二条").route == "reference" and not fresh.index.loaded("dense")
     assert fresh.ask("第8条要求什么？").citations and not fresh.index.loaded("dense")
 
@@ -136,7 +137,7 @@ def test_replicas_answer_without_the_vector_files(on_milvus: Assistant, lite: Se
     and only DANGJIAN_MILVUS_URI: the index opens with the store it was built for."""
     replica = tmp_path / "replica"
     shutil.copytree(lite.index_dir, replica, ignore=shutil.ignore_patterns("vectors.npy", "vector_keys.npy"))
-    served = Assistant.open(replace(lite, index_dir=replica, store="auto"))
+    served = open_assistant(replace(lite, index_dir=replica, store="auto"), build_if_missing=True)
     assert served.index.dense.name == "milvus"
     assert served.ask("怎样管理流动党员？").text == on_milvus.ask("怎样管理流动党员？").text
     assert "vectors.npy" not in ix.required_files(served.index.manifest)
@@ -155,7 +156,7 @@ def test_bench_measures_the_milvus_store(capsys: pytest.CaptureFixture[str]) -> 
     """`dangjian bench --store milvus` at a tiny size: built into Milvus Lite, queried in a fresh
     process (timings are reported, never asserted)."""
     rc = main(["bench", "--sizes", "150", "--store", "milvus", "--sizes-only", "--repeat", "1", "--json",
-               "--root", str(ROOT)])
+               "--corpus", str(ROOT / "corpus"), "--questions", str(ROOT / "eval/questions.jsonl")])
     assert rc == 0
     (size,) = json.loads(capsys.readouterr().out)["sizes"]
     assert size["dense_store"] == "milvus" and size["store_choice"] == "milvus"
@@ -209,7 +210,7 @@ def test_cli_builds_and_asks_through_milvus_and_explains_a_locked_lite_file(
     ok = subprocess.run(ask, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == on_milvus.ask("怎样管理流动党员？").text.strip()
-    holder = Assistant.open(own)
+    holder = open_assistant(own, build_if_missing=True)
     holder.ask("怎样管理流动党员？")  # this process now holds cli.db
     try:
         locked = subprocess.run(ask, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -17,9 +17,9 @@ from conftest import served_copy
 from rag import Assistant, Settings
 from rag.db import Database, conversations, open_database
 from rag.errors import DangjianError
-from ui import runtime
 from ui.access import VISITOR_COOKIE, can_manage, owner_of
 from ui.auth import USER_SCOPE_KEY
+from ui.runtime import AppState
 
 DOC = "dongzhi-2025-3"
 TITLE = "机关党员志愿服务积分管理办法"
@@ -59,17 +59,18 @@ def make_docx(path: Path) -> Path:
 # -- store and access --------------------------------------------------------------------------------
 
 
-def test_a_full_conversation_tells_the_page_to_start_a_new_one(tmp_path: Path, settings: Settings,
+def test_a_full_conversation_tells_the_page_to_start_a_new_one(tmp_path: Path, server: AppState,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from ui import chat
 
-    own = replace(settings, data_dir=tmp_path / "data")
+    own = replace(server.settings, data_dir=tmp_path / "data")
+    served = AppState(own, server.assistant())
     monkeypatch.setattr(conversations, "store_for", lambda s: conversations.Store(open_database(s), max_turns=2))
     request = Req(visitor="v" * 20)
     turns = [{"question": f"问{i}"} for i in range(3)]
-    cid, warning = chat.save_turn(turns[:1], "", request, own)
-    assert warning == "" and chat.save_turn(turns[:2], cid, request, own) == (cid, "")
-    same, warning = chat.save_turn(turns, cid, request, own)  # the third answer: over the limit of 2
+    cid, warning = chat.save_turn(served, turns[:1], "", request)
+    assert warning == "" and chat.save_turn(served, turns[:2], cid, request) == (cid, "")
+    same, warning = chat.save_turn(served, turns, cid, request)  # the third answer: over the limit of 2
     assert same == cid and "达到上限" in warning and "新对话" in warning
     conv = conversations.store_for(own).get(f"visitor:{'v' * 20}", cid)
     assert conv is not None and len(conv.turns) == 2
@@ -102,19 +103,18 @@ def test_owner_and_manage_rules(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(ui_module: Any, settings: Settings) -> Iterator[str]:
-    from ui.testserver import running
+def office_url(ui_module: Any, server: AppState) -> Iterator[str]:
+    from testserver import running
 
-    app = ui_module.create_app(settings=settings, blocks=ui_module.build_demo())
-    with running(app) as url:
+    with running(ui_module.build_app(server)) as url:
         yield url
 
 
-def test_session_cookie_and_conversation_routes(server: str, settings: Settings, ui_module: Any) -> None:
-    first = httpx.get(f"{server}/api/session")
+def test_session_cookie_and_conversation_routes(office_url: str, server: AppState) -> None:
+    first = httpx.get(f"{office_url}/api/session")
     cookie = first.cookies.get(VISITOR_COOKIE)
     assert first.status_code == 200 and cookie and "httponly" in first.headers["set-cookie"].lower()
-    again = httpx.get(f"{server}/api/session", cookies={VISITOR_COOKIE: cookie})
+    again = httpx.get(f"{office_url}/api/session", cookies={VISITOR_COOKIE: cookie})
     assert VISITOR_COOKIE not in again.cookies  # an existing id is kept
     # a conversation saved by the page (the same handler) under this browser's id
     from ui import chat
@@ -124,59 +124,59 @@ def test_session_cookie_and_conversation_routes(server: str, settings: Settings,
         cookies = {VISITOR_COOKIE: cookie}
         headers: dict[str, str] = {}
 
-    _t, turns, _p, _b, _s, cid = chat.chat("第8条要求什么？", [], "", (), Browser())
-    chat.chat("党章第三十二条怎么说", turns, cid, (), Browser())
+    _t, turns, _p, _b, _s, cid = chat.chat(server, "第8条要求什么？", [], "", (), Browser())
+    chat.chat(server, "党章第三十二条怎么说", turns, cid, (), Browser())
     mine = {VISITOR_COOKIE: cookie}
-    listed = httpx.get(f"{server}/api/conversations", cookies=mine).json()["conversations"]
+    listed = httpx.get(f"{office_url}/api/conversations", cookies=mine).json()["conversations"]
     assert [c["id"] for c in listed][:1] == [cid] and listed[0]["turns"] == 2
-    other = httpx.get(f"{server}/api/session").cookies[VISITOR_COOKIE]
-    assert all(c["id"] != cid for c in httpx.get(f"{server}/api/conversations",
+    other = httpx.get(f"{office_url}/api/session").cookies[VISITOR_COOKIE]
+    assert all(c["id"] != cid for c in httpx.get(f"{office_url}/api/conversations",
                                                  cookies={VISITOR_COOKIE: other}).json()["conversations"])
-    assert httpx.get(f"{server}/api/conversations/{cid}", cookies={VISITOR_COOKIE: other}).status_code == 404
-    full = httpx.get(f"{server}/api/conversations/{cid}", cookies=mine).json()
+    assert httpx.get(f"{office_url}/api/conversations/{cid}", cookies={VISITOR_COOKIE: other}).status_code == 404
+    full = httpx.get(f"{office_url}/api/conversations/{cid}", cookies=mine).json()
     assert [t["question"] for t in full["turns"]] == ["第8条要求什么？", "党章第三十二条怎么说"]
     # exports: the conversation and one answer, as Word and as text
     from docx import Document as Docx
 
-    word = httpx.get(f"{server}/api/conversations/{cid}.docx", cookies=mine)
+    word = httpx.get(f"{office_url}/api/conversations/{cid}.docx", cookies=mine)
     assert word.status_code == 200 and word.headers["content-type"].startswith("application/vnd.openxml")
     text = "\n".join(p.text for p in Docx(io.BytesIO(word.content)).paragraphs)
     for t in full["turns"]:
         for c in t["answer"]["citations"]:
             assert c["quote"] in text
     assert "〔《中国共产党章程》第三十二条〕" in text
-    plain = httpx.get(f"{server}/api/conversations/{cid}/turns/1.txt", cookies=mine)
+    plain = httpx.get(f"{office_url}/api/conversations/{cid}/turns/1.txt", cookies=mine)
     assert plain.status_code == 200 and "〔《中国共产党章程》第三十二条〕" in plain.text and "出处：" in plain.text
-    assert httpx.get(f"{server}/api/conversations/{cid}/turns/5.txt", cookies=mine).status_code == 404
-    assert httpx.get(f"{server}/api/conversations/{cid}.docx", cookies={VISITOR_COOKIE: other}).status_code == 404
+    assert httpx.get(f"{office_url}/api/conversations/{cid}/turns/5.txt", cookies=mine).status_code == 404
+    assert httpx.get(f"{office_url}/api/conversations/{cid}.docx", cookies={VISITOR_COOKIE: other}).status_code == 404
     # rename and delete, only by the owner
-    assert httpx.patch(f"{server}/api/conversations/{cid}", json={"title": "改"}, cookies={VISITOR_COOKIE: other}
+    assert httpx.patch(f"{office_url}/api/conversations/{cid}", json={"title": "改"}, cookies={VISITOR_COOKIE: other}
                        ).status_code == 404
-    renamed = httpx.patch(f"{server}/api/conversations/{cid}", json={"title": "党章学习"}, cookies=mine)
+    renamed = httpx.patch(f"{office_url}/api/conversations/{cid}", json={"title": "党章学习"}, cookies=mine)
     assert renamed.status_code == 200 and renamed.json()["title"] == "党章学习"
-    assert httpx.patch(f"{server}/api/conversations/{cid}", json={"title": " "}, cookies=mine).status_code == 400
-    assert httpx.delete(f"{server}/api/conversations/{cid}", cookies={VISITOR_COOKIE: other}).status_code == 404
-    assert httpx.delete(f"{server}/api/conversations/{cid}", cookies=mine).json() == {"deleted": True}
-    assert httpx.get(f"{server}/api/conversations/{cid}", cookies=mine).status_code == 404
+    assert httpx.patch(f"{office_url}/api/conversations/{cid}", json={"title": " "}, cookies=mine).status_code == 400
+    assert httpx.delete(f"{office_url}/api/conversations/{cid}", cookies={VISITOR_COOKIE: other}).status_code == 404
+    assert httpx.delete(f"{office_url}/api/conversations/{cid}", cookies=mine).json() == {"deleted": True}
+    assert httpx.get(f"{office_url}/api/conversations/{cid}", cookies=mine).status_code == 404
 
 
-def test_item_export_and_document_list(server: str) -> None:
-    word = httpx.get(f"{server}/api/export/items/dangzhang-2022/32.docx")
+def test_item_export_and_document_list(office_url: str) -> None:
+    word = httpx.get(f"{office_url}/api/export/items/dangzhang-2022/32.docx")
     assert word.status_code == 200 and "filename*=UTF-8''" in word.headers["content-disposition"]
-    text = httpx.get(f"{server}/api/export/items/{DOC}/8.txt").text
+    text = httpx.get(f"{office_url}/api/export/items/{DOC}/8.txt").text
     assert "第8条 深化“四强”党支部建设" in text and "出处：〔第8条〕 《2025年市直机关党的建设要点》（东直〔2025〕3号" in text
-    assert httpx.get(f"{server}/api/export/items/{DOC}/99.txt").json()["error"].startswith("没有条目")
-    docs = httpx.get(f"{server}/api/documents").json()["documents"]
+    assert httpx.get(f"{office_url}/api/export/items/{DOC}/99.txt").json()["error"].startswith("没有条目")
+    docs = httpx.get(f"{office_url}/api/documents").json()["documents"]
     assert len(docs) == 8 and docs[0]["doc_id"] == DOC and docs[0]["primary"] and docs[0]["articles"] == 19
     assert {d["doc_id"]: d["articles"] for d in docs}["dangzhang-2022"] == 55
     assert all(d["source"] for d in docs)
 
 
-def test_auth_scopes_conversations_to_the_user(ui_module: Any, settings: Settings) -> None:
-    from ui.testserver import running
+def test_auth_scopes_conversations_to_the_user(ui_module: Any, server: AppState) -> None:
+    from testserver import running
 
-    app = ui_module.create_app(auth=("admin", "pw"), settings=settings, blocks=ui_module.build_demo())
-    store = conversations.store_for(settings)
+    app = ui_module.build_app(server, auth=("admin", "pw"))
+    store = conversations.store_for(server.settings)
     cid = store.create("user:admin", "第8条要求什么？")
     with running(app) as url:
         assert httpx.get(f"{url}/api/conversations").status_code == 401
@@ -191,24 +191,24 @@ def test_auth_scopes_conversations_to_the_user(ui_module: Any, settings: Setting
 
 
 @pytest.fixture()
-def private_index(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
+def private_index(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[AppState]:
     """A copy of the corpus and of the built index, served by the process while the test runs."""
     with served_copy(tmp_path, assistant, settings) as own:
         yield own
 
 
-def test_upload_rebuilds_and_swaps_without_breaking_answers(private_index: Settings, ui_module: Any,
+def test_upload_rebuilds_and_swaps_without_breaking_answers(private_index: AppState, ui_module: Any,
                                                             tmp_path: Path) -> None:
-    from ui.testserver import running
+    from testserver import running
 
-    app = ui_module.create_app(settings=private_index, blocks=ui_module.build_demo())
+    app = ui_module.build_app(private_index)
     upload = make_docx(tmp_path / "jifen.docx")
     stop, answered, failures = threading.Event(), [0], []
 
     def keep_asking() -> None:  # answers in flight while the new index is built and swapped in
         while not stop.is_set():
             try:
-                ans = runtime.ask("第8条要求什么？")
+                ans = private_index.ask("第8条要求什么？")
                 assert {c.ref for c in ans.citations} == {"8"}
                 answered[0] += 1
             except Exception as err:  # noqa: BLE001 - collected and asserted below
@@ -232,7 +232,7 @@ def test_upload_rebuilds_and_swaps_without_breaking_answers(private_index: Setti
         ans = httpx.post(f"{url}/api/ask", json={"question": f"《{TITLE}》第三条是什么？"}).json()
         assert ans["citations"] and ans["citations"][0]["doc_id"] == doc_id and "每半年公示一次" in ans["answer"]
         assert len(httpx.get(f"{url}/api/documents").json()["documents"]) == 9
-        assert (private_index.corpus_dir / "originals" / f"{doc_id}.docx").is_file()  # the `dangjian add` layout
+        assert (private_index.settings.corpus_dir / "originals" / f"{doc_id}.docx").is_file()  # the `dangjian add` layout
         # the same file again: reported as already there, no rebuild needed
         again = httpx.post(f"{url}/api/documents?wait=1", files={"files": ("jifen.docx", upload.read_bytes())}).json()
         assert again["report"][0]["status"] == "exists"
@@ -245,20 +245,20 @@ def test_upload_rebuilds_and_swaps_without_breaking_answers(private_index: Setti
         assert refused.status_code == 400 and "不能删除主文件" in refused.json()["message"]
 
 
-def test_documents_need_an_admin(private_index: Settings, ui_module: Any) -> None:
-    from ui.testserver import running
+def test_documents_need_an_admin(private_index: AppState, ui_module: Any) -> None:
+    from testserver import running
 
-    runtime.set_assistant(runtime.get_assistant(), replace(private_index, admins=("boss",)))
-    app = ui_module.create_app(auth=("admin", "pw"), settings=private_index, blocks=ui_module.build_demo())
+    private_index.settings = replace(private_index.settings, admins=("boss",))
+    app = ui_module.build_app(private_index, auth=("admin", "pw"))
     with running(app) as url:
         denied = httpx.delete(f"{url}/api/documents/dangzhang-2022", auth=("admin", "pw"))
         assert denied.status_code == 403 and "管理员" in denied.json()["error"]
     from rag.ingest import read_entries
 
-    assert "dangzhang-2022" in {e["doc_id"] for e in read_entries(private_index.corpus_dir)}  # nothing removed
+    assert "dangzhang-2022" in {e["doc_id"] for e in read_entries(private_index.settings.corpus_dir)}  # nothing removed
 
 
-def test_document_table_shows_a_short_source_and_keeps_dates_whole(ui_module: Any) -> None:
+def test_document_table_shows_a_short_source_and_keeps_dates_whole(server: AppState) -> None:
     """The 来源 column held whole provenance notes with repository hashes; it shows the first clause
     (≤ 30 characters) and the whole note on demand; dates do not wrap."""
     from ui.documents_page import SOURCE_SHORT, docs_html, short_source, source_cell
@@ -272,7 +272,7 @@ def test_document_table_shows_a_short_source_and_keeps_dates_whole(ui_module: An
     assert len(short_source(long)) == SOURCE_SHORT and short_source(long).endswith("…")
     assert source_cell("jifen.docx") == '<td class="dj-src-cell">jifen.docx</td>'  # nothing hidden
     assert source_cell("") == '<td class="dj-src-cell">—</td>'
-    table = docs_html()
+    table = docs_html(server)
     cells = table.split('class="dj-src-cell">')[1:]
     assert len(cells) == 8
     for cell in cells:

@@ -15,8 +15,9 @@ from conftest import served_copy
 
 from rag import Assistant, Settings
 from rag.render import answer_json
-from ui import catalog_page, documents_page, render, runtime
+from ui import catalog_page, documents_page, render
 from ui import turns as turn_html
+from ui.runtime import AppState
 
 PLAIN = Path(__file__).resolve().parent / "data" / "plain-notice-dangfei.txt"
 TITLE = "关于做好2025年党费收缴工作的通知"
@@ -34,16 +35,17 @@ def make_docx(path: Path) -> Path:
 
 
 @pytest.fixture()
-def private_index(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[Settings]:
+def private_index(tmp_path: Path, assistant: Assistant, settings: Settings) -> Iterator[AppState]:
     with served_copy(tmp_path, assistant, settings) as own:
         yield own
 
 
 def test_a_plain_notice_uploaded_on_the_page_is_answered_by_paragraph(
-        private_index: Settings, ui_module: Any, tmp_path: Path) -> None:
-    from ui.testserver import running
+        private_index: AppState, ui_module: Any, tmp_path: Path) -> None:
+    from testserver import running
 
-    app = ui_module.create_app(settings=private_index, blocks=ui_module.build_demo())
+    server = private_index
+    app = ui_module.build_app(server)
     upload = make_docx(tmp_path / "dangfei.docx")
     with running(app) as url:
         res = httpx.post(f"{url}/api/documents?wait=1", timeout=120, files={"files": (
@@ -63,33 +65,33 @@ def test_a_plain_notice_uploaded_on_the_page_is_answered_by_paragraph(
         assert found["citations"][0]["ref"] == "6" and f"〔《{TITLE}》第6段〕" in found["answer"]
 
     # the table of documents names the kind and counts paragraphs
-    table = documents_page.docs_html()
+    table = documents_page.docs_html(server)
     assert "通知（按段）" in table and f"《{TITLE}》" in table
 
     # the answer as the page draws it: the marker is a button opening the paragraph, 来源 names it
-    ans = runtime.ask(f"《{TITLE}》第3段讲什么？")
-    html = turn_html.render_turn({"question": ans.question, "answer": answer_json(ans), "vote": None}, 0)
+    ans = server.ask(f"《{TITLE}》第3段讲什么？")
+    html = turn_html.render_turn(server, {"question": ans.question, "answer": answer_json(ans), "vote": None}, 0)
     cite = re.search(rf'<button type="button" class="dj-cite" data-action="source" data-turn="0" '
                      rf'data-key="{doc_id}#3"[^>]*>〔《{TITLE}》第3段〕</button>', html)
     assert cite is not None, html
     assert re.search(rf'data-key="{doc_id}#3"><b>《{TITLE}》第3段</b> 在职党员以每月工资总额', html)
-    panel = render.unit_panel(f"{doc_id}#3", [ans.citations[0].quote])
+    panel = render.unit_panel(server, f"{doc_id}#3", [ans.citations[0].quote])
     assert f"《{TITLE}》第3段 在职党员以每月工资总额" in panel and "<mark>" in panel
     assert "二、准确核定交纳基数" in panel  # its section in the breadcrumbs
 
     # 目录: the paragraphs under their sections, counted in 段; a shared link opens one
-    assert (f"{TITLE}（9段）", doc_id) in catalog_page.doc_choices()
-    tree = catalog_page.tree_html(doc_id)
+    assert (f"{TITLE}（9段）", doc_id) in catalog_page.doc_choices(server)
+    tree = catalog_page.tree_html(server, doc_id)
     assert tree.index("为进一步加强和规范党费收缴") < tree.index("一、提高思想认识") < tree.index("四、加强监督检查")
     assert tree.index("四、加强监督检查") < tree.index("落款")  # the 落款 after the body, not above it
     assert f'data-key="{doc_id}#3"' in tree and 'aria-label="第3段 在职党员以每月工资总额' in tree
-    assert catalog_page.link_key("3", doc_id) == f"{doc_id}#3" and catalog_page.link_key("10", doc_id) == ""
-    section = catalog_page.section_view(f"{doc_id}#section:2")
+    assert catalog_page.link_key(server, "3", doc_id) == f"{doc_id}#3" and catalog_page.link_key(server, "10", doc_id) == ""
+    section = catalog_page.section_view(server, f"{doc_id}#section:2")
     assert "本部分共 2 段" in section and "<b>第3段</b>" in section
-    view, key, button = catalog_page.show_item(f"{doc_id}#3")
+    view, key, button = catalog_page.show_item(server, f"{doc_id}#3")
     assert key == f"{doc_id}#3" and f"《{TITLE}》第3段" in view
     assert button["value"] == f"就此条提问：《{TITLE}》第3段要求什么？"
-    again = runtime.ask(button["value"].split("：", 1)[1])  # 就此条提问 asks by paragraph, and is answered
+    again = server.ask(button["value"].split("：", 1)[1])  # 就此条提问 asks by paragraph, and is answered
     assert not again.abstained and {c.ref for c in again.citations} == {"3"}
 
 

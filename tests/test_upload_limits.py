@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from rag import Settings
-from ui import runtime
 from ui.office_api import MAX_NAME_BYTES, MAX_UPLOADS
+from ui.runtime import AppState
 
 
 @pytest.fixture()
@@ -31,10 +30,10 @@ def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def url(ui_module: Any, settings: Settings) -> Iterator[str]:
-    from ui.testserver import running
+def url(ui_module: Any, server: AppState) -> Iterator[str]:
+    from testserver import running
 
-    with running(ui_module.create_app(settings=settings, blocks=ui_module.build_demo())) as base:
+    with running(ui_module.build_app(server)) as base:
         yield base
 
 
@@ -73,18 +72,13 @@ def test_no_files_field_is_a_clear_400(url: str, data: Any, files: Any) -> None:
 
 
 @pytest.fixture()
-def non_admin(ui_module: Any, settings: Settings) -> Iterator[str]:
+def non_admin(ui_module: Any, server: AppState) -> Iterator[str]:
     """A server with login where the logged-in user "admin" is not an administrator."""
-    from ui.testserver import running
+    from testserver import running
 
-    before, before_settings = runtime.get_assistant(), runtime.runtime_settings()
-    runtime.set_assistant(before, replace(settings, admins=("boss",)))
-    try:
-        with running(ui_module.create_app(auth=("admin", "pw"), settings=settings,
-                                          blocks=ui_module.build_demo())) as base:
-            yield base
-    finally:
-        runtime.set_assistant(before, before_settings)
+    boss = AppState(replace(server.settings, admins=("boss",)), server.assistant())
+    with running(ui_module.build_app(boss, auth=("admin", "pw"))) as base:
+        yield base
 
 
 @pytest.mark.parametrize("path", ["/api/documents", "/gradio_api/upload"])

@@ -50,11 +50,12 @@ from rag.timing import with_total
 from .auth import BasicAuth, Credentials, parse_auth
 from .gradio_startup import skip_event_statistics
 from .head import PageHead, favicon_path
+from .jobs import GENERIC_ERROR
 from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_heavy
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
 from .origin import ClientAddress, Proxies, SameOrigin, parse_networks
-from .runtime import APP_TITLE, GENERIC_ERROR, AppState, default_state
+from .runtime import APP_TITLE, AppState
 from .style import CSS
 
 __all__ = ["create_app", "parse_auth"]
@@ -184,17 +185,16 @@ def _credentials(auth: tuple[str, str] | Credentials | None) -> Credentials:
     return creds
 
 
-def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: Settings | None = None,
-               blocks: gr.Blocks, state: AppState | None = None) -> FastAPI:
+def create_app(state: AppState, *, blocks: gr.Blocks,
+               auth: tuple[str, str] | Credentials | None = None) -> FastAPI:
     """The FastAPI app with the API routes and `blocks` (the page) mounted at "/"; no server started.
 
-    `state` holds the Assistant (default: the process's, `ui.runtime.default_state()`); `settings`
-    decide the API's LLM mode and body limit (default: the state's). `auth`: a (user, password)
-    pair or `Credentials` (`auth.credentials_for`); none → no login. Mounting configures the
-    Blocks object, so a second app in one process (tests) passes its own `build_demo()`.
+    `state` is what every route answers from (the page is built over the same one:
+    `ui.app.build_app`); its settings decide the API's LLM mode and body limit. Mounting configures
+    the Blocks object, so each app needs its own. `auth`: a (user, password) pair or `Credentials`
+    (`auth.credentials_for`); none → no login.
     """
-    state = state or default_state()
-    settings = settings or state.settings
+    settings = state.settings
     app = FastAPI(title=f"{APP_TITLE} API", version="1.0", docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None,
                   description="党建文件问答的 HTTP 接口：答案逐字引用原文并注明出处。")
@@ -203,7 +203,7 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     # 新任书记入门 (/api/tour, /api/duties, …): login is the app's middleware, so no per-route guard
     app.include_router(onboarding_router(Depends(_no_guard), state.assistant))
     app.include_router(
-        office_router(Depends(_no_guard))
+        office_router(Depends(_no_guard), state)
     )  # conversations, exports, documents (ui/office_api.py)
     _add_routes(app, state, settings)
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
@@ -217,7 +217,7 @@ def create_app(*, auth: tuple[str, str] | Credentials | None = None, settings: S
     mounted.add_middleware(ChineseErrors)
     mounted.add_middleware(InputGuard, max_body=settings.max_body_bytes,
                            max_upload=MAX_UPLOADS * DEFAULT_LIMITS.max_bytes + 64 * 1024)
-    mounted.add_middleware(AdminUploads)  # outside InputGuard: refused uploads are never read
+    mounted.add_middleware(AdminUploads, server=state)  # outside InputGuard: refused uploads are never read
     creds = _credentials(auth)
     if creds:
         mounted.add_middleware(BasicAuth, credentials=creds)

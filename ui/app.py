@@ -3,8 +3,9 @@
     serve(settings, host="127.0.0.1", port=7860, auth="")   # blocks; returns an exit code
 
 One FastAPI app carries the JSON API (`ui/api.py`, `ui/office_api.py`, `ui/onboarding_api.py`)
-and the Gradio Blocks `demo` mounted at "/". Building it never loads the index: handlers fetch the
-`Assistant` from the holder in `runtime.py` that `serve` fills.
+and the Gradio Blocks page mounted at "/". Both are built over one `runtime.AppState` (the
+server's settings, current Assistant and corpus jobs) and every handler is handed it; building
+them never loads the index (the state loads it on first use, or `serve` opens it first).
 
 The page (`build_demo`): a conversation list (`sidebar.py`), the chat with its pinned question
 box, document scope and source panel (`chat.py`, `render.py`; on phones the panel is a bottom
@@ -15,9 +16,9 @@ its visitor cookie is set (`GET /api/session`), then opens what its link asks fo
 
 Optional LLM mode (rag/llm.py): when the settings name an OpenAI-compatible endpoint the page
 shows a 摘录 / AI生成 switch; in AI mode the answer streams in and is then replaced by the
-verified `Answer`. `build_demo(settings)` binds the settings of one page; `build_demo()` (the module's
-`demo`, built on first access — `serve` builds its own, so importing this module builds nothing) uses
-the process settings that `serve` sets.
+verified `Answer`. `build_demo(state)` binds the page to one AppState; the module's `demo` (built on
+first access over a state from the environment — `serve` builds its own, so importing this module
+builds nothing) is for tools that import it.
 Handlers live in `handlers.py`; this module lays out the page, wires them and serves it.
 """
 
@@ -41,6 +42,7 @@ from . import (
     sidebar,
 )
 from .api import create_app, parse_auth
+from .auth import Credentials
 from .catalog_page import ITEM_EMPTY
 from .chat import source_panel, warn
 from .handlers import (
@@ -63,11 +65,11 @@ from .handlers import (
     transcript_click,
 )
 from .render import PANEL_EMPTY, esc, question_for, scope_html, status_html
-from .runtime import APP_TITLE, AppState, get_assistant, set_assistant
+from .runtime import APP_TITLE, AppState
 from .turns import render_transcript
 
-__all__ = ["DangjianError", "boot", "build_demo", "create_app", "download_payload", "export_file",
-           "get_assistant", "on_jump", "parse_auth", "serve", "set_assistant", "transcript_click"]
+__all__ = ["AppState", "DangjianError", "boot", "build_app", "build_demo", "create_app", "download_payload",
+           "export_file", "on_jump", "parse_auth", "serve", "transcript_click"]
 
 MODES: tuple[tuple[str, AnswerMode], ...] = (
     ("摘录", "extractive"),
@@ -87,23 +89,23 @@ def _html(value: str, elem_id: str, js: str | None = None, **kw: Any) -> gr.HTML
     return gr.HTML(value, elem_id=elem_id, js_on_load=js, apply_default_css=False, **kw)
 
 
-def build_demo(settings: Settings | None = None) -> gr.Blocks:
-    """The page. `settings` decides the LLM mode; None → the process settings, looked up per request."""
+def build_demo(server: AppState) -> gr.Blocks:
+    """The page over `server`: what it answers from, its settings (the LLM mode), its corpus jobs."""
     serve_html_in_chinese()
     delegate = page_js.delegate()
     page = gr.Blocks(title=APP_TITLE, analytics_enabled=False)
     with page as blocks:
         turns, conv, selected, scope = gr.State([]), gr.State(""), gr.State(""), gr.State([])
         ob_state, generation = gr.State(onboarding_page.initial()), gr.State(0)
-        header = _html(header_html(index=False), "dj-header", page_js.GLOBAL + delegate)
+        header = _html(header_html(None), "dj-header", page_js.GLOBAL + delegate)
         with gr.Tabs(selected="chat", elem_id="dj-tabs") as tabs:
             with gr.Tab("问答", id="chat", elem_id="dj-tab-chat"):
                 with gr.Row(equal_height=False, elem_id="dj-chat-row"):
                     with gr.Column(scale=0, min_width=200, elem_id="dj-sidebar"):
-                        convs = _html(sidebar.sidebar_html(None), "dj-convs", delegate)
+                        convs = _html(sidebar.sidebar_html(server, None), "dj-convs", delegate)
                     with gr.Column(scale=3, min_width=340, elem_id="dj-main"):
                         transcript = _html(
-                            render_transcript([]), "dj-transcript", delegate + page_js.TRANSCRIPT
+                            render_transcript(server, []), "dj-transcript", delegate + page_js.TRANSCRIPT
                         )
                         with gr.Column(elem_id="dj-composer"):
                             # one row: (phone: 对话 list) question, scope, 提问 — the bar stays slim
@@ -126,7 +128,7 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
                                 )
                             with gr.Row(
                                 elem_id="dj-mode-row",
-                                visible=bool(settings and settings.llm_configured),
+                                visible=server.settings.llm_configured,
                                 equal_height=True,
                             ) as mode_row:
                                 mode = gr.Radio(list(MODES), value="extractive", label="回答方式",
@@ -170,18 +172,20 @@ def build_demo(settings: Settings | None = None) -> gr.Blocks:
         flow = _html("", "dj-flow", page_js.FLOW)  # the page's question queue; answers arrive one turn each
         timer = gr.Timer(POLL_S, active=False)
         _wire(
-            SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), settings
+            SimpleNamespace(**{k: v for k, v in locals().items() if isinstance(v, gr.blocks.Block)}), server
         )
     built: gr.Blocks = blocks
     return built
 
 
-def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
-    """The page's events (inside the Blocks context). `c` holds the components by name."""
+def _wire(c: SimpleNamespace, server: AppState) -> None:
+    """The page's events (inside the Blocks context). `c` holds the components by name; every
+    handler is bound to `server`."""
     chat_out = [c.transcript, c.turns, c.panel, c.question, c.status, c.conv]
     # No per-event limit (Gradio's default is one at a time per event): every handler is thread-safe
     # (ui/runtime.py), so sessions wait only for Gradio's worker pool; the AI mode's model calls are
-    # bounded on their own (ui/chat.LLM_CONCURRENCY). The 文件 tab's jobs keep one at a time.
+    # bounded on their own (AppState.llm_slots, ui/runtime.LLM_CONCURRENCY). The 文件 tab's jobs keep
+    # one at a time.
     chat_opts: dict[str, Any] = {"show_progress": "minimal", "concurrency_limit": None,
                                  "api_visibility": "private"}
     quiet: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None,
@@ -190,52 +194,52 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
 
     def on_ask(text: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
                request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from ask_and_list(text, turns, conv, mode, scope, request, settings)
+        yield from ask_and_list(server, text, turns, conv, mode, scope, request)
 
     def on_click(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from transcript_click(turns, conv, mode, scope, event_data(evt), request, settings)
+        yield from transcript_click(server, turns, conv, mode, scope, event_data(evt), request)
 
     def on_next(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from ask_next(turns, conv, mode, scope, event_data(evt), request, settings)
+        yield from ask_next(server, turns, conv, mode, scope, event_data(evt), request)
 
     def on_next_once(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
                      request: gr.Request) -> tuple[Any, ...]:
         # without an AI mode every answer is one update: a plain function is run once and its answer
         # sent once (a generator's is sent as its last update and again when it ends)
-        *_, last = ask_next(turns, conv, mode, scope, event_data(evt), request, settings)
+        *_, last = ask_next(server, turns, conv, mode, scope, event_data(evt), request)
         return tuple(last)
 
     def on_source(turns: Any, evt: gr.EventData) -> Any:
         data = event_data(evt)
         key = str(data.get("key", ""))
-        return source_panel(turns, as_int(data.get("turn")), key) if key else gr.skip()
+        return source_panel(server, turns, as_int(data.get("turn")), key) if key else gr.skip()
 
     def on_convs(turns: Any, conv: str, evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
         data = event_data(evt)
         action, cid = data.get("action"), str(data.get("id", ""))
         if action == "open":
-            return sidebar.open_conversation(cid, request, settings)
+            return sidebar.open_conversation(server, cid, request)
         if action == "new":
-            return sidebar.new_conversation(request, settings)
+            return sidebar.new_conversation(server, request)
         if action == "delete":
-            return sidebar.delete_conversation(cid, conv, turns, request, settings)
+            return sidebar.delete_conversation(server, cid, conv, turns, request)
         if action == "rename":
-            side, _t = sidebar.rename_conversation(cid, str(data.get("title", "")), conv, request, settings)
+            side, _t = sidebar.rename_conversation(server, cid, str(data.get("title", "")), conv, request)
             return (*(gr.skip(),) * 6, side)
         return (gr.skip(),) * 7
 
     def on_download_(turns: Any, conv: str, ob_state: Any, evt: gr.EventData, request: gr.Request) -> Any:
-        return on_download(turns, conv, ob_state, evt, request, settings)
+        return on_download(server, turns, conv, ob_state, evt, request)
 
     def on_boot(evt: gr.EventData, request: gr.Request) -> dict[Any, Any]:
         try:
-            out = boot(event_data(evt), request, settings)
+            out = boot(server, event_data(evt), request)
         except DangjianError as err:
             warn(str(err), "索引不可用")
             return {c.status: status_html(str(err))}
-        out["ob"] = onboarding_page.render(None)
+        out["ob"] = onboarding_page.render(server, None)
         return {getattr(c, name): value for name, value in out.items()}
 
     def on_ask_about(key: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
@@ -244,23 +248,35 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
             yield (gr.skip(),) * 8
             return
         tab: Any = gr.Tabs(selected="chat")
-        for out in ask_and_list(question_for(key), turns, conv, mode, scope, request, settings):
+        for out in ask_and_list(server, question_for(server, key), turns, conv, mode, scope, request):
             yield (*out, tab)
             tab = gr.skip()
 
     def on_add(files: Any, request: gr.Request) -> tuple[Any, ...]:
-        html, poll = documents_page.start_add(files, request, settings)
+        html, poll = documents_page.start_add(server, files, request)
         return html, gr.Timer(active=poll), gr.update(value=None) if poll else gr.skip()
 
     def on_docs_click(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
         data = event_data(evt)
         if data.get("action") != "remove-doc":
             return gr.skip(), gr.skip()
-        html, poll = documents_page.start_remove(str(data.get("doc", "")), request, settings)
+        html, poll = documents_page.start_remove(server, str(data.get("doc", "")), request)
         return html, gr.Timer(active=poll)
 
     def on_poll_(seen: int, request: gr.Request) -> tuple[Any, ...]:
-        return on_poll(seen, request, settings)
+        return on_poll(server, seen, request)
+
+    def on_tree_select_(doc_id: str | None, query: str | None, evt: gr.EventData) -> tuple[Any, ...]:
+        return on_tree_select(server, doc_id, query, evt)
+
+    def on_tree_filter_(doc_id: str | None, query: str | None, selected: str | None) -> str:
+        return on_tree_filter(server, doc_id, query, selected)
+
+    def on_onboarding_(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[str, dict[str, Any]]:
+        return on_onboarding(server, state, evt)
+
+    def on_jump_(state: dict[str, Any] | None, evt: gr.EventData) -> tuple[Any, Any, Any]:
+        return on_jump(server, state, evt)
 
     sidebar_out = [*chat_out, c.convs]
     public = {k: v for k, v in chat_opts.items() if k != "api_visibility"}
@@ -273,13 +289,13 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     # the question's placeholder in the transcript shows it is pending
     # the page's hot path: its inputs are states and the mode (used as sent) and its outputs strings of
     # HTML, so Gradio's pre/postprocessing (identities, each a trip to a worker thread) is skipped
-    streams = settings is None or settings.llm_configured  # None: the process settings, per request
+    streams = server.settings.llm_configured  # the page's settings, as built
     c.flow.submit(on_next if streams else on_next_once, [c.turns, c.conv, c.mode, c.scope],
                   [c.flow, c.turns, c.panel, c.status, c.conv, c.convs],
                   **{**chat_opts, "show_progress": "hidden"}, preprocess=False, postprocess=False)
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
     c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
-    c.transcript.expand(on_jump, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
+    c.transcript.expand(on_jump_, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
     for part in (c.transcript, c.panel, c.item_view, c.ob):
         part.download(on_download_, [c.turns, c.conv, c.ob_state], [c.download], **quiet)
     c.convs.select(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
@@ -287,20 +303,20 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     c.convs.submit(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
     c.convs.delete(on_convs, [c.turns, c.conv], sidebar_out, **quiet)
     c.tree.select(
-        on_tree_select,
+        on_tree_select_,
         [c.tree_doc, c.tree_filter],
         [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc],
         **quiet,
     )
-    c.item_view.select(on_tree_select, [c.tree_doc, c.tree_filter],
+    c.item_view.select(on_tree_select_, [c.tree_doc, c.tree_filter],
                        [c.item_view, c.selected, c.ask_btn, c.tree, c.tree_doc], **quiet)
     # `.select` / `.change`: this Gradio version sends no `.input` event for these two (checked in Chromium)
-    c.tree_doc.select(on_tree_filter, [c.tree_doc, c.tree_filter, c.selected], [c.tree], **quiet)
-    c.tree_filter.change(on_tree_filter, [c.tree_doc, c.tree_filter, c.selected], [c.tree],
+    c.tree_doc.select(on_tree_filter_, [c.tree_doc, c.tree_filter, c.selected], [c.tree], **quiet)
+    c.tree_filter.change(on_tree_filter_, [c.tree_doc, c.tree_filter, c.selected], [c.tree],
                          trigger_mode="always_last", **quiet)
     c.ask_btn.click(on_ask_about, [c.selected, c.turns, c.conv, c.mode, c.scope], [*sidebar_out, c.tabs],
                     **chat_opts)
-    c.ob.click(on_onboarding, [c.ob_state], [c.ob, c.ob_state], **quiet)
+    c.ob.click(on_onboarding_, [c.ob_state], [c.ob, c.ob_state], **quiet)
     c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **one_at_a_time)
     c.docs_list.click(on_docs_click, None, [c.job, c.timer], **one_at_a_time)
     c.timer.tick(
@@ -341,10 +357,16 @@ def _wire(c: SimpleNamespace, settings: Settings | None) -> None:
     )
 
 
+def build_app(state: AppState, *, auth: tuple[str, str] | Credentials | None = None) -> Any:
+    """The API and the page over one `state`, in one FastAPI app (no server started)."""
+    return create_app(state, blocks=build_demo(state), auth=auth)
+
+
 def __getattr__(name: str) -> Any:
-    """`demo` for tests and tools that import it, built on first access (0.12 s `serve` does not spend)."""
+    """`demo` for tools that import it, built on first access over a state from the environment
+    (`serve` builds its own page over its state)."""
     if name == "demo":
-        built = globals()["demo"] = build_demo()
+        built = globals()["demo"] = build_demo(AppState(Settings.from_env()))
         return built
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -359,7 +381,6 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     from rag.progress import StderrProgress, stderr_notify
 
     from .auth import credentials_for
-    from .runtime import use_state
 
     if auth:
         print("注意：--auth 的密码在进程列表（ps）中对本机其他用户可见；请改用环境变量 DANGJIAN_AUTH，"
@@ -377,10 +398,9 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     state.settings = settings  # with the admins decided above (the index dirs are the same)
     try:
         # the page and routes first: they need no index, and the preload may still be running
-        app = create_app(auth=credentials, settings=settings, blocks=build_demo(settings), state=state)
+        app = build_app(state, auth=credentials)
         print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
         state.open(StderrProgress(), stderr_notify)
-        use_state(state)  # the page's handlers answer from the same state
         where = f"http://{host}:{port}/"
         print(f"{APP_TITLE} 已启动：{where}（API 文档 {where}docs；Ctrl-C 退出）"
               + ("，已启用登录" if credentials else ""), file=sys.stderr, flush=True)

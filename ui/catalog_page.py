@@ -17,7 +17,7 @@ from rag.errors import DangjianError
 from rag.records import Document, Unit
 
 from .render import esc, question_for, unit_panel
-from .runtime import get_assistant
+from .runtime import AppState
 
 ALL = "*"  # the selector's 全部文件: with a filter, search every document
 MAX_MATCHES = 80
@@ -29,16 +29,16 @@ ITEM_EMPTY = (
 )
 
 
-def doc_choices() -> list[tuple[str, str]]:
+def doc_choices(server: AppState) -> list[tuple[str, str]]:
     """(label, doc_id) for every document served, the primary first, then 全部文件."""
-    docs = get_assistant().index.docs
+    docs = server.assistant().index.docs
     return [(f"{d.meta.title}（{len(d.numbered)}{kinds.of(d).unit_word}）", d.doc_id) for d in docs] + [
         ("全部文件（筛选时）", ALL)
     ]
 
 
-def _doc(doc_id: str) -> Document:
-    assistant = get_assistant()
+def _doc(server: AppState, doc_id: str) -> Document:
+    assistant = server.assistant()
     return assistant.index.doc(doc_id) or assistant.primary
 
 
@@ -97,15 +97,15 @@ def _tree(doc: Document, selected: str) -> str:
     return "".join(parts)
 
 
-def _documents() -> str:
+def _documents(docs: list[Document]) -> str:
     rows = "".join(
         f'<li><button type="button" class="dj-tree-item" data-action="doc" data-doc="{esc(d.doc_id)}">'
         f'<span>《{esc(d.meta.title)}》</span>'
         f'<small class="dj-tree-count">{len(d.numbered)} {kinds.of(d).unit_word}</small>'
         f'</button></li>'
-        for d in get_assistant().index.docs
+        for d in docs
     )
-    return (f'<p class="dj-tree-hint">共 {len(get_assistant().index.docs)} 个文件。选一个文件查看目录，'
+    return (f'<p class="dj-tree-hint">共 {len(docs)} 个文件。选一个文件查看目录，'
             f'或在上面输入词语，在全部文件中筛选。</p><ul class="dj-tree-units">{rows}</ul>')
 
 
@@ -142,23 +142,24 @@ def _matches(docs: list[Document], query: str, selected: str) -> str:
     return head + (f'<ul class="dj-tree-units">{"".join(found)}</ul>' if found else "")
 
 
-def tree_html(doc_id: str = "", query: str = "", selected: str = "") -> str:
+def tree_html(server: AppState, doc_id: str = "", query: str = "", selected: str = "") -> str:
     """The catalog: one document's tree; the units matching `query`; or (ALL) the document list."""
     try:
         query = " ".join((query or "").split())[:50]
         if doc_id == ALL:
-            body = _matches(list(get_assistant().index.docs), query, selected) if query else _documents()
+            docs = list(server.assistant().index.docs)
+            body = _matches(docs, query, selected) if query else _documents(docs)
         else:
-            doc = _doc(doc_id)
+            doc = _doc(server, doc_id)
             body = _matches([doc], query, selected) if query else _tree(doc, selected)
     except DangjianError as err:
         body = f'<p class="dj-tree-hint">索引不可用：{esc(err)}</p>'
     return f'<div class="dj-tree">{body}</div>'
 
 
-def section_view(key: str) -> str:
+def section_view(server: AppState, key: str) -> str:
     doc_id, _, ref = key.rpartition("#")
-    doc = _doc(doc_id)
+    doc = _doc(server, doc_id)
     try:
         section = doc.section(int(ref.split(":", 1)[-1]))
     except ValueError:
@@ -174,21 +175,22 @@ def section_view(key: str) -> str:
             f'<ul class="dj-sec-list">{rows}</ul></div>')
 
 
-def show_item(key: str) -> tuple[str, str, Any]:
+def show_item(server: AppState, key: str) -> tuple[str, str, Any]:
     """Catalog click → (item view html, selected key, 就此条提问 button update)."""
     if not key:
         return ITEM_EMPTY, "", gr.update(interactive=False, value="就此条提问")
-    view = section_view(key) if "#section:" in key else unit_panel(key, copy_id="dj-copy-item")
-    return view, key, gr.update(interactive=True, value=f"就此条提问：{question_for(key)}")
+    view = (section_view(server, key) if "#section:" in key
+            else unit_panel(server, key, copy_id="dj-copy-item"))
+    return view, key, gr.update(interactive=True, value=f"就此条提问：{question_for(server, key)}")
 
 
-def link_key(item: str, doc: str = "") -> str:
+def link_key(server: AppState, item: str, doc: str = "") -> str:
     """`?item=8` / `?doc=dangzhang-2022&item=32` → the unit key ("" when it names nothing)."""
     item, doc = (item or "").strip(), (doc or "").strip()
     if not item:
         return ""
     try:
-        found = get_assistant().unit(f"{doc}#{item}" if doc else item)
+        found = server.assistant().unit(f"{doc}#{item}" if doc else item)
     except DangjianError:
         return ""
     return found[1].key if found else ""

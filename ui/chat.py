@@ -1,16 +1,20 @@
 """The chat's handlers: ask (extractive or AI生成, optionally scoped to documents), save the turn
 to the user's conversation, show sources, vote, and the reason box of a 👎.
 
-Handlers are plain functions over rag's public API and the page's state (`turns`, the
-conversation id `conv`), so tests call them directly; `request` (a gr.Request, or None outside
-a page) says whose conversation it is (`ui.access.owner_of`). A turn is a dict:
+Handlers are plain functions over the server's state (`server`, the AppState the page was built
+with) and the page's state (`turns`, the conversation id `conv`), so tests call them directly;
+`request` (a gr.Request, or None outside a page) says whose conversation it is
+(`ui.access.owner_of`). A turn is a dict:
 
     {"question", "history", "docs", "answer": <ask --json>, "state": {"doc_id", "refs"}, "server_ms",
      "time", "vote", "reason", "qid"?}
 
-"state" is the conversation state after the turn (`rag.query.next_state`, as `dangjian chat` carries
-it): the next question starts from it, so 下一条 / 这一条 behave as in the CLI and survive a restart
-with the saved conversation; turns saved before it existed fall back to replaying the questions.
+"state" is the conversation state after the turn (`rag.query.next_state`), saved with the turn in
+the conversation's store: the next question starts from the last turn's, exactly as `dangjian chat`
+and an API client carrying "state" do, so 那第9条呢 / 下一条 / 它的下一条 behave the same on every
+surface and survive a restart. Nothing is replayed: a state that no longer names units of the index
+(a document removed since) starts the conversation afresh. "history" (the earlier questions, within
+the limits of rag/inputs.py) is kept for the AI mode's prompt and the feedback records only.
 
 Two renderings of the same turn: `chat` / `chat_llm` return the whole transcript (the Gradio API,
 `?q=`, 就此条提问), `chat_append` only the new turn (`ui.turns.append_html`), which the page's
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -35,12 +38,12 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import AnswerMode, Settings
+from rag.config import AnswerMode
 from rag.db import conversations
 from rag.db.feedback import votes_for
 from rag.errors import DangjianError
 from rag.eval import feedback
-from rag.inputs import check_state, state_json
+from rag.inputs import check_state, fit_history, state_json
 from rag.llm import stream_llm_answer, unavailable_note
 from rag.query import Options, State, next_state
 from rag.records import Answer
@@ -48,18 +51,15 @@ from rag.render import answer_json
 from rag.timing import with_total
 
 from .access import owner_of
+from .jobs import GENERIC_ERROR
 from .render import status_html, unit_panel
-from .runtime import GENERIC_ERROR, HISTORY_TURNS, ask, get_assistant, llm_enabled, runtime_settings
+from .runtime import AppState
 from .turns import append_failed, append_html, append_pending, render_transcript
 
 # (transcript html, turns, side panel html, question box — left alone on success: the page emptied it
 #  when the question was sent; an error puts the question back —, status html, conversation id)
 ChatOut = tuple[Any, Any, Any, Any, Any, Any]
 STREAM_EVERY_S = 0.05  # at most ~20 transcript updates a second while tokens stream in
-LLM_CONCURRENCY = 4  # AI answers written at once: each holds a request to the model for seconds
-# The page's events have no concurrency limit of their own (extractive answers take milliseconds and
-# are thread-safe); the model calls are bounded here, so AI answers queue behind each other only.
-_LLM_SLOTS = threading.BoundedSemaphore(LLM_CONCURRENCY)
 UNSAVED = "对话未能保存（{}），刷新页面后将不再显示。"
 
 
@@ -75,23 +75,22 @@ def warn(message: str, title: str = "提示") -> None:
         pass
 
 
-def answer(question: str, history: Sequence[str], docs: Sequence[str] = (),
-           state: State | None = None) -> Answer:
-    """The one place the page asks, within the documents the page's selector names (none: all),
-    from the conversation `state` when there is one (else by replaying `history`)."""
-    return ask(question, history, state=state, options=Options(docs=tuple(docs)))
+def answer(server: AppState, question: str, state: State, docs: Sequence[str] = ()) -> Answer:
+    """The one place the page asks: in the conversation `state`, within the documents the page's
+    selector names (none: all)."""
+    return server.ask(question, state=state, options=Options(docs=tuple(docs)))
 
 
-def state_of(turns: Sequence[dict[str, Any]]) -> State | None:
-    """The conversation state after the last turn, when it was saved with one and still names units
-    the index has (a document removed since: None, and the questions are replayed instead)."""
+def state_of(server: AppState, turns: Sequence[dict[str, Any]]) -> State:
+    """The conversation state saved with the last turn; a new conversation's (`State()`) when there
+    is none or it no longer names units the index has (a document removed since)."""
     saved = turns[-1].get("state") if turns else None
     if not isinstance(saved, dict):
-        return None
+        return State()
     try:
-        return check_state(saved.get("doc_id", ""), saved.get("refs", []), get_assistant().catalog)
+        return check_state(saved.get("doc_id", ""), saved.get("refs", []), server.assistant().catalog)
     except DangjianError:
-        return None
+        return State()
 
 
 def _docs(scope: object) -> tuple[str, ...]:
@@ -102,18 +101,17 @@ def _docs(scope: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(d) for d in scope or () if d)) if isinstance(scope, (list, tuple)) else ()
 
 
-def _store(settings: Settings | None) -> conversations.Store:
-    return conversations.store_for(runtime_settings(settings))
+def _store(server: AppState) -> conversations.Store:
+    return conversations.store_for(server.settings)
 
 
-def save_turn(turns: list[dict[str, Any]], conv: str, request: Any,
-              settings: Settings | None = None) -> tuple[str, str]:
+def save_turn(server: AppState, turns: list[dict[str, Any]], conv: str, request: Any) -> tuple[str, str]:
     """Save the last turn of `turns` → (conversation id, warning or ""). A new or foreign id starts a
     new conversation; without an identity the id is local to the page."""
     owner = owner_of(request)
     if owner is None:
         return conv or f"local-{secrets.token_urlsafe(9)}", ""
-    store = _store(settings)
+    store = _store(server)
     try:
         if conv and not conv.startswith("local-"):
             if store.add_turn(owner, conv, turns[-1]) is not None:
@@ -129,19 +127,19 @@ def save_turn(turns: list[dict[str, Any]], conv: str, request: Any,
 
 
 def _turn(
-    text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float, before: State | None
+    text: str, history: list[str], docs: tuple[str, ...], ans: Answer, started: float, before: State
 ) -> dict[str, Any]:
-    after = next_state(before or get_assistant().state_after(history), ans.focus)
+    after = next_state(before, ans.focus)
     return {"question": text.strip(), "history": history, "docs": list(docs), "answer": answer_json(ans),
             "state": state_json(after), "server_ms": round((time.perf_counter() - started) * 1000, 2),
             "time": datetime.now().astimezone().isoformat(timespec="seconds"), "vote": None, "reason": ""}
 
 
-def _first_panel(turns: list[dict[str, Any]], ans: Answer) -> Any:
+def _first_panel(server: AppState, turns: list[dict[str, Any]], ans: Answer) -> Any:
     if not ans.citations:
         return gr.skip()
     first = ans.citations[0]
-    return source_panel(turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
+    return source_panel(server, turns, len(turns) - 1, f"{first.doc_id}#{first.ref}")
 
 
 def _failed(err: Exception, turns: list[dict[str, Any]], text: str, conv: str) -> ChatOut:
@@ -176,25 +174,25 @@ class Failed:
     text: str
 
 
-def _run(question: str | None, turns: list[dict[str, Any]], conv: str, scope: object, request: Any,
-         settings: Settings | None, *, llm: bool, qid: str = "") -> Iterator[dict[str, Any] | Done | Failed]:
+def _run(server: AppState, question: str | None, turns: list[dict[str, Any]], conv: str, scope: object,
+         request: Any, *, llm: bool, qid: str = "") -> Iterator[dict[str, Any] | Done | Failed]:
     """One question, whatever renders it: pending AI answers (dicts, see `render_pending`) while the
     model writes, then `Done` or `Failed`. Nothing for an empty question."""
     started = time.perf_counter()
     text = question if isinstance(question, str) else ""
     if not text.strip():
         return
-    history = [t["question"] for t in turns][-HISTORY_TURNS:]
-    before = state_of(turns)
+    history = fit_history([t["question"] for t in turns])  # for the AI mode's prompt; nothing is replayed
+    before = state_of(server, turns)
     docs = _docs(scope)
     try:
-        extractive = answer(text, history, docs, before)
+        extractive = answer(server, text, before, docs)
     except Exception as err:  # noqa: BLE001 - never a stack trace on the page
         yield Failed(err, text)
         return
     final = extractive
     if llm and not extractive.abstained:  # a refusal stays a refusal: no model call, nothing to stream
-        for pending, done in _stream(text, history, extractive, runtime_settings(settings)):
+        for pending, done in _stream(server, text, history, extractive):
             if done is not None:
                 final = done
                 break
@@ -205,57 +203,57 @@ def _run(question: str | None, turns: list[dict[str, Any]], conv: str, scope: ob
     if qid:
         turn["qid"] = qid
     turns = [*turns, turn]
-    conv, problem = save_turn(turns, conv, request, settings)
+    conv, problem = save_turn(server, turns, conv, request)
     yield Done(turns, conv, final, problem)
 
 
-def chat(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "", scope: object = (),
-         request: Any = None, *, settings: Settings | None = None) -> ChatOut:
+def chat(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
+         scope: object = (), request: Any = None) -> ChatOut:
     """Ask `question` after the earlier turns; returns the re-rendered page parts."""
     turns = list(turns or [])
-    for out in _run(question, turns, conv, scope, request, settings, llm=False):
+    for out in _run(server, question, turns, conv, scope, request, llm=False):
         if isinstance(out, Failed):
             return _failed(out.error, turns, out.text, conv)
         if isinstance(out, Done):
             if out.problem:
                 warn(out.problem)
-            return (render_transcript(out.turns, title=_title(out.turns)), out.turns,
-                    _first_panel(out.turns, out.answer), gr.skip(),
+            return (render_transcript(server, out.turns, title=_title(out.turns)), out.turns,
+                    _first_panel(server, out.turns, out.answer), gr.skip(),
                     status_html(out.problem) if out.problem else "", out.conv)
-    return render_transcript(turns), turns, gr.skip(), "", "", conv  # empty message: nothing is sent
+    return render_transcript(server, turns), turns, gr.skip(), "", "", conv  # empty message: nothing is sent
 
 
 def _title(turns: Sequence[dict[str, Any]]) -> str:
     return conversations.title_of(turns[0]["question"]) if turns else ""
 
 
-def chat_stream(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
-                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None,
-                settings: Settings | None = None) -> Iterator[ChatOut]:
+def chat_stream(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
+                mode: AnswerMode | None = "extractive", scope: object = (),
+                request: Any = None) -> Iterator[ChatOut]:
     """The chat handler of the page: `chat` in 摘录 mode, `chat_llm` in AI生成 mode (when configured)."""
-    if mode == "llm" and llm_enabled(settings):
-        yield from chat_llm(question, turns, conv, scope, request, settings=runtime_settings(settings))
+    if mode == "llm" and server.settings.llm_configured:
+        yield from chat_llm(server, question, turns, conv, scope, request)
     else:
-        yield chat(question, turns, conv, scope, request, settings=settings)
+        yield chat(server, question, turns, conv, scope, request)
 
 
-def _stream(text: str, history: list[str], extractive: Answer,
-            settings: Settings) -> Iterator[tuple[dict[str, Any], Answer | None]]:
+def _stream(server: AppState, text: str, history: list[str],
+            extractive: Answer) -> Iterator[tuple[dict[str, Any], Answer | None]]:
     """The pending turn while the model writes (at most every STREAM_EVERY_S once tokens flow);
     the last item carries the final answer."""
     pending: dict[str, Any] = {"question": text.strip(), "sources": [], "text": ""}
     yield pending, None  # the pending turn shows while this one waits for a slot
-    with _LLM_SLOTS:
-        yield from _stream_held(text, history, extractive, settings, pending)
+    with server.llm_slots:  # the page's events have no concurrency limit; the model calls do
+        yield from _stream_held(server, text, history, extractive, pending)
 
 
-def _stream_held(text: str, history: list[str], extractive: Answer, settings: Settings,
+def _stream_held(server: AppState, text: str, history: list[str], extractive: Answer,
                  pending: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Answer | None]]:
-    """`_stream` once it holds one of the LLM_CONCURRENCY slots."""
+    """`_stream` once it holds one of the server's LLM_CONCURRENCY slots."""
     last = 0.0
     try:
         for event in stream_llm_answer(
-            get_assistant(), text, history, settings=settings, extractive=extractive
+            server.assistant(), text, history, settings=server.settings, extractive=extractive
         ):
             if event.kind == "sources":
                 pending["sources"] = [
@@ -277,27 +275,26 @@ def _stream_held(text: str, history: list[str], extractive: Answer, settings: Se
     yield pending, extractive
 
 
-def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "", scope: object = (),
-             request: Any = None, *, settings: Settings | None = None) -> Iterator[ChatOut]:
+def chat_llm(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
+             scope: object = (), request: Any = None) -> Iterator[ChatOut]:
     """AI生成: yields the page parts as the answer streams in; the last yield has the final answer.
 
     Retrieval (and its refusals and input errors) is the extractive path's; the model call runs
     outside the ask lock. Endpoint faults come back from rag.llm as the extractive answer with a
     note; anything unexpected does too, with the traceback on stderr only.
     """
-    settings = runtime_settings(settings)
     turns = list(turns or [])
-    for out in _run(question, turns, conv, scope, request, settings, llm=True):
+    for out in _run(server, question, turns, conv, scope, request, llm=True):
         if isinstance(out, Failed):
             yield _failed(out.error, turns, out.text, conv)
             return
         if isinstance(out, Done):
-            yield (render_transcript(out.turns, title=_title(out.turns)), out.turns,
-                   _first_panel(out.turns, out.answer), gr.skip(),
+            yield (render_transcript(server, out.turns, title=_title(out.turns)), out.turns,
+                   _first_panel(server, out.turns, out.answer), gr.skip(),
                    status_html(out.problem) if out.problem else "", out.conv)
             return
-        yield render_transcript(turns, out), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    yield render_transcript(turns), turns, gr.skip(), "", "", conv
+        yield render_transcript(server, turns, out), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    yield render_transcript(server, turns), turns, gr.skip(), "", "", conv
 
 
 # -- the page's own path: one turn at a time ---------------------------------------------------
@@ -306,8 +303,8 @@ def chat_llm(question: str | None, turns: list[dict[str, Any]] | None, conv: str
 AppendOut = tuple[Any, Any, Any, Any, Any]
 
 
-def rehydrate(turns: list[dict[str, Any]] | None, conv: str, shown: str, request: Any,
-              settings: Settings | None = None) -> tuple[list[dict[str, Any]], str]:
+def rehydrate(server: AppState, turns: list[dict[str, Any]] | None, conv: str, shown: str,
+              request: Any) -> tuple[list[dict[str, Any]], str]:
     """The conversation the page shows (`shown`, the id its script keeps) when the server's copy of
     the page state is not it — after a restart the session starts empty — read back from the store,
     so the next question continues it instead of silently starting a new one."""
@@ -316,15 +313,15 @@ def rehydrate(turns: list[dict[str, Any]] | None, conv: str, shown: str, request
     if not shown or shown == conv or shown.startswith("local-") or owner is None:
         return turns, conv
     try:
-        saved = _store(settings).get(owner, shown)
+        saved = _store(server).get(owner, shown)
     except DangjianError:
         saved = None
     return (list(saved.turns), saved.id) if saved is not None else (turns, conv)
 
 
-def chat_append(question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
-                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None,
-                settings: Settings | None = None, *, seq: str = "", qid: str = "") -> Iterator[AppendOut]:
+def chat_append(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
+                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None, *,
+                seq: str = "", qid: str = "") -> Iterator[AppendOut]:
     """The page's ask: like `chat_stream`, but the transcript part carries only the new turn (or the
     pending AI turn, or the failure) for the script to put in place of the question's placeholder.
     A question already answered under the same `qid` (sent again after a lost connection) is not
@@ -333,10 +330,10 @@ def chat_append(question: str | None, turns: list[dict[str, Any]] | None, conv: 
     skip = gr.skip()
     for i, old in enumerate(turns):
         if qid and old.get("qid") == qid:
-            yield append_html(seq, old, i, _title(turns)), turns, skip, "", conv
+            yield append_html(server, seq, old, i, _title(turns)), turns, skip, "", conv
             return
-    llm = mode == "llm" and llm_enabled(settings)
-    for out in _run(question, turns, conv, scope, request, settings, llm=llm, qid=qid):
+    llm = mode == "llm" and server.settings.llm_configured
+    for out in _run(server, question, turns, conv, scope, request, llm=llm, qid=qid):
         if isinstance(out, Failed):
             message = _message(out.error)
             warn(message)
@@ -346,14 +343,15 @@ def chat_append(question: str | None, turns: list[dict[str, Any]] | None, conv: 
             if out.problem:
                 warn(out.problem)
             new = out.turns
-            yield (append_html(seq, new[-1], len(new) - 1, _title(new)), new, _first_panel(new, out.answer),
+            yield (append_html(server, seq, new[-1], len(new) - 1, _title(new)), new,
+                   _first_panel(server, new, out.answer),
                    status_html(out.problem) if out.problem else "", out.conv)
             return
-        yield append_pending(seq, out, len(turns)), skip, skip, skip, skip
+        yield append_pending(server, seq, out, len(turns)), skip, skip, skip, skip
     yield append_failed(seq, "", ""), turns, skip, "", conv  # an empty question: the placeholder goes
 
 
-def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:
+def source_panel(server: AppState, turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:
     """Panel for `key`, highlighting what answer number `turn` quoted from it."""
     quotes: list[str] = []
     turns = turns or []
@@ -361,18 +359,16 @@ def source_panel(turns: Sequence[dict[str, Any]] | None, turn: int, key: str) ->
         doc_id, _, ref = key.rpartition("#")
         quotes = [c["quote"] for c in turns[turn]["answer"].get("citations", [])
                   if c["doc_id"] == doc_id and c["ref"] == ref]
-    return unit_panel(key, quotes)
+    return unit_panel(server, key, quotes)
 
 
 # -- feedback ------------------------------------------------------------------------------------
 
 
-def _record_vote(
-    turn: dict[str, Any], conv: str, index: int, vote: str | None, settings: Settings | None
-) -> None:
+def _record_vote(server: AppState, turn: dict[str, Any], conv: str, index: int, vote: str | None) -> None:
     ans = turn["answer"]
-    assistant = get_assistant()
-    votes_for(runtime_settings(settings)).set_vote(
+    assistant = server.assistant()
+    votes_for(server.settings).set_vote(
         conversation=conv, turn=index, vote=vote,
         question=turn["question"], history=turn.get("history", []), answer=ans.get("answer", ""),
         abstained=ans.get("abstained", False), kind=ans.get("kind", ""),
@@ -380,55 +376,54 @@ def _record_vote(
         primary_doc=assistant.primary.doc_id, reason=turn.get("reason", ""))
 
 
-def _update(turns: list[dict[str, Any]], conv: str, index: int, changes: dict[str, Any], request: Any,
-            settings: Settings | None) -> tuple[str, list[dict[str, Any]], str]:
+def _update(server: AppState, turns: list[dict[str, Any]], conv: str, index: int, changes: dict[str, Any],
+            request: Any) -> tuple[str, list[dict[str, Any]], str]:
     """Apply `changes` to turn `index`, record the vote, save the turn → (transcript, turns, status)."""
     turn = {**turns[index], **changes}
     conv = conv or f"local-{secrets.token_urlsafe(9)}"
     try:
-        _record_vote(turn, conv, index, turn.get("vote"), settings)
+        _record_vote(server, turn, conv, index, turn.get("vote"))
     except DangjianError as err:
         warn(str(err))
-        return render_transcript(turns, title=_title(turns)), turns, status_html(str(err))
+        return render_transcript(server, turns, title=_title(turns)), turns, status_html(str(err))
     turns = [*turns[:index], turn, *turns[index + 1:]]
     owner = owner_of(request)
     if owner and not conv.startswith("local-"):
         stored = {k: v for k, v in turn.items() if k != "reason_open"}
         try:
-            _store(settings).set_turn(owner, conv, index, stored)
+            _store(server).set_turn(owner, conv, index, stored)
         except DangjianError as err:
             warn(str(err))
-    return render_transcript(turns, title=_title(turns)), turns, ""
+    return render_transcript(server, turns, title=_title(turns)), turns, ""
 
 
-def vote(turns: list[dict[str, Any]] | None, turn: int, value: str, conv: str = "", request: Any = None, *,
-         settings: Settings | None = None) -> tuple[str, list[dict[str, Any]], str]:
+def vote(server: AppState, turns: list[dict[str, Any]] | None, turn: int, value: str, conv: str = "",
+         request: Any = None) -> tuple[str, list[dict[str, Any]], str]:
     """👍/👎 on answer number `turn`: a click toggles (the same vote again undoes it); 👎 opens the
     optional reason box. One feedback record per (conversation, turn), the last state wins."""
     turns = list(turns or [])
     if not 0 <= turn < len(turns) or value not in feedback.VOTES:
-        return render_transcript(turns, title=_title(turns)), turns, ""
+        return render_transcript(server, turns, title=_title(turns)), turns, ""
     undo = turns[turn].get("vote") == value
     changes: dict[str, Any] = {"vote": None if undo else value, "reason_open": value == "down" and not undo}
     if undo or value == "up":
         changes["reason"] = ""
-    return _update(turns, conv, turn, changes, request, settings)
+    return _update(server, turns, conv, turn, changes, request)
 
 
 def reason(
+    server: AppState,
     turns: list[dict[str, Any]] | None,
     turn: int,
     text: str | None,
     conv: str = "",
     request: Any = None,
-    *,
-    settings: Settings | None = None,
 ) -> tuple[str, list[dict[str, Any]], str]:
     """The 👎 reason box: submit (text kept with the vote) or close it (text None)."""
     turns = list(turns or [])
     if not 0 <= turn < len(turns) or turns[turn].get("vote") != "down":
-        return render_transcript(turns, title=_title(turns)), turns, ""
+        return render_transcript(server, turns, title=_title(turns)), turns, ""
     changes: dict[str, Any] = {"reason_open": False}
     if text is not None:
         changes["reason"] = " ".join(str(text).split())[:feedback.MAX_REASON]
-    return _update(turns, conv, turn, changes, request, settings)
+    return _update(server, turns, conv, turn, changes, request)

@@ -11,13 +11,14 @@ import time
 from typing import Any
 
 from rag import kinds
-from rag.config import Settings
 from rag.errors import DangjianError
 
 from .access import can_manage
-from .documents import JOBS, JobStatus, rows
+from .documents import rows
+from .jobs import JobStatus
+from .page_js import script
 from .render import esc, status_html
-from .runtime import default_state, get_assistant, runtime_settings
+from .runtime import AppState
 
 DENIED = "只有管理员可以管理文件（未启用登录时，只能在本机访问时管理）。"
 SOURCE_SHORT = 30  # characters of 来源 shown in the table; the rest on demand
@@ -50,24 +51,13 @@ def source_cell(source: str) -> str:
 # The job's status box, once on the page: when a job starts or ends (its state changes, or a refusal
 # such as "请先选择要上传的文件" replaces it), it is scrolled into view — the 添加 button and a row's
 # 移除 can be far from it on a long table. Progress ticks of the same state do not move the page.
-JOB_JS = """
-let last = null;
-watch('value', () => {
-  const v = String(props.value || '');
-  const state = (v.match(/data-state="(\\w+)"/) || [])[1] || (v.includes('dj-job') ? 'idle' : v);
-  if (state === last) return;
-  const first = last === null;  // what the page opened with (say, the last job's result): no scroll
-  last = state;
-  if (first || state === 'idle' || !v) return;
-  requestAnimationFrame(() => element.scrollIntoView({block: 'nearest', behavior: 'smooth'}));
-});
-"""
+JOB_JS = script("job.js")
 
 
-def docs_html() -> str:
+def docs_html(server: AppState) -> str:
     """The served documents as a table; the primary cannot be removed (bare 第8条 points to it)."""
     try:
-        items = rows(get_assistant())
+        items = rows(server.assistant())
     except DangjianError as err:
         return status_html(str(err))
     body = []
@@ -100,10 +90,10 @@ def docs_html() -> str:
             f"<th scope=\"col\">操作</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
-def index_html() -> str:
+def index_html(server: AppState) -> str:
     """A failed rebuild, for the administrator: the reason, that the old index still answers, and
     when it is retried ("" unless the last rebuild failed)."""
-    st = default_state().status
+    st = server.status
     if st.state != "failed":
         return ""
     at = time.strftime("%H:%M:%S", time.localtime(st.retry_at))
@@ -112,11 +102,11 @@ def index_html() -> str:
     return f'<p class="dj-status dj-status-error" role="alert">{esc(text)}</p>'
 
 
-def job_html(status: JobStatus | None = None) -> str:
+def job_html(server: AppState, status: JobStatus | None = None) -> str:
     """The running or last job: stage and progress, the message, one line per uploaded file; above
     it, a failed rebuild's reason (`index_html`)."""
-    s = status or JOBS.status()
-    failed = index_html() if not s.running else ""
+    s = status or server.jobs.status()
+    failed = index_html(server) if not s.running else ""
     if s.state == "idle":
         return (f'<div class="dj-job" role="status">{failed}'
                 '<p class="dj-muted">支持 .txt .md .docx .pdf .html；'
@@ -149,24 +139,22 @@ def upload_paths(files: object) -> list[str]:
     return out
 
 
-def start_add(files: object, request: Any, settings: Settings | None = None) -> tuple[str, bool]:
+def start_add(server: AppState, files: object, request: Any) -> tuple[str, bool]:
     """→ (job html, whether polling should run). Refused for non-admins and while a job runs."""
-    settings = runtime_settings(settings)
-    if not can_manage(request, settings):
+    if not can_manage(request, server.settings):
         return status_html(DENIED), False
     paths = upload_paths(files)
     if not paths:
         return status_html("请先选择要上传的文件。"), False
-    if not JOBS.start_add(paths, settings):
+    if not server.jobs.start_add(paths):
         return status_html("正在处理另一批文件，请等它完成后再试。"), True
-    return job_html(), True
+    return job_html(server), True
 
 
-def start_remove(doc_id: str, request: Any, settings: Settings | None = None) -> tuple[str, bool]:
-    settings = runtime_settings(settings)
-    if not can_manage(request, settings):
+def start_remove(server: AppState, doc_id: str, request: Any) -> tuple[str, bool]:
+    if not can_manage(request, server.settings):
         return status_html(DENIED), False
-    if not JOBS.start_remove(doc_id, settings):
+    if not server.jobs.start_remove(doc_id):
         return status_html("正在处理另一批文件，请等它完成后再试。"), True
-    return job_html(), True
+    return job_html(server), True
 

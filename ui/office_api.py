@@ -1,7 +1,8 @@
 """The JSON routes behind the page's office work: saved conversations, exports, documents.
 
-`ui.api.create_app` includes `office_router(guard)` with one line, before its /api
-fallback; `guard` is the app's auth dependency. Every error is ``{"error": "中文说明"}``.
+`ui.api.create_app` includes `office_router(guard, server)` with one line, before its /api
+fallback; `guard` is the app's auth dependency, `server` the AppState it answers from. Every error
+is ``{"error": "中文说明"}``.
 
     GET    /api/session                         sets the visitor cookie (no auth needed: it reveals nothing)
     GET    /api/conversations                   {"conversations": [{"id", "title", "created", "updated",
@@ -50,9 +51,10 @@ from rag.inputs import has_broken_text
 from . import export
 from .access import VISITOR_COOKIE, can_manage, new_visitor_id, owner_of, visitor_of
 from .auth import ASGIApp, Receive, Scope, Send, send_json
-from .documents import JOBS, JobStatus, rows
+from .documents import rows
+from .jobs import Jobs, JobStatus
 from .limits import UPLOAD_PATHS
-from .runtime import get_assistant, runtime_settings
+from .runtime import AppState
 
 TEXT_MEDIA = "text/plain; charset=utf-8"
 COOKIE_AGE_S = 365 * 24 * 3600
@@ -87,10 +89,10 @@ def job_json(s: JobStatus) -> dict[str, Any]:
             "message": s.message, "report": list(s.report)}
 
 
-def office_router(guard: Any) -> APIRouter:
+def office_router(guard: Any, server: AppState) -> APIRouter:
     """The routes; `guard` is a per-route dependency (login itself is the app's middleware)."""
     router = APIRouter(tags=["办公：对话、导出、文件"])
-    store = lambda: conversations.store_for(runtime_settings())  # noqa: E731 - read per request
+    store = lambda: conversations.store_for(server.settings)  # noqa: E731 - read per request
 
     @router.get("/api/session", summary="设置浏览器标识（未启用登录时，对话按浏览器保存）")
     def api_session(request: Request) -> Any:
@@ -103,14 +105,14 @@ def office_router(guard: Any) -> APIRouter:
     def owner(request: Request) -> str | None:
         return owner_of(request)
 
-    _conversations(router, guard, owner, store)
-    _exports(router, guard, owner, store)
-    _documents(router, guard, lambda request: can_manage(request, runtime_settings()))
+    _conversations(router, guard, owner, store, server)
+    _exports(router, guard, server)
+    _documents(router, guard, server)
     return router
 
 
 def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str | None],
-                   store: Callable[[], conversations.Store]) -> None:
+                   store: Callable[[], conversations.Store], server: AppState) -> None:
     missing = "没有这个对话（或它不属于当前用户）"
 
     @router.get("/api/conversations", dependencies=[guard], summary="当前用户保存的对话")
@@ -121,11 +123,11 @@ def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str
 
     @router.get("/api/conversations/{cid}.docx", dependencies=[guard], summary="整个对话导出为 Word")
     def api_conv_docx(cid: str, request: Request) -> Any:
-        return _conv_export(owner(request), store, cid, "docx") or _error(404, missing)
+        return _conv_export(server, owner(request), store, cid, "docx") or _error(404, missing)
 
     @router.get("/api/conversations/{cid}.txt", dependencies=[guard], summary="整个对话导出为纯文本")
     def api_conv_txt(cid: str, request: Request) -> Any:
-        return _conv_export(owner(request), store, cid, "txt") or _error(404, missing)
+        return _conv_export(server, owner(request), store, cid, "txt") or _error(404, missing)
 
     @router.get("/api/conversations/{cid}/turns/{n}.{fmt}", dependencies=[guard], summary="一个回答导出")
     def api_turn_export(cid: str, n: int, fmt: str, request: Request) -> Any:
@@ -133,7 +135,7 @@ def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str
         conv = store().get(who, cid) if who else None
         if conv is None or not 0 <= n < len(conv.turns) or fmt not in ("docx", "txt"):
             return _error(404, missing if conv is None else f"没有第 {n} 个回答，或格式不是 docx/txt")
-        turn, resolve = conv.turns[n], get_assistant().unit
+        turn, resolve = conv.turns[n], server.assistant().unit
         if fmt == "docx":
             return _file(
                 export.file_name(f"答案-{turn['question']}", ".docx"),
@@ -165,12 +167,12 @@ def _conversations(router: APIRouter, guard: Any, owner: Callable[[Request], str
 
 
 def _conv_export(
-    who: str | None, store: Callable[[], conversations.Store], cid: str, fmt: str
+    server: AppState, who: str | None, store: Callable[[], conversations.Store], cid: str, fmt: str
 ) -> Response | None:
     conv = store().get(who, cid) if who else None
     if conv is None:
         return None
-    resolve = get_assistant().unit
+    resolve = server.assistant().unit
     if fmt == "docx":
         return _file(
             export.file_name(conv.title, ".docx"),
@@ -181,14 +183,13 @@ def _conv_export(
     return _file(export.file_name(conv.title, ".txt"), text.encode("utf-8"), TEXT_MEDIA)
 
 
-def _exports(router: APIRouter, guard: Any, owner: Callable[[Request], str | None],
-             store: Callable[[], conversations.Store]) -> None:
+def _exports(router: APIRouter, guard: Any, server: AppState) -> None:
     @router.get("/api/export/items/{doc_id}/{name}", dependencies=[guard],
                 summary="一条原文导出（name 为 ref.docx 或 ref.txt，如 8.docx）")
     def api_item_export(doc_id: str, name: str) -> Any:
         ref, _, fmt = name.rpartition(".")
         try:
-            found = get_assistant().unit(f"{doc_id}#{ref}")
+            found = server.assistant().unit(f"{doc_id}#{ref}")
         except DangjianError as err:
             return _error(503, str(err))
         if found is None or fmt not in ("docx", "txt"):
@@ -205,32 +206,36 @@ class AdminUploads:
     from someone who may not manage documents gets 403 from its headers alone, before any byte of
     its body is read: otherwise a non-administrator could make the server spool hundreds of MB
     (the upload limit) only to be refused at the end. Runs inside `BasicAuth`, which records the
-    checked user in the scope."""
+    checked user in the scope. `server`: the AppState whose settings name the administrators."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, server: AppState) -> None:
         self.app = app
+        self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope.get("method") == "POST" and scope.get("path") in UPLOAD_PATHS
-                and not can_manage(Request(scope), runtime_settings())):
+                and not can_manage(Request(scope), self.server.settings)):
             await send_json(send, 403, {"error": DENIED})  # the server discards the unread body
             return
         await self.app(scope, receive, send)
 
 
-def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]) -> None:
+def _documents(router: APIRouter, guard: Any, server: AppState) -> None:
     denied = DENIED
+
+    def allowed(request: Request) -> bool:
+        return can_manage(request, server.settings)
 
     @router.get("/api/documents", dependencies=[guard], summary="已收录的文件")
     def api_docs() -> Any:
         try:
-            return {"documents": [dataclasses.asdict(r) for r in rows(get_assistant())]}
+            return {"documents": [dataclasses.asdict(r) for r in rows(server.assistant())]}
         except DangjianError as err:
             return _error(503, str(err))
 
     @router.get("/api/documents/job", dependencies=[guard], summary="添加/移除文件的进度")
     def api_job() -> Any:
-        return job_json(JOBS.status())
+        return job_json(server.jobs.status())
 
     @router.post("/api/documents", dependencies=[guard], summary="上传文件加入语料并重建索引（管理员）",
                  openapi_extra={"requestBody": _UPLOAD_BODY})
@@ -244,7 +249,7 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
                 files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
                 if not 1 <= len(files) <= MAX_UPLOADS:
                     return _error(400, f"请在表单字段 files 中上传 1 到 {MAX_UPLOADS} 个文件")
-                return await _add(files, wait)
+                return await _add(server.jobs, files, wait)
         except (MultiPartException, StarletteHTTPException) as err:
             return _error(400, _form_message(str(getattr(err, "detail", None) or err)))
 
@@ -254,9 +259,9 @@ def _documents(router: APIRouter, guard: Any, allowed: Callable[[Request], bool]
     def api_remove(doc_id: str, request: Request, wait: bool = False) -> Any:
         if not allowed(request):
             return _error(403, denied)
-        if not JOBS.start_remove(doc_id, runtime_settings()):
+        if not server.jobs.start_remove(doc_id):
             return _error(409, "正在处理另一批文件，请稍后再试")
-        return _job_response(wait)
+        return _job_response(server.jobs, wait)
 
 
 def _form_message(detail: str) -> str:
@@ -268,7 +273,7 @@ def _form_message(detail: str) -> str:
     return "上传内容格式错误：须为 multipart/form-data，文件放在字段 files 中"
 
 
-async def _add(files: list[UploadFile], wait: bool) -> JSONResponse:
+async def _add(jobs: Jobs, files: list[UploadFile], wait: bool) -> JSONResponse:
     """Save the uploads in a temporary folder and start the job; the folder is removed on every
     path that does not hand it to the job (which removes it once the files are in the corpus)."""
     folder = Path(tempfile.mkdtemp(prefix="dangjian-upload-"))
@@ -280,19 +285,19 @@ async def _add(files: list[UploadFile], wait: bool) -> JSONResponse:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if not JOBS.start_add(paths, runtime_settings(), cleanup=folder):
+    if not jobs.start_add(paths, cleanup=folder):
         shutil.rmtree(folder, ignore_errors=True)
         return _error(409, "正在处理另一批文件，请稍后再试")
-    return _job_response(wait)
+    return _job_response(jobs, wait)
 
 
-def _job_response(wait: bool) -> JSONResponse:
+def _job_response(jobs: Jobs, wait: bool) -> JSONResponse:
     if wait:
-        status = JOBS.wait()
+        status = jobs.wait()
         if status.state == "done":
             return JSONResponse(job_json(status))
         return JSONResponse({"error": status.message, **job_json(status)}, status_code=400)
-    return JSONResponse(job_json(JOBS.status()), status_code=202)
+    return JSONResponse(job_json(jobs.status()), status_code=202)
 
 
 async def _save(upload: UploadFile, folder: Path) -> Path:

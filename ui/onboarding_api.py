@@ -47,8 +47,6 @@ from rag.onboarding.quiz import MAX_ROUND, find
 from rag.pipeline import Assistant
 from rag.roles import ROLES
 
-from .runtime import get_assistant
-
 MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "md": "text/markdown; charset=utf-8"}
 
@@ -77,7 +75,7 @@ def _failure(err: DangjianError) -> JSONResponse:
     return _error(503, str(err))
 
 
-def onboarding_router(guard: Any, assistant: Callable[[], Assistant] = get_assistant) -> APIRouter:
+def onboarding_router(guard: Any, assistant: Callable[[], Assistant]) -> APIRouter:
     """The routes, behind `guard` (the app's auth dependency), over `assistant()`'s documents."""
     router = APIRouter(dependencies=[guard], tags=["新任书记入门"])
     built: list[tuple[object, Onboarding]] = []  # (the index's documents, their views)

@@ -7,8 +7,8 @@ The tab is one HTML view over a small state dict kept in the page:
      "layout": "groups"|"calendar", "open": "doc#ref" | "",
      "quiz": {"seed": "…", "ids": [...], "result": <score_json> | None}}
 
-`act(state, data)` applies one click (data from the page's delegate: action + fields) and returns
-the new state; `render(state)` draws it. Both read the views of the documents being served
+`act(server, state, data)` applies one click (data from the page's delegate: action + fields) and
+returns the new state; `render(server, state)` draws it. Both read the views of the documents being served
 (`rag.onboarding.Onboarding`, rebuilt only when the index changes).
 """
 
@@ -33,7 +33,7 @@ from rag.onboarding.quiz import find
 from rag.roles import ROLES
 
 from .render import esc, unit_panel
-from .runtime import get_assistant
+from .runtime import AppState
 
 VIEWS: tuple[tuple[str, str], ...] = (("tour", "导览"), ("duties", "职责清单"), ("glossary", "名词解释"),
                                       ("quiz", "应知应会"))
@@ -41,9 +41,9 @@ ROUND = 10
 _cache: list[tuple[object, Onboarding]] = []
 
 
-def views() -> Onboarding:
+def views(server: AppState) -> Onboarding:
     """The onboarding views of the served documents, built again only when the index changes."""
-    docs = get_assistant().index.docs
+    docs = server.assistant().index.docs
     if not _cache or _cache[0][0] is not docs:
         _cache[:] = [(docs, Onboarding(docs))]
     return _cache[0][1]
@@ -60,7 +60,7 @@ def _int(value: object, default: int) -> int:
         return default
 
 
-def act(state: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
+def act(server: AppState, state: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
     """The state after one click: switch view, step, pick a role or layout, open an item, quiz."""
     state = {**initial(), **(state or {})}
     action = str(data.get("action", ""))
@@ -77,9 +77,9 @@ def act(state: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
     elif action == "ob-close":
         state.update(open="")
     elif action == "ob-quiz-new":
-        state.update(view="quiz", open="", quiz=_new_round())
+        state.update(view="quiz", open="", quiz=_new_round(server))
     elif action == "ob-quiz-check":
-        state.update(quiz=_checked(state.get("quiz") or {}, data.get("answers")))
+        state.update(quiz=_checked(server, state.get("quiz") or {}, data.get("answers")))
     return state
 
 
@@ -184,11 +184,11 @@ def _duties(ob: Onboarding, state: dict[str, Any]) -> str:
     )
 
 
-def checklist_export(state: dict[str, Any], fmt: str) -> tuple[str, bytes, str]:
+def checklist_export(server: AppState, state: dict[str, Any], fmt: str) -> tuple[str, bytes, str]:
     """(file name, bytes, media type) of the shown role's checklist."""
     from rag.onboarding import export
 
-    ob = views()
+    ob = views(server)
     c = ob.checklist(str(state.get("role") or "支部书记"))
     kind: Literal["docx", "md"] = "docx" if fmt == "docx" else "md"
     media = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
@@ -221,14 +221,15 @@ def _glossary(ob: Onboarding) -> str:
 # -- quiz ---------------------------------------------------------------------------------------------
 
 
-def _new_round() -> dict[str, Any]:
+def _new_round(server: AppState) -> dict[str, Any]:
     seed = str(secrets.randbelow(1_000_000))
-    return {"seed": seed, "ids": [q.id for q in quiz_round(views().questions, ROUND, seed)], "result": None}
+    ids = [q.id for q in quiz_round(views(server).questions, ROUND, seed)]
+    return {"seed": seed, "ids": ids, "result": None}
 
 
-def _checked(quiz: dict[str, Any], answers: object) -> dict[str, Any]:
+def _checked(server: AppState, quiz: dict[str, Any], answers: object) -> dict[str, Any]:
     given = answers if isinstance(answers, dict) else {}
-    pool = views().questions
+    pool = views(server).questions
     try:
         results = [check(find(pool, qid), str(given.get(qid, ""))) for qid in quiz.get("ids", [])]
     except InputError:
@@ -311,7 +312,7 @@ def _quiz(ob: Onboarding, state: dict[str, Any]) -> str:
 # -- the tab ------------------------------------------------------------------------------------------
 
 
-def render(state: dict[str, Any] | None) -> str:
+def render(server: AppState, state: dict[str, Any] | None) -> str:
     state = {**initial(), **(state or {})}
     view = state["view"]
     nav = "".join(
@@ -321,7 +322,7 @@ def render(state: dict[str, Any] | None) -> str:
         for k, label in VIEWS
     )
     try:
-        ob = views()
+        ob = views(server)
         body = {"tour": _tour, "duties": _duties, "quiz": _quiz}.get(view, lambda o, _s: _glossary(o))(
             ob, state
         )
@@ -330,7 +331,8 @@ def render(state: dict[str, Any] | None) -> str:
     panel = ""
     if state.get("open"):
         panel = (
-            f'<aside class="dj-ob-panel" aria-label="原文">{unit_panel(state["open"], copy_id="dj-copy-ob")}'
+            f'<aside class="dj-ob-panel" aria-label="原文">'
+            f'{unit_panel(server, state["open"], copy_id="dj-copy-ob")}'
             '<button type="button" class="dj-act" data-action="ob-close">收起原文</button></aside>'
         )
     return (

@@ -21,7 +21,7 @@ from rag.errors import DangjianError
 from rag.records import Document, Unit
 
 from . import export
-from .runtime import get_assistant, llm_enabled
+from .runtime import AppState
 
 EXAMPLES: tuple[str, ...] = (
     "第8条要求什么？",
@@ -57,9 +57,10 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def unit_of(key: str) -> tuple[Document, Unit] | None:
+def unit_of(server: AppState, key: str) -> tuple[Document, Unit] | None:
+    """The unit `key` names in the index `server` answers from (None: no such unit, or no index)."""
     try:
-        return get_assistant().unit(key)
+        return server.assistant().unit(key)
     except DangjianError:
         return None
 
@@ -69,16 +70,17 @@ def unit_name(doc: Document, unit: Unit) -> str:
     return unit.label if doc.meta.primary else f"《{doc.meta.title}》{unit.label}"
 
 
-def question_for(key: str) -> str:
+def question_for(server: AppState, key: str) -> str:
     """The question that "asks about" a unit key (suggestion buttons, 就此条提问)."""
     doc_id, _, ref = key.rpartition("#")
     if ref.startswith("section:"):
-        found_doc = get_assistant().index.doc(doc_id) or get_assistant().primary
+        assistant = server.assistant()
+        found_doc = assistant.index.doc(doc_id) or assistant.primary
         section = found_doc.section(int(ref.split(":", 1)[1]))
         label = section.label.rstrip("、 ") if section else ref.split(":", 1)[1]
         title = "" if found_doc.meta.primary else f"《{found_doc.meta.title}》"
         return f"{title}第{label}部分讲什么？" if found_doc.meta.primary else f"{title}{label}讲什么？"
-    found = unit_of(key)
+    found = unit_of(server, key)
     if found is None:
         return f"{ref}讲了什么？"
     doc, unit = found
@@ -136,10 +138,10 @@ PANEL_EMPTY = (
 
 
 def unit_panel(
-    key: str, quotes: Sequence[str] = (), *, note: str = "", copy_id: str = "dj-copy-panel"
+    server: AppState, key: str, quotes: Sequence[str] = (), *, note: str = "", copy_id: str = "dj-copy-panel"
 ) -> str:
     """The panel for one unit: document, section path, heading, full text with <mark>s, copy/export."""
-    found = unit_of(key)
+    found = unit_of(server, key)
     if found is None:
         return (f'<div class="dj-panel"><div class="dj-panel-title">原文</div>{_sheet_close()}'
                 f"<p>没有找到条目“{esc(key)}”。</p></div>")
@@ -198,9 +200,10 @@ WELCOME_AI = (
 )
 
 
-def welcome_html(settings: Settings | None = None) -> str:
+def welcome_html(settings: Settings) -> str:
     """The empty-chat greeting with example questions; it mentions the AI mode only where it exists."""
-    text = WELCOME.replace("</p></div>", "</p>" + WELCOME_AI + "</div>") if llm_enabled(settings) else WELCOME
+    ai = settings.llm_configured
+    text = WELCOME.replace("</p></div>", "</p>" + WELCOME_AI + "</div>") if ai else WELCOME
     return text + chips(EXAMPLES, "可以这样问：")
 
 

@@ -16,41 +16,38 @@ properties, idempotent). The locks left: `_open_lock` (one first load) and one r
 A rebuild runs in a background thread while the last good index keeps answering, then the new
 Assistant replaces it with one reference assignment: a request keeps the Assistant it started with.
 
-`get_assistant()`, `runtime_settings()`, `ask()` and `set_assistant()` are thin wrappers over the
-process's default AppState (the one `serve` installs) for the page code.
+There is no process-wide AppState: `serve` (or a test) makes one and hands it to the page and the
+API it builds (`ui.app.build_app(state)`: `build_demo(state)` and `create_app(state, blocks=…)`);
+every handler gets it from there. The corpus jobs of the 文件 tab (`ui.jobs`) are the state's too:
+`state.jobs`, and so are the slots bounding AI answers (`state.llm_slots`).
 """
 
 from __future__ import annotations
 
 import errno
-import re
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rag import fsutil
-from rag.config import MAX_HISTORY_TURNS, Settings
-from rag.corpus import read_manifest
+from rag.assistant import build_assistant, open_assistant, without_hint
+from rag.config import Settings
 from rag.db.replica import Replica
-from rag.embed import Embedder, make_embeddings
+from rag.embed import Embedder, make_embedder
 from rag.errors import DangjianError, IndexError_
-from rag.index import build, load, pending_documents, read_manifest_json, require_current
+from rag.index import pending_documents, read_manifest_json, require_current
 from rag.ingest.manifest import read_entries
-from rag.inputs import fit_history
-from rag.pipeline import Assistant, State
-from rag.progress import StderrProgress, stderr_notify
-from rag.query import Options
+from rag.pipeline import Assistant
+from rag.query import Options, State
 from rag.records import Answer
 
+from .jobs import Jobs, RebuildFailed
+
 APP_TITLE = "党建文件问答"
-HISTORY_TURNS = 8  # earlier questions the page replays for follow-ups (那第9条呢、下一条)
-MAX_HISTORY = MAX_HISTORY_TURNS  # API limit on the history list
-GENERIC_ERROR = "系统出现问题，暂时无法回答，请稍后再试。"
 EXAMPLES = (
     "第8条要求什么？",
     "我是新任支部书记，要抓哪些工作？",
@@ -62,6 +59,7 @@ STAGES = {"start": "准备", "parse": "解析文件", "embed": "计算向量", "
 Progress = Callable[[str, int, int], None]
 Notify = Callable[[str], None]
 WARM_QUESTION = "党建工作"
+LLM_CONCURRENCY = 4  # AI answers written at once: each holds a request to the model for seconds
 
 
 RETRY_FIRST_S = 5.0  # a failed rebuild is retried after 5 s, 10 s, 20 s, … (and at once on a corpus change)
@@ -113,25 +111,12 @@ def failure_reason(err: BaseException) -> str:
     return f"程序内部错误（{type(err).__name__}），详情见服务日志"
 
 
-class RebuildFailed(DangjianError):
-    """`rebuild_now` failed: the message is the Chinese reason, `status` the failed status (retry)."""
-
-    def __init__(self, reason: str, status: IndexStatus) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
 def warm(assistant: Assistant) -> Assistant:
     """Load every lazy part and the embedding model now, so no request pays for it or races it."""
     index = assistant.index
     _parts = (index.chunks, index.dense, index.bm25_sent, index.tokenizer, index.layout)
     assistant.search(WARM_QUESTION)
     return assistant
-
-
-def _without_hint(message: str) -> str:
-    """An index error without its "run dangjian index" advice (the server is about to do that)."""
-    return re.sub(r"[，：]请(?:先运行|再运行一次|运行) `dangjian (?:index|add)[^`]*`.*$", "", message)
 
 
 class AppState:
@@ -157,6 +142,11 @@ class AppState:
         self._start_lock = threading.Lock()  # the watcher and the follower may both start a rebuild
         self.replica: Replica | None = None  # with a shared database: the registry this corpus follows
         self._follower: threading.Thread | None = None
+        self.jobs = Jobs(self)  # the 文件 tab's adds and removals, one at a time
+        # the page's events have no concurrency limit of their own (extractive answers take
+        # milliseconds and are thread-safe); the model calls are bounded, so AI answers queue
+        # behind each other only
+        self.llm_slots = threading.BoundedSemaphore(LLM_CONCURRENCY)
 
     # -- the current assistant ---------------------------------------------------------------
 
@@ -201,29 +191,23 @@ class AppState:
         except DangjianError:
             return []
 
-    def ask(self, question: str, history: Sequence[str] = (), *, state: State | None = None,
-            options: Options = Options()) -> Answer:
-        return self.assistant().ask(question, list(history), state=state, options=options)
+    def ask(self, question: str, *, state: State = State(), options: Options = Options()) -> Answer:
+        """`question` in the conversation `state`, with the current Assistant."""
+        return self.assistant().ask(question, state=state, options=options)
 
     def _embedder(self) -> Embedder:
         if self._emb is None:
-            self._emb = make_embeddings(self.settings)
+            self._emb = make_embedder(self.settings)
         return self._emb
 
     def _load(self) -> Assistant:
-        s, emb = self.settings, self._embedder()
-        require_current(s.index_dir, s.corpus_dir, emb)
-        return warm(Assistant(load(s.corpus_dir, s.index_dir, emb, threads=s.threads, store=s.store_spec),
-                              emb, s))
+        return open_assistant(self.settings, build_if_missing=False, embeddings=self._embedder(),
+                              prepare=warm)
 
     def _build(self, progress: Progress, *, wait_s: float) -> Assistant:
         """Build under the corpus lock (so no `dangjian add` changes it meanwhile); TimeoutError when
         another command holds the lock longer than `wait_s`."""
-        s, emb = self.settings, self._embedder()
-        read_manifest(s.corpus_dir)  # a broken corpus: its own clear error, before locking it
-        with fsutil.locked(s.corpus_dir, timeout_s=wait_s):
-            index = build(s.corpus_dir, s.index_dir, emb, progress, threads=s.threads, store=s.store_spec)
-        return warm(Assistant(index, emb, s))
+        return warm(build_assistant(self.settings, self._embedder(), progress, wait_s=wait_s))
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -251,13 +235,9 @@ class AppState:
         server listens, with progress), so `make run` works on a fresh clone."""
         try:
             assistant = self._loaded_or_load()
-        except IndexError_ as err:
-            notify(f"{_without_hint(str(err))}，正在构建索引…")
-            try:
-                assistant = self._build(progress, wait_s=120.0)
-            except TimeoutError as exc:
-                raise DangjianError(f"语料目录正被另一个 dangjian 命令修改：{self.settings.corpus_dir}，"
-                                    "请稍后重试") from exc
+        except IndexError_:  # missing, stale or corrupt: the factory says why, then builds it
+            assistant = open_assistant(self.settings, build_if_missing=True, embeddings=self._embedder(),
+                                       progress=progress, notify=notify, prepare=warm)
         self.swap(assistant)
         return assistant
 
@@ -317,13 +297,12 @@ class AppState:
             on_disk = read_manifest_json(s.index_dir) or {}
             if on_disk.get("checksum") == current.index.manifest.get("checksum"):
                 return "current"
-            self.swap(warm(Assistant(load(s.corpus_dir, s.index_dir, current.emb, threads=s.threads,
-                                          store=s.store_spec), current.emb, s)))
+            self.swap(open_assistant(s, build_if_missing=False, embeddings=current.emb, prepare=warm))
             return "reloaded"  # another dangjian command rebuilt it
         except IndexError_ as err:
             if self._backing_off():
                 return "failed"
-            self.start_rebuild(_without_hint(str(err)))
+            self.start_rebuild(without_hint(str(err)))
             return "rebuilding"
         except DangjianError as err:  # the corpus itself is broken: keep answering from the last index
             self._status = IndexStatus("failed", message=f"{err}（仍使用上一次的索引）")
@@ -350,9 +329,9 @@ class AppState:
             fresh = self._build(report, wait_s=wait_s)
         except TimeoutError as err:
             busy = DangjianError(f"语料目录正被另一个 dangjian 命令长时间占用：{self.settings.corpus_dir}")
-            raise RebuildFailed(self._failed(busy, stamp), self._status) from err
+            raise RebuildFailed(self._failed(busy, stamp), self._status.delay_s) from err
         except Exception as err:
-            raise RebuildFailed(self._failed(err, stamp), self._status) from err
+            raise RebuildFailed(self._failed(err, stamp), self._status.delay_s) from err
         finally:
             self._in_place -= 1
         self.swap(fresh)
@@ -443,62 +422,3 @@ class AppState:
         """/healthz without the counts: the index status and the pending documents (listed in the
         corpus, not yet answerable); the API adds what the assistant knows."""
         return {**self._status.json(), "pending": self.pending()}
-
-
-# -- the process's default state (thin wrappers for the page) ----------------------------------
-
-_default: AppState | None = None
-_default_lock = threading.Lock()
-
-
-def default_state() -> AppState:
-    """The process's AppState: the one `serve` (or a test) installed, else one from the environment."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                _default = AppState(Settings.from_env())
-    return _default
-
-
-def use_state(state: AppState) -> None:
-    global _default
-    _default = state
-
-
-def set_assistant(assistant: Assistant | None, settings: Settings | None = None) -> None:
-    settings = settings or (assistant.settings if assistant else None) or Settings.from_env()
-    use_state(AppState(settings, assistant))
-
-
-def get_assistant() -> Assistant:
-    return default_state().assistant()
-
-
-def ask(question: str, history: Sequence[str] = (), *, state: State | None = None,
-        options: Options = Options()) -> Answer:
-    """The page's ask: `state` when it has one, else its recent history (trimmed to the limits)."""
-    return default_state().ask(question, () if state is not None else fit_history(history), state=state,
-                               options=options)
-
-
-def runtime_settings(settings: Settings | None = None) -> Settings:
-    """`settings` when given, else the process settings (those `serve` set, or the environment)."""
-    return settings if settings is not None else default_state().settings
-
-
-def llm_enabled(settings: Settings | None = None) -> bool:
-    """Is an LLM endpoint configured (not: is it reachable)? Decides whether the mode switch shows."""
-    return runtime_settings(settings).llm_configured
-
-
-def open_assistant(settings: Settings) -> Assistant:
-    """The index for `settings`, built first when missing, stale or corrupt (progress on stderr)."""
-    started = time.perf_counter()
-    print(f"正在加载索引 {settings.index_dir} …", file=sys.stderr, flush=True)
-    assistant = AppState(settings).open(StderrProgress(), stderr_notify)
-    counts = assistant.index.manifest.get("counts", {})
-    seconds = time.perf_counter() - started
-    print(f"索引已就绪：{counts.get('documents', len(assistant.index.docs))} 个文件，"
-          f"{counts.get('units', '?')} 个条目（{seconds:.1f} 秒）", file=sys.stderr, flush=True)
-    return assistant

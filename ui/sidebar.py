@@ -11,14 +11,13 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import Settings
 from rag.db import conversations
 from rag.errors import DangjianError
 
 from .access import owner_of
 from .chat import warn
 from .render import PANEL_EMPTY, esc, status_html
-from .runtime import runtime_settings
+from .runtime import AppState
 from .turns import render_transcript
 
 # (transcript, turns, panel, box, status, conversation id, sidebar)
@@ -45,14 +44,14 @@ def _row(s: conversations.Summary, current: str) -> str:
         f'data-title="{esc(s.title)}" aria-label="删除对话：{esc(s.title)}">删除</button></span></li>')
 
 
-def sidebar_html(request: Any, current: str = "", settings: Settings | None = None) -> str:
+def sidebar_html(server: AppState, request: Any, current: str = "") -> str:
     """The owner's conversations, newest first, the open one marked."""
     owner = owner_of(request)
     items: list[conversations.Summary] = []
     problem = ""
     if owner is not None:
         try:
-            items = conversations.store_for(runtime_settings(settings)).list(owner)
+            items = conversations.store_for(server.settings).list(owner)
         except DangjianError as err:
             problem = str(err)
     where = ("保存在您的账号下" if owner and owner.startswith("user:") else
@@ -67,40 +66,40 @@ def sidebar_html(request: Any, current: str = "", settings: Settings | None = No
         f'<ul class="dj-convs-list">{rows}</ul>{empty}</nav>')
 
 
-def _empty(sidebar: str, status: str = "") -> OpenOut:
-    return render_transcript([]), [], PANEL_EMPTY, "", status, "", sidebar
+def _empty(server: AppState, sidebar: str, status: str = "") -> OpenOut:
+    return render_transcript(server, []), [], PANEL_EMPTY, "", status, "", sidebar
 
 
-def open_conversation(cid: str, request: Any, settings: Settings | None = None) -> OpenOut:
+def open_conversation(server: AppState, cid: str, request: Any) -> OpenOut:
     """Reopen a saved conversation: its turns become the page's state."""
     owner = owner_of(request)
     conv = None
     try:
-        conv = conversations.store_for(runtime_settings(settings)).get(owner, cid) if owner else None
+        conv = conversations.store_for(server.settings).get(owner, cid) if owner else None
     except DangjianError as err:
         warn(str(err))
     if conv is None:
         message = "没有找到这个对话（可能已被删除）。"
         warn(message)
-        return _empty(sidebar_html(request, "", settings), status_html(message))
+        return _empty(server, sidebar_html(server, request, ""), status_html(message))
     turns = list(conv.turns)
-    return (render_transcript(turns, title=conv.title), turns, PANEL_EMPTY, gr.skip(), "", conv.id,
-            sidebar_html(request, conv.id, settings))
+    return (render_transcript(server, turns, title=conv.title), turns, PANEL_EMPTY, gr.skip(), "", conv.id,
+            sidebar_html(server, request, conv.id))
 
 
-def new_conversation(request: Any, settings: Settings | None = None) -> OpenOut:
-    return _empty(sidebar_html(request, "", settings))
+def new_conversation(server: AppState, request: Any) -> OpenOut:
+    return _empty(server, sidebar_html(server, request, ""))
 
 
-def rename_conversation(cid: str, title: str, current: str, request: Any,
-                        settings: Settings | None = None) -> tuple[str, Any]:
+def rename_conversation(server: AppState, cid: str, title: str, current: str,
+                        request: Any) -> tuple[str, Any]:
     """→ (sidebar, transcript update): the conversation bar's copy text carries the title."""
     owner = owner_of(request)
     if not conversations.title_of(title):
         warn("对话名称不能为空，已保留原来的名称。")
-        return sidebar_html(request, current, settings), gr.skip()
+        return sidebar_html(server, request, current), gr.skip()
     try:
-        done = bool(owner) and conversations.store_for(runtime_settings(settings)).rename(
+        done = bool(owner) and conversations.store_for(server.settings).rename(
             owner or "", cid, title
         )
     except DangjianError as err:
@@ -108,19 +107,19 @@ def rename_conversation(cid: str, title: str, current: str, request: Any,
         done = False
     if not done:
         warn("没能重命名：这个对话已不存在（可能已被删除）。")
-    return sidebar_html(request, current, settings), gr.skip()
+    return sidebar_html(server, request, current), gr.skip()
 
 
-def delete_conversation(cid: str, current: str, turns: list[dict[str, Any]] | None, request: Any,
-                        settings: Settings | None = None) -> OpenOut:
+def delete_conversation(server: AppState, cid: str, current: str, turns: list[dict[str, Any]] | None,
+                        request: Any) -> OpenOut:
     """Delete a conversation; deleting the open one empties the chat."""
     owner = owner_of(request)
     try:
         if owner:
-            conversations.store_for(runtime_settings(settings)).delete(owner, cid)
+            conversations.store_for(server.settings).delete(owner, cid)
     except DangjianError as err:
         warn(str(err))
     if cid == current:
-        return new_conversation(request, settings)
+        return new_conversation(server, request)
     skip = gr.skip()
-    return skip, skip, skip, skip, skip, skip, sidebar_html(request, current, settings)
+    return skip, skip, skip, skip, skip, skip, sidebar_html(server, request, current)

@@ -27,7 +27,7 @@ from .render import (
     unit_of,
     welcome_html,
 )
-from .runtime import get_assistant, runtime_settings
+from .runtime import AppState
 
 _MARKER = re.compile(r"〔[^〔〕<>]{1,80}〕")
 
@@ -35,12 +35,12 @@ _MARKER = re.compile(r"〔[^〔〕<>]{1,80}〕")
 _NUMBERED = re.compile(r"^(\d+)\.\s(.*)$")
 
 
-def _marker_links(citations: Sequence[dict[str, Any]]) -> dict[str, str]:
+def _marker_links(server: AppState, citations: Sequence[dict[str, Any]]) -> dict[str, str]:
     """Escaped marker text (〔第8条〕) → unit key, for the units an answer cites."""
     links: dict[str, str] = {}
     for c in citations:
         key = f"{c['doc_id']}#{c['ref']}"
-        found = unit_of(key)
+        found = unit_of(server, key)
         if found is not None:
             links.setdefault(esc(marker(*found)), key)
     return links
@@ -157,7 +157,7 @@ def blocks_body(blocks: Sequence[dict[str, Any]], links: dict[str, str], turn: i
     return "".join(parts)
 
 
-def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "来源",
+def _sources(server: AppState, citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "来源",
              counted: bool = True) -> str:
     """The 来源 list: one button per cited unit (with "引用 N 句" when `counted`)."""
     counts: dict[str, int] = {}
@@ -166,7 +166,7 @@ def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "
         counts[key] = counts.get(key, 0) + 1
     rows = []
     for key, count in counts.items():
-        found = unit_of(key)
+        found = unit_of(server, key)
         if found is None:
             continue
         doc, unit = found
@@ -183,13 +183,13 @@ def _sources(citations: Sequence[dict[str, Any]], turn: int, *, heading: str = "
             f'</div>')
 
 
-def _suggestions(ans: dict[str, Any]) -> str:
+def _suggestions(server: AppState, ans: dict[str, Any]) -> str:
     """Related items when the answer names some; example questions for a refusal with none near."""
     questions, titles = [], []
     for key in ans.get("suggestions", []):
-        found = unit_of(key)
+        found = unit_of(server, key)
         if found is not None:
-            questions.append(question_for(key))
+            questions.append(question_for(server, key))
             titles.append(unit_heading(*found))
     if questions:
         return chips(questions, "相关条目，可以直接问：", titles=titles)
@@ -251,8 +251,8 @@ def _reason_box(turn: dict[str, Any], index: int) -> str:
     )
 
 
-def _meta(turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
-    time_html = _time(turn, ans) if runtime_settings().debug_timings else ""
+def _meta(server: AppState, turn: dict[str, Any], index: int, ans: dict[str, Any]) -> str:
+    time_html = _time(turn, ans) if server.settings.debug_timings else ""
     tools = (action_button("copy", "复制（含出处）", COPY_ICON, copy=f"dj-copy-{index}")
              + action_button("export-answer", "导出 Word", WORD_ICON, turn=index))
     return (
@@ -278,24 +278,24 @@ def _body(ans: dict[str, Any], links: dict[str, str], index: int) -> str:
     return answer_body(ans.get("answer", ""), links, index)
 
 
-def render_turn(turn: dict[str, Any], index: int) -> str:
+def render_turn(server: AppState, turn: dict[str, Any], index: int) -> str:
     ans = turn["answer"]
     abstained = bool(ans.get("abstained"))
     generated = bool(ans.get("generated"))
-    links = _marker_links(ans.get("citations", []))
+    links = _marker_links(server, ans.get("citations", []))
     notes = "".join(_note(n) for n in ans.get("notes", []) if not (generated and n == AI_NOTE))
     head = ('<div class="dj-abstain-h">未找到直接依据</div>' if abstained else "") + (
         AI_BADGE if generated else ""
     )
     classes = "dj-a" + (" dj-abstain" if abstained else "") + (" dj-gen" if generated else "")
-    copy_text = export.answer_text(turn, get_assistant().unit)
+    copy_text = export.answer_text(turn, server.assistant().unit)
     return (
         f'<div class="dj-turn" data-turn="{index}">'
         f'<div class="dj-q"><div class="dj-bubble">{esc(turn["question"])}</div></div>'
         f'<div class="{classes}" role="article" aria-label="第{index + 1}个回答">{head}{notes}'
         f'<div class="dj-text">{_body(ans, links, index)}</div>'
-        f"{_suggestions(ans)}{_sources(ans.get('citations', []), index)}"
-        f"{_meta(turn, index, ans)}{copy_source(copy_text, f'dj-copy-{index}')}"
+        f"{_suggestions(server, ans)}{_sources(server, ans.get('citations', []), index)}"
+        f"{_meta(server, turn, index, ans)}{copy_source(copy_text, f'dj-copy-{index}')}"
         f"</div></div>"
     )
 
@@ -303,7 +303,7 @@ def render_turn(turn: dict[str, Any], index: int) -> str:
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
 
 
-def render_pending(pending: dict[str, Any], index: int) -> str:
+def render_pending(server: AppState, pending: dict[str, Any], index: int) -> str:
     """An AI answer being written: the sources first, then the text streamed so far."""
     sources = pending.get("sources", [])
     links = {esc(s["marker"]): f"{s['doc_id']}#{s['ref']}" for s in sources}
@@ -321,13 +321,13 @@ def render_pending(pending: dict[str, Any], index: int) -> str:
         f'<div class="dj-a dj-gen">{AI_BADGE}'
         f'<div class="dj-text dj-stream">{answer_body(text, links, index)}</div>'
         f'<div class="dj-typing">{esc(status)}</div>'
-        f"{_sources(sources, index, heading='参考原文', counted=False)}"
+        f"{_sources(server, sources, index, heading='参考原文', counted=False)}"
         f"</div></div>"
     )
 
 
-def _conversation_bar(turns: Sequence[dict[str, Any]], title: str) -> str:
-    text = export.conversation_text(title or export.APP, turns, get_assistant().unit)
+def _conversation_bar(server: AppState, turns: Sequence[dict[str, Any]], title: str) -> str:
+    text = export.conversation_text(title or export.APP, turns, server.assistant().unit)
     return (f'<div class="dj-convbar"><span>整个对话（{len(turns)} 问）：</span>'
             f'{action_button("copy", "复制（含出处）", COPY_ICON, copy="dj-copy-conv")}'
             f'{action_button("export-conversation", "导出 Word", WORD_ICON)}'
@@ -338,18 +338,18 @@ def _conversation_bar(turns: Sequence[dict[str, Any]], title: str) -> str:
 _renders = itertools.count()
 
 
-def render_transcript(turns: Sequence[dict[str, Any]], pending: dict[str, Any] | None = None, *,
-                      title: str = "") -> str:
+def render_transcript(server: AppState, turns: Sequence[dict[str, Any]],
+                      pending: dict[str, Any] | None = None, *, title: str = "") -> str:
     """The whole transcript (opening a conversation, the Gradio API). Each render is marked as new
     (data-r): the page appends answers to the shown transcript itself, so a render equal to the last
     one sent (新对话 after a welcome) must still replace what is on screen."""
     mark = f' data-r="{next(_renders)}"'
     if not turns and pending is None:
-        return f'<div class="dj-chat"{mark}>{welcome_html()}</div>'
-    body = "".join(render_turn(t, i) for i, t in enumerate(turns))
+        return f'<div class="dj-chat"{mark}>{welcome_html(server.settings)}</div>'
+    body = "".join(render_turn(server, t, i) for i, t in enumerate(turns))
     if pending is not None:
-        body += render_pending(pending, len(turns))
-    bar = _conversation_bar(turns, title) if turns and pending is None else ""
+        body += render_pending(server, pending, len(turns))
+    bar = _conversation_bar(server, turns, title) if turns and pending is None else ""
     return f'<div class="dj-chat"{mark}>{body}{bar}</div>'
 
 
@@ -362,23 +362,23 @@ def _envelope(seq: str, kind: str, inner: str, **data: object) -> str:
     return f'<template class="dj-append" data-seq="{esc(seq)}" data-kind="{kind}"{attrs}>{inner}</template>'
 
 
-def conversation_part(turn: dict[str, Any], index: int) -> str:
+def conversation_part(server: AppState, turn: dict[str, Any], index: int) -> str:
     """What the turn adds to the whole conversation's copy text (as `export.conversation_text` joins
     its turns), so the script extends that text instead of the server sending all of it again."""
-    return f"【第{index + 1}问】\n" + export.answer_text(turn, get_assistant().unit, footer=False).strip()
+    return f"【第{index + 1}问】\n" + export.answer_text(turn, server.assistant().unit, footer=False).strip()
 
 
-def append_html(seq: str, turn: dict[str, Any], index: int, title: str) -> str:
+def append_html(server: AppState, seq: str, turn: dict[str, Any], index: int, title: str) -> str:
     """The answered turn alone, plus the conversation bar for a first turn (later turns extend it):
     the same size at turn 40 as at turn 1."""
-    extra = (_conversation_bar([turn], title) if index == 0 else
-             f'<textarea class="dj-conv-part">{esc(conversation_part(turn, index))}</textarea>')
-    return _envelope(seq, "turn", render_turn(turn, index) + extra, n=index)
+    extra = (_conversation_bar(server, [turn], title) if index == 0 else
+             f'<textarea class="dj-conv-part">{esc(conversation_part(server, turn, index))}</textarea>')
+    return _envelope(seq, "turn", render_turn(server, turn, index) + extra, n=index)
 
 
-def append_pending(seq: str, pending: dict[str, Any], index: int) -> str:
+def append_pending(server: AppState, seq: str, pending: dict[str, Any], index: int) -> str:
     """An AI answer being written, to show in the question's placeholder."""
-    return _envelope(seq, "pending", render_pending(pending, index), n=index)
+    return _envelope(seq, "pending", render_pending(server, pending, index), n=index)
 
 
 def append_failed(seq: str, message: str, question: str) -> str:

@@ -52,14 +52,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _assistant(args: argparse.Namespace) -> Assistant:
     """The index as it is: never built here (a missing or stale one says to run `dangjian index`)."""
-    from ..embed import make_embeddings
-    from ..index_load import load, require_current
-    from ..pipeline import Assistant
+    from ..assistant import open_assistant
 
-    s = _settings(args)
-    emb = make_embeddings(s)
-    require_current(s.index_dir, s.corpus_dir, emb)
-    return Assistant(load(s.corpus_dir, s.index_dir, emb, threads=s.threads), emb, s)
+    return open_assistant(_settings(args), build_if_missing=False)
 
 
 def _tolerant_stdin() -> None:

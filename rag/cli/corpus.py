@@ -77,13 +77,13 @@ def _rebuild(s: Settings) -> Index:
     that rebuilds in the background waits for it instead of racing it."""
     from .. import fsutil
     from ..corpus import read_manifest
-    from ..embed import make_embeddings
+    from ..embed import make_embedder
     from ..index import build
 
     read_manifest(s.corpus_dir)
     try:
         with fsutil.locked(s.corpus_dir, timeout_s=300.0):
-            return build(s.corpus_dir, s.index_dir, make_embeddings(s), StderrProgress(), threads=s.threads,
+            return build(s.corpus_dir, s.index_dir, make_embedder(s), StderrProgress(), threads=s.threads,
                          store=s.store_spec)
     except TimeoutError as err:
         raise DangjianError(f"语料目录正被另一个 dangjian 命令使用：{s.corpus_dir}，请稍后重试") from err

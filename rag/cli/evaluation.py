@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ..pipeline import Assistant
     from ..query import Options
 
+# the question sets `dangjian bench` times when none are named: a checkout's, relative to where it runs
+BENCH_QUESTIONS = ("eval/questions.jsonl", "eval/questions-extra.jsonl")
+
 
 def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(_assistant(args), args)
@@ -69,9 +72,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise DangjianError(f"--sizes 应为正整数：{args.sizes}")
     if unknown := [x for x in args.store.split(",") if x not in bench.STORES]:
         raise DangjianError(f"未知的 --store：{'、'.join(unknown)}（可选 {'、'.join(bench.STORES)}）")
-    report = bench.run(sizes, root=Path(args.root), repeat=args.repeat, cold_repeat=args.cold_repeat,
-                       sweep=args.threads_sweep, stores=args.store.split(","), quick=args.sizes_only,
-                       notify=stderr_notify, settings=_settings(args))
+    files = [Path(f) for f in args.questions or BENCH_QUESTIONS]
+    report = bench.run(sizes, corpus=_settings(args).corpus_dir, question_files=files, repeat=args.repeat,
+                       cold_repeat=args.cold_repeat, sweep=args.threads_sweep, stores=args.store.split(","),
+                       quick=args.sizes_only, notify=stderr_notify, settings=_settings(args))
     text = bench.markdown(report)
     if args.out:
         out = Path(args.out)

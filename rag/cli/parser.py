@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="把 Markdown 表格写入文件，如 eval/bench.md")
     p.add_argument("--repeat", type=int, default=3, help="每个问题计时的轮数")
     p.add_argument("--cold-repeat", type=int, default=5, help="每个冷启动测量的次数（取中位数）")
-    p.add_argument("--root", default=".", help="项目目录（含 corpus/ 与 eval/）")
+    p.add_argument("--questions", action="append", metavar="文件",
+                   help="计时用的问题集（JSONL，可重复；默认当前目录下的 eval/questions.jsonl 与 "
+                        "eval/questions-extra.jsonl）；合成语料取自 --corpus 的文件")
     p.add_argument(
         "--threads-sweep", action="store_true", help="另测 DANGJIAN_THREADS=1/2，空闲与另一核满载时"
     )

@@ -25,16 +25,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     validate(args.question)  # before the index loads: bad input costs nothing
     args.history = check_history(args.history or (), label="--history")
     assistant = _assistant(args)
+    options = _options(args)
+    state = assistant.state_after(args.history, options)  # --history: turned into a state once
+    ans = assistant.ask(args.question, options=options, state=state)
     if args.mode == "llm":
         from ..llm import llm_answer
 
         stream = None if args.json else (lambda d: print(d, end="", file=sys.stderr, flush=True))
-        ans = llm_answer(assistant, args.question, args.history or (), settings=assistant.settings,
-                         on_token=stream)
+        ans = llm_answer(assistant, args.question, args.history, settings=assistant.settings,
+                         on_token=stream, extractive=ans)
         if stream:
             print(file=sys.stderr)
-    else:
-        ans = assistant.ask(args.question, args.history or (), options=_options(args))
     for note in ans.notes:
         print(f"【{note}】", file=sys.stderr)
     if args.json:
@@ -53,14 +54,13 @@ def cmd_llm_check(args: argparse.Namespace) -> int:
 
 
 def _chat_turn(assistant: Assistant, question: str, history: list[str], mode: AnswerMode,
-               options: Options | None = None, state: State | None = None) -> Answer:
-    """One turn: the extractive answer (from the conversation `state`, nothing replayed), or the LLM
-    answer streamed, then shown as verified."""
+               options: Options, state: State) -> Answer:
+    """One turn, retrieved from the conversation `state` (nothing replayed): the extractive answer,
+    or the LLM answer over it streamed, then shown as verified (`history`: the model's context)."""
+    extractive = assistant.ask(question, options=options, state=state)
     if mode != "llm":
-        ans = assistant.ask(question, options=options, state=state) if options else \
-            assistant.ask(question, state=state)
-        print(ans.text + "\n")
-        return ans
+        print(extractive.text + "\n")
+        return extractive
     from ..llm import llm_answer
 
     streamed: list[str] = []
@@ -69,7 +69,8 @@ def _chat_turn(assistant: Assistant, question: str, history: list[str], mode: An
         streamed.append(delta)
         print(delta, end="", flush=True)
 
-    ans = llm_answer(assistant, question, history, settings=assistant.settings, on_token=on_token)
+    ans = llm_answer(assistant, question, history, settings=assistant.settings, on_token=on_token,
+                     extractive=extractive)
     if streamed:
         print()
     if "".join(streamed).strip() != ans.text.strip():

@@ -42,12 +42,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from .. import fsutil
 from ..errors import DangjianError
 
-Vote = Literal["up", "down"]
 VOTES: tuple[str, ...] = ("up", "down")
 MAX_REASON = 500
 REVIEW = "needs_review"

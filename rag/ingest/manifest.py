@@ -115,6 +115,12 @@ def entry_toml(entry: Mapping[str, Any]) -> str:
     return tomli_w.dumps({"documents": [_clean(entry)]})
 
 
+def write_entries(corpus_dir: Path, entries: Iterable[Mapping[str, Any]]) -> None:
+    """A new manifest listing `entries` (a generated corpus: `dangjian bench`'s synthetic folders)."""
+    text = HEADER + "\n" + tomli_w.dumps({"documents": [_clean(e) for e in entries]})
+    atomic_write(manifest_path(corpus_dir), text.encode("utf-8"))
+
+
 def _commit(corpus_dir: Path, text: str, expected: dict[str, Any]) -> None:
     """Write `text` if it parses to `expected`, else the whole of `expected` (comments lost)."""
     try:

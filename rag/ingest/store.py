@@ -14,17 +14,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .. import fsutil
 from ..errors import IngestError
-from .manifest import MANIFEST, ORIGINALS, named_files, read_entries
+from .manifest import ORIGINALS, named_files, read_entries
 
 JOURNAL = ".dangjian-journal.json"
 REMOVED = "removed"  # where `remove --keep-files` puts a document's files (not scanned for new files)
-_LEGACY_MANIFEST_TMP = re.compile(rf"^\.{re.escape(MANIFEST.split('.')[0])}\..+\.tmp$")  # .manifest.XXXX.tmp
 
 
 @contextlib.contextmanager
@@ -52,10 +50,6 @@ def recover_locked(corpus: Path) -> list[str]:
     notes += replay_journal(corpus)
     swept = [p for d in (corpus, corpus / ORIGINALS, corpus / REMOVED)
              for p in fsutil.sweep_temp_files(d, everyone=True)]
-    for p in corpus.iterdir():
-        if _LEGACY_MANIFEST_TMP.match(p.name) and p.is_file():
-            p.unlink()
-            swept.append(p)
     if swept:
         notes.append(f"已清理上次中断留下的临时文件 {len(swept)} 个")
     return notes

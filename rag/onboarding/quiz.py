@@ -103,10 +103,6 @@ class Question:
     doc_title: str
 
     @property
-    def blank_id(self) -> str:
-        return self.id.rsplit(":", 1)[0]
-
-    @property
     def prompt(self) -> str:
         what = "选择" if self.form == "choice" else "填空"
         return f"【{what}·{KIND_NAMES[self.kind]}】{self.stem}"
