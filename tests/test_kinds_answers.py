@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.assistant import open_assistant
 from rag.ingest import add_files
 from rag.query import State
 
@@ -30,7 +31,7 @@ def plain_assistant(tmp_path_factory: pytest.TempPathFactory, settings: Settings
     (corpus / "notice-2025-dongzhi-3.txt").write_bytes((CORPUS / "notice-2025-dongzhi-3.txt").read_bytes())
     [res] = add_files([PLAIN], corpus, overrides={PLAIN.name: {"doc_id": "dangfei"}})
     assert res.status == "ok" and res.meta["kind"] == "plain" and res.articles == 9, res.reason
-    return Assistant.open(replace(settings, corpus_dir=corpus, index_dir=root / "index"))
+    return open_assistant(replace(settings, corpus_dir=corpus, index_dir=root / "index"), build_if_missing=True)
 
 
 MARK = f"〔《{TITLE}》第3段〕"
