@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from . import kinds
 from .records import Answer, AnswerKind, Block, Citation, Document, Line, Unit
+from .text import REFERS_BACK
 
 NOT_FOUND = "未在已收录文件中找到与该问题直接相关的内容"
 GAP = "……"
@@ -73,6 +74,23 @@ def requirement_sentences(unit: Unit) -> list[int]:
 
 def is_clause(sentence: str) -> bool:
     return bool(_CLAUSE.match(sentence))
+
+
+def clause_text(sentence: str) -> str:
+    """An item's words without its （一） mark."""
+    return _CLAUSE.sub("", sentence, count=1)
+
+
+def list_leads(unit: Unit) -> dict[int, str]:
+    """Each item sentence of the unit's （一）…（N） lists → its list's lead sentence: an item means
+    what it says only with its lead ("党的地方各级代表大会的职权是：" + "（四）选举…")."""
+    return {n: unit.sentences[rng[0]] for rng in enumerations(unit) for n in rng[1:]}
+
+
+def antecedent_span(unit: Unit, n: int) -> tuple[int, ...]:
+    """Sentence `n`, with the one before it when `n` opens with a pronoun (它既是党的根本组织原则):
+    that sentence names its subject (民主集中制是…)."""
+    return (n - 1, n) if n and REFERS_BACK.match(unit.sentences[n]) else (n,)
 
 
 def _starts_list(sents: Sequence[str], i: int) -> bool:

@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .answer import Quote, enumerations, is_clause, marker
+from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
 from .forms import BLANK, FIGURE, SINGLE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
-from .text import REFERS_BACK, char_bigrams
+from .text import char_bigrams
+from .vocabulary import WHICH, WHICH_WHAT, alternation
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
@@ -118,22 +119,14 @@ def _in_order(option: str, window: str) -> bool:
 
 
 def _context(q: Quote, n: int) -> str:
-    """A sentence with what it means in its unit: an item of a （一）…（N） list reads with its lead
-    ("党的地方各级代表大会的职权是：" + "（四）选举同级党的委员会…")."""
-    for rng in enumerations(q.unit):
-        if n in rng[1:]:
-            return q.unit.sentences[rng[0]] + q.unit.sentences[n]
-    return _with_antecedent(q, n)
+    """A sentence with what it means in its unit: an item of a （一）…（N） list with its lead, any
+    other sentence with the one its pronoun refers to (`answer.list_leads`, `answer.antecedent_span`)."""
+    lead = list_leads(q.unit).get(n)
+    return lead + q.unit.sentences[n] if lead is not None else _with_antecedent(q, n)
 
 
 def _with_antecedent(q: Quote, n: int) -> str:
-    """A sentence that opens with a pronoun (它既是党的根本组织原则) read after the sentence it
-    refers to, which names its subject (民主集中制是…)."""
-    return "".join(q.unit.sentences[i] for i in _antecedent_span(q, n))
-
-
-def _antecedent_span(q: Quote, n: int) -> tuple[int, ...]:
-    return (n - 1, n) if n and REFERS_BACK.match(q.unit.sentences[n]) else (n,)
+    return "".join(q.unit.sentences[i] for i in antecedent_span(q.unit, n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +259,7 @@ def _chosen(chosen: Sequence[Option], q: Quote, n: int) -> Block:
     letters = "".join(o.letter for o in chosen)
     named = "；".join(f"{o.letter}. {o.text}" for o in chosen)
     return _answer(q, f"应选 {letters}：{named}\n原文：{_with_antecedent(q, n)}",
-                   whole=_antecedent_span(q, n))
+                   whole=antecedent_span(q.unit, n))
 
 
 # -- true / false ------------------------------------------------------------------------------
@@ -326,14 +319,8 @@ def _statements(form: Form, quotes: Sequence[Quote]) -> Block | None:
         pick = true
         if len(pick) != 1 and not (form.multi and pick):
             return None
-    chosen = [j for j in pick if j[2] is not None]
-    if not chosen:
-        return None
-    _o, _v, q, n = chosen[0]
-    assert q is not None
-    letters = "".join(j[0].letter for j in pick)
-    named = "；".join(f"{j[0].letter}. {j[0].text}" for j in pick)
-    return _answer(q, f"应选 {letters}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
+    deciding = next(((q, n) for _o, _v, q, n in pick if q is not None), None)
+    return _chosen([j[0] for j in pick], *deciding) if deciding else None
 
 
 # -- numbers, counts, blanks -------------------------------------------------------------------
@@ -378,8 +365,7 @@ def _count(quotes: Sequence[Quote]) -> Block | None:
     return None
 
 
-_ITEM_MARK = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
-_ASKS_WHAT = re.compile(r"什么|哪")
+_ASKS_WHAT = re.compile(alternation(WHICH_WHAT, (WHICH,)))
 
 
 def _remaining(form: Form, quotes: Sequence[Quote]) -> Block | None:
@@ -390,7 +376,7 @@ def _remaining(form: Form, quotes: Sequence[Quote]) -> Block | None:
         return None
     for q in quotes[:2]:
         for rng in enumerations(q.unit):
-            items = [(i, _squash(_ITEM_MARK.sub("", q.unit.sentences[i])).rstrip("。；;"))
+            items = [(i, _squash(clause_text(q.unit.sentences[i])))
                      for i in rng[1:] if is_clause(q.unit.sentences[i])]
             named = [i for i, key in items if key and key in stem]
             missing = [i for i, key in items if key and key not in stem]

@@ -31,7 +31,7 @@ from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
 from .records import Document, Hit, Unit, unit_key
-from .text import REFERS_BACK, char_bigrams
+from .text import char_bigrams
 from .vocabulary import (
     COUNTERS,
     DURATION_PHRASES,
@@ -134,11 +134,11 @@ def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
     want = _bigrams(stem)
     if not want:
         return 0.0
-    leads = {n: unit.sentences[rng[0]] for rng in compose.enumerations(unit) for n in rng[1:]}
+    leads = compose.list_leads(unit)
     best = 0.0
     for n, sentence in enumerate(unit.sentences):
-        before = unit.sentences[n - 1] if n and REFERS_BACK.match(sentence) else ""
-        if any(o in _NOT_CHARS.sub("", before + sentence) for o in options):
+        said = "".join(unit.sentences[i] for i in compose.antecedent_span(unit, n))
+        if any(o in _NOT_CHARS.sub("", said) for o in options):
             best = max(best, len(want & _bigrams(leads.get(n, "") + sentence)) / len(want))
     return best
 
