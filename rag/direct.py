@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
-from .forms import BLANK, FIGURE, SINGLE, Form, Option
+from .forms import BLANK, FIGURE, FIGURE_OR_FREQUENCY, SINGLE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
@@ -266,7 +266,8 @@ def _chosen(chosen: Sequence[Option], q: Quote, n: int) -> Block:
 
 
 def _figures(text: str) -> set[str]:
-    return set(FIGURE.findall(text))
+    """The figures and frequencies a sentence states: 每年 is not what 每半年 says."""
+    return set(FIGURE_OR_FREQUENCY.findall(text))
 
 
 def _negation_clash(claim: str, sentence: str) -> bool:

@@ -66,6 +66,9 @@ def test_true_false_says_right_or_wrong_from_the_deciding_sentence(assistant: As
     assert first_line(assistant, "党员有退党的自由吗").startswith("对。")
     # a range is one figure: 五年 is not 三年至五年
     assert first_line(assistant, "党的基层委员会每届任期五年，对吗？").startswith("错。")
+    # a frequency is a figure too: 每年 is not 每半年, 每半年 is
+    assert first_line(assistant, "入党积极分子每年考察一次，对吗").startswith("错。")
+    assert first_line(assistant, "党支部每半年对入党积极分子进行一次考察，对吗").startswith("对。")
 
 
 def test_number_question_opens_with_the_clause_that_states_it(assistant: Assistant) -> None:
