@@ -28,7 +28,7 @@ from .forms import BLANK, FIGURE, FIGURE_OR_FREQUENCY, SINGLE, Form, Option
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
-from .vocabulary import WHICH, WHICH_WHAT, alternation
+from .vocabulary import AT_LEAST, AT_MOST, WHICH, WHICH_WHAT, alternation
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
@@ -327,13 +327,31 @@ def _statements(form: Form, quotes: Sequence[Quote]) -> Block | None:
 # -- numbers, counts, blanks -------------------------------------------------------------------
 
 
+_AT_MOST = re.compile(alternation(AT_MOST))
+_AT_LEAST = re.compile(alternation(AT_LEAST))
+
+
+def _bound(text: str) -> str:
+    """"most" or "least" when the text bounds a figure that way (see vocabulary.AT_MOST), else ""."""
+    if _AT_MOST.search(text):
+        return "most"
+    return "least" if _AT_LEAST.search(text) else ""
+
+
+def _agrees(stem: str, text: str) -> bool:
+    """The question asks for a bound (最多, 以上) and the text states one the same way."""
+    asked = _bound(stem)
+    return bool(asked) and _bound(text) == asked
+
+
 def _clause(sentence: str, stem: str) -> str:
-    """The clause of a sentence that holds a figure and shares most with the question."""
+    """The clause of a sentence that holds a figure, bounds it the way the question asks (最多 → 最长
+    不超过一年, not 不能少于半年) and shares most with the question."""
     clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c]
     with_figure = [c for c in clauses if FIGURE.search(c)]
     if not with_figure:
         return ""
-    best = max(with_figure, key=lambda c: _share(stem, c) + 0.01 * _share(c, stem))
+    best = max(with_figure, key=lambda c: (_agrees(stem, c), _share(stem, c) + 0.01 * _share(c, stem)))
     i = clauses.index(best)
     # a clause that opens with its figure ("每届任期三年至五年") reads better with the one before it
     if i > 0 and len(_squash(best)) < 12:
@@ -342,17 +360,22 @@ def _clause(sentence: str, stem: str) -> str:
 
 
 def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
-    """The clause stating the figure, from the best unit's quoted sentences only: the figure check
-    (rag/search.py) put the answering sentence first."""
+    """The clause stating the figure, from the best unit's quoted sentences only (the figure check
+    in rag/search.py quoted the answering sentence): of those that hold a figure, the one that
+    bounds it as the question asks and shares most with it, the earliest on a tie — a unit's
+    quotes are in text order, and its first figure may be another one
+    (机关正式党员3人以上 before 支部书记…每届任期一般为3年)."""
     q = quotes[0]
-    for n in (s for s in q.sents if s is not None):
-        sentence = q.unit.sentences[n]
-        if FIGURE.search(sentence):
-            clause = _clause(sentence, form.stem)
-            if clause and clause != sentence.rstrip("。"):
-                return _answer(q, clause)
-            return _sentence_answer(q, n)
-    return None
+    with_figure = [n for n in q.sents if n is not None and FIGURE.search(q.unit.sentences[n])]
+    if not with_figure:
+        return None
+    n = max(with_figure, key=lambda n: (_agrees(form.stem, q.unit.sentences[n]),
+                                        _share(form.stem, q.unit.sentences[n]), -n))
+    sentence = q.unit.sentences[n]
+    clause = _clause(sentence, form.stem)
+    if clause and clause != sentence.rstrip("。"):
+        return _answer(q, clause)
+    return _sentence_answer(q, n)
 
 
 def _count(quotes: Sequence[Quote]) -> Block | None:

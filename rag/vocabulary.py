@@ -45,6 +45,12 @@ WHEN_PHRASES = ("什么时候", "哪一年", "哪年")
 DURATION_PHRASES = ("多长时间",)
 # Nouns that ask for a figure when a question names them (…的期限, 时限).
 LIMITS = ("期限", "时限")
+# Which way a figure bounds: at most (最长不超过一年, 三年以下) or at least (至少, 三年以上). A
+# question's bound and a clause's agree or not (延长…最多多久 is 最长不超过一年, not 不能少于半年);
+# the negated forms are read before the plain ones (不超过 is at most, 超过 at least).
+AT_MOST = ("不超过", "不得超过", "不能超过", "不应超过", "不超出", "最多", "最长", "至多", "以下", "以内",
+           "之内")
+AT_LEAST = ("不少于", "不得少于", "不能少于", "不低于", "至少", "最少", "最短", "以上", "超过", "满")
 # Other ways to ask why; patterns only.
 WHY_PHRASES = ("为何", "什么原因", "原因是什么")
 

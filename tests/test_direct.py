@@ -73,6 +73,10 @@ def test_true_false_says_right_or_wrong_from_the_deciding_sentence(assistant: As
 
 def test_number_question_opens_with_the_clause_that_states_it(assistant: Assistant) -> None:
     assert "预备期为一年" in first_line(assistant, "预备党员的预备期多长？")
+    # the unit's first figure (3人以上) is not the one asked for
+    assert first_line(assistant, "党支部书记任期几年").startswith("党的支部委员会和不设支部委员会的支部书记")
+    # 最多 asks for the upper bound: 最长不超过一年, not 不能少于半年 alone
+    assert "最长不超过一年" in first_line(assistant, "预备期最多能延长多久")
 
 
 def test_count_of_a_list(assistant: Assistant) -> None:
