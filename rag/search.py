@@ -417,7 +417,8 @@ def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote
     """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
     a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
     answer 党旗的长宽比例是多少."""
-    if words is None or any(_figure_sentence(words, qu.unit, cover) in qu.sents for qu in quotes):
+    if words is None or any((fig := _figure_sentence(words, qu.unit, cover)) is not None and fig in qu.sents
+                            for qu in quotes):
         return ""
     thing = _THING.search(q.text)
     return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"

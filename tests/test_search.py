@@ -79,3 +79,18 @@ def test_each_ablation_names_what_it_changes() -> None:
         "no_doc_aware": "doc_aware=False", "no_refs": "use_refs=False", "bm25": "mode='bm25'",
         "dense": "mode='dense'"}
     assert RankSettings(window=20).changes() == {"window": 20}
+
+
+def test_a_number_question_is_not_stated_when_no_quoted_sentence_states_a_figure(assistant: Assistant) -> None:
+    """A quote's gaps in an enumeration (None) are not the figure sentence that was not found."""
+    from rag.answer import Quote
+    from rag.search import _not_stated, asks
+
+    q = assistant.understand("党组织发展党员的名额每年是几名？")
+    words = asks(assistant.ctx, q).figure_words
+    assert words is not None
+    doc, unit = assistant.unit("dongzhi-2025-3#9") or (None, None)
+    assert doc is not None and unit is not None
+    gapped = Quote(doc, unit, (0, None, 1))
+    assert _not_stated(words, q, [gapped], 0.5).endswith("的具体数字或期限")
+
