@@ -351,6 +351,9 @@ def _clause(sentence: str, stem: str) -> str:
     with_figure = [c for c in clauses if FIGURE.search(c)]
     if not with_figure:
         return ""
+    # a figure the question states itself (不足7人的党支部设几名书记) is not the one it asks for
+    given = set(FIGURE.findall(stem))
+    with_figure = [c for c in with_figure if set(FIGURE.findall(c)) - given] or with_figure
     best = max(with_figure, key=lambda c: (_agrees(stem, c), _share(stem, c) + 0.01 * _share(c, stem)))
     i = clauses.index(best)
     # a clause that opens with its figure ("每届任期三年至五年") reads better with the one before it

@@ -15,6 +15,7 @@ from typing import Literal
 
 from .numerals import int_to_cn
 from .vocabulary import (
+    ASKS_TIME,
     COUNTERS,
     HOW_MANY,
     HOW_MUCH,
@@ -22,6 +23,8 @@ from .vocabulary import (
     ITEM_COUNTERS,
     JUDGE_HEADS,
     LIMITS,
+    MONEY_COUNTERS,
+    PEOPLE_COUNTERS,
     POLAR_HEADS,
     POLAR_TAILS,
     WHEN,
@@ -84,6 +87,28 @@ _ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二�
 FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
 # What answers a number question: a figure, or a frequency (每年, 每季度).
 FIGURE_OR_FREQUENCY = re.compile(rf"{FIGURE.pattern}|每[年月季周日届]|每半年|每季度")
+# A sum of money (500元, 三千元): no counter of FIGURE's, asked for only by 多少钱.
+MONEY = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)万?元")
+# The figures of each kind a question may ask for (see vocabulary.PEOPLE_COUNTERS): people are
+# counted, or shared (半数, 三分之二以上); time is a span or a frequency.
+_AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半]+)"
+KIND_FIGURES = {
+    "people": re.compile(rf"{_AMOUNT}\s*(?:名|人|位)|半数|多数|分之"),
+    "money": MONEY,
+    "time": re.compile(rf"{_AMOUNT}\s*(?:个月|年|月|天|日|周|小时|学时|工作日)|"
+                       r"每[年月季周日届]|每半年|每季度"),
+}
+_ASKS_KIND = {
+    "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
+    "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
+    "time": re.compile(alternation(ASKS_TIME)),
+}
+
+
+def figure_kind(text: str) -> str:
+    """The kind of figure a number question asks for ("people", "money", "time"), or "" when its
+    words do not say (多少 alone)."""
+    return next((kind for kind, asks in _ASKS_KIND.items() if asks.search(text)), "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from .catalog import Catalog
 from .embed import Embedder
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
-from .forms import BLANK
+from .forms import BLANK, KIND_FIGURES, MONEY, figure_kind
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
@@ -110,13 +110,13 @@ def _quoted(text: str) -> list[str]:
     return [p for p in _QUOTED.findall(text) if len(p) >= 2]
 
 
-def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure_words: dict[str, float] | None,
+def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                  list_words: dict[str, float] | None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim."""
     bonus = 0.0
-    if figure_words is not None and _figure_sentence(figure_words, unit, r.answer_cover) is not None:
+    if figure is not None and _figure_sentence(figure, unit, r.answer_cover) is not None:
         bonus += r.shape_bonus
     if list_words is not None and any(_covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
                                       for rng in compose.enumerations(unit)):
@@ -149,11 +149,23 @@ def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Asks:
-    """What shape of answer a question asks for, worked out once per question: its words weighted
-    by idf when it asks for a number (`_figure_words`) or a list (`_list_words`), else None."""
+class Figure:
+    """What a number question asks for: its words weighted by idf (what the answering sentence is
+    about), the figures the question states itself (八项规定, 2025年: a sentence holding only those
+    does not answer it), and the kind of figure its words ask for (forms.figure_kind: 几名 is not
+    answered by 三年)."""
 
-    figure_words: dict[str, float] | None
+    words: dict[str, float]
+    given: tuple[str, ...] = ()
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Asks:
+    """What shape of answer a question asks for, worked out once per question: what figure it asks
+    for (`_figure_asked`), its words weighted by idf when it asks for a list (`_list_words`), else None."""
+
+    figure: Figure | None
     list_words: dict[str, float] | None
     options: tuple[str, ...] = ()  # a choice question's options as the documents write them
 
@@ -161,7 +173,7 @@ class Asks:
 def asks(ctx: Context, q: Query) -> Asks:
     options = tuple(dict.fromkeys(w for o in q.form.options for v in o.variants
                                   if len(w := _NOT_CHARS.sub("", v)) >= 2))
-    return Asks(_figure_words(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else ())
+    return Asks(_figure_asked(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else ())
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -181,9 +193,9 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
-    figure_words, list_words, options = shape.figure_words, shape.list_words, shape.options
+    figure, list_words, options = shape.figure, shape.list_words, shape.options
     top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
-    shaped = figure_words is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
+    shaped = figure is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
@@ -192,7 +204,7 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = r.primary_edge if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(r, q, unit, figure_words, list_words) if shaped else 0.0
+        bonus = _shape_bonus(r, q, unit, figure, list_words) if shaped else 0.0
         strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 
@@ -317,7 +329,7 @@ def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
 
 
 def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
-         figure_words: dict[str, float] | None = None) -> list[Quote]:
+         figure: Figure | None = None) -> list[Quote]:
     """The `pick` step: top units (within `unit_margin` of the best, at most `max_units`; the best
     of each named document when the question names several), up to two best sentences each — and
     first the sentence that decides a true/false claim or states the figure a number question asks for."""
@@ -345,8 +357,8 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
             if share >= 0.5 and n not in sents:
                 sents = [n, *sents[:1]]
         if (
-            figure_words is not None
-            and (fig := _figure_sentence(figure_words, unit, r.answer_cover)) is not None
+            figure is not None
+            and (fig := _figure_sentence(figure, unit, r.answer_cover)) is not None
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
@@ -364,11 +376,25 @@ def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
     return {t: idf.get(t, unseen) for t in words}
 
 
-def _figure_words(ctx: Context, q: Query) -> dict[str, float] | None:
-    """A number question's words with their weights, or None when the question does not ask for a
-    number, a time limit or a frequency."""
-    asks_number = q.form.asks_number or _ASKS_NUMBER.search(q.text)
-    return _weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)) if asks_number else None
+def _figure_asked(ctx: Context, q: Query) -> Figure | None:
+    """What figure a number question asks for, or None when it does not ask for a number, a time
+    limit or a frequency."""
+    if not (q.form.asks_number or _ASKS_NUMBER.search(q.text)):
+        return None
+    # a claim to check states its figure; any other question states only figures it is not asking for
+    given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
+    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, figure_kind(q.text))
+
+
+@lru_cache(maxsize=8192)
+def _states(sentence: str, given: tuple[str, ...], kind: str) -> bool:
+    """Whether a sentence states a figure the question does not (its own figures taken out), of the
+    kind it asks for."""
+    for figure in given:
+        sentence = sentence.replace(figure, "")
+    if kind:
+        return KIND_FIGURES[kind].search(sentence) is not None
+    return _NUMBER.search(sentence) is not None or MONEY.search(sentence) is not None
 
 
 def _covers(words: dict[str, float], text: str) -> float:
@@ -395,16 +421,21 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
     return pairs, "\x00".join(text for _n, text in pairs)
 
 
-def _figure_sentence(words: dict[str, float], unit: Unit, cover: float) -> int | None:
+def _figure_sentence(figure: Figure, unit: Unit, cover: float) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
-    expression, and with the unit's title it covers `cover` of the question's words.
+    expression of the kind asked for (`_states`), and with the unit's title it covers `cover` of
+    the question's words.
 
     Same result as the best `_covers(words, title + sentence)`: the words found in no number
     sentence are dropped first (weights are positive idf, so what they all cover together bounds
     each sentence, and most of the 40 units ranked per question stop there)."""
     pairs, joined = _number_sentences(unit.title, unit.sentences)
+    if figure.given or figure.kind:
+        pairs = tuple((n, text) for n, text in pairs if _states(unit.sentences[n], figure.given, figure.kind))
+        joined = "\x00".join(text for _n, text in pairs)
     if not pairs:
         return None
+    words = figure.words
     total = sum(words.values())
     items = [(t, w) for t, w in words.items() if t in joined]
     if _covered(items, total, joined) < cover:
@@ -413,11 +444,11 @@ def _figure_sentence(words: dict[str, float], unit: Unit, cover: float) -> int |
     return best[1] if best[0] >= cover else None
 
 
-def _not_stated(words: dict[str, float] | None, q: Query, quotes: Sequence[Quote], cover: float) -> str:
+def _not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], cover: float) -> str:
     """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
     a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
     answer 党旗的长宽比例是多少."""
-    if words is None or any((fig := _figure_sentence(words, qu.unit, cover)) is not None and fig in qu.sents
+    if figure is None or any((fig := _figure_sentence(figure, qu.unit, cover)) is not None and fig in qu.sents
                             for qu in quotes):
         return ""
     thing = _THING.search(q.text)
@@ -474,8 +505,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
         near = tuple(h.key for h in hits[:3]
                      if r.strength(h) >= r.min_strength - r.near_margin and h.coverage >= r.near_cover)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
-    words = shape.figure_words
-    quotes = pick(ctx, hits, q, docs, words)
-    not_stated = _not_stated(words, q, quotes, r.answer_cover)
+    quotes = pick(ctx, hits, q, docs, shape.figure)
+    not_stated = _not_stated(shape.figure, q, quotes, r.answer_cover)
     result = SearchResult(hits[:20], True, tuple(quotes), not_stated, timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

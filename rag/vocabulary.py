@@ -45,6 +45,12 @@ WHEN_PHRASES = ("什么时候", "哪一年", "哪年")
 DURATION_PHRASES = ("多长时间",)
 # Nouns that ask for a figure when a question names them (…的期限, 时限).
 LIMITS = ("期限", "时限")
+# What kind of figure a question asks for, by the counter after 多少/几 (几名 → people, 多少钱 →
+# money) or the way it asks for time (多久, 几年): a sentence whose figures are all of another kind
+# (3人以上 for 多少钱) does not state it. Counters of people, of money, and the ways to ask for time.
+PEOPLE_COUNTERS = ("名", "人", "位", "个人")
+MONEY_COUNTERS = ("元", "钱", "块", "万元")
+ASKS_TIME = ("多久", "多长时间", "几年", "几个月", "几天", "多少年", "多少天", "多少个月")
 # Which way a figure bounds: at most (最长不超过一年, 三年以下) or at least (至少, 三年以上). A
 # question's bound and a clause's agree or not (延长…最多多久 is 最长不超过一年, not 不能少于半年);
 # the negated forms are read before the plain ones (不超过 is at most, 超过 at least).

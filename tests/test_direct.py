@@ -148,3 +148,19 @@ def test_a_question_naming_some_items_of_a_list_gets_the_rest(assistant: Assista
     # 党史学习教育工作条例第四条: （一）学史明理 … （四）学史力行
     line = first_line(assistant, "党史学习教育的主要任务是学史明理、学史增信、学史崇德和什么？")
     assert line.startswith("还有：（四）学史力行。")
+
+
+def test_a_number_question_is_answered_only_by_a_figure_it_does_not_state_itself(assistant: Assistant) -> None:
+    # 八项 is the question's own figure: a sentence holding only it states no count of articles
+    ans = assistant.ask("中央八项规定一共有几条？")
+    assert ans.abstained and ans.text.startswith("已收录文件没有写明")
+    # 不足7人 is given, 1名 is asked
+    assert "1名副书记" in first_line(assistant, "党员不足7人的党支部可以设几名副书记？")
+
+
+def test_a_number_question_is_answered_only_by_a_figure_of_the_kind_it_asks_for(assistant: Assistant) -> None:
+    # 多少钱 asks for money: 一至两名 (people) does not answer it
+    ans = assistant.ask("入党积极分子要培养多少钱？")
+    assert ans.abstained and ans.text.startswith("已收录文件没有写明")
+    # 几名 is answered by people
+    assert "两名正式党员" in first_line(assistant, "入党积极分子的培养联系人由几名正式党员担任？")
