@@ -157,14 +157,17 @@ def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
         share = _share(form.stem, _context(q, n))
         for k in (8, 6, 4, 3):
             tail = pre[-k:]
-            if len(tail) < k or (i := squashed.find(tail)) < 0:
-                continue
-            rest = squashed[i + k:]
-            j = rest.find(post[:4]) if post[:4] else -1
-            cut = rest[:j] if 0 < j <= 24 else rest[:24]
-            out.append(_Slot(k + (4 if j > 0 else 0) + share, q, n, after=cut, uncut=rest[:24],
-                             rest=rest[:j] if j > 0 else rest))
-            break
+            # every place the words before the blank recur (具备党员条件的，应当按期转为…；不具备党员
+            # 条件的，应当取消…): the one the words after the blank follow scores higher
+            found = [m.end() for m in re.finditer(re.escape(tail), squashed)] if len(tail) == k else []
+            for end in found:
+                rest = squashed[end:]
+                j = rest.find(post[:4]) if post[:4] else -1
+                cut = rest[:j] if 0 < j <= 24 else rest[:24]
+                out.append(_Slot(k + (4 if j > 0 else 0) + share, q, n, after=cut, uncut=rest[:24],
+                                 rest=rest[:j] if j > 0 else rest))
+            if found:
+                break
         else:
             for k in (8, 6, 4):  # the words after the blank, when those before it were paraphrased
                 head = post[:k]

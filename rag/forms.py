@@ -67,8 +67,10 @@ SINGLE = re.compile(r"单选|单项选择")
 BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
 # A blank followed by a counter word ("不少于（ ）次", "（ ）个月内") is a blank for a number.
 NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:个月|个|名|人|次|年|月|天|日|岁|条|项|届|倍|%|％)")
-# Option letters: "A.一年", "A、", "A：", "（A）", "A)": a capital not inside a Latin word.
-_OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）])\s*")
+# Option letters: "A.一年", "A、", "A：", "（A）", "A)", or "A 严重警告" as pasted from a page whose
+# punctuation was lost: a capital not inside a Latin word (options_of keeps only runs A, B, C…).
+_OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）]|"
+                     r"(?<![A-Za-z])([A-H])\s+(?=[\u4e00-\u9fff]))\s*")
 # "…，对吗？" and its kin: a statement offered for checking.
 _POLAR_TAIL = re.compile(rf"[，,\s]*(?:{alternation(POLAR_TAILS)})[？?。！!\s]*$")
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
@@ -152,7 +154,7 @@ class Form:
 
 def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
     """Split "stem A.x B.y …" into the stem and its options; options must run A, B, C… (two or more)."""
-    marks = [(m.start(), m.end(), m.group(1) or m.group(2)) for m in _OPTION.finditer(text)]
+    marks = [(m.start(), m.end(), m.group(1) or m.group(2) or m.group(3)) for m in _OPTION.finditer(text)]
     # the run of letters A, B, C… that starts at the last "A"
     starts = [i for i, (_s, _e, letter) in enumerate(marks) if letter == "A"]
     for first in reversed(starts):
@@ -165,7 +167,7 @@ def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
         options = []
         for i, (_s, end, letter) in enumerate(run):
             stop = run[i + 1][0] if i + 1 < len(run) else len(text)
-            body = text[end:stop].strip(" ；;，,。\n\t")
+            body = text[end:stop].strip(" ；;，,。.．\n\t")
             if not body:
                 break
             options.append(Option(letter, body))

@@ -157,10 +157,12 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         elif target is not None:
             targets.append((target, numbers))
     form = form_of(text)
+    # a choice question's options are candidate answers, not documents the asker wants read
+    asked = form.stem if form.options else text
     return Query(
         question=question, text=text, refs=refs, doc=doc, unresolved=unresolved, candidates=candidates,
         targets=tuple(targets), miscited=tuple(miscited),
-        named=named, absent=tuple(catalog.absent_names(text)),
+        named=named, absent=tuple(catalog.absent_names(asked)),
         unknown_terms=tuple(catalog.unknown_terms(text)), scope=options.docs,
         meta_fields=tuple(intents.metadata_fields(text)),
         preamble=intents.asks_preamble(text, catalog.preamble_text, catalog.primary.meta.preamble_words),

@@ -164,3 +164,15 @@ def test_a_number_question_is_answered_only_by_a_figure_of_the_kind_it_asks_for(
     assert ans.abstained and ans.text.startswith("已收录文件没有写明")
     # 几名 is answered by people
     assert "两名正式党员" in first_line(assistant, "入党积极分子的培养联系人由几名正式党员担任？")
+
+
+def test_a_blank_after_words_the_sentence_uses_twice_is_read_where_the_words_after_it_follow(
+        assistant: Assistant) -> None:
+    # 具备党员条件的，应当按期转为… and 不具备党员条件的，应当取消其…: the second is the blank's place
+    line = first_line(assistant, "不具备党员条件的，应当（ ）其预备党员资格。A.保留 B.取消 C.延长 D.暂停")
+    assert line.startswith("应选 B")
+
+
+def test_an_option_that_looks_like_a_title_is_not_a_missing_document(assistant: Assistant) -> None:
+    ans = assistant.ask("党的根本组织原则是（ ）。A.民主集中制 B.党内选举工作规则 C.党内议事规则")
+    assert not ans.abstained and ans.text.startswith("应选 A")

@@ -27,6 +27,13 @@ def test_a_latin_capital_inside_a_word_is_not_an_option() -> None:
     assert options_of("A股和B股的交易规则")[1] == ()
 
 
+def test_letters_whose_punctuation_was_lost_in_pasting_still_mark_options() -> None:
+    stem, opts = options_of("对党员的纪律处分最重的是（ ）。 A 警告 . B.严重警告 C 留党察看 D. 开除党籍")
+    assert stem == "对党员的纪律处分最重的是（ ）。"
+    assert [(o.letter, o.text) for o in opts] == [("A", "警告"), ("B", "严重警告"), ("C", "留党察看"),
+                                                  ("D", "开除党籍")]
+
+
 def test_exclusion_only_where_the_stem_asks() -> None:
     asked = form_of("下级组织如果认为上级组织的决定不符合本地区的实际情况，可以请求改变，但有权向（ ）报告 A.再上一级组织 B.同级组织")
     assert asked.kind == "choice" and not asked.exclusion
