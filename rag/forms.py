@@ -19,6 +19,7 @@ from .vocabulary import (
     COUNTERS,
     HOW_MANY,
     HOW_MUCH,
+    HOW_OFTEN,
     INTERROGATIVES,
     ITEM_COUNTERS,
     JUDGE_HEADS,
@@ -105,6 +106,10 @@ _ASKS_KIND = {
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
     "time": re.compile(alternation(ASKS_TIME)),
 }
+
+
+ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；？?]{{0,6}}?(?:一|1)次|"
+                            rf"{alternation(HOW_OFTEN)}")
 
 
 def figure_kind(text: str) -> str:

@@ -55,6 +55,8 @@ class RankSettings:
     # strength added to a unit shaped like the answer (a figure, a list, a deciding sentence)
     shape_bonus: float = 0.25
     answer_cover: float = 0.5  # share of a number or list question's words the answering sentence must hold
+    # share of a how-often question's subject (党员大会 of 党员大会多久开一次) said up to the figure
+    subject_cover: float = 0.75
     claim_share: float = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
     choice_read: float = 0.5  # share of a choice stem's bigrams the sentence stating an option must hold
     verbatim_run: int = 14  # characters of a question found in a row in a unit: the question quotes it

@@ -23,9 +23,9 @@ from . import kinds
 from .answer import Quote
 from .catalog import Catalog
 from .embed import Embedder
+from .forms import ASKS_FREQUENCY, BLANK, KIND_FIGURES, MONEY, figure_kind
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
-from .forms import BLANK, KIND_FIGURES, MONEY, figure_kind
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .index_load import Index
 from .query import Query
@@ -116,7 +116,7 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim."""
     bonus = 0.0
-    if figure is not None and _figure_sentence(figure, unit, r.answer_cover) is not None:
+    if figure is not None and _figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
     if list_words is not None and any(_covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
                                       for rng in compose.enumerations(unit)):
@@ -158,6 +158,8 @@ class Figure:
     words: dict[str, float]
     given: tuple[str, ...] = ()
     kind: str = ""
+    # what a frequency is of: the words before the question's interrogative (`_THING`), weighted
+    subject: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +360,7 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 sents = [n, *sents[:1]]
         if (
             figure is not None
-            and (fig := _figure_sentence(figure, unit, r.answer_cover)) is not None
+            and (fig := _figure_sentence(figure, unit, r)) is not None
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
@@ -383,7 +385,10 @@ def _figure_asked(ctx: Context, q: Query) -> Figure | None:
         return None
     # a claim to check states its figure; any other question states only figures it is not asking for
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
-    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, figure_kind(q.text))
+    # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
+    thing = _THING.search(q.text) if not q.claim and ASKS_FREQUENCY.search(q.text) else None
+    subject = tuple(_weighted_words(ctx, thing.group(1)).items()) if thing else ()
+    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, figure_kind(q.text), subject)
 
 
 @lru_cache(maxsize=8192)
@@ -421,34 +426,55 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
     return pairs, "\x00".join(text for _n, text in pairs)
 
 
-def _figure_sentence(figure: Figure, unit: Unit, cover: float) -> int | None:
+_CLAUSES = re.compile(r"(?<=[，；：])")
+
+
+def _of_subject(figure: Figure, title: str, sentence: str, bar: float) -> bool:
+    """Whether the frequency a sentence states is that of what the question asks about: the
+    question's subject (党员大会 of 党员大会多久开一次) is named before the figure, in its clause or
+    an earlier one (or in the unit's own heading). "党支部每年至少召开1次组织生活会，…以党员大会…形式进行"
+    gives the figure of 组织生活会; 党员大会 only comes after it."""
+    if not figure.subject:
+        return True
+    total = sum(w for _t, w in figure.subject)
+    said = title
+    for clause in _CLAUSES.split(sentence):
+        said += clause
+        if _states(clause, figure.given, figure.kind) and _covered(figure.subject, total, said) >= bar:
+            return True
+    return False
+
+
+def _figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
     """The sentence of a unit that states the figure asked for: it holds a number or time
-    expression of the kind asked for (`_states`), and with the unit's title it covers `cover` of
-    the question's words.
+    expression of the kind asked for (`_states`), said of the subject a how-often question asks
+    about (`_of_subject`), and with the unit's title it covers `answer_cover` of the question's words.
 
     Same result as the best `_covers(words, title + sentence)`: the words found in no number
     sentence are dropped first (weights are positive idf, so what they all cover together bounds
     each sentence, and most of the 40 units ranked per question stop there)."""
     pairs, joined = _number_sentences(unit.title, unit.sentences)
-    if figure.given or figure.kind:
-        pairs = tuple((n, text) for n, text in pairs if _states(unit.sentences[n], figure.given, figure.kind))
+    if figure.given or figure.kind or figure.subject:
+        own = unit.title if kinds.titled(unit) else ""
+        pairs = tuple((n, text) for n, text in pairs if _states(unit.sentences[n], figure.given, figure.kind)
+                      and _of_subject(figure, own, unit.sentences[n], r.subject_cover))
         joined = "\x00".join(text for _n, text in pairs)
     if not pairs:
         return None
     words = figure.words
     total = sum(words.values())
     items = [(t, w) for t, w in words.items() if t in joined]
-    if _covered(items, total, joined) < cover:
+    if _covered(items, total, joined) < r.answer_cover:
         return None
     best = max((_covered(items, total, text), n) for n, text in pairs)
-    return best[1] if best[0] >= cover else None
+    return best[1] if best[0] >= r.answer_cover else None
 
 
-def _not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], cover: float) -> str:
+def _not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: RankSettings) -> str:
     """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
     a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
     answer 党旗的长宽比例是多少."""
-    if figure is None or any((fig := _figure_sentence(figure, qu.unit, cover)) is not None and fig in qu.sents
+    if figure is None or any((fig := _figure_sentence(figure, qu.unit, r)) is not None and fig in qu.sents
                             for qu in quotes):
         return ""
     thing = _THING.search(q.text)
@@ -506,6 +532,6 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
                      if r.strength(h) >= r.min_strength - r.near_margin and h.coverage >= r.near_cover)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
     quotes = pick(ctx, hits, q, docs, shape.figure)
-    not_stated = _not_stated(shape.figure, q, quotes, r.answer_cover)
+    not_stated = _not_stated(shape.figure, q, quotes, r)
     result = SearchResult(hits[:20], True, tuple(quotes), not_stated, timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

@@ -51,6 +51,8 @@ LIMITS = ("期限", "时限")
 PEOPLE_COUNTERS = ("名", "人", "位", "个人")
 MONEY_COUNTERS = ("元", "钱", "块", "万元")
 ASKS_TIME = ("多久", "多长时间", "几年", "几个月", "几天", "多少年", "多少天", "多少个月")
+# "How often": a span asked with 一次 after it (多久开一次, 多长时间开展一次), or a count of times.
+HOW_OFTEN = ("几次", "多少次")
 # Which way a figure bounds: at most (最长不超过一年, 三年以下) or at least (至少, 三年以上). A
 # question's bound and a clause's agree or not (延长…最多多久 is 最长不超过一年, not 不能少于半年);
 # the negated forms are read before the plain ones (不超过 is at most, 超过 at least).

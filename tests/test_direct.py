@@ -176,3 +176,13 @@ def test_a_blank_after_words_the_sentence_uses_twice_is_read_where_the_words_aft
 def test_an_option_that_looks_like_a_title_is_not_a_missing_document(assistant: Assistant) -> None:
     ans = assistant.ask("党的根本组织原则是（ ）。A.民主集中制 B.党内选举工作规则 C.党内议事规则")
     assert not ans.abstained and ans.text.startswith("应选 A")
+
+
+def test_how_often_is_answered_only_by_a_frequency_said_of_what_is_asked_about(assistant: Assistant) -> None:
+    # the corpus gives the frequency of 组织生活会 (…以党员大会、党支部委员会会议或者党小组会形式进行),
+    # of 主题党日 and of 民主评议党员, not of 党小组会 or of 支部委员会会议
+    for question in ("党小组会一般多久召开一次", "支部委员会会议多久开一次"):
+        ans = assistant.ask(question)
+        assert ans.abstained and ans.text.startswith("已收录文件没有写明"), question
+    assert "每月开展1次主题党日" in first_line(assistant, "主题党日多长时间开展一次")
+    assert "每年开展1次民主评议党员" in first_line(assistant, "民主评议党员多久开展一次")

@@ -92,5 +92,5 @@ def test_a_number_question_is_not_stated_when_no_quoted_sentence_states_a_figure
     doc, unit = assistant.unit("dongzhi-2025-3#9") or (None, None)
     assert doc is not None and unit is not None
     gapped = Quote(doc, unit, (0, None, 1))
-    assert _not_stated(figure, q, [gapped], 0.5).endswith("的具体数字或期限")
+    assert _not_stated(figure, q, [gapped], DEFAULT).endswith("的具体数字或期限")
 
