@@ -51,7 +51,7 @@ ASKS_NUMBER = re.compile(
     re.I,
 )
 # How many items a list has: 有多少条, 几项, 几个方面.
-ASKS_COUNT = re.compile(r"(?:多少|几)(?:条|项|个方面|种|类|点)")
+ASKS_COUNT = re.compile(r"(?:多少|几)(条|项|个方面|种|类|点)")
 ASKS_WHY = re.compile(rf"{alternation(WHY, WHY_PHRASES)}|why", re.I)
 # Which option is NOT right: 不包括, 不属于, 错误的是… — where the question asks, at the end of its
 # stem (the same words inside a quoted rule, "…不符合本地区…的实际情况…", ask nothing)
@@ -113,9 +113,20 @@ ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；
 
 
 def figure_kind(text: str) -> str:
-    """The kind of figure a number question asks for ("people", "money", "time"), or "" when its
-    words do not say (多少 alone)."""
+    """The kind of figure a number question asks for ("people", "money", "time", or "count:种" —
+    how many items, with the counter it counts them by), or "" when its words do not say (多少)."""
+    # 哪几条 asks which, 好几条 says "several": neither asks how many
+    if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
+        return f"count:{counted.group(1)}"
     return next((kind for kind, asks in _ASKS_KIND.items() if asks.search(text)), "")
+
+
+def kind_figure(kind: str) -> re.Pattern[str]:
+    """What states a figure of `kind` (see `figure_kind`): 有五种 for count:种 — said of its
+    subject, closing a clause or opening a list, not naming a thing (四种形态, 八项规定)."""
+    if kind.startswith("count:"):
+        return re.compile(rf"{_AMOUNT}\s*{kind[len('count:'):]}(?=[：:，,。；;、]|$)")
+    return KIND_FIGURES[kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from . import kinds
 from .answer import Quote
 from .catalog import Catalog
 from .embed import Embedder
-from .forms import ASKS_FREQUENCY, BLANK, KIND_FIGURES, MONEY, figure_kind
+from .forms import ASKS_FREQUENCY, BLANK, MONEY, figure_kind, kind_figure
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
@@ -381,14 +381,15 @@ def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
 def _figure_asked(ctx: Context, q: Query) -> Figure | None:
     """What figure a number question asks for, or None when it does not ask for a number, a time
     limit or a frequency."""
-    if not (q.form.asks_number or _ASKS_NUMBER.search(q.text)):
+    kind = figure_kind(q.text)
+    if not (q.form.asks_number or kind.startswith("count:") or _ASKS_NUMBER.search(q.text)):
         return None
     # a claim to check states its figure; any other question states only figures it is not asking for
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
     # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
     thing = _THING.search(q.text) if not q.claim and ASKS_FREQUENCY.search(q.text) else None
     subject = tuple(_weighted_words(ctx, thing.group(1)).items()) if thing else ()
-    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, figure_kind(q.text), subject)
+    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, kind, subject)
 
 
 @lru_cache(maxsize=8192)
@@ -398,7 +399,7 @@ def _states(sentence: str, given: tuple[str, ...], kind: str) -> bool:
     for figure in given:
         sentence = sentence.replace(figure, "")
     if kind:
-        return KIND_FIGURES[kind].search(sentence) is not None
+        return kind_figure(kind).search(sentence) is not None
     return _NUMBER.search(sentence) is not None or MONEY.search(sentence) is not None
 
 
@@ -427,6 +428,16 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
+# Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.
+_NAMING_COUNTERS = ("种", "类", "个方面")
+
+
+def _counted_leads(unit: Unit, counter: str) -> tuple[tuple[int, str], ...]:
+    """The leads of a unit's （一）…（N） lists that a how-many-items question counts, each with the
+    title in front (as `_number_sentences` gives them)."""
+    name = counter[-2:] if counter in _NAMING_COUNTERS else ""
+    return tuple((rng[0], f"{unit.title}{unit.sentences[rng[0]]}") for rng in compose.enumerations(unit)
+                 if name in unit.sentences[rng[0]])
 
 
 def _of_subject(figure: Figure, title: str, sentence: str, bar: float) -> bool:
@@ -454,9 +465,15 @@ def _figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
     sentence are dropped first (weights are positive idf, so what they all cover together bounds
     each sentence, and most of the 40 units ranked per question stop there)."""
     pairs, joined = _number_sentences(unit.title, unit.sentences)
+    if figure.kind.startswith("count:"):  # a list's lead states its count by its items
+        pairs = tuple(sorted({*pairs, *_counted_leads(unit, figure.kind[len("count:"):])}))
+        joined = "\x00".join(text for _n, text in pairs)
     if figure.given or figure.kind or figure.subject:
         own = unit.title if kinds.titled(unit) else ""
-        pairs = tuple((n, text) for n, text in pairs if _states(unit.sentences[n], figure.given, figure.kind)
+        leads = {n for n, _t in _counted_leads(unit, figure.kind[len("count:"):])} if figure.kind.startswith(
+            "count:") else set()
+        pairs = tuple((n, text) for n, text in pairs
+                      if (n in leads or _states(unit.sentences[n], figure.given, figure.kind))
                       and _of_subject(figure, own, unit.sentences[n], r.subject_cover))
         joined = "\x00".join(text for _n, text in pairs)
     if not pairs:

@@ -186,3 +186,19 @@ def test_how_often_is_answered_only_by_a_frequency_said_of_what_is_asked_about(a
         assert ans.abstained and ans.text.startswith("已收录文件没有写明"), question
     assert "每月开展1次主题党日" in first_line(assistant, "主题党日多长时间开展一次")
     assert "每年开展1次民主评议党员" in first_line(assistant, "民主评议党员多久开展一次")
+
+
+def test_how_many_items_is_answered_by_counting_the_list_that_states_them(assistant: Assistant) -> None:
+    # no sentence says 八项: the （一）…（八） list led by 党员享有下列权利 does
+    assert first_line(assistant, "党员享有几项权利").startswith("共八项：党员享有下列权利")
+    # 哪几条 asks which items, not how many: not refused as a missing figure
+    assert not assistant.ask("第一议题制度在哪几条提到？").abstained
+
+
+def test_a_counted_name_is_not_a_count() -> None:
+    from rag.forms import figure_kind, kind_figure
+
+    counted = kind_figure(figure_kind("对党员的纪律处分有几种"))
+    assert counted.search("对党员的纪律处分有五种：警告、严重警告")
+    assert not counted.search("运用监督执纪“四种形态”")
+    assert figure_kind("违反了好几条规定怎么处分") == "" and figure_kind("在哪几条提到") == ""
