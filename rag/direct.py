@@ -284,6 +284,28 @@ def _negation_clash(claim: str, sentence: str) -> bool:
     return False
 
 
+# A denial and the assertion it denies: 没有表决权 denies 有表决权, 不能作入党介绍人 denies 能当入党介绍人.
+_DENIALS = (("没有", "有"), ("不能", "能"), ("不能", "可以"), ("不得", "可以"), ("不得", "能"),
+            ("不可以", "可以"), ("严禁", "可以"), ("禁止", "可以"))
+_CLAUSE_END = re.compile(r"[，。；！？]")
+
+
+def _denied(claim: str, sentence: str) -> bool:
+    """The sentence denies what the claim asserts: it says 没有/不能/不得… of what the claim says
+    有/能/可以 of (most of the claim's words after its verb recur after the denial, in its clause)."""
+    for neg, pos in _DENIALS:
+        for m in re.finditer(neg, sentence):
+            stop = _CLAUSE_END.search(sentence, m.end())
+            span = sentence[m.end():stop.start() if stop else len(sentence)]
+            for c in re.finditer(pos, claim):
+                if c.start() > 0 and claim[c.start() - 1] in _NEGATIONS:
+                    continue  # the claim denies too
+                said = _bigrams(claim[c.end():])
+                if said and len(said & _bigrams(span)) >= 0.6 * len(said):
+                    return True
+    return False
+
+
 def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
     """Whether the quoted text states a claim (True), plainly contradicts it (False: another figure,
     不X for X) or neither (None); with the deciding sentence."""
@@ -295,7 +317,8 @@ def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | 
     if share < JUDGE_NEAR:
         return None, q, n
     claimed, stated = _figures(claim), _figures(sentence)
-    if (claimed and stated and not claimed <= stated) or _negation_clash(claim, sentence):
+    if ((claimed and stated and not claimed <= stated) or _negation_clash(claim, sentence)
+            or _denied(claim, sentence)):
         return False, q, n
     if share >= JUDGE_AGREE and (not claimed or claimed <= stated):
         return True, q, n

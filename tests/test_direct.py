@@ -66,6 +66,9 @@ def test_true_false_says_right_or_wrong_from_the_deciding_sentence(assistant: As
     assert first_line(assistant, "党员有退党的自由吗").startswith("对。")
     # a range is one figure: 五年 is not 三年至五年
     assert first_line(assistant, "党的基层委员会每届任期五年，对吗？").startswith("错。")
+    # 没有表决权、选举权… denies 有选举权; 不能作入党介绍人 denies 能当入党介绍人
+    assert first_line(assistant, "预备党员有选举权吗").startswith("错。")
+    assert first_line(assistant, "受留党察看处分的党员能当入党介绍人吗").startswith("错。")
     # a frequency is a figure too: 每年 is not 每半年, 每半年 is
     assert first_line(assistant, "入党积极分子每年考察一次，对吗").startswith("错。")
     assert first_line(assistant, "党支部每半年对入党积极分子进行一次考察，对吗").startswith("对。")
