@@ -467,6 +467,33 @@ def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
     return None
 
 
+# -- definitions -------------------------------------------------------------------------------
+
+# "X是什么" / "什么是X" / "X指什么": a question for what X is.
+_WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|"
+                      r"^(.{2,20}?)(?:是指什么|指的是什么|是什么|指什么|是啥)[？?。！!\s]*$")
+# What follows a term where a text defines it or sets it out: 基本路线是：…, 誓词如下：…
+_DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
+
+
+def _defining(stem: str, q: Quote) -> int | None:
+    """For a question for what X is, the sentence of the unit that defines X: X's longest ending
+    (at least two characters: 党的基本路线 → 基本路线, 入党誓词 → 誓词) right before 是/如下/：…;
+    of those the longest, the first on a tie. None when the unit has none."""
+    m = _WHAT_IS.match(stem.strip())
+    if not m:
+        return None
+    term = _squash(m.group(1) or m.group(2))
+    best: tuple[int, int] | None = None
+    for n, sentence in enumerate(q.unit.sentences):
+        for k in range(len(term), 1, -1):
+            if any(term[-k:] + mark in sentence for mark in _DEFINING):
+                if best is None or k > best[0]:
+                    best = (k, n)
+                break
+    return best[1] if best else None
+
+
 # -- the answer first -------------------------------------------------------------------------
 
 
@@ -512,6 +539,8 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
 
         best = closest(quoted)
         other = closest(range(len(q.unit.sentences)))
+        if form.kind == "fact" and (defined := _defining(form.stem, q)) is not None:
+            best = other = defined
         if share(other) >= share(best) + UNQUOTED_MARGIN or (
                 share(other) == share(best) and _run(form.stem, q.unit.sentences[other])
                 > _run(form.stem, q.unit.sentences[best]) + 1):

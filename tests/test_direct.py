@@ -205,3 +205,10 @@ def test_a_counted_name_is_not_a_count() -> None:
     assert counted.search("对党员的纪律处分有五种：警告、严重警告")
     assert not counted.search("运用监督执纪“四种形态”")
     assert figure_kind("违反了好几条规定怎么处分") == "" and figure_kind("在哪几条提到") == ""
+
+
+def test_what_is_opens_with_the_sentence_that_defines_it(assistant: Assistant) -> None:
+    # not 预备党员必须面向党旗进行入党宣誓 (it shares as much with the question) but the oath itself
+    assert first_line(assistant, "入党誓词是什么").startswith("誓词如下：我志愿加入中国共产党")
+    # not 第一，坚持党的基本路线 but the sentence that says what it is
+    assert "基本路线是：" in first_line(assistant, "党的基本路线是什么")
