@@ -55,6 +55,7 @@ from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_hea
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
 from .origin import ClientAddress, Proxies, SameOrigin, parse_networks
+from .page_api import page_router
 from .runtime import APP_TITLE, AppState
 from .style import CSS
 
@@ -205,6 +206,7 @@ def create_app(state: AppState, *, blocks: gr.Blocks,
     app.include_router(
         office_router(Depends(_no_guard), state)
     )  # conversations, exports, documents (ui/office_api.py)
+    app.include_router(page_router(state))  # the page's own asking (ui/page_api.py)
     _add_routes(app, state, settings)
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
     mounted: FastAPI = gr.mount_gradio_app(
