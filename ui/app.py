@@ -103,7 +103,8 @@ def build_demo(server: AppState) -> gr.Blocks:
             with gr.Tab("问答", id="chat", elem_id="dj-tab-chat"):
                 with gr.Row(equal_height=False, elem_id="dj-chat-row"):
                     with gr.Column(scale=0, min_width=200, elem_id="dj-sidebar"):
-                        convs = _html(sidebar.sidebar_html(server, None), "dj-convs", delegate + page_js.settable("convs"))
+                        convs = _html(sidebar.sidebar_html(server, None), "dj-convs",
+                                      delegate + page_js.settable("convs"))
                     with gr.Column(scale=3, min_width=340, elem_id="dj-main"):
                         transcript = _html(
                             render_transcript(server, []), "dj-transcript", delegate + page_js.TRANSCRIPT
@@ -138,7 +139,8 @@ def build_demo(server: AppState) -> gr.Blocks:
                                 _html(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', "dj-mode-hint")
                             status = _html("", "dj-status", page_js.settable("status"))
                     with gr.Column(scale=2, min_width=300, elem_id="dj-side"):
-                        panel = _html(PANEL_EMPTY, "dj-panel", delegate + page_js.PANEL + page_js.settable("panel"))
+                        panel = _html(PANEL_EMPTY, "dj-panel",
+                                      delegate + page_js.PANEL + page_js.settable("panel"))
             with gr.Tab("目录", id="browse", elem_id="dj-tab-browse"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300, elem_id="dj-tree-col"):
