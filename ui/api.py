@@ -8,6 +8,7 @@
     GET  /healthz   index status (ready / rebuilding with progress / failed) and counts
     GET  /livez     {"status": "ok"} — the one route without login, it reveals nothing
     GET  /docs      Swagger UI from local files (package fastapi-offline); /openapi.json
+    POST /api/page/ask   the page's own asking (ui/page_api.py; not in /docs: the page's script is its client)
 
 Every error is {"error": "中文说明"} (4xx: what to fix; 503: no usable index; 500: a bug, whose
 traceback goes to stderr only). In front of everything, outermost first: `origin.ClientAddress`
