@@ -11,19 +11,19 @@ at once. A session does what the page's scripts (ui/page_js.py) do in a browser,
   open       GET /api/session (the visitor cookie: answers are saved to the visitor's
              conversations), the Gradio heartbeat stream (held open for the whole session, as the
              browser holds it), and the boot event (the header's `submit`: the page's link)
-  ask        per question, back to back: GET gradio_api/app_id (FLOW checks the server is the one
-             it asked), POST gradio_api/queue/join of the `dj-flow` submit event with the payload
-             FLOW sends (question, seq, qid, the open conversation's id, scope), then the
-             gradio_api/queue/data event stream until the answer's `process_completed`
+  ask        per question, back to back: POST /api/page/ask (ui/page_api.py) with the body FLOW
+             (ui/static/flow.js) sends — question, seq, qid, the open conversation's id, the
+             state the last answered turn carries (its data-state), the earlier questions, the
+             scope, the mode — read to the end of its NDJSON answer
              A mix of 第N条 lookups, regulation articles, free questions, and follow-ups
-             (下一条 …) after a lookup; the open conversation's id comes from the sidebar the
-             answer redraws, as the page's script reads it.
+             (下一条 …) after a lookup; the open conversation's id comes from the answer's line
+             (the conversation list it sends for a new conversation), as the page's script reads it.
 
-A question's latency is client wall time from the app_id request to the answer's message: what a
-user waits between Enter and the answer arriving (the browser's drawing excluded). An error is a
-refused request, a failed event, an answer that is not a turn (the page would put the question
-back), a turn the server could not save, or no answer within --timeout. Ratios are to the
-1-session level of the same run. Target (issue 24): 50 sessions p95 ≤ 0.5 s with 0 errors.
+A question's latency is client wall time from the request to the answer's last line: what a user
+waits between Enter and the answer arriving (the browser's drawing excluded). An error is a
+refused request, an answer that is not a turn (the page would put the question back), a turn the
+server could not save, or no answer within --timeout. Ratios are to the 1-session level of the same
+run. Target (issue 24): 50 sessions p95 ≤ 0.5 s with 0 errors.
 Exit 0 unless --check is given and the target is missed.
 """
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import random
@@ -53,6 +54,7 @@ from loadtest import FOLLOW_UPS, MIX, start_server, stop_server, summary  # noqa
 TARGET_SESSIONS, TARGET_P95_MS = 50, 500.0
 _CURRENT_CONV = re.compile(r'class="dj-conv dj-current" data-id="([^"]+)"')
 _ENVELOPE_KIND = re.compile(r'<template class="dj-append"[^>]*data-kind="([a-z]+)"')
+_TURN_STATE = re.compile(r'<div class="dj-turn" data-turn="\d+" data-state="([^"]*)"')
 
 
 # -- one HTTP/1.1 keep-alive connection ---------------------------------------------------------
@@ -98,8 +100,10 @@ class Http:
             headers[name.lower()] = value.strip()
         return status, headers, cookies
 
-    async def request(self, method: str, path: str, payload: Any = None) -> tuple[int, Any, list[str]]:
-        """→ (status, the body parsed as JSON (None when it is not), Set-Cookie values)."""
+    async def request(self, method: str, path: str, payload: Any = None, *,
+                      parse: bool = True) -> tuple[int, Any, list[str]]:
+        """→ (status, the body parsed as JSON (None when it is not; its bytes when not `parse`),
+        Set-Cookie values)."""
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         try:
             status, headers, cookies = await self._head(await self._send(method, path, body))
@@ -114,6 +118,8 @@ class Http:
             raw = await reader.readexactly(int(headers.get("content-length", "0")))
         if "close" in headers.get("connection", "").lower():
             await self.close()
+        if not parse:
+            return status, raw, cookies
         try:
             return status, json.loads(raw), cookies
         except ValueError:
@@ -155,26 +161,19 @@ class Http:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """The two events a session fires, found by their components' elem_id in the page's config."""
+    """The one Gradio event a session fires (boot: the header's `submit`), found by its component's
+    elem_id in the page's config; questions go to the page's own route."""
 
     boot_fn: int
     boot_trigger: int
-    flow_fn: int
-    flow_trigger: int
-    flow_inputs: int
 
 
 def page_events(config: dict[str, Any]) -> Page:
     ids = {c["props"].get("elem_id"): c["id"] for c in config["components"] if c.get("props")}
-
-    def fn(elem_id: str, event: str) -> tuple[int, int]:
-        for dep in config["dependencies"]:
-            if [ids[elem_id], event] in [list(t) for t in dep["targets"]]:
-                return int(dep["id"]), len(dep["inputs"])
-        raise SystemExit(f"the page has no {event} event on #{elem_id}: has the page changed?")
-
-    (boot_fn, _), (flow_fn, flow_inputs) = fn("dj-header", "submit"), fn("dj-flow", "submit")
-    return Page(boot_fn, ids["dj-header"], flow_fn, ids["dj-flow"], flow_inputs)
+    for dep in config["dependencies"]:
+        if [ids["dj-header"], "submit"] in [list(t) for t in dep["targets"]]:
+            return Page(int(dep["id"]), ids["dj-header"])
+    raise SystemExit("the page has no submit event on #dj-header: has the page changed?")
 
 
 def session_hash() -> str:
@@ -203,6 +202,8 @@ class Session:
     timeout: float
     sh: str = ""
     conv: str = ""
+    state: dict[str, Any] | None = None  # what the last answered turn carries (its data-state)
+    asked: list[str] = field(default_factory=list)  # the questions the page shows
     api: Http = field(init=False)
     stream: Http = field(init=False)
 
@@ -246,24 +247,30 @@ class Session:
         await self.fire(self.page.boot_fn, self.page.boot_trigger, [], link)
 
     async def ask(self, question: str, n: int) -> None:
-        status, body, _ = await self.api.request("GET", "/gradio_api/app_id")
-        if status != 200 or not isinstance(body, dict) or not body.get("app_id"):
-            raise RuntimeError(f"app_id answered {status}")
         seq = f"{self.sh}-{n}"
-        payload = {"question": question, "seq": seq, "qid": f"q{seq}", "conv": self.conv, "docs": []}
-        # the event's inputs are the session's states and the mode radio: the server reads the states
-        data: list[Any] = [None, None, "extractive", None][: self.page.flow_inputs]
-        out = await self.fire(self.page.flow_fn, self.page.flow_trigger, data, payload)
-        flow, status_html, sidebar = out["data"][0], out["data"][3], out["data"][5]
-        kind = _ENVELOPE_KIND.match(flow or "")
-        if kind is None or kind.group(1) != "turn":
-            raise RuntimeError(f"not an answered turn: {str(flow)[:120]}")
-        if status_html:  # the turn was answered but not saved (the status line says why)
-            raise RuntimeError(f"status: {re.sub('<[^>]+>', '', str(status_html))[:120]}")
-        current = _CURRENT_CONV.search(sidebar or "")
-        if current is None:
-            raise RuntimeError("the answer's sidebar shows no open conversation: the turn was not saved")
-        self.conv = current.group(1)
+        body = {"question": question, "seq": seq, "qid": f"q{seq}", "conv": self.conv, "docs": [],
+                "mode": "extractive", "state": self.state, "n": len(self.asked), "retry": False,
+                "history": self.asked[-50:]}
+        status, raw, _ = await self.api.request("POST", "/api/page/ask", body, parse=False)
+        if status != 200 or not isinstance(raw, bytes):
+            raise RuntimeError(f"/api/page/ask answered {status}: {str(raw)[:120]}")
+        lines = [json.loads(x) for x in raw.decode("utf-8").splitlines() if x.strip()]
+        last = lines[-1] if lines else {}
+        kind = _ENVELOPE_KIND.match(str(last.get("html", "")))
+        if kind is None or kind.group(1) != "turn" or last.get("kind") != "turn":
+            raise RuntimeError(f"not an answered turn: {str(last)[:120]}")
+        if last.get("status"):  # the turn was answered but not saved (the status line says why)
+            raise RuntimeError(f"status: {re.sub('<[^>]+>', '', str(last['status']))[:120]}")
+        if last.get("sidebar"):  # a new conversation: the list marks it as the open one
+            current = _CURRENT_CONV.search(last["sidebar"])
+            if current is None or current.group(1) != last.get("conv"):
+                raise RuntimeError("the answer's conversation list does not show it: the turn was not saved")
+        elif not last.get("meta") or last.get("conv") != self.conv:
+            raise RuntimeError("the answer names no saved conversation: the turn was not saved")
+        self.conv = str(last["conv"])
+        state = _TURN_STATE.search(last["html"])
+        self.state = json.loads(html.unescape(state.group(1))) if state else None
+        self.asked.append(question)
 
     async def close(self) -> None:
         await self.api.close()

@@ -56,7 +56,7 @@ TIERS: dict[str, frozenset[str]] = {
         "test_gradio_startup.py", "test_index.py", "test_index_corruption.py",
         "test_index_corruption_server.py", "test_ingest_cli.py", "test_ingest_limits.py", "test_kinds_answers.py",
         "test_langchain.py", "test_llm.py", "test_onboarding_api.py", "test_onboarding_cli.py",
-        "test_onboarding_roles.py", "test_pipeline.py", "test_pipeline_multidoc.py",
+        "test_onboarding_roles.py", "test_page_api.py", "test_pipeline.py", "test_pipeline_multidoc.py",
         "test_question_encoder.py", "test_rebuild_backoff.py", "test_registry.py", "test_retrieve.py",
         "test_routes.py", "test_search.py", "test_server_hardening.py", "test_tokenize.py", "test_ui.py",
         "test_ui_office.py", "test_ui_plain.py", "test_upload_limits.py", "test_use_tokenizer.py",

@@ -798,3 +798,37 @@ def test_rename_saves_on_blur_and_refuses_an_empty_name(browser: Any, base_url: 
     page.wait_for_function("(document.querySelector('.dj-convs-where') || {}).textContent?.includes('保存')")
     expect(page.locator(".dj-conv-title")).to_have_text("第八条笔记")
     page.context.close()
+
+
+def test_the_page_asks_through_its_own_route_and_its_other_events_see_those_answers(
+        browser: Any, base_url: str) -> None:
+    """Issue #24: a question is one POST to api/page/ask (no Gradio queue event); a follow-up starts
+    from the state the last turn shows; the conversation list, side panel, votes and 就此条提问 work
+    on turns that Gradio's session state never saw."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, base_url)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.method} {r.url.split('//', 1)[1].split('/', 1)[1]}"))
+    first = ask(page, "第8条要求什么？")
+    second = ask(page, "下一条呢？")
+    expect(second.locator("button.dj-cite").first).to_have_text("〔第9条〕")
+    asks = [s for s in sent if "page/ask" in s]
+    assert asks == ["POST api/page/ask"] * 2 and not any("queue/join" in s for s in sent), sent
+    expect(page.locator("#dj-panel .dj-unit-h")).to_contain_text("第9条")  # the first unit quoted
+    row = page.locator("#dj-convs .dj-conv.dj-current")
+    expect(row).to_have_count(1)
+    expect(row.locator(".dj-conv-meta")).to_contain_text("2 问")
+    # a vote on the first answer: the handler reads the conversation from the store
+    first.locator(".dj-vote[data-vote='up']").click()
+    expect(page.locator(".dj-turn[data-turn='0'] .dj-vote[data-vote='up']")).to_have_attribute(
+        "aria-pressed", "true")
+    expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(2)  # redrawn whole, both turns
+    # 就此条提问 from the 目录 goes through the same route into the same conversation
+    page.get_by_role("tab", name="目录").click()
+    page.locator("#dj-tree [data-action='item'][data-key$='#12']").first.click()
+    page.locator("#dj-ask-item").click()
+    expect(page.locator(".dj-turn:not(.dj-pending)")).to_have_count(3)
+    expect(row.locator(".dj-conv-meta")).to_contain_text("3 问")
+    assert [s for s in sent if "page/ask" in s] == ["POST api/page/ask"] * 3
+    page.context.close()

@@ -1,5 +1,5 @@
 """One conversation state on every surface: the same conversation asked through `dangjian chat`, the
-HTTP API (carrying the returned "state", or sending only "history") and the page's handlers gives the
+HTTP API (carrying the returned "state", or sending only "history") and the page's own route gives the
 same answers, turn by turn — follow-ups (那第9条呢、下一条、它的下一条) included."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from page_client import PageTab, lines, turn_state
 
 from rag import Settings
 from rag.cli import main
-from ui import handlers
+from rag.db import conversations
+from ui.page_api import PageAsk, page_answers
 from ui.runtime import AppState
 
 CONVERSATIONS = {
@@ -48,14 +50,15 @@ def by_api_history(base_url: str, questions: list[str]) -> list[dict[str, Any]]:
             for n, q in enumerate(questions)]
 
 
-def by_page(server: AppState, questions: list[str]) -> list[dict[str, Any]]:
-    """The page's own path (one turn at a time, saved with its state in the visitor's conversation)."""
-    turns: list[dict[str, Any]] = []
-    conv = ""
-    for n, q in enumerate(questions):
-        *_, (_flow, turns, _panel, _status, conv, _side) = handlers.ask_next(
-            server, turns, conv, "extractive", [], {"question": q, "seq": f"s{n}", "qid": f"q{n}"}, VISITOR())
-    return [t["answer"] for t in turns]
+def by_page(base_url: str, questions: list[str]) -> list[dict[str, Any]]:
+    """The page's own route over HTTP (POST /api/page/ask with the visitor cookie, carrying the state
+    the last answered turn shows), read back from the visitor's saved conversation."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        client.get("/api/session")
+        tab = PageTab(lambda body: lines(client.post("/api/page/ask", json=body).content))
+        for q in questions:
+            assert tab.ask(q)[-1]["kind"] == "turn"
+        return [t["answer"] for t in client.get(f"/api/conversations/{tab.conv}").json()["turns"]]
 
 
 def by_cli(questions: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
@@ -76,22 +79,21 @@ def test_the_same_conversation_gives_the_same_answers_on_every_surface(
     assert [a["state"]["refs"] for a in api] == [[key.rsplit("#", 1)[1]] for key in EXPECTED[name]]
     texts = [a["answer"] for a in api]
     assert [a["answer"] for a in by_api_history(base_url, questions)] == texts
-    page = by_page(server, questions)
+    page = by_page(base_url, questions)
     assert [a["answer"] for a in page] == texts and [_cited(a) for a in page] == [_cited(a) for a in api]
     assert by_cli(questions, capsys, monkeypatch) == "".join(f"问> {t}\n\n" for t in texts) + "问> "
 
 
-def test_the_page_continues_from_the_saved_state_not_from_replayed_questions(server: AppState) -> None:
-    """The state saved with the last turn is what the next question starts from: a turn whose state
-    names 党章第四十条 is followed by 党章第四十一条, whatever questions came before it; a state that
-    names no unit of the index (a document removed since) starts afresh instead of guessing."""
-    turns = [{"question": "第8条要求什么？", "answer": {}, "state": {"doc_id": "dangzhang-2022", "refs": ["40"]}}]
-    *_, (_f, after, *_r) = handlers.ask_next(server, turns, "", "extractive", [],
-                                             {"question": "下一条呢？", "seq": "a", "qid": "a"}, None)
-    assert _cited(after[-1]["answer"])[0] == "dangzhang-2022#41"
-    assert after[-1]["state"] == {"doc_id": "dangzhang-2022", "refs": ["41"]}
-    gone = [{**turns[0], "state": {"doc_id": "removed-doc", "refs": ["3"]}}]
-    *_, (_f, fresh, *_r) = handlers.ask_next(server, gone, "", "extractive", [],
-                                             {"question": "下一条呢？", "seq": "b", "qid": "b"}, None)
-    asked_anew = server.ask("下一条呢？")
-    assert fresh[-1]["answer"]["answer"] == asked_anew.text
+def test_the_page_continues_from_the_state_it_shows_not_from_replayed_questions(server: AppState) -> None:
+    """The state the last turn carries (the page sends it back) is what the next question starts
+    from: a turn whose state names 党章第四十条 is followed by 党章第四十一条, whatever questions
+    came before it; a state that names no unit of the index (a document removed since) starts afresh
+    instead of guessing."""
+    ask = {"question": "下一条呢？", "seq": "a", "qid": "a", "history": ["第8条要求什么？"]}
+    (line,) = page_answers(server, PageAsk(**ask, state={"doc_id": "dangzhang-2022", "refs": ["40"]}), VISITOR())
+    saved = conversations.store_for(server.settings).get("visitor:state-visitor-0000000000001", line["conv"])
+    assert saved is not None and _cited(saved.turns[-1]["answer"])[0] == "dangzhang-2022#41"
+    assert turn_state(line["html"])[1] == {"doc_id": "dangzhang-2022", "refs": ["41"]}
+    (gone,) = page_answers(server, PageAsk(**ask, state={"doc_id": "removed-doc", "refs": ["3"]}), VISITOR())
+    fresh = conversations.store_for(server.settings).get("visitor:state-visitor-0000000000001", gone["conv"])
+    assert fresh is not None and fresh.turns[-1]["answer"]["answer"] == server.ask("下一条呢？").text

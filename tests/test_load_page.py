@@ -57,7 +57,7 @@ def test_load_page_counts_a_refused_question_as_an_error(tmp_path: Path) -> None
         await send({"type": "http.response.start", "status": status, "headers": headers})  # type: ignore[operator]
         await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
-    page = load_page.Page(boot_fn=1, boot_trigger=2, flow_fn=3, flow_trigger=4, flow_inputs=4)
+    page = load_page.Page(boot_fn=1, boot_trigger=2)
     with running(app, ready_path="/gradio_api/app_id") as url:
         row = asyncio.run(load_page.level(page, url.rstrip("/"), 2, 3, seed=1, timeout=10, pid=None))
     assert row["requests"] == 0 and row["errors"] == 2 + 2 * 3  # each session's boot, then its 3 questions

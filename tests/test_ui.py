@@ -20,6 +20,7 @@ from fake_openai import FakeOpenAI, closed_port_url, fake_openai  # noqa: F401 -
 
 from rag import Settings
 from rag.config import MAX_QUESTION_CHARS
+from rag.db import conversations
 from rag.db.feedback import votes_for
 from rag.llm import AI_NOTE, FAILED_CHECK_NOTE, unavailable_note
 from ui import catalog_page, chat, export, onboarding_page, render, sidebar
@@ -551,32 +552,33 @@ def test_welcome_says_ai_answers_are_not_verbatim_only_where_ai_exists(settings:
 
 
 def test_the_page_gets_only_the_new_turn_and_picks_up_its_conversation_by_id(server: AppState, app: Any) -> None:
-    """Issue #22: an answer's payload does not grow with the conversation, and a session that lost
-    its state (a server restart) continues the conversation the page shows, with its 下一条 state."""
-    from ui import handlers
+    """Issues #22 and #24: an answer's payload does not grow with the conversation; the page's own
+    route continues the conversation the page names, from the state its last turn carries, with no
+    session state on the server; a question sent again after its answer was lost is not asked twice."""
+    from page_client import PageTab, turn_state
+
+    from ui.page_api import PageAsk, page_answers
 
     carol = type(ALICE)(visitor="carol-visitor-id-0000000003")
-    turns: list[Any] = []
-    conv = ""
+    tab = PageTab(lambda body: list(page_answers(server, PageAsk(**body), carol)))
     sizes = []
     for n in range(12):
-        outs = list(handlers.ask_next(server, turns, conv, "extractive", [], {"question": f"第{n % 19 + 1}条要求什么？",
-                                                                      "seq": f"s{n}", "qid": f"q{n}"}, carol))
-        flow, turns, _panel, _status, conv, side = outs[-1]
-        assert f'data-turn="{n}"' in flow and 'data-kind="turn"' in flow and f"第{n + 1}问" in (flow + side)
-        sizes.append(len(flow))
-    assert turns[-1]["state"] == {"doc_id": "dongzhi-2025-3", "refs": ["12"]}  # saved with the turn
+        (line,) = tab.ask(f"第{n % 19 + 1}条要求什么？")
+        assert line["kind"] == "turn" and f'data-turn="{n}"' in line["html"] and line["status"] == ""
+        assert ("sidebar" in line) == (n == 0) and line.get("meta", "").startswith(f"{n + 1} 问") == (n > 0)
+        assert f"第{n + 1}问" in line["html"] + line.get("sidebar", "")
+        sizes.append(len(line["html"]))
+    assert tab.state == {"doc_id": "dongzhi-2025-3", "refs": ["12"]}
     assert max(sizes[1:]) < 1.5 * min(sizes[1:])  # the same order of size at turn 12 as at turn 2
-    # the server's state is gone (restart): the page's conversation id brings the turns back
-    outs = list(handlers.ask_next(server, [], "", "extractive", [], {"question": "下一条呢？", "seq": "r", "qid": "qr",
-                                                              "conv": conv}, carol))
-    flow, again, _panel, _status, same, _side = outs[-1]
-    assert same == conv and len(again) == 13 and 'data-turn="12"' in flow
-    assert {c["ref"] for c in again[-1]["answer"]["citations"]} == {"13"}  # 下一条 after 第12条
-    # the same question sent again (its answer was lost with the connection) is not asked twice
-    outs = list(handlers.ask_next(server, again, conv, "extractive", [], {"question": "下一条呢？", "seq": "r2",
-                                                                   "qid": "qr", "conv": conv}, carol))
-    assert len(outs[-1][1]) == 13 and 'data-seq="r2"' in outs[-1][0]
+    (line,) = tab.ask("下一条呢？", qid="qr")
+    saved = conversations.store_for(server.settings).get("visitor:carol-visitor-id-0000000003", tab.conv)
+    assert saved is not None and len(saved.turns) == 13 and turn_state(line["html"])[0] == 12
+    assert saved.turns[-1]["state"] == {"doc_id": "dongzhi-2025-3", "refs": ["13"]}  # 下一条 after 第12条
+    # the same question sent again (its answer was lost with the connection): the saved turn comes back
+    (again,) = tab.ask("下一条呢？", qid="qr", retry=True)
+    assert turn_state(again["html"])[0] == 12 and 'data-seq="s14"' in again["html"]
+    after = conversations.store_for(server.settings).get("visitor:carol-visitor-id-0000000003", tab.conv)
+    assert after is not None and len(after.turns) == 13
 
 
 def test_ai_answers_are_bounded_apart_from_the_page(server: AppState, app: Any, settings: Settings, fake: FakeOpenAI,

@@ -8,6 +8,7 @@
     GET  /healthz   index status (ready / rebuilding with progress / failed) and counts
     GET  /livez     {"status": "ok"} — the one route without login, it reveals nothing
     GET  /docs      Swagger UI from local files (package fastapi-offline); /openapi.json
+    POST /api/page/ask   the page's own asking (ui/page_api.py; not in /docs: the page's script is its client)
 
 Every error is {"error": "中文说明"} (4xx: what to fix; 503: no usable index; 500: a bug, whose
 traceback goes to stderr only). In front of everything, outermost first: `origin.ClientAddress`
@@ -55,6 +56,7 @@ from .limits import STATUS_MESSAGES, ChineseErrors, InputGuard, Workload, is_hea
 from .office_api import MAX_UPLOADS, AdminUploads, office_router
 from .onboarding_api import onboarding_router
 from .origin import ClientAddress, Proxies, SameOrigin, parse_networks
+from .page_api import page_router
 from .runtime import APP_TITLE, AppState
 from .style import CSS
 
@@ -205,6 +207,7 @@ def create_app(state: AppState, *, blocks: gr.Blocks,
     app.include_router(
         office_router(Depends(_no_guard), state)
     )  # conversations, exports, documents (ui/office_api.py)
+    app.include_router(page_router(state))  # the page's own asking (ui/page_api.py)
     _add_routes(app, state, settings)
     blocked = [str(p.resolve()) for p in (settings.corpus_dir, settings.index_dir)]
     mounted: FastAPI = gr.mount_gradio_app(

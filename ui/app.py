@@ -48,11 +48,11 @@ from .chat import source_panel, warn
 from .handlers import (
     as_int,
     ask_and_list,
-    ask_next,
     boot,
     download_payload,
     event_data,
     export_file,
+    flow_ask,
     header_html,
     on_download,
     on_jump,
@@ -61,6 +61,7 @@ from .handlers import (
     on_scope,
     on_tree_filter,
     on_tree_select,
+    page_conversation,
     serve_html_in_chinese,
     transcript_click,
 )
@@ -102,7 +103,8 @@ def build_demo(server: AppState) -> gr.Blocks:
             with gr.Tab("问答", id="chat", elem_id="dj-tab-chat"):
                 with gr.Row(equal_height=False, elem_id="dj-chat-row"):
                     with gr.Column(scale=0, min_width=200, elem_id="dj-sidebar"):
-                        convs = _html(sidebar.sidebar_html(server, None), "dj-convs", delegate)
+                        convs = _html(sidebar.sidebar_html(server, None), "dj-convs",
+                                      delegate + page_js.settable("convs"))
                     with gr.Column(scale=3, min_width=340, elem_id="dj-main"):
                         transcript = _html(
                             render_transcript(server, []), "dj-transcript", delegate + page_js.TRANSCRIPT
@@ -135,9 +137,10 @@ def build_demo(server: AppState) -> gr.Blocks:
                                                 show_label=False, container=False, elem_id="dj-mode",
                                                 scale=0, min_width=170)
                                 _html(f'<div class="dj-mode-hint">{esc(MODE_HINT)}</div>', "dj-mode-hint")
-                            status = _html("", "dj-status")
+                            status = _html("", "dj-status", page_js.settable("status"))
                     with gr.Column(scale=2, min_width=300, elem_id="dj-side"):
-                        panel = _html(PANEL_EMPTY, "dj-panel", delegate + page_js.PANEL)
+                        panel = _html(PANEL_EMPTY, "dj-panel",
+                                      delegate + page_js.PANEL + page_js.settable("panel"))
             with gr.Tab("目录", id="browse", elem_id="dj-tab-browse"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300, elem_id="dj-tree-col"):
@@ -200,25 +203,18 @@ def _wire(c: SimpleNamespace, server: AppState) -> None:
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
         yield from transcript_click(server, turns, conv, mode, scope, event_data(evt), request)
 
-    def on_next(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
-                request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from ask_next(server, turns, conv, mode, scope, event_data(evt), request)
-
-    def on_next_once(turns: Any, conv: str, mode: AnswerMode | None, scope: Any, evt: gr.EventData,
-                     request: gr.Request) -> tuple[Any, ...]:
-        # without an AI mode every answer is one update: a plain function is run once and its answer
-        # sent once (a generator's is sent as its last update and again when it ends)
-        *_, last = ask_next(server, turns, conv, mode, scope, event_data(evt), request)
-        return tuple(last)
-
-    def on_source(turns: Any, evt: gr.EventData) -> Any:
+    def on_source(turns: Any, conv: str, evt: gr.EventData, request: gr.Request) -> Any:
         data = event_data(evt)
         key = str(data.get("key", ""))
-        return source_panel(server, turns, as_int(data.get("turn")), key) if key else gr.skip()
+        if not key:
+            return gr.skip()
+        turns, _conv = page_conversation(server, turns, conv, data, request)
+        return source_panel(server, turns, as_int(data.get("turn")), key)
 
     def on_convs(turns: Any, conv: str, evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
         data = event_data(evt)
         action, cid = data.get("action"), str(data.get("id", ""))
+        conv = str(data.get("conv", conv))  # the page's open conversation (its own asking moved it on)
         if action == "open":
             return sidebar.open_conversation(server, cid, request)
         if action == "new":
@@ -242,15 +238,11 @@ def _wire(c: SimpleNamespace, server: AppState) -> None:
         out["ob"] = onboarding_page.render(server, None)
         return {getattr(c, name): value for name, value in out.items()}
 
-    def on_ask_about(key: str | None, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
-                     request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def on_ask_about(key: str | None) -> tuple[Any, Any]:
+        # asked by the page's script like a typed question (its own route, its queue)
         if not key:
-            yield (gr.skip(),) * 8
-            return
-        tab: Any = gr.Tabs(selected="chat")
-        for out in ask_and_list(server, question_for(server, key), turns, conv, mode, scope, request):
-            yield (*out, tab)
-            tab = gr.skip()
+            return gr.skip(), gr.skip()
+        return flow_ask(question_for(server, key)), gr.Tabs(selected="chat")
 
     def on_add(files: Any, request: gr.Request) -> tuple[Any, ...]:
         html, poll = documents_page.start_add(server, files, request)
@@ -285,16 +277,10 @@ def _wire(c: SimpleNamespace, server: AppState) -> None:
     from_box: dict[str, Any] = {"trigger_mode": "always_last", "js": page_js.ask_from_box(len(ask_in))}
     c.question.submit(on_ask, ask_in, sidebar_out, api_name="ask", **public, **from_box)
     c.send.click(on_ask, ask_in, sidebar_out, **chat_opts, **from_box)
-    # the page's own asking (page_js.FLOW queues questions and sends one at a time): no progress overlay,
-    # the question's placeholder in the transcript shows it is pending
-    # the page's hot path: its inputs are states and the mode (used as sent) and its outputs strings of
-    # HTML, so Gradio's pre/postprocessing (identities, each a trip to a worker thread) is skipped
-    streams = server.settings.llm_configured  # the page's settings, as built
-    c.flow.submit(on_next if streams else on_next_once, [c.turns, c.conv, c.mode, c.scope],
-                  [c.flow, c.turns, c.panel, c.status, c.conv, c.convs],
-                  **{**chat_opts, "show_progress": "hidden"}, preprocess=False, postprocess=False)
+    # the page's own asking (page_js.FLOW queues questions, sends one at a time) is no Gradio event:
+    # it posts to /api/page/ask (ui/page_api.py), which costs a fraction of a queued event
     c.transcript.click(on_click, [c.turns, c.conv, c.mode, c.scope], sidebar_out, **chat_opts)
-    c.transcript.select(on_source, [c.turns], [c.panel], **quiet)
+    c.transcript.select(on_source, [c.turns, c.conv], [c.panel], **quiet)
     c.transcript.expand(on_jump_, [c.ob_state], [c.tabs, c.ob, c.ob_state], **quiet)
     for part in (c.transcript, c.panel, c.item_view, c.ob):
         part.download(on_download_, [c.turns, c.conv, c.ob_state], [c.download], **quiet)
@@ -314,8 +300,7 @@ def _wire(c: SimpleNamespace, server: AppState) -> None:
     c.tree_doc.select(on_tree_filter_, [c.tree_doc, c.tree_filter, c.selected], [c.tree], **quiet)
     c.tree_filter.change(on_tree_filter_, [c.tree_doc, c.tree_filter, c.selected], [c.tree],
                          trigger_mode="always_last", **quiet)
-    c.ask_btn.click(on_ask_about, [c.selected, c.turns, c.conv, c.mode, c.scope], [*sidebar_out, c.tabs],
-                    **chat_opts)
+    c.ask_btn.click(on_ask_about, [c.selected], [c.flow, c.tabs], **quiet)
     c.ob.click(on_onboarding_, [c.ob_state], [c.ob, c.ob_state], **quiet)
     c.add_btn.click(on_add, [c.upload], [c.job, c.timer, c.upload], **one_at_a_time)
     c.docs_list.click(on_docs_click, None, [c.job, c.timer], **one_at_a_time)

@@ -17,8 +17,9 @@ surface and survive a restart. Nothing is replayed: a state that no longer names
 the limits of rag/inputs.py) is kept for the AI mode's prompt and the feedback records only.
 
 Two renderings of the same turn: `chat` / `chat_llm` return the whole transcript (the Gradio API,
-`?q=`, 就此条提问), `chat_append` only the new turn (`ui.turns.append_html`), which the page's
-script appends, so an answer costs the same at turn 40 as at turn 1.
+`?q=`); the page's own asking (ui/page_api.py, POST /api/page/ask) sends only the new turn
+(`ui.turns.append_html`), which the page's script appends, so an answer costs the same at turn 40
+as at turn 1. Both answer through `answer_turn`.
 
 Every answered turn is saved at once (`rag.db.conversations`); without an identity (direct calls)
 the conversation gets a local id and lives only in the page. Library errors become their
@@ -54,7 +55,7 @@ from .access import owner_of
 from .jobs import GENERIC_ERROR
 from .render import status_html, unit_panel
 from .runtime import AppState
-from .turns import append_failed, append_html, append_pending, render_transcript
+from .turns import render_transcript
 
 # (transcript html, turns, side panel html, question box — left alone on success: the page emptied it
 #  when the question was sent; an error puts the question back —, status html, conversation id)
@@ -108,22 +109,29 @@ def _store(server: AppState) -> conversations.Store:
 def save_turn(server: AppState, turns: list[dict[str, Any]], conv: str, request: Any) -> tuple[str, str]:
     """Save the last turn of `turns` → (conversation id, warning or ""). A new or foreign id starts a
     new conversation; without an identity the id is local to the page."""
+    conv, problem, _index = save_last(server, turns, conv, request)
+    return conv, problem
+
+
+def save_last(server: AppState, turns: list[dict[str, Any]], conv: str,
+              request: Any) -> tuple[str, str, int | None]:
+    """`save_turn` plus the index the last turn was stored under (None: not stored)."""
     owner = owner_of(request)
     if owner is None:
-        return conv or f"local-{secrets.token_urlsafe(9)}", ""
+        return conv or f"local-{secrets.token_urlsafe(9)}", "", None
     store = _store(server)
     try:
         if conv and not conv.startswith("local-"):
-            if store.add_turn(owner, conv, turns[-1]) is not None:
-                return conv, ""
+            if (n := store.add_turn(owner, conv, turns[-1])) is not None:
+                return conv, "", n
         conv = store.create(owner, turns[0]["question"])
         for turn in turns:  # a conversation begun unsaved (or deleted meanwhile) is saved whole
-            store.add_turn(owner, conv, turn)
-        return conv, ""
+            n = store.add_turn(owner, conv, turn)
+        return conv, "", n
     except conversations.ConversationFull as err:  # saved up to the limit: says what to do itself
-        return conv, str(err)
+        return conv, str(err), None
     except DangjianError as err:
-        return conv or f"local-{secrets.token_urlsafe(9)}", UNSAVED.format(err)
+        return conv or f"local-{secrets.token_urlsafe(9)}", UNSAVED.format(err), None
 
 
 def _turn(
@@ -143,12 +151,12 @@ def _first_panel(server: AppState, turns: list[dict[str, Any]], ans: Answer) -> 
 
 
 def _failed(err: Exception, turns: list[dict[str, Any]], text: str, conv: str) -> ChatOut:
-    message = _message(err)
+    message = failure_message(err)
     warn(message)
     return gr.skip(), turns, gr.skip(), text, status_html(message), conv
 
 
-def _message(err: Exception) -> str:
+def failure_message(err: Exception) -> str:
     """The Chinese message of a failed ask (the traceback of an unexpected one goes to stderr only)."""
     if isinstance(err, DangjianError):
         return str(err)
@@ -164,6 +172,7 @@ class Done:
     conv: str
     answer: Answer
     problem: str
+    stored: int | None = None  # the index the turn was saved under (None: not saved)
 
 
 @dataclass(slots=True)
@@ -176,14 +185,23 @@ class Failed:
 
 def _run(server: AppState, question: str | None, turns: list[dict[str, Any]], conv: str, scope: object,
          request: Any, *, llm: bool, qid: str = "") -> Iterator[dict[str, Any] | Done | Failed]:
-    """One question, whatever renders it: pending AI answers (dicts, see `render_pending`) while the
-    model writes, then `Done` or `Failed`. Nothing for an empty question."""
+    """One question after the page state's `turns`, whatever renders it: see `answer_turn`."""
+    history = fit_history([t["question"] for t in turns])  # for the AI mode's prompt; nothing is replayed
+    yield from answer_turn(server, question, history, state_of(server, turns), turns, conv, scope, request,
+                           llm=llm, qid=qid)
+
+
+def answer_turn(server: AppState, question: str | None, history: list[str], before: State,
+                earlier: list[dict[str, Any]], conv: str, scope: object, request: Any, *, llm: bool,
+                qid: str = "") -> Iterator[dict[str, Any] | Done | Failed]:
+    """One question in the conversation `before` (its state) and `history` (its earlier questions):
+    pending AI answers (dicts, see `render_pending`) while the model writes, then `Done` (the turn
+    saved after `earlier`, the turns this process holds of conversation `conv`) or `Failed`.
+    Nothing for an empty question."""
     started = time.perf_counter()
     text = question if isinstance(question, str) else ""
     if not text.strip():
         return
-    history = fit_history([t["question"] for t in turns])  # for the AI mode's prompt; nothing is replayed
-    before = state_of(server, turns)
     docs = _docs(scope)
     try:
         extractive = answer(server, text, before, docs)
@@ -202,9 +220,9 @@ def _run(server: AppState, question: str | None, turns: list[dict[str, Any]], co
     turn = _turn(text, history, docs, final, started, before)
     if qid:
         turn["qid"] = qid
-    turns = [*turns, turn]
-    conv, problem = save_turn(server, turns, conv, request)
-    yield Done(turns, conv, final, problem)
+    turns = [*earlier, turn]
+    conv, problem, stored = save_last(server, turns, conv, request)
+    yield Done(turns, conv, final, problem, stored)
 
 
 def chat(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
@@ -297,58 +315,24 @@ def chat_llm(server: AppState, question: str | None, turns: list[dict[str, Any]]
     yield render_transcript(server, turns), turns, gr.skip(), "", "", conv
 
 
-# -- the page's own path: one turn at a time ---------------------------------------------------
-
-# (the new turn for the page's script to append, turns, side panel, status html, conversation id)
-AppendOut = tuple[Any, Any, Any, Any, Any]
+# -- the page's conversation, which the store holds --------------------------------------------
 
 
 def rehydrate(server: AppState, turns: list[dict[str, Any]] | None, conv: str, shown: str,
               request: Any) -> tuple[list[dict[str, Any]], str]:
-    """The conversation the page shows (`shown`, the id its script keeps) when the server's copy of
-    the page state is not it — after a restart the session starts empty — read back from the store,
-    so the next question continues it instead of silently starting a new one."""
+    """The conversation the page shows (`shown`, the id its script sends with every event), read
+    from the store: the page asks through its own route (ui/page_api.py), so this session's copy of
+    the page state (`turns`, `conv`) may lack its latest turns, or after a restart be empty. An
+    unsaved (local) conversation, or none named, is the session's copy."""
     turns = list(turns or [])
     owner = owner_of(request)
-    if not shown or shown == conv or shown.startswith("local-") or owner is None:
+    if not shown or shown.startswith("local-") or owner is None:
         return turns, conv
     try:
         saved = _store(server).get(owner, shown)
     except DangjianError:
         saved = None
     return (list(saved.turns), saved.id) if saved is not None else (turns, conv)
-
-
-def chat_append(server: AppState, question: str | None, turns: list[dict[str, Any]] | None, conv: str = "",
-                mode: AnswerMode | None = "extractive", scope: object = (), request: Any = None, *,
-                seq: str = "", qid: str = "") -> Iterator[AppendOut]:
-    """The page's ask: like `chat_stream`, but the transcript part carries only the new turn (or the
-    pending AI turn, or the failure) for the script to put in place of the question's placeholder.
-    A question already answered under the same `qid` (sent again after a lost connection) is not
-    asked twice: its turn is sent again."""
-    turns = list(turns or [])
-    skip = gr.skip()
-    for i, old in enumerate(turns):
-        if qid and old.get("qid") == qid:
-            yield append_html(server, seq, old, i, _title(turns)), turns, skip, "", conv
-            return
-    llm = mode == "llm" and server.settings.llm_configured
-    for out in _run(server, question, turns, conv, scope, request, llm=llm, qid=qid):
-        if isinstance(out, Failed):
-            message = _message(out.error)
-            warn(message)
-            yield append_failed(seq, message, out.text), turns, skip, status_html(message), conv
-            return
-        if isinstance(out, Done):
-            if out.problem:
-                warn(out.problem)
-            new = out.turns
-            yield (append_html(server, seq, new[-1], len(new) - 1, _title(new)), new,
-                   _first_panel(server, new, out.answer),
-                   status_html(out.problem) if out.problem else "", out.conv)
-            return
-        yield append_pending(server, seq, out, len(turns)), skip, skip, skip, skip
-    yield append_failed(seq, "", ""), turns, skip, "", conv  # an empty question: the placeholder goes
 
 
 def source_panel(server: AppState, turns: Sequence[dict[str, Any]] | None, turn: int, key: str) -> str:

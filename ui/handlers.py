@@ -140,8 +140,10 @@ def export_file(
 
 def on_download(server: AppState, turns: list[dict[str, Any]] | None, conv: str,
                 ob_state: dict[str, Any] | None, evt: gr.EventData, request: gr.Request) -> Any:
+    data = event_data(evt)
     try:
-        made = export_file(server, event_data(evt), turns, conv, ob_state, request)
+        turns, conv = page_conversation(server, turns, conv, data, request)
+        made = export_file(server, data, turns, conv, ob_state, request)
     except DangjianError as err:
         warn(str(err), "导出失败")
         return gr.skip()
@@ -158,23 +160,20 @@ def ask_and_list(server: AppState, text: str | None, turns: Any, conv: str, mode
 
 
 FLOW_BOOTED = '<template class="dj-booted" data-n="{}"></template>'
+FLOW_ASK = '<template class="dj-ask" data-n="{}" data-question="{}"></template>'
 _boots = itertools.count()
 
 
-def ask_next(server: AppState, turns: Any, conv: str, mode: AnswerMode | None, scope: Any,
-             data: dict[str, Any], request: Any) -> Iterator[tuple[Any, ...]]:
-    """The page's queued question (ui/page_js.py FLOW sends one at a time): the conversation the page
-    shows is picked up by id first when this session's state lost it (a server restart), the scope is
-    what the page's checkboxes say, and only the new turn goes back → (flow, turns, panel, status,
-    conv, sidebar); the sidebar is redrawn with the final update."""
-    turns, conv = chat.rehydrate(server, turns, conv, str(data.get("conv", "")), request)
-    docs = data.get("docs")
-    if isinstance(docs, list):
-        scope = [str(d) for d in docs][:50]
-    for out in chat.chat_append(server, str(data.get("question", "")), turns, conv, mode, scope, request,
-                                seq=str(data.get("seq", ""))[:40], qid=str(data.get("qid", ""))[:40]):
-        final = isinstance(out[1], list) and isinstance(out[4], str)
-        yield (*out, sidebar.sidebar_html(server, request, out[4]) if final else gr.skip())
+def flow_ask(question: str) -> str:
+    """For the page's script (ui/static/flow.js): ask `question` as if typed (就此条提问)."""
+    return FLOW_ASK.format(next(_boots), esc(question))
+
+
+def page_conversation(server: AppState, turns: Any, conv: str, data: dict[str, Any],
+                      request: Any) -> tuple[list[dict[str, Any]], str]:
+    """The conversation the page shows (its script sends the id with every event): the page asks
+    outside Gradio's events (ui/page_api.py), so the session's `turns` may lag behind the store."""
+    return chat.rehydrate(server, turns, conv, str(data.get("conv", "")), request)
 
 
 def transcript_click(
@@ -189,7 +188,7 @@ def transcript_click(
     """Clicks inside the conversation: a suggested question, a vote, the 👎 reason box."""
     action, n = data.get("action"), as_int(data.get("turn"))
     before = conv
-    turns, conv = chat.rehydrate(server, turns, conv, str(data.get("conv", "")), request)  # after a restart
+    turns, conv = page_conversation(server, turns, conv, data, request)
     same: Any = gr.skip() if conv == before else conv
     if action == "ask":
         yield from ask_and_list(server, str(data.get("question", "")), turns, conv, mode, scope, request)

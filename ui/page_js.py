@@ -9,7 +9,8 @@ component's event, with the element's data-* as the payload, and puts focus back
 control after the part re-renders. TRANSCRIPT scrolls to a new answer, announces it and shows the
 time the user waited. DOWNLOAD saves an export the server returned. `ask_from_box` empties the
 question box the moment a question is sent from it (the Gradio API's path). FLOW is the page's own
-asking: a queue of questions sent one at a time, each echoed at once, answered turn by turn.
+asking: a queue of questions sent one at a time to POST api/page/ask (ui/page_api.py), each echoed
+at once, answered turn by turn; `settable` lets it set the parts an answer changes.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def ask_from_box(inputs: int) -> str:
   if (box && box.value) {{ box.value = ''; box.dispatchEvent(new Event('input', {{bubbles: true}})); }}
   return args.slice(0, {inputs});
 }}"""
+
+
+def settable(name: str) -> str:
+    """Lets the page's script set this part's value (`__dj.set[name](html)`) as a server update
+    would: an answer from the page's own route (ui/page_api.py) updates the conversation list, side
+    panel and status line, and Gradio's idea of their value stays the one shown."""
+    return (f"{{ const d = window.__dj || (window.__dj = {{waits: {{}}}}); (d.set || (d.set = {{}}))"
+            f"[{json.dumps(name)}] = (html) => {{ props.value = html; }}; }}")
 
 
 FLOW = script("flow.js")

@@ -29,6 +29,11 @@ def _when(stamp: float) -> str:
     return f"{moment:%H:%M}" if moment.date() == datetime.now().date() else f"{moment:%m-%d}"
 
 
+def row_meta(turns: int, updated: float) -> str:
+    """A row's "N 问 · 时间" (the page's script updates the open row with it after an answer)."""
+    return f"{turns} 问 · {_when(updated)}"
+
+
 def _row(s: conversations.Summary, current: str) -> str:
     here = s.id == current
     mark = ' aria-current="true"' if here else ""
@@ -36,7 +41,7 @@ def _row(s: conversations.Summary, current: str) -> str:
         f'<li class="dj-conv{" dj-current" if here else ""}" data-id="{esc(s.id)}">'
         f'<button type="button" class="dj-conv-open" data-action="open" data-id="{esc(s.id)}"{mark}>'
         f'<span class="dj-conv-title">{esc(s.title)}</span>'
-        f'<span class="dj-conv-meta">{s.turns} 问 · {_when(s.updated)}</span></button>'
+        f'<span class="dj-conv-meta">{row_meta(s.turns, s.updated)}</span></button>'
         f'<span class="dj-conv-tools">'
         f'<button type="button" class="dj-mini" data-action="rename" data-id="{esc(s.id)}" '
         f'data-title="{esc(s.title)}" aria-label="重命名对话：{esc(s.title)}">改名</button>'

@@ -4,6 +4,7 @@ votes, timing; a pending (streaming) turn; the whole transcript. Pieces come fro
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -278,6 +279,15 @@ def _body(ans: dict[str, Any], links: dict[str, str], index: int) -> str:
     return answer_body(ans.get("answer", ""), links, index)
 
 
+def _state_attr(turn: dict[str, Any]) -> str:
+    """The conversation state after the turn, which the page's script sends with its next question
+    (the page asks outside Gradio's session state: ui/page_api.py)."""
+    state = turn.get("state")
+    if not isinstance(state, dict):
+        return ""
+    return f' data-state="{esc(json.dumps(state, ensure_ascii=False, separators=(",", ":")))}"'
+
+
 def render_turn(server: AppState, turn: dict[str, Any], index: int) -> str:
     ans = turn["answer"]
     abstained = bool(ans.get("abstained"))
@@ -290,7 +300,7 @@ def render_turn(server: AppState, turn: dict[str, Any], index: int) -> str:
     classes = "dj-a" + (" dj-abstain" if abstained else "") + (" dj-gen" if generated else "")
     copy_text = export.answer_text(turn, server.assistant().unit)
     return (
-        f'<div class="dj-turn" data-turn="{index}">'
+        f'<div class="dj-turn" data-turn="{index}"{_state_attr(turn)}>'
         f'<div class="dj-q"><div class="dj-bubble">{esc(turn["question"])}</div></div>'
         f'<div class="{classes}" role="article" aria-label="第{index + 1}个回答">{head}{notes}'
         f'<div class="dj-text">{_body(ans, links, index)}</div>'

@@ -52,6 +52,9 @@ element.addEventListener('click', (ev) => {
     .filter((k) => d[k] !== undefined).map((k) => `[data-${k}="${CSS.escape(d[k])}"]`).join('');
   element.__djRefocus = a === 'vote' && d.vote === 'down' ? ['#dj-reason-' + d.turn, sel]
     : a === 'ob-quiz-check' ? ['.dj-score'] : a === 'ob-quiz-new' ? ['.dj-quiz-q input'] : [sel];
+  // the conversation the page shows: its own asking (api/page/ask) moves it on outside Gradio's state
+  const shown = window.__dj && window.__dj.conv ? window.__dj.conv() : '';
+  if (shown && d.conv === undefined) d.conv = shown;
   trigger(EVENTS[a] || 'click', d);
 });
 watch('value', () => {
