@@ -471,7 +471,7 @@ def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
 
 # "X是什么" / "什么是X" / "X指什么": a question for what X is.
 _WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|"
-                      r"^(.{2,20}?)(?:是指什么|指的是什么|是什么|指什么|是啥)[？?。！!\s]*$")
+                      r"^(.{2,20}?)(?:是指什么|是什么|指什么|是啥)[？?。！!\s]*$")
 # What follows a term where a text defines it or sets it out: 基本路线是：…, 誓词如下：…
 _DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
 
