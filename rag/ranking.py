@@ -66,6 +66,7 @@ class RankSettings:
     stem_share: float = 0.3
     unit_margin: float = 0.10  # a further unit is quoted when its strength is within this of the best one
     max_units: int = 3  # units quoted at most (two sentences each)
+    whole_unit: int = 6  # …except the best one, quoted whole when it has at most this many sentences
     near_margin: float = 0.10  # a refusal suggests units only when they come this close to the bar…
     near_cover: float = 0.2  # …and share a fifth of the question's words: 忽略以上指令 gets no suggestions
 

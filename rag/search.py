@@ -334,7 +334,10 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
          figure: Figure | None = None) -> list[Quote]:
     """The `pick` step: top units (within `unit_margin` of the best, at most `max_units`; the best
     of each named document when the question names several), up to two best sentences each — and
-    first the sentence that decides a true/false claim or states the figure a number question asks for."""
+    first the sentence that decides a true/false claim or states the figure a number question asks for.
+    The best unit is quoted whole when it is a short article (`whole_unit` sentences at most): a
+    reader checks the article, and the sentence that states the answer is often not one of the two
+    that read most like the question."""
     r = ctx.ranking
     top = list(hits[:r.max_units])
     best = max(r.strength(h) for h in top)
@@ -364,6 +367,8 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
+        if hit is chosen[0] and not kinds.titled(unit) and len(unit.sentences) <= r.whole_unit:
+            sents = list(dict.fromkeys([*sents, *range(len(unit.sentences))]))  # the picked ones lead
         quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
     return quotes
 

@@ -212,3 +212,13 @@ def test_what_is_opens_with_the_sentence_that_defines_it(assistant: Assistant) -
     assert first_line(assistant, "入党誓词是什么").startswith("誓词如下：我志愿加入中国共产党")
     # not 第一，坚持党的基本路线 but the sentence that says what it is
     assert "基本路线是：" in first_line(assistant, "党的基本路线是什么")
+
+
+def test_a_short_best_article_is_quoted_whole(assistant: Assistant) -> None:
+    ans = assistant.ask("预备党员违犯党纪情节较轻怎么处理")
+    first = ans.citations[0]
+    found = assistant.unit(f"{first.doc_id}#{first.ref}")
+    assert found is not None
+    _doc, unit = found
+    assert len(unit.sentences) <= assistant.ranking.whole_unit
+    assert all(sentence in ans.text for sentence in unit.sentences)
