@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
-from .forms import BLANK, FIGURE, FIGURE_OR_FREQUENCY, SINGLE, Form, Option
+from .forms import BLANK, FIGURE, FIGURE_OR_FREQUENCY, SINGLE, Form, Option, figure_kind, kind_figure
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
@@ -395,7 +395,12 @@ def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
     quotes are in text order, and its first figure may be another one
     (机关正式党员3人以上 before 支部书记…每届任期一般为3年)."""
     q = quotes[0]
-    with_figure = [n for n in q.sents if n is not None and FIGURE.search(q.unit.sentences[n])]
+    kind = figure_kind(form.stem)
+    # 从什么时候算起 is answered by the point a span starts (…之日算起), not by the span (为一年)
+    said = kind_figure(kind) if kind in ("when", "start") else FIGURE
+    quoted = [n for n in q.sents if n is not None]
+    with_figure = ([n for n in quoted if said.search(q.unit.sentences[n])]
+                   or [n for n in quoted if FIGURE.search(q.unit.sentences[n])])
     if not with_figure:
         return None
     n = max(with_figure, key=lambda n: (_agrees(form.stem, q.unit.sentences[n]),

@@ -17,6 +17,7 @@ from .numerals import int_to_cn
 from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
+    FROM_WHEN,
     HOW_MANY,
     HOW_MUCH,
     HOW_OFTEN,
@@ -28,6 +29,7 @@ from .vocabulary import (
     PEOPLE_COUNTERS,
     POLAR_HEADS,
     POLAR_TAILS,
+    TIME_ANCHORS,
     WHEN,
     WHEN_PHRASES,
     WHY,
@@ -100,11 +102,15 @@ KIND_FIGURES = {
     "money": MONEY,
     "time": re.compile(rf"{_AMOUNT}\s*(?:个月|年|月|天|日|周|小时|学时|工作日)|"
                        r"每[年月季周日届]|每半年|每季度"),
+    "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }
+KIND_FIGURES["when"] = re.compile(rf"{KIND_FIGURES['time'].pattern}|{alternation(TIME_ANCHORS)}")
 _ASKS_KIND = {
     "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
+    "start": re.compile(alternation(FROM_WHEN)),
     "time": re.compile(alternation(ASKS_TIME)),
+    "when": re.compile(alternation(WHEN, WHEN_PHRASES[:1])),
 }
 
 
@@ -113,8 +119,9 @@ ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；
 
 
 def figure_kind(text: str) -> str:
-    """The kind of figure a number question asks for ("people", "money", "time", or "count:种" —
-    how many items, with the counter it counts them by), or "" when its words do not say (多少)."""
+    """The kind of figure a number question asks for ("people", "money", "time", "when", "start"
+    — from when a span runs —, or "count:种" — how many items, with the counter it counts them
+    by), or "" when its words do not say (多少)."""
     # 哪几条 asks which, 好几条 says "several": neither asks how many
     if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
         return f"count:{counted.group(1)}"

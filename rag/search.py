@@ -433,6 +433,8 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
+# Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
+_ANCHORED = ("when", "start")
 # Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.
 _NAMING_COUNTERS = ("种", "类", "个方面")
 
@@ -472,6 +474,11 @@ def _figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
     pairs, joined = _number_sentences(unit.title, unit.sentences)
     if figure.kind.startswith("count:"):  # a list's lead states its count by its items
         pairs = tuple(sorted({*pairs, *_counted_leads(unit, figure.kind[len("count:"):])}))
+        joined = "\x00".join(text for _n, text in pairs)
+    elif figure.kind in _ANCHORED:  # 之日起, 期满: a point in time without a figure
+        said = kind_figure(figure.kind)
+        pairs = tuple(sorted({*pairs, *((n, f"{unit.title}{s}") for n, s in enumerate(unit.sentences)
+                                        if said.search(s))}))
         joined = "\x00".join(text for _n, text in pairs)
     if figure.given or figure.kind or figure.subject:
         own = unit.title if kinds.titled(unit) else ""

@@ -51,6 +51,10 @@ LIMITS = ("期限", "时限")
 PEOPLE_COUNTERS = ("名", "人", "位", "个人")
 MONEY_COUNTERS = ("元", "钱", "块", "万元")
 ASKS_TIME = ("多久", "多长时间", "几年", "几个月", "几天", "多少年", "多少天", "多少个月")
+# A point in time a text sets a rule from (之日起, 期满, 以前): what answers 什么时候 besides a date.
+TIME_ANCHORS = ("之日", "之前", "以前", "之后", "以后", "期满", "届满", "算起", "起算")
+# "From when": asks for the point a span starts (从什么时候算起): only an anchor answers it.
+FROM_WHEN = ("算起", "起算")
 # "How often": a span asked with 一次 after it (多久开一次, 多长时间开展一次), or a count of times.
 HOW_OFTEN = ("几次", "多少次")
 # Which way a figure bounds: at most (最长不超过一年, 三年以下) or at least (至少, 三年以上). A

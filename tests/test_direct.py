@@ -222,3 +222,10 @@ def test_a_short_best_article_is_quoted_whole(assistant: Assistant) -> None:
     _doc, unit = found
     assert len(unit.sentences) <= assistant.ranking.whole_unit
     assert all(sentence in ans.text for sentence in unit.sentences)
+
+
+def test_from_when_is_answered_by_the_point_a_span_starts(assistant: Assistant) -> None:
+    # 之日算起 states it though no figure does; 预备期为一年 is the span, not its start
+    ans = assistant.ask("党龄从什么时候算起")
+    assert not ans.abstained and "之日算起" in ans.text.split("\n", 1)[0]
+    assert first_line(assistant, "预备期从什么时候算起").startswith("预备期从党支部党员大会通过其为预备党员之日算起")
