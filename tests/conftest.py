@@ -49,7 +49,8 @@ TIERS: dict[str, frozenset[str]] = {
     }),
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
-        "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
+        "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_cli_shared.py",
+        "test_coldstart.py",
         "test_conversation_state.py",
         "test_csrf.py", "test_db.py", "test_direct.py", "test_embed.py", "test_evaluate.py",
         "test_export.py", "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py",

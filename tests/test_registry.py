@@ -161,3 +161,25 @@ def test_an_upload_that_never_published_is_set_aside_on_restart(two: tuple[Repli
     restarted.join()
     assert _ids(a.corpus) == _ids(b.corpus) and r.doc_id not in _ids(a.corpus)
     assert materialise(a.registry, a.corpus) == a.registry.generation()
+
+
+def test_a_database_lost_mid_change_sets_the_change_aside(pg_cluster: object, pg_url: str, tmp_path: Path) -> None:
+    """The database goes away between a replica's corpus change and its publish, so the folder
+    cannot be made equal to the registry either: the documents the change added leave the folder
+    (files kept in removed/) — no replica serves what the registry never held — and the next poll
+    follows the registry whatever its generation."""
+    import shutil
+
+    from rag.errors import DatabaseError
+
+    folder = tmp_path / "a"
+    shutil.copytree(template(tmp_path), folder)
+    replica = Replica(_settings(folder), Registry(Database(pg_url)))
+    replica.join()
+    shipped = _ids(folder)
+    with pytest.raises(DatabaseError, match="无法读写数据库"), replica.changing():
+        (r,) = add_files([_docx(tmp_path, "滨江社区")], folder)
+        pg_cluster.drop_database(pg_url)  # type: ignore[attr-defined]
+        replica.publish_added([r.doc_id])
+    assert _ids(folder) == shipped and (folder / "removed" / r.file).is_file()
+    assert replica.generation == -1
