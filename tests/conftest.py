@@ -65,7 +65,8 @@ TIERS: dict[str, frozenset[str]] = {
     "slow": frozenset({
         "test_bench.py", "test_browser.py", "test_browser_auth.py", "test_browser_csrf.py", "test_browser_plain.py",
         "test_eval_gates.py", "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py",
-        "test_load_page.py", "test_loadtest.py", "test_replicas.py", "test_store_milvus.py",
+        "test_load_page.py", "test_loadtest.py", "test_replicas.py", "test_replicas_cli.py",
+        "test_store_milvus.py",
     }),
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
