@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from test_ingest import variant
 from test_ingest_faults import template
 
@@ -183,3 +184,55 @@ def test_a_database_lost_mid_change_sets_the_change_aside(pg_cluster: object, pg
         replica.publish_added([r.doc_id])
     assert _ids(folder) == shipped and (folder / "removed" / r.file).is_file()
     assert replica.generation == -1
+
+
+# -- publishes announced (PostgreSQL LISTEN/NOTIFY) ---------------------------------------------------
+
+
+def test_a_publish_wakes_a_listening_replica(db_url: str) -> None:
+    """On PostgreSQL a publish on any replica wakes the others' wait at once (the notification,
+    not the timeout: a 60 s wait returns True); on SQLite the wait is the polling interval."""
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(db_url))
+    try:
+        assert listener.wait(0.01, stop) is False  # connected and listening (PostgreSQL), nothing yet
+        Registry(Database(db_url)).publish(add=[Upload({"doc_id": "x", "file": "x.txt"}, {"x.txt": b"1"})])
+        assert listener.active is db_url.startswith("postgresql")
+        assert listener.wait(60 if listener.active else 0.01, stop) is listener.active
+    finally:
+        listener.close()
+
+
+def test_a_lost_listening_connection_falls_back_to_polling_and_reconnects(pg_url: str) -> None:
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(pg_url))
+    registry = Registry(Database(pg_url))
+    try:
+        assert listener.wait(0.01, stop) is False
+        with Database(pg_url).write() as conn:  # the server drops the listener's connection
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"))
+        registry.publish(add=[Upload({"doc_id": "x", "file": "x.txt"}, {"x.txt": b"1"})])
+        assert listener.wait(0.05, stop) is False  # lost with the connection: this round polls
+        assert listener.wait(0.01, stop) is False  # listening again
+        registry.publish(remove=["x"])
+        assert listener.wait(60, stop) is True
+    finally:
+        listener.close()
+
+
+def test_a_replicas_wait_ends_when_stopped(db_url: str, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "a"
+    shutil.copytree(template(tmp_path), folder)
+    replica = Replica(_settings(folder), Registry(Database(db_url)))
+    stop = threading.Event()
+    assert replica.wait(0.01, stop) is False
+    stop.set()
+    assert replica.wait(60, stop) is True
+    replica.close()

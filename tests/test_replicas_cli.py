@@ -1,6 +1,7 @@
 """`dangjian add` / `remove` on one machine, a running `dangjian serve` replica on another (its own
 folders), one PostgreSQL database: the replica answers the CLI's document within 5 s of the command
-returning, and stops answering it after the CLI's removal, without a restart."""
+returning, and stops answering it after the CLI's removal, without a restart. The replica polls the
+registry only every 60 s here: what reaches it sooner is the publish's NOTIFY (rag/db/listen.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from rag import Assistant, Settings
 @pytest.fixture()
 def replica(pg_url: str, settings: Settings, assistant: Assistant, tmp_path: Path) -> Iterator[Replica]:
     """Replica B serving; it seeds the registry from its copy of the corpus."""
-    b = Replica(tmp_path / "b", settings, pg_url, flag=True)
+    b = Replica(tmp_path / "b", settings, pg_url, flag=True, sync_s=60)
     try:
         b.start()
         yield b

@@ -4,6 +4,7 @@
     replica.join()                # first replica: seed the registry from its corpus; every replica:
                                   # make its corpus folder list what the registry lists
     replica.poll()                # the registry moved on (another replica uploaded)? follow it → True
+    replica.wait(1.0, stop)       # until a publish is announced (PostgreSQL NOTIFY) or 1 s passes
     with replica.changing():      # this replica's own add/remove: corpus change, then publish
         results = add_files(…)
         replica.publish_added(doc_ids)
@@ -34,6 +35,7 @@ from ..config import Settings
 from ..errors import CorpusError, DatabaseError
 from ..ingest.manifest import append_entry, named_files, original_of, read_entries, remove_entry
 from ..ingest.store import clear_journal, session, set_aside, write_journal
+from .listen import Listener
 from .registry import Listed, Registry, Upload, entry_json, registry_for
 
 
@@ -124,6 +126,7 @@ class Replica:
         self.registry = registry or registry_for(settings)
         self.generation = -1  # not joined yet
         self._lock = threading.RLock()
+        self._listener = Listener(self.registry.db)
 
     def join(self) -> bool:
         """Seed an empty registry from this corpus (the first replica), then follow the registry.
@@ -142,6 +145,17 @@ class Replica:
                 return False
             self.generation = materialise(self.registry, self.corpus)
             return True
+
+    def wait(self, interval_s: float, stop: threading.Event) -> bool:
+        """Between two polls: until another replica's publish is announced (PostgreSQL LISTEN, so
+        the follower polls at once) or `interval_s` passes; True when `stop` is set (the follower's
+        loop ends). Polling stays the rule: a lost notification costs one interval."""
+        self._listener.wait(interval_s, stop)
+        return stop.is_set()
+
+    def close(self) -> None:
+        """Drop the listening connection (the next `wait` would open it again)."""
+        self._listener.close()
 
     @contextmanager
     def changing(self) -> Iterator[None]:
