@@ -58,7 +58,8 @@ def _other(tmp_path: Path, registry: Registry) -> Replica:
 
 
 def test_add_and_remove_are_published_and_followed(db_url: str, side: tuple[Path, Path], tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     corpus, index = side
     flags = ["--corpus", str(corpus), "--index", str(index), "--database-url", db_url]
     shipped = _ids(corpus)
@@ -78,10 +79,15 @@ def test_add_and_remove_are_published_and_followed(db_url: str, side: tuple[Path
     assert "（第 3 版）" in out and "已移除 shequ" in out and _indexed(index) == 2
     assert registry.snapshot().doc_ids == shipped == _ids(corpus)
     assert other.poll() is True and _ids(other.corpus) == shipped
-    code, out, _ = _run(["add", str(docx), *flags, "--doc-id", "shequ2"], capsys)
-    assert code == 0 and registry.generation() == 4  # the environment variable is the same switch
-    assert "已登记到共享数据库" not in _run(["add", str(docx), "--corpus", str(corpus), "--index", str(index)],
-                                            capsys)[1]  # without a URL: the folder alone (already there)
+    code, _, err = _run(["remove", "nosuch", *flags], capsys)  # the change's own error reads as ever
+    assert code == 1 and "nosuch" in err and "共享数据库" not in err and registry.generation() == 3
+    local = ["--corpus", str(corpus), "--index", str(index)]
+    monkeypatch.setenv("DANGJIAN_DATABASE_URL", db_url)  # the environment variable is the same switch
+    code, out, _ = _run(["add", str(docx), *local, "--doc-id", "shequ2"], capsys)
+    assert code == 0 and "（第 4 版）" in out and registry.snapshot().doc_ids == [*shipped, "shequ2"]
+    monkeypatch.delenv("DANGJIAN_DATABASE_URL")
+    code, out, _ = _run(["remove", "shequ2", *local], capsys)  # without a URL: the folder alone
+    assert code == 0 and "共享数据库" not in out and registry.generation() == 4
 
 
 def test_the_folder_follows_the_registry_before_it_changes(db_url: str, side: tuple[Path, Path], tmp_path: Path,
@@ -139,7 +145,7 @@ def test_a_failed_publish_leaves_folder_and_registry_consistent(db_url: str, sid
     target = [str(src)] if command == "add" else [before.doc_ids[-1]]
     code, out, err = _run([command, *target, "--corpus", str(corpus), "--index", str(index),
                            "--database-url", db_url], capsys)
-    assert code == 1 and "refused by the test" in err and "未登记到共享数据库" in err and "已撤销" in err
+    assert code == 1 and "refused by the test" in err and "没有登记到共享数据库" in err and "已撤销" in err
     assert "已登记到共享数据库" not in out and not index.exists()  # nothing rebuilt from a change undone
     assert registry.snapshot() == before and read_entries(corpus) == entries  # both as they were
     for rel, data in files.items():  # the registry's files are back, byte for byte

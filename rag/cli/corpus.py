@@ -126,18 +126,20 @@ def _follow_registry(s: Settings) -> Replica | None:
 
 @contextlib.contextmanager
 def _publishing(s: Settings, replica: Replica | None, what: str) -> Iterator[None]:
-    """Around a corpus change and its publish: a failure names the database and says the folder was
-    put back to the registry (Replica.changing), not just the database's error."""
+    """Around a corpus change and its publish (Replica.changing puts the folder back to the registry
+    after any failure): a refused or failed publish also says so and names the database; the
+    change's own errors (no such doc_id, an unreadable file) read as without a database."""
     if replica is None:
         yield
         return
     from ..db import redact
+    from ..errors import DatabaseError
 
     try:
         with replica.changing():
             yield
-    except DangjianError as err:
-        raise DangjianError(f"{err}——{what}未登记到共享数据库 {redact(s.database_url)}，本次改动已撤销，"
+    except DatabaseError as err:
+        raise DangjianError(f"{err}——{what}没有登记到共享数据库 {redact(s.database_url)}：本次改动已撤销，"
                             "语料目录与登记一致，各副本不受影响") from err
 
 
@@ -151,7 +153,7 @@ def _published(s: Settings, generation: int) -> None:
     from ..db import redact
 
     print(f"已登记到共享数据库 {redact(s.database_url)}（第 {generation} 版）："
-          f"各副本约 {s.sync_interval_s:g} 秒内取回并重建索引")
+          f"各副本随即取回并重建索引（最迟 {s.sync_interval_s:g} 秒后发现）")
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -161,7 +163,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     s = _settings(args)
     _recover(s.corpus_dir)
     replica = _follow_registry(s)
-    with _publishing(s, replica, "移除"):
+    with _publishing(s, replica, "这次移除"):
         r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
         if replica is not None:
             _published(s, replica.publish_removed(r.doc_id))
