@@ -236,3 +236,22 @@ def test_a_replicas_wait_ends_when_stopped(db_url: str, tmp_path: Path) -> None:
     stop.set()
     assert replica.wait(60, stop) is True
     replica.close()
+
+
+def test_a_long_wait_sees_stop_while_listening(pg_url: str) -> None:
+    """A replica polling every 60 s still stops promptly: the listening wait looks at `stop`
+    between short waits (the thread sets it while the wait runs; 60 s would fail the join)."""
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(pg_url))
+    result: list[bool] = []
+    waiter = threading.Thread(target=lambda: result.append(listener.wait(60, stop)))
+    try:
+        assert listener.wait(0.01, stop) is False  # listening
+        waiter.start()
+        stop.set()
+        waiter.join(timeout=30)
+        assert not waiter.is_alive() and result == [False]
+    finally:
+        listener.close()

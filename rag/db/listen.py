@@ -15,6 +15,7 @@ breaks, `wait` sleeps out that interval and the next call connects again.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 from .engine import Database
 
 CHANNEL = "dangjian_registry"
+STOP_CHECK_S = 0.5
 
 
 def announce(conn: Connection, generation: int) -> None:
@@ -53,8 +55,8 @@ class Listener:
         return self._conn
 
     def wait(self, timeout_s: float, stop: threading.Event) -> bool:
-        """Block until a publish is announced (True), or `timeout_s` passes or `stop` is set (False);
-        a notification waits at most `timeout_s` for `stop` to be seen."""
+        """Block until a publish is announced (True), or `timeout_s` passes or `stop` is set (False;
+        seen within STOP_CHECK_S, so a long polling interval does not hold up a shutdown)."""
         if not self.active or stop.is_set():
             stop.wait(timeout_s)
             return False
@@ -62,7 +64,11 @@ class Listener:
 
         try:
             conn = self._connect()
-            return any(True for _ in conn.notifies(timeout=timeout_s, stop_after=1))
+            deadline = time.monotonic() + timeout_s
+            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                if any(True for _ in conn.notifies(timeout=min(left, STOP_CHECK_S), stop_after=1)):
+                    return True
+            return False
         except psycopg.Error:  # the server restarted or the connection dropped: poll this round
             self.close()
             stop.wait(timeout_s)
