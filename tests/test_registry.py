@@ -213,9 +213,11 @@ def test_a_lost_listening_connection_falls_back_to_polling_and_reconnects(pg_url
     registry = Registry(Database(pg_url))
     try:
         assert listener.wait(0.01, stop) is False
-        with Database(pg_url).write() as conn:  # the server drops the listener's connection
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"))
+        with Database(pg_url).write() as conn:  # the server drops the listener's connection (and
+            gone = conn.scalars(sa.text(  # waits until it is gone: termination is otherwise asynchronous)
+                "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")).all()
+        assert gone == [True]
         registry.publish(add=[Upload({"doc_id": "x", "file": "x.txt"}, {"x.txt": b"1"})])
         assert listener.wait(0.05, stop) is False  # lost with the connection: this round polls
         assert listener.wait(0.01, stop) is False  # listening again
