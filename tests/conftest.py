@@ -49,7 +49,8 @@ TIERS: dict[str, frozenset[str]] = {
     }),
     "integration": frozenset({
         "test_answer.py", "test_api.py", "test_auth.py", "test_auth_throttle.py", "test_baseline.py",
-        "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_coldstart.py",
+        "test_catalog.py", "test_citegraph.py", "test_cli.py", "test_cli_hardening.py", "test_cli_shared.py",
+        "test_coldstart.py",
         "test_conversation_state.py",
         "test_csrf.py", "test_db.py", "test_direct.py", "test_embed.py", "test_evaluate.py",
         "test_export.py", "test_feedback.py", "test_fuzz.py", "test_glossary.py", "test_golden.py",
@@ -64,7 +65,8 @@ TIERS: dict[str, frozenset[str]] = {
     "slow": frozenset({
         "test_bench.py", "test_browser.py", "test_browser_auth.py", "test_browser_csrf.py", "test_browser_plain.py",
         "test_eval_gates.py", "test_ingest_faults.py", "test_ingest_resume.py", "test_install_run.py",
-        "test_load_page.py", "test_loadtest.py", "test_replicas.py", "test_store_milvus.py",
+        "test_load_page.py", "test_loadtest.py", "test_replicas.py", "test_replicas_cli.py",
+        "test_store_milvus.py",
     }),
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}

@@ -182,6 +182,71 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
         Database("mysql://x@y/z")
 
 
+
+# -- the connection pool -------------------------------------------------------------------------------
+
+
+def test_a_sqlite_connection_is_kept_with_its_settings(tmp_path: Path) -> None:
+    """Saves and lists reuse pooled connections (no reopening per use), and a connection handed to
+    another thread still has WAL, synchronous=NORMAL, foreign keys and the busy timeout."""
+    db = Database(f"sqlite:///{tmp_path / 'dangjian.sqlite3'}")
+    opened: list[int] = []
+    sa.event.listen(db.engine, "connect", lambda *_: opened.append(1))
+    store = Store(db)
+    for i in range(10):
+        cid = store.create("user:a", f"问{i}")
+        store.add_turn("user:a", cid, {"question": f"问{i}"})
+        store.list("user:a")
+    assert opened == []  # the connection the migration opened served all of them
+    seen: list[tuple[Any, ...]] = []
+
+    def settings(_: int) -> None:
+        with db.read() as conn:
+            seen.append(tuple(conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                              for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")))
+
+    assert _threads(settings, 4) == []
+    assert seen == [("wal", 1, 1, 10_000)] * 4
+
+
+def test_a_failed_write_leaves_the_pooled_connection_clean(db_url: str) -> None:
+    """A write block that raises is rolled back, and the connection it returns to the pool starts
+    the next transaction afresh (no half transaction carried into another request)."""
+    db = Database(db_url)
+    store = Store(db)
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.execute(sa.text("INSERT INTO conversations (id, owner, title, created, updated) "
+                             "VALUES ('x', 'user:a', '半截', 0, 0)"))
+        raise RuntimeError("the handler failed")
+    for _ in range(3):  # whichever pooled connection comes next
+        assert store.list("user:a") == []
+    store.create("user:a", "完整")
+    assert [s.title for s in store.list("user:a")] == ["完整"]
+
+
+def test_a_forked_child_opens_its_own_connection(db_url: str) -> None:
+    """A child forked after the parent used the pool never touches the parent's connection (its
+    socket or file locks): it opens its own, and both go on working."""
+    import os
+
+    db = Database(db_url)
+    store = Store(db)
+    store.create("user:a", "父进程")
+    opened_by: list[int] = []
+    sa.event.listen(db.engine, "connect", lambda *_: opened_by.append(os.getpid()))
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only when it saved through a connection of its own
+        code = 1
+        try:
+            store.create("user:a", "子进程")
+            code = 0 if opened_by == [os.getpid()] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert opened_by == []  # the parent's pooled connection is still its own
+    assert sorted(s.title for s in store.list("user:a")) == ["子进程", "父进程"]
+
 # -- what older versions wrote -------------------------------------------------------------------------
 
 

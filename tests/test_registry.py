@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from test_ingest import variant
 from test_ingest_faults import template
 
@@ -161,3 +162,98 @@ def test_an_upload_that_never_published_is_set_aside_on_restart(two: tuple[Repli
     restarted.join()
     assert _ids(a.corpus) == _ids(b.corpus) and r.doc_id not in _ids(a.corpus)
     assert materialise(a.registry, a.corpus) == a.registry.generation()
+
+
+def test_a_database_lost_mid_change_sets_the_change_aside(pg_cluster: object, pg_url: str, tmp_path: Path) -> None:
+    """The database goes away between a replica's corpus change and its publish, so the folder
+    cannot be made equal to the registry either: the documents the change added leave the folder
+    (files kept in removed/) — no replica serves what the registry never held — and the next poll
+    follows the registry whatever its generation."""
+    import shutil
+
+    from rag.errors import DatabaseError
+
+    folder = tmp_path / "a"
+    shutil.copytree(template(tmp_path), folder)
+    replica = Replica(_settings(folder), Registry(Database(pg_url)))
+    replica.join()
+    shipped = _ids(folder)
+    with pytest.raises(DatabaseError, match="无法读写数据库"), replica.changing():
+        (r,) = add_files([_docx(tmp_path, "滨江社区")], folder)
+        pg_cluster.drop_database(pg_url)  # type: ignore[attr-defined]
+        replica.publish_added([r.doc_id])
+    assert _ids(folder) == shipped and (folder / "removed" / r.file).is_file()
+    assert replica.generation == -1
+
+
+# -- publishes announced (PostgreSQL LISTEN/NOTIFY) ---------------------------------------------------
+
+
+def test_a_publish_wakes_a_listening_replica(db_url: str) -> None:
+    """On PostgreSQL a publish on any replica wakes the others' wait at once (the notification,
+    not the timeout: a 60 s wait returns True); on SQLite the wait is the polling interval."""
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(db_url))
+    try:
+        assert listener.wait(0.01, stop) is False  # connected and listening (PostgreSQL), nothing yet
+        Registry(Database(db_url)).publish(add=[Upload({"doc_id": "x", "file": "x.txt"}, {"x.txt": b"1"})])
+        assert listener.active is db_url.startswith("postgresql")
+        assert listener.wait(60 if listener.active else 0.01, stop) is listener.active
+    finally:
+        listener.close()
+
+
+def test_a_lost_listening_connection_falls_back_to_polling_and_reconnects(pg_url: str) -> None:
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(pg_url))
+    registry = Registry(Database(pg_url))
+    try:
+        assert listener.wait(0.01, stop) is False
+        with Database(pg_url).write() as conn:  # the server drops the listener's connection (and
+            gone = conn.scalars(sa.text(  # waits until it is gone: termination is otherwise asynchronous)
+                "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")).all()
+        assert gone == [True]
+        registry.publish(add=[Upload({"doc_id": "x", "file": "x.txt"}, {"x.txt": b"1"})])
+        assert listener.wait(0.05, stop) is False  # lost with the connection: this round polls
+        assert listener.wait(0.01, stop) is False  # listening again
+        registry.publish(remove=["x"])
+        assert listener.wait(60, stop) is True
+    finally:
+        listener.close()
+
+
+def test_a_replicas_wait_ends_when_stopped(db_url: str, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "a"
+    shutil.copytree(template(tmp_path), folder)
+    replica = Replica(_settings(folder), Registry(Database(db_url)))
+    stop = threading.Event()
+    assert replica.wait(0.01, stop) is False
+    stop.set()
+    assert replica.wait(60, stop) is True
+    replica.close()
+
+
+def test_a_long_wait_sees_stop_while_listening(pg_url: str) -> None:
+    """A replica polling every 60 s still stops promptly: the listening wait looks at `stop`
+    between short waits (the thread sets it while the wait runs; 60 s would fail the join)."""
+    from rag.db.listen import Listener
+
+    stop = threading.Event()
+    listener = Listener(Database(pg_url))
+    result: list[bool] = []
+    waiter = threading.Thread(target=lambda: result.append(listener.wait(60, stop)))
+    try:
+        assert listener.wait(0.01, stop) is False  # listening
+        waiter.start()
+        stop.set()
+        waiter.join(timeout=30)
+        assert not waiter.is_alive() and result == [False]
+    finally:
+        listener.close()

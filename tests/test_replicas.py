@@ -37,8 +37,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 class Replica:
     """One `dangjian serve` process with its own folders; start, kill, start again."""
 
-    def __init__(self, root: Path, settings: Settings, url: str, *, flag: bool) -> None:
-        self.root, self.db_url, self.flag = root, url, flag
+    def __init__(self, root: Path, settings: Settings, url: str, *, flag: bool, sync_s: float = 0.3) -> None:
+        self.root, self.db_url, self.flag, self.sync_s = root, url, flag, sync_s
         self.corpus, self.index = root / "corpus", root / "index"
         shutil.copytree(settings.corpus_dir, self.corpus)
         shutil.copytree(settings.index_dir, self.index)
@@ -49,7 +49,7 @@ class Replica:
         from testserver import free_port
 
         port = free_port()
-        env = {**os.environ, "DANGJIAN_DATA_DIR": str(self.root / "data"), "DANGJIAN_SYNC_INTERVAL": "0.3",
+        env = {**os.environ, "DANGJIAN_DATA_DIR": str(self.root / "data"), "DANGJIAN_SYNC_INTERVAL": str(self.sync_s),
                "DANGJIAN_FEEDBACK_PATH": str(self.root / "feedback.jsonl"), "DANGJIAN_WATCH_INTERVAL": "0"}
         args = [sys.executable, "-m", "rag", "serve", "--port", str(port), "--corpus", str(self.corpus),
                 "--index", str(self.index)]

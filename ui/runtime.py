@@ -404,7 +404,7 @@ class AppState:
 
     def _follow_loop(self, replica: Replica, interval_s: float) -> None:
         behind = False  # the corpus changed and the index has not caught up yet
-        while not self._stop.wait(interval_s):
+        while not replica.wait(interval_s, self._stop):  # woken at once by a publish on PostgreSQL
             try:
                 if replica.poll() or behind:
                     behind = self.check() in ("rebuilding", "failed")

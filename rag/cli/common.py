@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # annotations only: `dangjian --help` imports none of these (
 DOC_HELP = "只在这些文件中查找（doc_id，可重复；默认全部文件）"
 DATABASE_HELP = ("保存对话、反馈和文件登记的数据库，如 postgresql://用户:密码@主机/库名"
                  "（多副本共用；默认数据目录中的 SQLite；也可设 DANGJIAN_DATABASE_URL）")
+SHARED_CHANGE_HELP = ("多副本共用的数据库，如 postgresql://用户:密码@主机/库名（或 DANGJIAN_DATABASE_URL）："
+                      "先让语料目录与其中的文件登记一致，再把改动登记进去，各副本随之更新")
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 BROKEN_ARG = "含有无法识别的字符（不是有效的 UTF-8，或截断的表情符号）"

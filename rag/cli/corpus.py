@@ -1,10 +1,19 @@
 """Corpus and index commands: index, add, remove; every corpus change ends with a rebuild under
-the corpus lock."""
+the corpus lock.
+
+With a shared database (DANGJIAN_DATABASE_URL / --database-url) the corpus folder is one replica's
+copy of the registry (rag/db/replica.py): each command first makes the folder follow the registry
+(seeding an empty one from it, as the first `serve` does), then changes it and publishes the change
+in one registry transaction that bumps the generation — exactly as the page's upload does — before
+rebuilding this folder's index, so every running replica answers it within its sync interval. A
+refused or failed publish leaves the folder equal to the registry (the change is set aside).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Collection, Sequence
+import contextlib
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +23,7 @@ from .common import EXIT_ERROR, _settings
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..db.replica import Replica
     from ..index import Index
     from ..ingest.add import IngestResult
 
@@ -23,7 +33,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     _recover(s.corpus_dir)
-    _report(register_unlisted(s.corpus_dir))
+    replica = _follow_registry(s)
+    with _publishing(s, replica, "新登记的文件"):
+        results = register_unlisted(s.corpus_dir)
+        _publish_added(s, replica, results)
+    _report(results)
     idx = _rebuild(s)
     c = idx.manifest["counts"]
     print(f"索引已写入 {s.index_dir}：{c['documents']} 个文件，{c['units']} 个条目，{c['sentences']} 个句子")
@@ -89,13 +103,70 @@ def _rebuild(s: Settings) -> Index:
         raise DangjianError(f"语料目录正被另一个 dangjian 命令使用：{s.corpus_dir}，请稍后重试") from err
 
 
+def _follow_registry(s: Settings) -> Replica | None:
+    """With a shared database: this folder made equal to the registry before it is changed (an
+    empty registry is seeded from it), a note on stderr when that changed it; None without one."""
+    from ..db import shared
+    from ..db.replica import Replica
+    from ..ingest import read_entries
+
+    if not shared(s):
+        return None
+    before = [str(e.get("doc_id")) for e in read_entries(s.corpus_dir)]
+    replica = Replica(s)
+    if replica.join():
+        stderr_notify(f"共享数据库的文件登记为空：已登记本语料目录的 {len(before)} 个文件")
+    after = [str(e.get("doc_id")) for e in read_entries(s.corpus_dir)]
+    if after != before:
+        added, gone = [d for d in after if d not in before], [d for d in before if d not in after]
+        stderr_notify(f"语料目录已按共享数据库的文件登记同步（第 {replica.generation} 版）："
+                      f"取回 {'、'.join(added) or '无'}；移入 removed/ {'、'.join(gone) or '无'}")
+    return replica
+
+
+@contextlib.contextmanager
+def _publishing(s: Settings, replica: Replica | None, what: str) -> Iterator[None]:
+    """Around a corpus change and its publish (Replica.changing puts the folder back to the registry
+    after any failure): a refused or failed publish also says so and names the database; the
+    change's own errors (no such doc_id, an unreadable file) read as without a database."""
+    if replica is None:
+        yield
+        return
+    from ..db import redact
+    from ..errors import DatabaseError
+
+    try:
+        with replica.changing():
+            yield
+    except DatabaseError as err:
+        raise DangjianError(f"{err}——{what}没有登记到共享数据库 {redact(s.database_url)}：本次改动已撤销，"
+                            "语料目录与登记一致，各副本不受影响") from err
+
+
+def _publish_added(s: Settings, replica: Replica | None, results: Sequence[IngestResult]) -> None:
+    added = [r.doc_id for r in results if r.status == "ok"]
+    if replica is not None and added:
+        _published(s, replica.publish_added(added))
+
+
+def _published(s: Settings, generation: int) -> None:
+    from ..db import redact
+
+    print(f"已登记到共享数据库 {redact(s.database_url)}（第 {generation} 版）："
+          f"各副本随即取回并重建索引（最迟 {s.sync_interval_s:g} 秒后发现）")
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     """Take one document out of the corpus, then rebuild the index; one line of report."""
     from ..ingest import remove_document
 
     s = _settings(args)
     _recover(s.corpus_dir)
-    r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
+    replica = _follow_registry(s)
+    with _publishing(s, replica, "这次移除"):
+        r = remove_document(s.corpus_dir, args.doc_id, keep_files=args.keep_files)
+        if replica is not None:
+            _published(s, replica.publish_removed(r.doc_id))
     _rebuild(s)
     files = "、".join(r.files) or "无"
     done = (
@@ -118,8 +189,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     if len(args.files) > 1 and {"doc_id", "title"} & flags.keys():
         raise DangjianError("--doc-id / --title 只能在添加单个文件时使用")
     overrides = {args.files[0]: flags} if len(args.files) == 1 else flags
-    results = add_files(args.files, s.corpus_dir, overrides=overrides,
-                        allow_ambiguous=args.allow_ambiguous)
+    replica = _follow_registry(s)
+    with _publishing(s, replica, "新加入的文件"):
+        results = add_files(args.files, s.corpus_dir, overrides=overrides,
+                            allow_ambiguous=args.allow_ambiguous)
+        _publish_added(s, replica, results)
     present = [r for r in results if r.status == "exists"]
     # An add killed or failed after its manifest commit left the document listed but unanswerable:
     # adding the same file again finishes that add instead of saying it is already there.

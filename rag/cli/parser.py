@@ -6,7 +6,7 @@ import argparse
 
 from .. import kinds
 from ..choices import ANSWER_MODES, STORES
-from .common import DATABASE_HELP, DOC_HELP, _Parser
+from .common import DATABASE_HELP, DOC_HELP, SHARED_CHANGE_HELP, _Parser
 from .corpus import cmd_add, cmd_index, cmd_remove
 from .evaluation import cmd_bench, cmd_eval, cmd_feedback_export
 from .onboarding import cmd_duties, cmd_glossary, cmd_quiz, cmd_tour
@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(STORES),
         help="向量库：" + "；".join(f"{k}——{v}" for k, v in STORES.items()) + "（或 DANGJIAN_STORE）",
     )
+    changes = _Parser(add_help=False, parents=[stored])  # commands that change the corpus
+    changes.add_argument("--database-url", help=SHARED_CHANGE_HELP)
     parser = _Parser(prog="dangjian", description="党建文件问答：逐字引用、注明出处的检索问答。")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("index", parents=[stored], help="构建或重建索引").set_defaults(
+    sub.add_parser("index", parents=[changes], help="构建或重建索引").set_defaults(
         func=cmd_index, reads_files=True
     )
     p = sub.add_parser("ask", parents=[stored], help="提一个问题")
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="llm：经配置的大模型作答，并报告 verified_rate")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help=DOC_HELP)
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("add", parents=[stored], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
+    p = sub.add_parser("add", parents=[changes], help="把文件加入语料（txt/md/docx/pdf/html）并重建索引")
     p.add_argument("files", nargs="+")
     p.add_argument("--doc-id")
     p.add_argument("--title")
@@ -93,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="强制文本编码，如 gbk")
     p.add_argument("--allow-ambiguous", action="store_true", help="编码不确定时仍然导入")
     p.set_defaults(func=cmd_add, reads_files=True)
-    p = sub.add_parser("remove", parents=[stored], help="从语料中移除一个文件（清单条目和文件）并重建索引")
+    p = sub.add_parser("remove", parents=[changes], help="从语料中移除一个文件（清单条目和文件）并重建索引")
     p.add_argument("doc_id")
     p.add_argument("--keep-files", action="store_true", help="不删除文件，移入语料目录下的 removed/")
     p.set_defaults(func=cmd_remove)

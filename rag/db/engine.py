@@ -4,16 +4,22 @@
     engine = engine_for(url)       # created once, migrated to the newest schema version
 
 SQLAlchemy Core speaks both dialects; what differs is only how a connection is set up. SQLite: a
-new connection per use (no pool: handlers run on many threads and a connection costs ~0.1 ms), WAL
-so readers proceed during a write, foreign keys on, and every write transaction starts with
-`BEGIN IMMEDIATE` so concurrent writers queue on `busy_timeout` instead of failing when a read lock
-would have to be upgraded. PostgreSQL (psycopg 3): a small pool, connections checked before use so
-a restarted server costs one retry, not an error page. Row locks (`FOR UPDATE`) serialise the
-writes that must see each other there; SQLite's compiler leaves them out (IMMEDIATE already did it).
+pool of open connections (a new one per use re-opened the file and re-ran the pragmas on every
+save), each set up once by the connect event — WAL so readers proceed during a write, foreign keys
+on, synchronous=NORMAL — and every write transaction starts with `BEGIN IMMEDIATE` so concurrent
+writers queue on `busy_timeout` instead of failing when a read lock would have to be upgraded. The
+pool hands a connection to one thread at a time (the driver is built serialized and
+`check_same_thread` is off), and a transaction a failed block left open is rolled back on return.
+PostgreSQL (psycopg 3): a small pool, connections checked before use so a restarted server costs
+one retry, not an error page. Row locks (`FOR UPDATE`) serialise the writes that must see each
+other there; SQLite's compiler leaves them out (IMMEDIATE already did it). Either pool drops what
+it holds in a forked child (a connection never crosses `fork`: both processes would use its socket
+or file locks), so a child opens its own.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +30,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 
 from ..config import Settings
 from ..errors import DatabaseError
@@ -32,6 +38,9 @@ from .schema import migrate
 
 DB_NAME = "dangjian.sqlite3"
 SQLITE_BUSY_MS = 10_000
+# Connections kept open per SQLite file; more threads at once get extra ones, closed when returned
+# (never a wait for a free connection: SQLite's own write lock is what writers queue on).
+SQLITE_POOL = 8
 _T = TypeVar("_T")
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -72,11 +81,30 @@ def redact(url: str) -> str:
         return "（无法解析的地址）"
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _forget_after_fork(engine: Engine) -> None:
+    """A pooled connection opened before a `fork` is discarded in the child, not shared with the
+    parent (SQLAlchemy's recipe for pools and os.fork)."""
+
+    @event.listens_for(engine, "connect")
+    def _born(_dbapi_conn: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(_dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None  # not closed: the parent's
+            raise DisconnectionError("connection opened in another process")  # the pool reconnects
+
+
+def _sqlite_engine(url: URL, *, pooled: bool = True) -> Engine:
+    """`pooled=False`: a new connection per use, as before the pool (scripts/bench_db.py's baseline)."""
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool,
+    pool: dict[str, Any] = ({"poolclass": sa.pool.QueuePool, "pool_size": SQLITE_POOL, "max_overflow": -1}
+                            if pooled else {"poolclass": sa.pool.NullPool})
+    engine = sa.create_engine(url, **pool,
                               connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+    _forget_after_fork(engine)
 
     @event.listens_for(engine, "connect")
     def _setup(dbapi_conn: Any, _record: Any) -> None:
@@ -98,12 +126,14 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _create(url: str) -> Engine:
+def _create(url: str, *, pooled: bool = True) -> Engine:
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return sa.create_engine(parsed, pool_size=4, max_overflow=8, pool_pre_ping=True, pool_recycle=1800,
-                            connect_args={"connect_timeout": 10})
+        return _sqlite_engine(parsed, pooled=pooled)
+    engine = sa.create_engine(parsed, pool_size=4, max_overflow=8, pool_pre_ping=True, pool_recycle=1800,
+                              connect_args={"connect_timeout": 10})
+    _forget_after_fork(engine)
+    return engine
 
 
 def engine_for(url: str) -> Engine:

@@ -11,6 +11,7 @@ N and then the documents sees exactly what N names, and a process killed in the 
 publish leaves the registry as it was. The generation row is locked first (`FOR UPDATE`; SQLite's
 IMMEDIATE transaction does the same), so publishes queue rather than interleave. The files are
 the corpus-relative texts and kept originals (`x.txt`, `originals/x.docx`), bytes as written.
+On PostgreSQL a publish also NOTIFYs the replicas listening (rag/db/listen.py), so they look at once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..config import Settings
 from ..errors import DatabaseError
 from .engine import Database
 from .legacy import open_database
+from .listen import announce
 from .schema import document_files as DF
 from .schema import documents as D
 from .schema import registry_state as S
@@ -143,6 +145,7 @@ class Registry:
             for i, upload in enumerate(add):
                 _add(conn, upload, start + i, generation)
             conn.execute(sa.update(S).where(S.c.id == 1).values(generation=generation, updated=time.time()))
+            announce(conn, generation)  # delivered to the other replicas when this commits
         return generation
 
 

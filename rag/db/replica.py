@@ -4,6 +4,7 @@
     replica.join()                # first replica: seed the registry from its corpus; every replica:
                                   # make its corpus folder list what the registry lists
     replica.poll()                # the registry moved on (another replica uploaded)? follow it → True
+    replica.wait(1.0, stop)       # until a publish is announced (PostgreSQL NOTIFY) or 1 s passes
     with replica.changing():      # this replica's own add/remove: corpus change, then publish
         results = add_files(…)
         replica.publish_added(doc_ids)
@@ -31,9 +32,10 @@ from typing import Any
 
 from .. import fsutil
 from ..config import Settings
-from ..errors import CorpusError
+from ..errors import CorpusError, DatabaseError
 from ..ingest.manifest import append_entry, named_files, original_of, read_entries, remove_entry
 from ..ingest.store import clear_journal, session, set_aside, write_journal
+from .listen import Listener
 from .registry import Listed, Registry, Upload, entry_json, registry_for
 
 
@@ -83,6 +85,20 @@ def _place(corpus: Path, doc: Listed, data: dict[str, bytes]) -> None:
     clear_journal(corpus)
 
 
+def _listed(corpus: Path) -> set[str]:
+    return {str(e.get("doc_id")) for e in read_entries(corpus)}
+
+
+def _set_aside(corpus: Path, doc_ids: set[str]) -> None:
+    """Take these documents out of the folder (their files into removed/), under the corpus lock."""
+    if not doc_ids:
+        return
+    with session(corpus):
+        entries = read_entries(corpus)
+        for doc_id in sorted(doc_ids & {str(e.get("doc_id")) for e in entries}):
+            _drop(corpus, entries, doc_id)
+
+
 def materialise(registry: Registry, corpus: Path) -> int:
     """Make the corpus folder list exactly the registry's documents; the generation it now holds."""
     with session(corpus):
@@ -110,6 +126,7 @@ class Replica:
         self.registry = registry or registry_for(settings)
         self.generation = -1  # not joined yet
         self._lock = threading.RLock()
+        self._listener = Listener(self.registry.db)
 
     def join(self) -> bool:
         """Seed an empty registry from this corpus (the first replica), then follow the registry.
@@ -129,15 +146,34 @@ class Replica:
             self.generation = materialise(self.registry, self.corpus)
             return True
 
+    def wait(self, interval_s: float, stop: threading.Event) -> bool:
+        """Between two polls: until another replica's publish is announced (PostgreSQL LISTEN, so
+        the follower polls at once) or `interval_s` passes; True when `stop` is set (the follower's
+        loop ends). Polling stays the rule: a lost notification costs one interval."""
+        self._listener.wait(interval_s, stop)
+        return stop.is_set()
+
+    def close(self) -> None:
+        """Drop the listening connection (the next `wait` would open it again)."""
+        self._listener.close()
+
     @contextmanager
     def changing(self) -> Iterator[None]:
         """Around this process's own corpus change and its publish; after a failure (the publish
-        refused, or the change itself) the folder is made equal to the registry again."""
+        refused, or the change itself) the folder is made equal to the registry again. When the
+        database cannot be reached for that either, the documents the block added are set aside
+        into removed/ (the registry never saw them: no folder may serve them) and the next `poll`
+        follows the registry whatever its generation."""
         with self._lock:
+            before = _listed(self.corpus)
             try:
                 yield
             except BaseException:
-                self.generation = materialise(self.registry, self.corpus)
+                try:
+                    self.generation = materialise(self.registry, self.corpus)
+                except DatabaseError:
+                    _set_aside(self.corpus, _listed(self.corpus) - before)
+                    self.generation = -1
                 raise
 
     def publish_added(self, doc_ids: Sequence[str]) -> int:
