@@ -43,6 +43,7 @@ from .vocabulary import (
     WHEN,
     WHEN_PHRASES,
     WHETHER,
+    WHO,
     alternation,
 )
 
@@ -111,10 +112,11 @@ def _quoted(text: str) -> list[str]:
 
 
 def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
-                 list_words: dict[str, float] | None) -> float:
+                 list_words: dict[str, float] | None, who_words: dict[str, float] | None = None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
-    a sentence that decides a true/false claim."""
+    a sentence that decides a true/false claim, a sentence that names who acts (由…) on what a
+    who-question asks about."""
     bonus = 0.0
     if figure is not None and _figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
@@ -122,6 +124,9 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                                       for rng in compose.enumerations(unit)):
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
+        bonus += r.shape_bonus
+    if who_words is not None and any(_AGENT.search(s) and _covers(who_words, unit.title + s) >= r.answer_cover
+                                     for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus
 
@@ -170,12 +175,15 @@ class Asks:
     figure: Figure | None
     list_words: dict[str, float] | None
     options: tuple[str, ...] = ()  # a choice question's options as the documents write them
+    who_words: dict[str, float] | None = None  # a who-question's words (入党积极分子由谁来确定)
 
 
 def asks(ctx: Context, q: Query) -> Asks:
     options = tuple(dict.fromkeys(w for o in q.form.options for v in o.variants
                                   if len(w := _NOT_CHARS.sub("", v)) >= 2))
-    return Asks(_figure_asked(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else ())
+    asks_who = q.form.kind == "fact" and _WHO.search(q.text) is not None
+    who = _weighted_words(ctx, _WHO.sub(" ", q.text)) if asks_who else None
+    return Asks(_figure_asked(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else (), who)
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -195,9 +203,10 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     primary = ctx.catalog.primary.doc_id
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
-    figure, list_words, options = shape.figure, shape.list_words, shape.options
+    figure, list_words, options, who_words = shape.figure, shape.list_words, shape.options, shape.who_words
     top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
-    shaped = figure is not None or list_words is not None or bool(q.claim)  # else every bonus is 0
+    # else every bonus is 0
+    shaped = figure is not None or list_words is not None or bool(q.claim) or who_words is not None
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
@@ -206,7 +215,7 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = r.primary_edge if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(r, q, unit, figure, list_words) if shaped else 0.0
+        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words) if shaped else 0.0
         strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 
@@ -433,6 +442,9 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
+# Who acts: 由谁 in a question, 由…研究决定 in a text (not 由于, 理由, 自由).
+_WHO = re.compile(alternation(WHO))
+_AGENT = re.compile(r"(?<![理自缘])由(?!于)")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
 _ANCHORED = ("when", "start")
 # Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.

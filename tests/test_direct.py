@@ -229,3 +229,8 @@ def test_from_when_is_answered_by_the_point_a_span_starts(assistant: Assistant) 
     ans = assistant.ask("党龄从什么时候算起")
     assert not ans.abstained and "之日算起" in ans.text.split("\n", 1)[0]
     assert first_line(assistant, "预备期从什么时候算起").startswith("预备期从党支部党员大会通过其为预备党员之日算起")
+
+
+def test_who_opens_with_a_sentence_that_names_who_acts(assistant: Assistant) -> None:
+    # not 党支部应当运用“三会一课”制度… (it shares the words) but a sentence saying 由…担任
+    assert "由本单位党员主要负责人担任" in first_line(assistant, "党支部书记由谁选举产生")
