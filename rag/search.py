@@ -533,18 +533,21 @@ def signals(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "")
 def ranked(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "",
            shape: Asks | None = None) -> tuple[Hit, ...]:
     """Units for a free-text question in the order answers use: `signals`, then (when
-    `doc_aware`) `rank_documents` across documents, or within one document `_quoted_first`."""
+    `doc_aware`) `rank_documents` — across documents, and within one named document too for a
+    question in the asker's own words (the strength order compares its articles as it compares
+    documents'); a quiz stem (choice, fill-in) within one document is `_quoted_first`: it was cut
+    from one sentence, whose words the fused ranking finds as they stand."""
     hits = signals(ctx, q, docs=docs, text=text)
     if not ctx.ranking.doc_aware:
         return hits
-    if len(docs) != 1:
+    if len(docs) != 1 or q.form.kind not in ("choice", "blank"):
         return rank_documents(hits, q, ctx, shape)
     return _quoted_first(ctx, q, hits, shape)
 
 
 def _quoted_first(ctx: Context, q: Query, hits: tuple[Hit, ...], shape: Asks | None) -> tuple[Hit, ...]:
-    """One document: its units keep their fused order, but one the question quotes leads (or, for
-    a choice question, the unit its stem was made from)."""
+    """A quiz stem within one document: its units keep their fused order, but one the stem quotes
+    leads (or, for a choice question, the unit its stem was made from)."""
     top = [(h, found[1]) for h in hits[:ctx.ranking.window] if (found := ctx.unit(h.key))]
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), ctx.ranking.verbatim_run)
     first: list[Hit] = []

@@ -94,3 +94,14 @@ def test_a_number_question_is_not_stated_when_no_quoted_sentence_states_a_figure
     gapped = Quote(doc, unit, (0, None, 1))
     assert _not_stated(figure, q, [gapped], DEFAULT).endswith("的具体数字或期限")
 
+
+
+def test_within_one_named_document_a_question_in_own_words_is_ordered_by_strength(assistant: Assistant) -> None:
+    """Free wording in one named document is ranked as across documents (`rank_documents`)."""
+    from rag.search import rank_documents, ranked, signals
+
+    q = assistant.understand("厉行节约反对浪费条例适用于哪些单位")
+    docs = [d.doc_id for d in q.named]
+    assert docs == ["lijie-jieyue-fandui-langfei-tiaoli-2025"]
+    assert ranked(assistant.ctx, q, docs=docs) == rank_documents(signals(assistant.ctx, q, docs=docs), q,
+                                                                  assistant.ctx)
