@@ -23,46 +23,23 @@ from . import kinds
 from .answer import Quote
 from .catalog import Catalog
 from .embed import Embedder
-from .forms import ASKS_FREQUENCY, BLANK, MONEY, figure_kind, kind_figure
+from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
-from .forms import ASKS_NUMBER as _ASKS_NUMBER
-from .forms import FIGURE_OR_FREQUENCY as _NUMBER
+from .forms import BLANK
 from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
 from .records import Document, Hit, Unit, unit_key
 from .text import char_bigrams
-from .vocabulary import (
-    COUNTERS,
-    DURATION_PHRASES,
-    HOW_MANY,
-    HOW_MUCH,
-    ITEM_COUNTERS,
-    LIMITS,
-    QUESTION_PARTICLES,
-    WHEN,
-    WHEN_PHRASES,
-    WHETHER,
-    WHO,
-    alternation,
-)
+from .vocabulary import WHO, alternation
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
 
+# Who acts: 由谁 in a question, 由…研究决定 in a text (not 由于, 理由, 自由).
+_WHO = re.compile(alternation(WHO))
+_AGENT = re.compile(r"(?<![理自缘])由(?!于)")
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
-# Question words, removed before finding what a number question is about.
-_QUESTION_WORDS = re.compile(
-    rf"{alternation(DURATION_PHRASES, HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS, WHETHER, QUESTION_PARTICLES)}|"
-    rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]?|[？?。，,]"
-)
-# What a number question asks the figure of: the words before its first interrogative. A copula
-# before 多少, 几 or 什么时候 is left out of them, before 多久 or 多长 not (the refusal quotes them so).
-_MANY, _LONG = HOW_MUCH[0], HOW_MUCH[1:]
-_THING = re.compile(
-    rf"^(.{{2,16}}?)(?:[是有]?{_MANY}|[是有为]{HOW_MANY}|{HOW_MANY}[{COUNTERS}]|"
-    rf"{alternation(_LONG, WHEN)}|是?{WHEN_PHRASES[0]})"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +95,14 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
     a sentence that decides a true/false claim, a sentence that names who acts (由…) on what a
     who-question asks about."""
     bonus = 0.0
-    if figure is not None and _figure_sentence(figure, unit, r) is not None:
+    if figure is not None and figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
-    if list_words is not None and any(_covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
+    if list_words is not None and any(covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
                                       for rng in compose.enumerations(unit)):
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
         bonus += r.shape_bonus
-    if who_words is not None and any(_AGENT.search(s) and _covers(who_words, unit.title + s) >= r.answer_cover
+    if who_words is not None and any(_AGENT.search(s) and covers(who_words, unit.title + s) >= r.answer_cover
                                      for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus
@@ -154,23 +131,9 @@ def _list_words(ctx: Context, q: Query) -> dict[str, float] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Figure:
-    """What a number question asks for: its words weighted by idf (what the answering sentence is
-    about), the figures the question states itself (八项规定, 2025年: a sentence holding only those
-    does not answer it), and the kind of figure its words ask for (forms.figure_kind: 几名 is not
-    answered by 三年)."""
-
-    words: dict[str, float]
-    given: tuple[str, ...] = ()
-    kind: str = ""
-    # what a frequency is of: the words before the question's interrogative (`_THING`), weighted
-    subject: tuple[tuple[str, float], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Asks:
     """What shape of answer a question asks for, worked out once per question: what figure it asks
-    for (`_figure_asked`), its words weighted by idf when it asks for a list (`_list_words`), else None."""
+    for (rag/figures.py), its words weighted by idf when it asks for a list (`_list_words`), else None."""
 
     figure: Figure | None
     list_words: dict[str, float] | None
@@ -183,7 +146,8 @@ def asks(ctx: Context, q: Query) -> Asks:
                                   if len(w := _NOT_CHARS.sub("", v)) >= 2))
     asks_who = q.form.kind == "fact" and _WHO.search(q.text) is not None
     who = _weighted_words(ctx, _WHO.sub(" ", q.text)) if asks_who else None
-    return Asks(_figure_asked(ctx, q), _list_words(ctx, q), options if q.form.kind == "choice" else (), who)
+    figure = figure_of(q, lambda text: _weighted_words(ctx, text))
+    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who)
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -372,7 +336,7 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 sents = [n, *sents[:1]]
         if (
             figure is not None
-            and (fig := _figure_sentence(figure, unit, r)) is not None
+            and (fig := figure_sentence(figure, unit, r)) is not None
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
@@ -390,136 +354,6 @@ def _weighted_words(ctx: Context, text: str) -> dict[str, float]:
     known = [idf[t] for t in words if t in idf]
     unseen = sum(known) / len(known) if known else max(idf.values(), default=1.0)
     return {t: idf.get(t, unseen) for t in words}
-
-
-def _figure_asked(ctx: Context, q: Query) -> Figure | None:
-    """What figure a number question asks for, or None when it does not ask for a number, a time
-    limit or a frequency."""
-    kind = figure_kind(q.text)
-    if not (q.form.asks_number or kind.startswith("count:") or _ASKS_NUMBER.search(q.text)):
-        return None
-    # a claim to check states its figure; any other question states only figures it is not asking for
-    given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
-    # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
-    thing = _THING.search(q.text) if not q.claim and ASKS_FREQUENCY.search(q.text) else None
-    subject = tuple(_weighted_words(ctx, thing.group(1)).items()) if thing else ()
-    return Figure(_weighted_words(ctx, _QUESTION_WORDS.sub(" ", q.text)), given, kind, subject)
-
-
-@lru_cache(maxsize=8192)
-def _states(sentence: str, given: tuple[str, ...], kind: str) -> bool:
-    """Whether a sentence states a figure the question does not (its own figures taken out), of the
-    kind it asks for."""
-    for figure in given:
-        sentence = sentence.replace(figure, "")
-    if kind:
-        return kind_figure(kind).search(sentence) is not None
-    return _NUMBER.search(sentence) is not None or MONEY.search(sentence) is not None
-
-
-def _covers(words: dict[str, float], text: str) -> float:
-    return _covered(list(words.items()), sum(words.values()), text)
-
-
-def _covered(items: Sequence[tuple[str, float]], total: float, text: str) -> float:
-    """Share of the weight `total` held by the words of `items` that `text` contains."""
-    return sum(w for t, w in items if t in text) / total if total else 1.0
-
-
-@lru_cache(maxsize=8192)
-def _has_number(sentence: str) -> bool:
-    """Whether a sentence holds a number or time expression (asked of every sentence of the best
-    40 units for each number question: cached)."""
-    return _NUMBER.search(sentence) is not None
-
-
-@lru_cache(maxsize=4096)
-def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tuple[int, str], ...], str]:
-    """A unit's sentences that hold a number, each with the title in front, and all of them joined
-    (no word spans the separator): what `_figure_sentence` reads, made once per unit."""
-    pairs = tuple((n, f"{title}{s}") for n, s in enumerate(sentences) if _has_number(s))
-    return pairs, "\x00".join(text for _n, text in pairs)
-
-
-_CLAUSES = re.compile(r"(?<=[，；：])")
-# Who acts: 由谁 in a question, 由…研究决定 in a text (not 由于, 理由, 自由).
-_WHO = re.compile(alternation(WHO))
-_AGENT = re.compile(r"(?<![理自缘])由(?!于)")
-# Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
-_ANCHORED = ("when", "start")
-# Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.
-_NAMING_COUNTERS = ("种", "类", "个方面")
-
-
-def _counted_leads(unit: Unit, counter: str) -> tuple[tuple[int, str], ...]:
-    """The leads of a unit's （一）…（N） lists that a how-many-items question counts, each with the
-    title in front (as `_number_sentences` gives them)."""
-    name = counter[-2:] if counter in _NAMING_COUNTERS else ""
-    return tuple((rng[0], f"{unit.title}{unit.sentences[rng[0]]}") for rng in compose.enumerations(unit)
-                 if name in unit.sentences[rng[0]])
-
-
-def _of_subject(figure: Figure, title: str, sentence: str, bar: float) -> bool:
-    """Whether the frequency a sentence states is that of what the question asks about: the
-    question's subject (党员大会 of 党员大会多久开一次) is named before the figure, in its clause or
-    an earlier one (or in the unit's own heading). "党支部每年至少召开1次组织生活会，…以党员大会…形式进行"
-    gives the figure of 组织生活会; 党员大会 only comes after it."""
-    if not figure.subject:
-        return True
-    total = sum(w for _t, w in figure.subject)
-    said = title
-    for clause in _CLAUSES.split(sentence):
-        said += clause
-        if _states(clause, figure.given, figure.kind) and _covered(figure.subject, total, said) >= bar:
-            return True
-    return False
-
-
-def _figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
-    """The sentence of a unit that states the figure asked for: it holds a number or time
-    expression of the kind asked for (`_states`), said of the subject a how-often question asks
-    about (`_of_subject`), and with the unit's title it covers `answer_cover` of the question's words.
-
-    Same result as the best `_covers(words, title + sentence)`: the words found in no number
-    sentence are dropped first (weights are positive idf, so what they all cover together bounds
-    each sentence, and most of the 40 units ranked per question stop there)."""
-    pairs, joined = _number_sentences(unit.title, unit.sentences)
-    if figure.kind.startswith("count:"):  # a list's lead states its count by its items
-        pairs = tuple(sorted({*pairs, *_counted_leads(unit, figure.kind[len("count:"):])}))
-        joined = "\x00".join(text for _n, text in pairs)
-    elif figure.kind in _ANCHORED:  # 之日起, 期满: a point in time without a figure
-        said = kind_figure(figure.kind)
-        pairs = tuple(sorted({*pairs, *((n, f"{unit.title}{s}") for n, s in enumerate(unit.sentences)
-                                        if said.search(s))}))
-        joined = "\x00".join(text for _n, text in pairs)
-    if figure.given or figure.kind or figure.subject:
-        own = unit.title if kinds.titled(unit) else ""
-        leads = {n for n, _t in _counted_leads(unit, figure.kind[len("count:"):])} if figure.kind.startswith(
-            "count:") else set()
-        pairs = tuple((n, text) for n, text in pairs
-                      if (n in leads or _states(unit.sentences[n], figure.given, figure.kind))
-                      and _of_subject(figure, own, unit.sentences[n], r.subject_cover))
-        joined = "\x00".join(text for _n, text in pairs)
-    if not pairs:
-        return None
-    words = figure.words
-    total = sum(words.values())
-    items = [(t, w) for t, w in words.items() if t in joined]
-    if _covered(items, total, joined) < r.answer_cover:
-        return None
-    best = max((_covered(items, total, text), n) for n, text in pairs)
-    return best[1] if best[0] >= r.answer_cover else None
-
-
-def _not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: RankSettings) -> str:
-    """What a number question asks for, when no quoted unit states it (see `_figure_sentence`):
-    a sentence on 党费 with no figure does not answer 党费的缴纳标准是多少, nor one on 党旗
-    answer 党旗的长宽比例是多少."""
-    if figure is None or any((fig := _figure_sentence(figure, qu.unit, r)) is not None and fig in qu.sents
-                            for qu in quotes):
-        return ""
-    thing = _THING.search(q.text)
-    return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"
 
 
 def signals(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") -> tuple[Hit, ...]:
@@ -576,6 +410,6 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
                      if r.strength(h) >= r.min_strength - r.near_margin and h.coverage >= r.near_cover)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
     quotes = pick(ctx, hits, q, docs, shape.figure)
-    not_stated = _not_stated(shape.figure, q, quotes, r)
-    result = SearchResult(hits[:20], True, tuple(quotes), not_stated, timings_ms=timings)
+    missing = not_stated(shape.figure, q, quotes, r)
+    result = SearchResult(hits[:20], True, tuple(quotes), missing, timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

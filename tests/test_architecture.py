@@ -39,7 +39,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "retrieval": ("rag.query", "rag.forms", "rag.intents", "rag.glossary", "rag.inputs", "rag.retrieve"),
     # a question answered: routes, the search route's ranking and quotes, composition, rendering to
     # JSON, LLM generation and its check, the Assistant, the public package, onboarding views
-    "answer": ("rag", "rag.answer", "rag.direct", "rag.search", "rag.routes", "rag.render", "rag.verify",
+    "answer": ("rag", "rag.answer", "rag.direct", "rag.figures", "rag.search", "rag.routes", "rag.render", "rag.verify",
                "rag.llm_chain", "rag.llm", "rag.pipeline", "rag.assistant", "rag.langchain", "rag.onboarding"),
     # offline tooling over the library: evaluation, ablation, benchmarks, the naive baseline
     "tooling": ("rag.eval", "rag.bench", "rag.bench_corpus", "rag.bench_report", "rag.baseline",

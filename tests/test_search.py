@@ -84,7 +84,8 @@ def test_each_ablation_names_what_it_changes() -> None:
 def test_a_number_question_is_not_stated_when_no_quoted_sentence_states_a_figure(assistant: Assistant) -> None:
     """A quote's gaps in an enumeration (None) are not the figure sentence that was not found."""
     from rag.answer import Quote
-    from rag.search import _not_stated, asks
+    from rag.figures import not_stated
+    from rag.search import asks
 
     q = assistant.understand("党组织发展党员的名额每年是几名？")
     figure = asks(assistant.ctx, q).figure
@@ -92,7 +93,7 @@ def test_a_number_question_is_not_stated_when_no_quoted_sentence_states_a_figure
     doc, unit = assistant.unit("dongzhi-2025-3#9") or (None, None)
     assert doc is not None and unit is not None
     gapped = Quote(doc, unit, (0, None, 1))
-    assert _not_stated(figure, q, [gapped], DEFAULT).endswith("的具体数字或期限")
+    assert not_stated(figure, q, [gapped], DEFAULT).endswith("的具体数字或期限")
 
 
 
