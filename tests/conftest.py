@@ -105,15 +105,23 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 # The order files run in: the slow tier's files (a browser, a fresh install, kills, replicas: a
 # minute or more each) first, so that under `--dist loadfile --no-loadscope-reorder` (make test) the
-# second worker fills in with the many short files while the first finishes a long one, and the two
-# end together. Ordered by their test counts instead (xdist's default), the one-test files that take
-# longest came last and one worker idled for a minute and a half.
+# workers fill in with the many short files at the end and finish together. Ordered by their test
+# counts instead (xdist's default), the one-test files that take longest came last and one worker
+# idled for a minute and a half. The longest files lead, the fresh install (mostly pip unpacking)
+# beside the browser tests (which build the session index the later files copy).
 RUN_ORDER = ("slow", "integration", "unit")
+RUN_FIRST = ("test_install_run.py", "test_browser.py", "test_ingest_faults.py", "test_replicas.py",
+             "test_store_milvus.py")
+
+
+def _run_rank(name: str) -> tuple[int, int]:
+    return RUN_ORDER.index(_TIER_OF[name]), RUN_FIRST.index(name) if name in RUN_FIRST else len(RUN_FIRST)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each test carries its file's tier marker; a file missing from `TIERS` stops the run. Files run
-    tier by tier in `RUN_ORDER` (a stable sort: the tests of a file keep their order)."""
+    tier by tier in `RUN_ORDER`, `RUN_FIRST` first in theirs (a stable sort: the tests of a file keep
+    their order)."""
     missing = set()
     for item in items:
         name = item.path.name
@@ -129,7 +137,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if missing:
         raise pytest.UsageError(f"put {sorted(missing)} in a tier of tests/conftest.py TIERS "
                                 "(unit / integration / slow, see its docstring)")
-    items.sort(key=lambda item: RUN_ORDER.index(_TIER_OF[item.path.name]))
+    items.sort(key=lambda item: _run_rank(item.path.name))
 
 
 @pytest.fixture(scope="session", autouse=True)
