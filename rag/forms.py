@@ -31,6 +31,7 @@ from .vocabulary import (
     POLAR_HEADS,
     POLAR_TAILS,
     TIME_ANCHORS,
+    TIME_UNITS,
     WHEN,
     WHEN_PHRASES,
     WHY,
@@ -101,7 +102,7 @@ _AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半]+)"
 KIND_FIGURES = {
     "people": re.compile(rf"{_AMOUNT}\s*(?:名|人|位)|半数|多数|分之"),
     "money": MONEY,
-    "time": re.compile(rf"{_AMOUNT}\s*(?:个月|年|月|天|日|周|小时|学时|工作日)|"
+    "time": re.compile(rf"{_AMOUNT}\s*(?:{alternation(TIME_UNITS)})|"
                        r"每[年月季周日届]|每半年|每季度"),
     "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }
