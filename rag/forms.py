@@ -17,6 +17,7 @@ from .numerals import int_to_cn
 from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
+    FIGURE_UNITS,
     FROM_WHEN,
     HOW_MANY,
     HOW_MUCH,
@@ -30,6 +31,7 @@ from .vocabulary import (
     POLAR_HEADS,
     POLAR_TAILS,
     TIME_ANCHORS,
+    TIME_UNITS,
     WHEN,
     WHEN_PHRASES,
     WHY,
@@ -69,7 +71,7 @@ SINGLE = re.compile(r"单选|单项选择")
 # A blank to fill: （ ）, ( ), ____, （　　）
 BLANK = re.compile(r"[（(]\s*[)）]|_{2,}|＿{2,}")
 # A blank followed by a counter word ("不少于（ ）次", "（ ）个月内") is a blank for a number.
-NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:个月|个|名|人|次|年|月|天|日|岁|条|项|届|倍|%|％)")
+NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:{alternation(FIGURE_UNITS)}|%|％)")
 # Option letters: "A.一年", "A、", "A：", "（A）", "A)", or "A 严重警告" as pasted from a page whose
 # punctuation was lost: a capital not inside a Latin word (options_of keeps only runs A, B, C…).
 _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）]|"
@@ -87,7 +89,7 @@ _JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×
 # A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
 # range (三年至五年) is one figure, so "五年" is not taken for "三年至五年".
 _ONE = (r"(?:\d+(?:\.\d+)?%?|(?!一(?:个(?!月)|[项名条次位种]))[一二两三四五六七八九十百千半]+"
-        r"(?:个月|个|名|人|次|年|月|天|日|周|岁|届|条|项|种|类|分之[一二三四五六七八九十]+|倍|学时|小时|工作日)"
+        rf"(?:{alternation(FIGURE_UNITS)}|分之[一二三四五六七八九十]+)"
         r"|[三四五六七八九十]分之[一二三四五六七八九十]+|半数|过半数|多数)")
 FIGURE = re.compile(rf"{_ONE}(?:(?:至|到|—|~|-){_ONE})?")
 # What answers a number question: a figure, or a frequency (每年, 每季度).
@@ -100,7 +102,7 @@ _AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半]+)"
 KIND_FIGURES = {
     "people": re.compile(rf"{_AMOUNT}\s*(?:名|人|位)|半数|多数|分之"),
     "money": MONEY,
-    "time": re.compile(rf"{_AMOUNT}\s*(?:个月|年|月|天|日|周|小时|学时|工作日)|"
+    "time": re.compile(rf"{_AMOUNT}\s*(?:{alternation(TIME_UNITS)})|"
                        r"每[年月季周日届]|每半年|每季度"),
     "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .kinds import REF_WORDS
+from .kinds import OTHER_GENRES, PLAN_GENRES, REF_WORDS, RULE_GENRES
 from .numerals import CN_NUMERAL_CHARS, cn_to_int
 from .text import titled
 from .vocabulary import PARTICLE_VARIANTS, QUESTION_PARTICLES, TONE_PARTICLES, alternation
@@ -116,8 +116,7 @@ _QUOTED_SECTION = re.compile(rf"[“\"「『‘']([^“”\"「」『』‘’']
 _BARE_SECTION = re.compile(rf"([\u4e00-\u9fff]+?){_DEMONSTRATIVE}{_SECTION_WORD}")
 _MIN_FRAGMENT = 4  # shorter fragments ("党建", "部分党员") are too generic to name a section
 
-_DOC_SUFFIX = (r"(?:党章|章程|条例|规定|办法|准则|细则|意见|通知|决定|决议|规则|纲要|方案|法|规划"
-               r"|制度|要点|清单|计划|标准|指南|守则)")
+_DOC_SUFFIX = f"(?:{alternation(('党章',), RULE_GENRES, PLAN_GENRES, OTHER_GENRES)})"
 _DOC_GLUE = r"\s*(?:中的|里的|的|中|里)?\s*$"
 _DOC_TITLE = re.compile(rf"{titled()}{_DOC_GLUE}")
 _DOC_BARE = re.compile(rf"([0-9A-Za-z\u4e00-\u9fff]*?{_DOC_SUFFIX}){_DOC_GLUE}")
@@ -289,7 +288,7 @@ def _relative_hit(text: str) -> tuple[Relative, _Hit] | None:
 
 
 # "本条例", "本章程" right before a reference: a quoted sentence citing its own document.
-SELF_REFERENCE = re.compile(r"本(?:条例|章程|细则|规定|办法|准则|规则)$")
+SELF_REFERENCE = re.compile(f"本(?:{alternation(RULE_GENRES)})$")
 
 
 def _doc_phrase(text: str, ref_start: int) -> tuple[str, int]:

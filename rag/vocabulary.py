@@ -39,6 +39,11 @@ HOW_MANY_FORMS = ("几种",)
 COUNTERS = "个名人次年月天日岁"
 # …and of items and terms (几条, 几项, 几届).
 ITEM_COUNTERS = "条项届"
+# The units a span of time is written in (六个月, 五个工作日, 三十二学时).
+TIME_UNITS = ("个月", "年", "月", "天", "日", "周", "小时", "学时", "工作日")
+# Every unit a figure is written with (两倍, 三种, and the above): a blank before one asks for a
+# figure (不少于（ ）次), and a numeral before one is a figure.
+FIGURE_UNITS = (*TIME_UNITS, *COUNTERS, *ITEM_COUNTERS, "种", "类", "倍")
 
 # Phrases of several words that ask for a date or a duration; patterns only (jieba cuts them apart).
 WHEN_PHRASES = ("什么时候", "哪一年", "哪年")

@@ -16,6 +16,8 @@ uses (a file that mixes is split); one missing from `TIERS` stops the run with a
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
@@ -101,8 +103,25 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return True if tier not in selected else None
 
 
+# The order files run in: the slow tier's files (a browser, a fresh install, kills, replicas: a
+# minute or more each) first, so that under `--dist loadfile --no-loadscope-reorder` (make test) the
+# workers fill in with the many short files at the end and finish together. Ordered by their test
+# counts instead (xdist's default), the one-test files that take longest came last and one worker
+# idled for a minute and a half. The longest files lead, the fresh install (mostly pip unpacking)
+# beside the browser tests (which build the session index the later files copy).
+RUN_ORDER = ("slow", "integration", "unit")
+RUN_FIRST = ("test_install_run.py", "test_browser.py", "test_ingest_faults.py", "test_replicas.py",
+             "test_store_milvus.py")
+
+
+def _run_rank(name: str) -> tuple[int, int]:
+    return RUN_ORDER.index(_TIER_OF[name]), RUN_FIRST.index(name) if name in RUN_FIRST else len(RUN_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Each test carries its file's tier marker; a file missing from `TIERS` stops the run."""
+    """Each test carries its file's tier marker; a file missing from `TIERS` stops the run. Files run
+    tier by tier in `RUN_ORDER`, `RUN_FIRST` first in theirs (a stable sort: the tests of a file keep
+    their order)."""
     missing = set()
     for item in items:
         name = item.path.name
@@ -118,6 +137,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if missing:
         raise pytest.UsageError(f"put {sorted(missing)} in a tier of tests/conftest.py TIERS "
                                 "(unit / integration / slow, see its docstring)")
+    items.sort(key=lambda item: _run_rank(item.path.name))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -130,17 +150,22 @@ def _cache_in_a_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     mp.undo()
 
 
+# The default model's vectors this process has encoded for an index build, by text.
+_VECTORS: dict[str, np.ndarray] = {}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _vectors_once_per_text() -> Iterator[None]:
-    """The default model's vectors, encoded once per text per session. Many tests build an index over
-    the shipped corpus or a copy (CLI `index`, Milvus stores, uploads); each build still runs every
-    step and reports what it embedded, but a text the session already encoded is served from memory.
-    The vectors are the real model's (their float values can differ by ~1e-7 from a re-encoding in
-    another batch, as between any two builds); only the repeated 2,000-text encodings are skipped."""
+    """The default model's vectors, encoded once per text per run. Many tests build an index over
+    the shipped corpus or a copy (CLI `index`, Milvus stores, uploads, the bench); each build still
+    runs every step and reports what it embedded, but a text the run already encoded is served from
+    memory (the session index's texts come from the worker that built it: `assistant`). The vectors
+    are the real model's (their float values can differ by ~1e-7 from a re-encoding in another
+    batch, as between any two builds); only the repeated 2,000-text encodings are skipped."""
     from rag import index
+    from rag.bench_corpus import MemoEmbedder
     from rag.embed import USEEmbedder
 
-    memo: dict[str, np.ndarray] = {}
     real_embed = index._embed
 
     class Remembering:
@@ -148,18 +173,60 @@ def _vectors_once_per_text() -> Iterator[None]:
             self.inner, self.embedder_id, self.dim = inner, inner.embedder_id, inner.dim
 
         def encode(self, texts: Sequence[str]) -> np.ndarray:
-            missing = [t for t in dict.fromkeys(texts) if t not in memo]
+            missing = [t for t in dict.fromkeys(texts) if t not in _VECTORS]
             if missing:
-                memo.update(zip(missing, self.inner.encode(missing), strict=True))
-            return np.stack([memo[t] for t in texts]) if texts else self.inner.encode(texts)
+                _VECTORS.update(zip(missing, self.inner.encode(missing), strict=True))
+            return np.stack([_VECTORS[t] for t in texts]) if texts else self.inner.encode(texts)
 
     def embed(emb: Any, texts: list[str], index_dir: Path, progress: Any) -> Any:
+        if type(emb) is MemoEmbedder and type(emb.inner) is USEEmbedder:  # the bench's (copy marks)
+            emb.inner = Remembering(emb.inner)
         return real_embed(Remembering(emb) if type(emb) is USEEmbedder else emb, texts, index_dir, progress)
 
     patch = pytest.MonkeyPatch()
     patch.setattr(index, "_embed", embed)
     yield
     patch.undo()
+
+
+def _run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The folder every xdist worker of this run shares (each has its own basetemp inside); None in
+    a run without workers."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` between this run's worker processes."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _publish(index_dir: Path, shared: Path) -> None:
+    """The built session index and the vectors encoded for it, for the run's other workers: written
+    aside, then renamed into place."""
+    aside = shared / f".session-index.{os.getpid()}"
+    shutil.copytree(index_dir, aside / "index")
+    texts = list(_VECTORS)
+    (aside / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    np.save(aside / "vectors.npy", np.stack([_VECTORS[t] for t in texts]), allow_pickle=False)
+    aside.rename(shared / "session-index")
+
+
+def _take(shared: Path, index_dir: Path) -> None:
+    """Another worker's session index, copied into this worker's folder, and its vectors."""
+    shutil.copytree(shared / "index", index_dir)
+    texts = json.loads((shared / "texts.json").read_text(encoding="utf-8"))
+    vectors = np.load(shared / "vectors.npy", allow_pickle=False)
+    _VECTORS.update(zip(texts, vectors, strict=True))
 
 
 @pytest.fixture(scope="session")
@@ -183,8 +250,21 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def assistant(settings: Settings) -> Assistant:
-    return open_assistant(settings, build_if_missing=True)
+def assistant(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The assistant over the shipped corpus with the default model. Its index is built once per
+    run: the first worker to need it builds it (the others wait) and publishes it; the others copy
+    it into their own folder (so nothing one worker does to its index reaches another) and open it."""
+    shared = _run_dir(tmp_path_factory)
+    if shared is None:
+        return open_assistant(settings, build_if_missing=True)
+    with _locked(shared / "session-index.lock"):
+        if (shared / "session-index").is_dir():
+            _take(shared / "session-index", settings.index_dir)
+            opened = open_assistant(settings, build_if_missing=False)  # a copy that fails to open is a bug
+        else:
+            opened = open_assistant(settings, build_if_missing=True)
+            _publish(settings.index_dir, shared)
+    return opened
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag import Assistant
 from rag.bench import KINDS, MemoEmbedder, questions_by_kind, synthesise
 from rag.chunking import chunk_corpus
 from rag.cli import main
@@ -43,7 +44,10 @@ def test_questions_come_from_the_eval_sets_by_kind() -> None:
     assert "第8条要求什么？" in qs["reference"]
 
 
-def test_bench_json_shape_at_a_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_json_shape_at_a_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        assistant: Assistant) -> None:
+    """`assistant`: the session index's vectors, which the bench's build of the shipped texts reuses
+    (tests/conftest.py `_vectors_once_per_text`) instead of encoding them again."""
     out = tmp_path / "bench.md"
     rc = main(["bench", "--sizes", "150", "--repeat", "1", "--cold-repeat", "1", "--json",
                "--corpus", str(ROOT / "corpus"), "--questions", str(ROOT / "eval/questions.jsonl"),

@@ -763,6 +763,9 @@ def test_a_question_typed_during_a_restart_is_answered_in_the_same_conversation(
     page = open_page(browser, url)
     ask(page, "第8条要求什么？")
     served.stop()
+    # Ctrl-C stopped it with the page still open (its heartbeat stream once held `serve` for ever):
+    # the CLI's Ctrl-C exit, not the SIGKILL stop() falls back to
+    assert served.proc.returncode == 130
     box = page.locator("#dj-question textarea")
     box.fill("下一条呢？")
     box.press("Enter")

@@ -81,3 +81,15 @@ def test_claims_of_true_false_questions(text: str, claim: str) -> None:
 ])
 def test_kinds(text: str, kind: str) -> None:
     assert form_of(text).kind == kind
+
+
+@pytest.mark.parametrize(("stem", "number"), [
+    ("预备党员的预备期为（ ）个月。", True),
+    ("党支部委员会每届任期（ ）年。", True),
+    ("每年集中学习培训时间一般不少于（ ）学时。", True),  # every unit a figure is written with
+    ("党的纪律处分分为（ ）种。", True),
+    ("发展党员应当经过（ ）审查。", False),  # no unit after the blank: a word, not a figure
+])
+def test_a_blank_before_a_unit_asks_for_a_figure(stem: str, number: bool) -> None:
+    form = form_of(stem)
+    assert form.kind == "blank" and form.asks_number is number

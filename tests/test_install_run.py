@@ -49,7 +49,7 @@ def _run(cmd: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 900
 @pytest.fixture(scope="module")
 def run_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`make setup` + `make index` + `make run`, step for step, in a temp folder: a new venv from the
-    base interpreter, pinned pip, `--require-hashes -r requirements/run.txt`, `--no-deps -e .`; then
+    base interpreter, pinned pip, `--no-compile --require-hashes -r requirements/run.txt`, `--no-deps -e .`; then
     that venv's `dangjian index` and `dangjian serve` over a copy of the corpus, with their own data
     folder. Nothing of the test venv leaks in: no PYTHONPATH, and the commands run outside the
     repository, so only what the new venv installed is importable."""
@@ -63,8 +63,8 @@ def run_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     base = getattr(sys, "_base_executable", sys.executable)  # the interpreter the test venv was made from
     _run([base, "-m", "venv", str(venv)], env=env, cwd=root)
     _run([str(bin_ / "pip"), "install", "-q", f"pip=={_pip_version()}"], env=env, cwd=root)
-    _run([str(bin_ / "pip"), "install", "-q", "--require-hashes", "-r", str(ROOT / "requirements" / "run.txt")],
-         env=env, cwd=ROOT)
+    _run([str(bin_ / "pip"), "install", "-q", "--no-compile", "--require-hashes", "-r",
+          str(ROOT / "requirements" / "run.txt")], env=env, cwd=ROOT)
     _run([str(bin_ / "pip"), "install", "-q", "--no-deps", "-e", str(ROOT)], env=env, cwd=ROOT)
     shutil.copytree(ROOT / "corpus", root / "corpus")
     dirs = ["--corpus", str(root / "corpus"), "--index", str(root / "index")]

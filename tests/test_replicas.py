@@ -115,10 +115,18 @@ def _answered_by(replica: Replica, doc_id: str, deadline_s: float) -> float:
     raise AssertionError(f"{replica.url} did not answer from {doc_id} within {deadline_s} s")
 
 
-def test_a_conversation_made_on_a_lists_and_exports_on_b(replicas: list[Replica]) -> None:
+def test_what_a_saves_or_uploads_b_shows_and_answers(replicas: list[Replica], tmp_path: Path) -> None:
+    """One pair of replicas for both directions of sharing (starting a pair is most of the cost)."""
+    a, b = replicas
+    _a_conversation_made_on_a_lists_and_exports_on_b(a, b)
+    _a_document_uploaded_on_a_is_answered_by_b_within_5_s(a, b, tmp_path)
+    a.stop()  # with the Gradio client's heartbeat stream still open: Ctrl-C ends `serve` all the same
+    assert a.proc is not None and a.proc.returncode == 130  # the CLI's Ctrl-C exit, not stop()'s SIGKILL
+
+
+def _a_conversation_made_on_a_lists_and_exports_on_b(a: Replica, b: Replica) -> None:
     from gradio_client import Client
 
-    a, b = replicas
     cookie = {"Cookie": f"dj_visitor={VISITOR}"}
     client = Client(a.url + "/", headers=cookie, verbose=False)
     client.predict("第8条要求什么？", "extractive", [], api_name="/ask")  # the page's own event
@@ -132,8 +140,7 @@ def test_a_conversation_made_on_a_lists_and_exports_on_b(replicas: list[Replica]
     assert httpx.get(f"{b.url}/api/conversations").json()["conversations"] == []  # another visitor: none
 
 
-def test_a_document_uploaded_on_a_is_answered_by_b_within_5_s(replicas: list[Replica], tmp_path: Path) -> None:
-    a, b = replicas
+def _a_document_uploaded_on_a_is_answered_by_b_within_5_s(a: Replica, b: Replica, tmp_path: Path) -> None:
     upload = make_docx(tmp_path / "jifen.docx").read_bytes()
     assert not b.ask(QUESTION)["citations"] or b.ask(QUESTION)["citations"][0]["doc_id"] != "jifen"
     res = httpx.post(f"{a.url}/api/documents?wait=1", timeout=120, files={"files": ("jifen.docx", upload, DOCX)})

@@ -78,6 +78,8 @@ MODES: tuple[tuple[str, AnswerMode], ...] = (
 )  # labels for ANSWER_MODES
 MODE_HINT = "AI生成：大模型依据检索到的原文撰写答案，出处逐句核验；未通过核验或模型不可用时改为原文摘录。"
 POLL_S = 0.5
+# Seconds Ctrl-C waits for requests in flight (an answer, a download) before `serve` exits anyway.
+_SHUTDOWN_GRACE_S = 3
 # the phone's way to the conversation list from the pinned question bar (the header scrolls away)
 DRAWER_BUTTON = ('<button type="button" class="dj-act dj-drawer-btn dj-drawer-mini" data-action="drawer" '
                  'aria-controls="dj-sidebar" aria-label="历史对话" title="历史对话">☰</button>')
@@ -396,7 +398,10 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
         state.follow(settings.sync_interval_s)  # only with a shared database (`cmd_serve` joined it)
         # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
         # ui.origin.ClientAddress believes it only from DANGJIAN_TRUSTED_PROXIES
-        config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+        # timeout_graceful_shutdown: an open page keeps Gradio's heartbeat stream open, and without a
+        # bound uvicorn waits for it for ever: Ctrl-C did not stop `serve` while a page was open
+        config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False,
+                                timeout_graceful_shutdown=_SHUTDOWN_GRACE_S)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         state.stop()

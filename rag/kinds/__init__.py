@@ -6,6 +6,10 @@
     of(doc)          a parsed document's kind
     parse(text, m)   the manifest's kind, else the detected one, parses the text
 
+The words a document's title ends with, naming its genre (…工作条例, …实施方案), in classes that each
+rule reading a name combines as it needs: `RULE_GENRES` (a regulation's: its text cites itself as
+本条例 / 本细则), `PLAN_GENRES` (plans and opinions a question names without 《》), `OTHER_GENRES`.
+
 Unit-level questions the rest of the library asks without naming a kind:
 `numbered(unit)` (a kind's citable unit: item, article, paragraph) and `titled(unit)` (its first
 sentence is its own heading, as a notice item's). A new kind is a module here with a `KIND`,
@@ -20,14 +24,21 @@ from ..records import DocMeta, Document, Unit
 from . import notice, plain, regulation
 from .base import DocKind
 
-__all__ = ["DEFAULT", "KINDS", "NAMES", "REF_WORDS", "DocKind", "detect", "get", "numbered", "of", "parse",
-           "titled"]
+__all__ = ["DEFAULT", "KINDS", "NAMES", "OTHER_GENRES", "PLAN_GENRES", "REF_WORDS", "RULE_GENRES", "DocKind",
+           "detect", "get", "numbered", "of", "parse", "titled"]
 
 KINDS: tuple[DocKind, ...] = (regulation.KIND, notice.KIND, plain.KIND)
 DEFAULT = notice.KIND  # what a manifest entry without `kind` has always meant
 NAMES = tuple(k.name for k in KINDS)
 _BY_NAME = {k.name: k for k in KINDS}
 REF_WORDS = "".join(dict.fromkeys(ch for k in KINDS for ch in k.ref_words))  # 条项点段
+# A rule's genres: a regulation is called by one, and cites itself by it (本条例第十七条).
+RULE_GENRES = ("条例", "章程", "细则", "规定", "办法", "准则", "规则")
+# Plans, outlines and opinions: titles a question may type without 《》 (…实施方案, …意见).
+PLAN_GENRES = ("纲要", "实施方案", "工作方案", "意见")
+# The other genres a title may end with (…通知, …决定, …工作要点, …标准).
+OTHER_GENRES = ("通知", "决定", "决议", "方案", "法", "规划", "制度", "要点", "清单", "计划", "标准", "指南",
+                "守则")
 _NUMBERED = frozenset(k.unit_kind for k in KINDS)
 _TITLED = frozenset(k.unit_kind for k in KINDS if k.titled)
 

@@ -31,6 +31,7 @@ from ..errors import InputError
 from ..numerals import cn_to_int
 from ..records import Document, Unit
 from ..text import TITLED
+from ..vocabulary import alternation
 from .common import Passage, passage, passage_json, with_lead
 from .terms import Entry, defines, plain
 
@@ -69,7 +70,7 @@ _UNITS: dict[str, tuple[str, int]] = {
     "人": ("n", 1),
     "次": ("x", 1),
 }
-_VALUE = re.compile(rf"^({_N})?个?(个月|月|季度|年度|年|工作日|天|日|学时|周岁|岁|名|人|次)$")
+_VALUE = re.compile(rf"^({_N})?个?({alternation(_UNITS)})$")  # the units the table converts
 _SPACE = re.compile(r"[\s“”\"'。，,.；;：:！!？?、]")
 
 
