@@ -342,7 +342,9 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
             sents = [fig, *sents[:1]]
         if hit is chosen[0] and not kinds.titled(unit) and len(unit.sentences) <= r.whole_unit:
             sents = list(dict.fromkeys([*sents, *range(len(unit.sentences))]))  # the picked ones lead
-        quotes.append(compose.quote(doc, unit, sents, whole_lists=bool(_ASKS_LIST.search(q.text))))
+        # a list asked for, or counted (共八项…见下): every item of it, not the best ones with gaps
+        whole = bool(_ASKS_LIST.search(q.text)) or q.form.count
+        quotes.append(compose.quote(doc, unit, sents, whole_lists=whole))
     return quotes
 
 

@@ -194,6 +194,10 @@ def test_how_often_is_answered_only_by_a_frequency_said_of_what_is_asked_about(a
 def test_how_many_items_is_answered_by_counting_the_list_that_states_them(assistant: Assistant) -> None:
     # no sentence says 八项: the （一）…（八） list led by 党员享有下列权利 does
     assert first_line(assistant, "党员享有几项权利").startswith("共八项：党员享有下列权利")
+    # 共八项…（见下）: below are all eight, not the best few with gaps
+    counted = assistant.ask("党员必须履行的义务有多少条").text
+    assert counted.startswith("共八项") and all(f"（{n}）" in counted for n in "一二三四五六七八")
+    assert "……" not in counted
     # 哪几条 asks which items, not how many: not refused as a missing figure
     assert not assistant.ask("第一议题制度在哪几条提到？").abstained
 
