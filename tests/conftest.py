@@ -215,18 +215,22 @@ def _publish(index_dir: Path, shared: Path) -> None:
     aside, then renamed into place."""
     aside = shared / f".session-index.{os.getpid()}"
     shutil.copytree(index_dir, aside / "index")
+    # none when the index was already there (a `serve` subprocess of an earlier test built it)
     texts = list(_VECTORS)
     (aside / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-    np.save(aside / "vectors.npy", np.stack([_VECTORS[t] for t in texts]), allow_pickle=False)
+    if texts:
+        np.save(aside / "vectors.npy", np.stack([_VECTORS[t] for t in texts]), allow_pickle=False)
     aside.rename(shared / "session-index")
 
 
 def _take(shared: Path, index_dir: Path) -> None:
-    """Another worker's session index, copied into this worker's folder, and its vectors."""
-    shutil.copytree(shared / "index", index_dir)
+    """Another worker's session index, copied into this worker's folder (unless a `serve` subprocess
+    of an earlier test here already built one there), and its vectors."""
+    if not index_dir.exists():
+        shutil.copytree(shared / "index", index_dir)
     texts = json.loads((shared / "texts.json").read_text(encoding="utf-8"))
-    vectors = np.load(shared / "vectors.npy", allow_pickle=False)
-    _VECTORS.update(zip(texts, vectors, strict=True))
+    if texts:
+        _VECTORS.update(zip(texts, np.load(shared / "vectors.npy", allow_pickle=False), strict=True))
 
 
 @pytest.fixture(scope="session")
