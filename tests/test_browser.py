@@ -10,16 +10,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -204,33 +201,19 @@ def served(settings: Any, tmp_path: Path) -> Iterator[Any]:
         proc: subprocess.Popen[bytes] | None = None
 
         def start(self, port: int = 0) -> str:
-            from testserver import free_port
+            from testserver import free_port, wait_served
 
             port_box[:] = [port or free_port()]
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "rag", "serve", "--port", str(port_box[0]),
                  "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            url = f"http://127.0.0.1:{port_box[0]}"
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, self.proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        return url
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            raise TimeoutError("serve did not start")
+            return wait_served(self.proc, f"http://127.0.0.1:{port_box[0]}", 90)
 
         def stop(self) -> None:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGINT)
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            from testserver import stop_served
+
+            stop_served(self.proc)
 
     server = Server()
     try:

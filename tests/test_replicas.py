@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from test_ui_office import TITLE, make_docx
+from testserver import free_port, stop_served, wait_served
 
 from rag import Assistant, Settings
 from rag.db import Database
@@ -46,8 +46,6 @@ class Replica:
         self.url = ""
 
     def start(self) -> str:
-        from testserver import free_port
-
         port = free_port()
         env = {**os.environ, "DANGJIAN_DATA_DIR": str(self.root / "data"), "DANGJIAN_SYNC_INTERVAL": str(self.sync_s),
                "DANGJIAN_FEEDBACK_PATH": str(self.root / "feedback.jsonl"), "DANGJIAN_WATCH_INTERVAL": "0"}
@@ -59,17 +57,7 @@ class Replica:
             env["DANGJIAN_DATABASE_URL"] = self.db_url
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode()[-3000:])  # type: ignore[union-attr]
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).json().get("index") == "ready":
-                    return self.url
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("serve did not start")
+        return wait_served(self.proc, self.url, 120, ready=lambda res: res.json().get("index") == "ready")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -77,12 +65,7 @@ class Replica:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_served(self.proc)
 
     def ask(self, question: str) -> dict[str, Any]:
         res = httpx.post(f"{self.url}/api/ask", json={"question": question}, timeout=30)

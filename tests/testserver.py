@@ -1,11 +1,14 @@
-"""Run an ASGI app with uvicorn in a background thread (for tests and screenshots)."""
+"""Run an ASGI app with uvicorn in a background thread (for tests and screenshots), or wait for a
+`dangjian serve` process a test started and stop it as a user would."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,3 +54,31 @@ def running(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float 
         if thread.is_alive():  # open streaming connections (Gradio heartbeats): stop anyway
             server.force_exit = True
             thread.join(timeout=5)
+
+
+def wait_served(proc: subprocess.Popen[bytes], url: str, timeout: float,
+                ready: Callable[[httpx.Response], bool] = lambda res: res.status_code == 200) -> str:
+    """`url` once the `serve` process answers /healthz as `ready` says; its stderr's tail when it
+    exits first (stderr must be a pipe)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode()[-3000:] if proc.stderr else "serve exited")
+        try:
+            if ready(httpx.get(url + "/healthz", timeout=2)):
+                return url
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("serve did not start")
+
+
+def stop_served(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
+    """Ctrl-C, as a user stops `serve`; killed when it does not end within `timeout`."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
