@@ -33,6 +33,7 @@ from ..errors import DangjianError
 from .engine import Database
 from .legacy import open_database
 from .schema import conversations as C
+from .schema import json_objects
 from .schema import turns as T
 
 MAX_TITLE = 60
@@ -137,7 +138,7 @@ class Store:
             if head is None:
                 return None
             rows = list(conn.scalars(sa.select(T.c.data).where(T.c.conversation == cid).order_by(T.c.n)))
-        return Conversation(head[0], head[1], head[2], head[3], tuple(_turns(rows)))
+        return Conversation(head[0], head[1], head[2], head[3], tuple(json_objects(rows)))
 
     def rename(self, owner: str, cid: str, title: str) -> bool:
         title = title_of(title)
@@ -157,19 +158,6 @@ def _delete(conn: Connection, owner: str, cid: str) -> bool:
     conn.execute(sa.delete(T).where(T.c.conversation == cid))  # not left to ON DELETE CASCADE: an
     conn.execute(sa.delete(C).where(C.c.id == cid))  # older file may predate the foreign key pragma
     return True
-
-
-def _turns(rows: list[str]) -> list[dict[str, Any]]:
-    """The stored turns that still parse as dicts (a damaged row is skipped, not a failed page)."""
-    out = []
-    for data in rows:
-        try:
-            turn = json.loads(data)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(turn, dict):
-            out.append(turn)
-    return out
 
 
 def store_for(settings: Settings) -> Store:

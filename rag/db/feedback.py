@@ -14,7 +14,6 @@ existed have no key and are kept as they are.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from ..eval.feedback import VOTES, make_record
 from .engine import Database
 from .legacy import insert_vote, open_database
 from .schema import feedback as F
+from .schema import json_objects
 
 
 class Votes:
@@ -61,15 +61,8 @@ class Votes:
         """The live well-formed records, oldest latest-vote first (what `to_eval` takes)."""
         with self.db.read() as conn:
             rows = list(conn.scalars(sa.select(F.c.data).order_by(F.c.seq)))
-        out = []
-        for data in rows:
-            try:
-                rec = json.loads(data)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict) and isinstance(rec.get("question"), str) and rec.get("vote") in VOTES:
-                out.append(rec)
-        return out
+        return [rec for rec in json_objects(rows)
+                if isinstance(rec.get("question"), str) and rec.get("vote") in VOTES]
 
 
 def votes_for(settings: Settings) -> Votes:

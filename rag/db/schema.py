@@ -14,8 +14,9 @@ again. A later change to a table is a new migration appended to MIGRATIONS, neve
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,3 +134,17 @@ def migrate(engine: Engine, *, write_options: Mapping[str, Any], attempts: int =
 
 def current_version() -> int:
     return MIGRATIONS[-1][0]
+
+
+def json_objects(rows: Iterable[str]) -> list[dict[str, Any]]:
+    """The `data` texts (turns, feedback records) that still parse as JSON objects: a damaged row is
+    skipped, not a failed page."""
+    out = []
+    for data in rows:
+        try:
+            value = json.loads(data)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
