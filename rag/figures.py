@@ -157,22 +157,22 @@ def figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
     Same result as the best `covers(words, title + sentence)`: the words found in no number
     sentence are dropped first (weights are positive idf, so what they all cover together bounds
     each sentence, and most of the 40 units ranked per question stop there)."""
-    pairs, joined = _number_sentences(unit.title, unit.sentences)
+    base, joined = _number_sentences(unit.title, unit.sentences)
+    pairs, leads = base, set()
     if figure.kind.startswith("count:"):  # a list's lead states its count by its items
-        pairs = tuple(sorted({*pairs, *_counted_leads(unit, figure.kind[len("count:"):])}))
-        joined = "\x00".join(text for _n, text in pairs)
+        counted = _counted_leads(unit, figure.kind[len("count:"):])
+        leads = {n for n, _t in counted}
+        pairs = tuple(sorted({*pairs, *counted}))
     elif figure.kind in _ANCHORED:  # 之日起, 期满: a point in time without a figure
         said = kind_figure(figure.kind)
         pairs = tuple(sorted({*pairs, *((n, f"{unit.title}{s}") for n, s in enumerate(unit.sentences)
                                         if said.search(s))}))
-        joined = "\x00".join(text for _n, text in pairs)
     if figure.given or figure.kind or figure.subject:
         own = unit.title if kinds.titled(unit) else ""
-        leads = {n for n, _t in _counted_leads(unit, figure.kind[len("count:"):])} if figure.kind.startswith(
-            "count:") else set()
         pairs = tuple((n, text) for n, text in pairs
                       if (n in leads or _states(unit.sentences[n], figure.given, figure.kind))
                       and _of_subject(figure, own, unit.sentences[n], r.subject_cover))
+    if pairs is not base:
         joined = "\x00".join(text for _n, text in pairs)
     if not pairs:
         return None
