@@ -21,7 +21,7 @@ from functools import lru_cache
 from . import answer as compose
 from . import kinds
 from .answer import Quote
-from .forms import ASKS_FREQUENCY, MONEY, figure_kind, kind_figure
+from .forms import ASKS_FREQUENCY, MONEY, ONCE, figure_kind, kind_figure
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .query import Query
@@ -79,8 +79,18 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
     # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
     thing = _THING.search(q.text) if not q.claim and ASKS_FREQUENCY.search(q.text) else None
-    subject = tuple(weigh(thing.group(1)).items()) if thing else ()
-    return Figure(weigh(_QUESTION_WORDS.sub(" ", q.text)), given, kind, subject)
+    # …leaving out the period the question names itself (组织生活会一年开几次: 一年 is when, not what)
+    subject = tuple(weigh(_without(thing.group(1), given)).items()) if thing else ()
+    text = q.text
+    if kind in ("frequency", "term") and (often := ASKS_FREQUENCY.search(text)):
+        text = f"{text[:often.start()]}{ONCE.sub('', often.group())}{text[often.end():]}"
+    return Figure(weigh(_QUESTION_WORDS.sub(" ", text)), given, kind, subject)
+
+
+def _without(text: str, figures: Sequence[str]) -> str:
+    for figure in figures:
+        text = text.replace(figure, " ")
+    return text
 
 
 @lru_cache(maxsize=8192)
@@ -133,17 +143,31 @@ def _counted_leads(unit: Unit, counter: str) -> tuple[tuple[int, str], ...]:
                  if name in unit.sentences[rng[0]])
 
 
+# Prepositions that make the noun after them an agent, a source or a means, not what a clause is
+# about: 由党员大会选举产生 says who elects, not how often 党员大会 meets.
+_PREPOSITIONS = "由被经向对从给以"
+
+
+@lru_cache(maxsize=512)
+def _after_preposition(subject: tuple[tuple[str, float], ...]) -> re.Pattern[str]:
+    words = sorted({t for t, _w in subject}, key=len, reverse=True)
+    return re.compile(rf"(?<=[{_PREPOSITIONS}])(?:{'|'.join(map(re.escape, words))})")
+
+
 def _of_subject(figure: Figure, title: str, sentence: str, bar: float) -> bool:
     """Whether the frequency a sentence states is that of what the question asks about: the
     question's subject (党员大会 of 党员大会多久开一次) is named before the figure, in its clause or
-    an earlier one (or in the unit's own heading). "党支部每年至少召开1次组织生活会，…以党员大会…形式进行"
-    gives the figure of 组织生活会; 党员大会 only comes after it."""
+    an earlier one (or in the unit's own heading), and not as the object of a preposition.
+    "党支部每年至少召开1次组织生活会，…以党员大会…形式进行" gives the figure of 组织生活会; 党员大会
+    only comes after it. "总支部委员会由党员大会选举产生，每届任期一般为3年" gives the term of the
+    committee that 党员大会 elects."""
     if not figure.subject:
         return True
     total = sum(w for _t, w in figure.subject)
+    aside = _after_preposition(figure.subject)
     said = title
     for clause in _CLAUSES.split(sentence):
-        said += clause
+        said += aside.sub("\x00", clause)
         if _states(clause, figure.given, figure.kind) and covered(figure.subject, total, said) >= bar:
             return True
     return False

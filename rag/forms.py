@@ -107,6 +107,15 @@ KIND_FIGURES = {
     "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }
 KIND_FIGURES["when"] = re.compile(rf"{KIND_FIGURES['time'].pattern}|{alternation(TIME_ANCHORS)}")
+# How often: a period something recurs in (每年, 每五年, 三年一次) or a number of times (1次, of
+# 每年至少开几次, whose period the question names) — not a time limit (一个月内) nor a length (一年).
+_PERIOD = r"(?:半年|年|个月|月|季度|季|周|日|天)"
+KIND_FIGURES["frequency"] = re.compile(rf"每[^，。；：]{{0,3}}?{_PERIOD}|{_AMOUNT}\s*次")
+# How often a body is elected (换届) is also said by its term of office (每届任期三年至五年), which
+# says nothing of how often it meets.
+KIND_FIGURES["term"] = re.compile(
+    rf"{KIND_FIGURES['frequency'].pattern}|每届|任期[^，。；]{{0,4}}?{_AMOUNT}\s*(?:年|个月)")
+_TERMS = re.compile(r"届|任期")
 _ASKS_KIND = {
     "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
@@ -118,15 +127,19 @@ _ASKS_KIND = {
 
 ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；？?]{{0,6}}?(?:一|1)次|"
                             rf"{alternation(HOW_OFTEN)}")
+# The "once" of 多久开一次: part of how the question asks, not of what it is about.
+ONCE = re.compile(r"(?:一|1)次$")
 
 
 def figure_kind(text: str) -> str:
     """The kind of figure a number question asks for ("people", "money", "time", "when", "start"
-    — from when a span runs —, or "count:种" — how many items, with the counter it counts them
-    by), or "" when its words do not say (多少)."""
+    — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —, or "count:种" — how many items, with
+    the counter it counts them by), or "" when its words do not say (多少)."""
     # 哪几条 asks which, 好几条 says "several": neither asks how many
     if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
         return f"count:{counted.group(1)}"
+    if ASKS_FREQUENCY.search(text):
+        return "term" if _TERMS.search(text) else "frequency"
     return next((kind for kind, asks in _ASKS_KIND.items() if asks.search(text)), "")
 
 

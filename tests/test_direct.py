@@ -189,6 +189,13 @@ def test_how_often_is_answered_only_by_a_frequency_said_of_what_is_asked_about(a
         assert ans.abstained and ans.text.startswith("已收录文件没有写明"), question
     assert "每月开展1次主题党日" in first_line(assistant, "主题党日多长时间开展一次")
     assert "每年开展1次民主评议党员" in first_line(assistant, "民主评议党员多久开展一次")
+    # 总支部委员会由党员大会选举产生，每届任期一般为3年: the term of the committee 党员大会 elects,
+    # and a term says how often a body is elected, not how often it meets
+    ans = assistant.ask("党员大会多久开一次")
+    assert ans.abstained and ans.text.startswith("已收录文件没有写明"), ans.text[:80]
+    assert "每届任期三年至五年" in first_line(assistant, "支部委员会多久换届一次")
+    # the period the question names (一年) is not what it asks about: the count of times is
+    assert "每年至少召开1次组织生活会" in first_line(assistant, "组织生活会一年开几次")
 
 
 def test_how_many_items_is_answered_by_counting_the_list_that_states_them(assistant: Assistant) -> None:
