@@ -133,8 +133,9 @@ ONCE = re.compile(r"(?:一|1)次$")
 
 def figure_kind(text: str) -> str:
     """The kind of figure a number question asks for ("people", "money", "time", "when", "start"
-    — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —, or "count:种" — how many items, with
-    the counter it counts them by), or "" when its words do not say (多少)."""
+    — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —,
+    or "count:种" — how many items, with the counter it counts them by), or "" when its words do
+    not say (多少)."""
     # 哪几条 asks which, 好几条 says "several": neither asks how many
     if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
         return f"count:{counted.group(1)}"
