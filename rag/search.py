@@ -102,7 +102,10 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
         bonus += r.shape_bonus
-    if who_words is not None and any(_AGENT.search(s) and covers(who_words, unit.title + s) >= r.answer_cover
+    # the unit's own heading counts (a notice item's title), not its chapter's, which every
+    # article of the chapter shares (第二章入党积极分子的确定和培养教育)
+    own = unit.title if kinds.titled(unit) else ""
+    if who_words is not None and any(_AGENT.search(s) and covers(who_words, own + s) >= r.answer_cover
                                      for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus

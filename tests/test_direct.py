@@ -245,3 +245,6 @@ def test_from_when_is_answered_by_the_point_a_span_starts(assistant: Assistant) 
 def test_who_opens_with_a_sentence_that_names_who_acts(assistant: Assistant) -> None:
     # not 党支部应当运用“三会一课”制度… (it shares the words) but a sentence saying 由…担任
     assert "由本单位党员主要负责人担任" in first_line(assistant, "党支部书记由谁选举产生")
+    # 第九条's 培养联系人由…党员担任 names who acts, but on 培养联系人: the words 确定入党积极分子 are
+    # only in the chapter's heading, which 第八条 (…由党支部委员会会议…研究决定) shares
+    assert "由党支部委员会会议" in first_line(assistant, "入党积极分子由谁来确定")
