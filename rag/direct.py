@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
-from .forms import BLANK, FIGURE, FIGURE_OR_FREQUENCY, SINGLE, Form, Option, figure_kind, kind_figure
+from .forms import (
+    BLANK,
+    FIGURE,
+    FIGURE_OR_FREQUENCY,
+    SINGLE,
+    STATES_PROCEDURE,
+    Form,
+    Option,
+    figure_kind,
+    kind_figure,
+)
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
@@ -472,6 +482,19 @@ def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
     return None
 
 
+def _procedure(quotes: Sequence[Quote]) -> Block | None:
+    """The quoted sentence of the best unit that sets a procedure out (the search path quoted the
+    one about what is asked, rag/search.py `procedure_sentence`); a list's lead opens with its steps
+    counted, as a counted list does."""
+    q = quotes[0]
+    stating = [n for n in q.sents if n is not None and STATES_PROCEDURE.search(q.unit.sentences[n])]
+    if not stating:
+        return None
+    if q.unit.sentences[stating[0]].rstrip().endswith(("：", ":")) and (counted := _count(quotes)):
+        return counted
+    return _sentence_answer(q, stating[0])
+
+
 # -- definitions -------------------------------------------------------------------------------
 
 # "X是什么" / "什么是X" / "X指什么": a question for what X is.
@@ -522,6 +545,8 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
     elif form.kind == "why" and not any(WHY_WORDS.search(q.unit.sentences[n])
                                         for q, n in _sentences(quotes[:1])):
         notes = (Block(kind="note", text="（原文没有说明原因；以上是相关规定。）"),)
+    if head is None and form.procedure:
+        head = _procedure(quotes)
     if head is None and form.kind in ("fact", "list", "blank"):
         head = _remaining(form, quotes)
     if head is None:

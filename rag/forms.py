@@ -30,6 +30,7 @@ from .vocabulary import (
     PEOPLE_COUNTERS,
     POLAR_HEADS,
     POLAR_TAILS,
+    PROCEDURES,
     TIME_ANCHORS,
     TIME_UNITS,
     WHEN,
@@ -57,6 +58,13 @@ ASKS_NUMBER = re.compile(
 # How many items a list has: 有多少条, 几项, 几个方面.
 ASKS_COUNT = re.compile(r"(?:多少|几)(条|项|个方面|种|类|点)")
 ASKS_WHY = re.compile(rf"{alternation(WHY, WHY_PHRASES)}|why", re.I)
+# A procedure asked for: its steps are the answer (see `STATES_PROCEDURE`).
+ASKS_PROCEDURE = re.compile(alternation(PROCEDURES))
+# A sentence that sets a procedure out: "…的手续是：…", "…主要程序是：", "步骤如下", or the steps
+# named before the noun ("按照个人自评、党员互评、民主测评的程序") — not a mere mention of one
+# ("严格按照规定程序…").
+STATES_PROCEDURE = re.compile(rf"(?:{alternation(PROCEDURES)})(?:是|为|如下)?[：:]|"
+                              rf"、[^，。；]{{2,12}}的(?:{alternation(PROCEDURES)})")
 # Which option is NOT right: 不包括, 不属于, 错误的是… — where the question asks, at the end of its
 # stem (the same words inside a quoted rule, "…不符合本地区…的实际情况…", ask nothing)
 EXCLUSION = re.compile(
@@ -189,6 +197,7 @@ class Form:
     claim: str = ""
     count: bool = False
     asks_number: bool = False
+    procedure: bool = False  # asks for the steps of a procedure (…要经过哪些程序)
 
 
 def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
@@ -246,6 +255,7 @@ def form_of(text: str) -> Form:
         return Form("why", stem)
     if number:
         return Form("number", stem, count=count, asks_number=True)
+    procedure = bool(ASKS_PROCEDURE.search(stem))
     if listing:
-        return Form("list", stem, count=count)
-    return Form("fact", stem)
+        return Form("list", stem, count=count, procedure=procedure)
+    return Form("fact", stem, procedure=procedure)

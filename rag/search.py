@@ -25,7 +25,7 @@ from .catalog import Catalog
 from .embed import Embedder
 from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
-from .forms import BLANK
+from .forms import ASKS_PROCEDURE, BLANK, STATES_PROCEDURE
 from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
@@ -89,11 +89,12 @@ def _quoted(text: str) -> list[str]:
 
 
 def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
-                 list_words: dict[str, float] | None, who_words: dict[str, float] | None = None) -> float:
+                 list_words: dict[str, float] | None, who_words: dict[str, float] | None = None,
+                 steps_words: dict[str, float] | None = None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim, a sentence that names who acts (由…) on what a
-    who-question asks about."""
+    who-question asks about, a sentence that sets out the procedure a question asks for."""
     bonus = 0.0
     if figure is not None and figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
@@ -108,7 +109,20 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
     if who_words is not None and any(_AGENT.search(s) and covers(who_words, own + s) >= r.answer_cover
                                      for s in unit.sentences):
         bonus += r.shape_bonus
+    if steps_words is not None and procedure_sentence(steps_words, unit, r) is not None:
+        bonus += r.shape_bonus
     return bonus
+
+
+def procedure_sentence(words: dict[str, float], unit: Unit, r: RankSettings) -> int | None:
+    """The sentence of a unit that sets out the procedure a question asks for: it states one
+    (forms.STATES_PROCEDURE) and, with the unit's own heading, holds `answer_cover` of the question's
+    words (预备党员转正的手续是：… for 预备党员转正要经过哪些程序, not 接收预备党员的主要程序是：)."""
+    own = unit.title if kinds.titled(unit) else ""
+    stating = [(covers(words, own + s), n) for n, s in enumerate(unit.sentences)
+               if STATES_PROCEDURE.search(s)]
+    best = max(stating, default=None)
+    return best[1] if best is not None and best[0] >= r.answer_cover else None
 
 
 def _option_read(unit: Unit, stem: str, options: tuple[str, ...]) -> float:
@@ -142,6 +156,7 @@ class Asks:
     list_words: dict[str, float] | None
     options: tuple[str, ...] = ()  # a choice question's options as the documents write them
     who_words: dict[str, float] | None = None  # a who-question's words (入党积极分子由谁来确定)
+    steps_words: dict[str, float] | None = None  # a procedure question's words, its 程序 left out
 
 
 def asks(ctx: Context, q: Query) -> Asks:
@@ -150,7 +165,9 @@ def asks(ctx: Context, q: Query) -> Asks:
     asks_who = q.form.kind == "fact" and _WHO.search(q.text) is not None
     who = _weighted_words(ctx, _WHO.sub(" ", q.text)) if asks_who else None
     figure = figure_of(q, lambda text: _weighted_words(ctx, text))
-    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who)
+    steps = (_weighted_words(ctx, ASKS_PROCEDURE.sub(" ", _ASKS_LIST.sub(" ", q.text)))
+             if q.form.procedure else None)
+    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who, steps)
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -171,9 +188,11 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
     figure, list_words, options, who_words = shape.figure, shape.list_words, shape.options, shape.who_words
+    steps_words = shape.steps_words
     top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
     # else every bonus is 0
-    shaped = figure is not None or list_words is not None or bool(q.claim) or who_words is not None
+    shaped = (figure is not None or list_words is not None or bool(q.claim) or who_words is not None
+              or steps_words is not None)
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
@@ -182,7 +201,7 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = r.primary_edge if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words) if shaped else 0.0
+        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words, steps_words) if shaped else 0.0
         strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 
@@ -307,10 +326,11 @@ def _stem_read(ctx: Context, hits: Sequence[Hit], stem: str) -> bool:
 
 
 def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
-         figure: Figure | None = None) -> list[Quote]:
+         figure: Figure | None = None, steps_words: dict[str, float] | None = None) -> list[Quote]:
     """The `pick` step: top units (within `unit_margin` of the best, at most `max_units`; the best
     of each named document when the question names several), up to two best sentences each — and
-    first the sentence that decides a true/false claim or states the figure a number question asks for.
+    first the sentence that decides a true/false claim, states the figure a number question asks
+    for or sets out the procedure asked for.
     The best unit is quoted whole when it is a short article (`whole_unit` sentences at most): a
     reader checks the article, and the sentence that states the answer is often not one of the two
     that read most like the question."""
@@ -343,10 +363,13 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
             and fig not in sents
         ):
             sents = [fig, *sents[:1]]
+        if (steps_words is not None and (step := procedure_sentence(steps_words, unit, r)) is not None
+                and step not in sents):
+            sents = [step, *sents[:1]]
         if hit is chosen[0] and not kinds.titled(unit) and len(unit.sentences) <= r.whole_unit:
             sents = list(dict.fromkeys([*sents, *range(len(unit.sentences))]))  # the picked ones lead
         # a list asked for, or counted (共八项…见下): every item of it, not the best ones with gaps
-        whole = bool(_ASKS_LIST.search(q.text)) or q.form.count
+        whole = bool(_ASKS_LIST.search(q.text)) or q.form.count or q.form.procedure
         quotes.append(compose.quote(doc, unit, sents, whole_lists=whole))
     return quotes
 
@@ -414,7 +437,7 @@ def find(ctx: Context, q: Query, *, docs: Sequence[str] = (), text: str = "") ->
         near = tuple(h.key for h in hits[:3]
                      if r.strength(h) >= r.min_strength - r.near_margin and h.coverage >= r.near_cover)
         return SearchResult(hits[:20], False, near=near, timings_ms=timings)
-    quotes = pick(ctx, hits, q, docs, shape.figure)
+    quotes = pick(ctx, hits, q, docs, shape.figure, shape.steps_words)
     missing = not_stated(shape.figure, q, quotes, r)
     result = SearchResult(hits[:20], True, tuple(quotes), missing, timings_ms=timings)
     return replace(result, near=tuple(qu.unit.key for qu in quotes)) if result.not_stated else result

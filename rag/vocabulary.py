@@ -68,6 +68,9 @@ HOW_OFTEN = ("几次", "多少次")
 AT_MOST = ("不超过", "不得超过", "不能超过", "不应超过", "不超出", "最多", "最长", "至多", "以下", "以内",
            "之内")
 AT_LEAST = ("不少于", "不得少于", "不能少于", "不低于", "至少", "最少", "最短", "以上", "超过", "满")
+# The nouns a question asks for a procedure with (转正要经过哪些程序, 办理手续是什么), and a text
+# sets one out with (预备党员转正的手续是：…; 按照个人自评、党员互评…的程序).
+PROCEDURES = ("程序", "流程", "步骤", "手续", "环节")
 # Other ways to ask why; patterns only.
 WHY_PHRASES = ("为何", "什么原因", "原因是什么")
 

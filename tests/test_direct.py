@@ -248,3 +248,22 @@ def test_who_opens_with_a_sentence_that_names_who_acts(assistant: Assistant) -> 
     # 第九条's 培养联系人由…党员担任 names who acts, but on 培养联系人: the words 确定入党积极分子 are
     # only in the chapter's heading, which 第八条 (…由党支部委员会会议…研究决定) shares
     assert "由党支部委员会会议" in first_line(assistant, "入党积极分子由谁来确定")
+
+
+def test_a_procedure_question_opens_with_the_sentence_that_sets_out_its_steps(assistant: Assistant) -> None:
+    # 手续 states what 程序 asks for; 接收预备党员的主要程序是： is another procedure
+    line = first_line(assistant, "预备党员转正要经过哪些程序")
+    assert line.startswith("预备党员转正的手续是：本人向党支部提出书面转正申请") and "第三十二条" in line
+    # the steps named before the noun (按照…、…、…的程序), not the article's frequency sentence
+    assert "按照个人自评、党员互评、民主测评的程序" in first_line(assistant, "民主评议党员的程序是什么")
+    # a list's lead: every step below it
+    ans = assistant.ask("接收预备党员的程序")
+    assert ans.text.startswith("共四项") and all(f"（{n}）" in ans.text for n in "一二三四")
+
+
+def test_a_mention_of_a_procedure_does_not_set_one_out() -> None:
+    from rag.forms import STATES_PROCEDURE, form_of
+
+    assert not STATES_PROCEDURE.search("严把政治标准，严格按照规定程序发展党员。")
+    assert STATES_PROCEDURE.search("预备党员转正的手续是：本人向党支部提出书面转正申请；")
+    assert form_of("发展党员要经过哪些步骤").procedure and not form_of("发展党员要注意什么").procedure
