@@ -407,7 +407,7 @@ def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
     q = quotes[0]
     kind = figure_kind(form.stem)
     # 从什么时候算起 is answered by the point a span starts (…之日算起), not by the span (为一年)
-    said = kind_figure(kind) if kind in ("when", "start") else FIGURE
+    said = kind_figure(kind) if kind in ("when", "start", "date") else FIGURE
     quoted = [n for n in q.sents if n is not None]
     with_figure = ([n for n in quoted if said.search(q.unit.sentences[n])]
                    or [n for n in quoted if FIGURE.search(q.unit.sentences[n])])

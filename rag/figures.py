@@ -29,6 +29,7 @@ from .ranking import RankSettings
 from .records import Unit
 from .vocabulary import (
     COUNTERS,
+    DAY_PHRASES,
     DURATION_PHRASES,
     HOW_MANY,
     HOW_MUCH,
@@ -43,7 +44,8 @@ from .vocabulary import (
 
 # Question words, removed before finding what a number question is about.
 _QUESTION_WORDS = re.compile(
-    rf"{alternation(DURATION_PHRASES, HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS, WHETHER, QUESTION_PARTICLES)}|"
+    alternation(DURATION_PHRASES, HOW_MUCH, WHEN, WHEN_PHRASES, DAY_PHRASES, LIMITS, WHETHER,
+                QUESTION_PARTICLES) + "|"
     rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]?|[？?。，,]"
 )
 # What a number question asks the figure of: the words before its first interrogative. A copula
@@ -130,7 +132,7 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
-_ANCHORED = ("when", "start")
+_ANCHORED = ("when", "start", "date")
 # Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.
 _NAMING_COUNTERS = ("种", "类", "个方面")
 

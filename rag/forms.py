@@ -17,6 +17,7 @@ from .numerals import int_to_cn
 from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
+    DAY_PHRASES,
     FIGURE_UNITS,
     FROM_WHEN,
     HOW_MANY,
@@ -49,7 +50,8 @@ ASKS_LIST = re.compile(
 )
 # A number, time limit or frequency question.
 ASKS_NUMBER = re.compile(
-    rf"{alternation(HOW_MUCH, WHEN, WHEN_PHRASES, LIMITS)}|(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]|"
+    rf"{alternation(HOW_MUCH, WHEN, WHEN_PHRASES, DAY_PHRASES, LIMITS)}|"
+    rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]|"
     r"几年|几个月|多大|上限|下限|比例|标准是|how many|how long|how much|when|"
     # "…的标准" closing the question asks for the standard itself, as "标准是" does
     r"(?<!什么)(?<!政治)标准[\d\s年？?]*$",
@@ -115,6 +117,9 @@ KIND_FIGURES = {
     "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }
 KIND_FIGURES["when"] = re.compile(rf"{KIND_FIGURES['time'].pattern}|{alternation(TIME_ANCHORS)}")
+_DAY = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+KIND_FIGURES["date"] = re.compile(rf"{_DAY}月{_DAY}[日号]|{_DAY}[日号](?:前|以前|之前|起)|"
+                                  rf"{alternation(TIME_ANCHORS[:1])}")
 # How often: a period something recurs in (每年, 每五年, 三年一次) or a number of times (1次, of
 # 每年至少开几次, whose period the question names) — not a time limit (一个月内) nor a length (一年).
 _PERIOD = r"(?:半年|年|个月|月|季度|季|周|日|天)"
@@ -129,7 +134,8 @@ _ASKS_KIND = {
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
     "start": re.compile(alternation(FROM_WHEN)),
     "time": re.compile(alternation(ASKS_TIME)),
-    "when": re.compile(alternation(WHEN, WHEN_PHRASES[:1])),
+    "date": re.compile(alternation(DAY_PHRASES)),
+    "when": re.compile(alternation(WHEN, WHEN_PHRASES[:2])),
 }
 
 
@@ -140,8 +146,8 @@ ONCE = re.compile(r"(?:一|1)次$")
 
 
 def figure_kind(text: str) -> str:
-    """The kind of figure a number question asks for ("people", "money", "time", "when", "start"
-    — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —,
+    """The kind of figure a number question asks for ("people", "money", "time", "when", "date",
+    "start" — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —,
     or "count:种" — how many items, with the counter it counts them by), or "" when its words do
     not say (多少)."""
     # 哪几条 asks which, 好几条 says "several": neither asks how many

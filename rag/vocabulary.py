@@ -46,7 +46,9 @@ TIME_UNITS = ("个月", "年", "月", "天", "日", "周", "小时", "学时", "
 FIGURE_UNITS = (*TIME_UNITS, *COUNTERS, *ITEM_COUNTERS, "种", "类", "倍")
 
 # Phrases of several words that ask for a date or a duration; patterns only (jieba cuts them apart).
-WHEN_PHRASES = ("什么时候", "哪一年", "哪年")
+WHEN_PHRASES = ("什么时候", "什么时间", "哪一年", "哪年", "哪个月")
+# …and for a day: a date answers these, not a span or a frequency (每月).
+DAY_PHRASES = ("哪一天", "哪天", "哪一日", "哪日", "几号", "几月几日", "几月几号")
 DURATION_PHRASES = ("多长时间",)
 # Nouns that ask for a figure when a question names them (…的期限, 时限).
 LIMITS = ("期限", "时限")

@@ -267,3 +267,12 @@ def test_a_mention_of_a_procedure_does_not_set_one_out() -> None:
     assert not STATES_PROCEDURE.search("严把政治标准，严格按照规定程序发展党员。")
     assert STATES_PROCEDURE.search("预备党员转正的手续是：本人向党支部提出书面转正申请；")
     assert form_of("发展党员要经过哪些步骤").procedure and not form_of("发展党员要注意什么").procedure
+
+
+def test_which_day_is_answered_only_by_a_date(assistant: Assistant) -> None:
+    from rag.forms import figure_kind
+
+    assert figure_kind("民主评议安排在哪一天") == "date" and figure_kind("党员什么时间可以转正") == "when"
+    # 每月开展1次主题党日 says how often, not on which day
+    ans = assistant.ask("主题党日定在每个月的哪一天")
+    assert ans.abstained and ans.text.startswith("已收录文件没有写明"), ans.text[:80]
