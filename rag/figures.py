@@ -75,7 +75,8 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
     """What figure a number question asks for, or None when it does not ask for a number, a time
     limit or a frequency. `weigh`: a text's words weighted by idf (rag/search.py)."""
     kind = figure_kind(q.text)
-    if not (q.form.asks_number or kind.startswith("count:") or _ASKS_NUMBER.search(q.text)):
+    if not (q.form.asks_number or kind.startswith("count:") or kind == "amount"
+            or _ASKS_NUMBER.search(q.text)):
         return None
     # a claim to check states its figure; any other question states only figures it is not asking for
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))

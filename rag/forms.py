@@ -36,6 +36,8 @@ from .vocabulary import (
     TIME_UNITS,
     WHEN,
     WHEN_PHRASES,
+    WHICH,
+    WHO,
     WHY,
     WHY_PHRASES,
     alternation,
@@ -116,6 +118,7 @@ KIND_FIGURES = {
                        r"每[年月季周日届]|每半年|每季度"),
     "start": re.compile(alternation(TIME_ANCHORS[:1], FROM_WHEN)),
 }
+KIND_FIGURES["amount"] = re.compile(rf"{MONEY.pattern}|\d+(?:\.\d+)?\s*[%％]|百分之|分之")
 KIND_FIGURES["when"] = re.compile(rf"{KIND_FIGURES['time'].pattern}|{alternation(TIME_ANCHORS)}")
 _DAY = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
 KIND_FIGURES["date"] = re.compile(rf"{_DAY}月{_DAY}[日号]|{_DAY}[日号](?:前|以前|之前|起)|"
@@ -129,6 +132,10 @@ KIND_FIGURES["frequency"] = re.compile(rf"每[^，。；：]{{0,3}}?{_PERIOD}|{_
 KIND_FIGURES["term"] = re.compile(
     rf"{KIND_FIGURES['frequency'].pattern}|每届|任期[^，。；]{{0,4}}?{_AMOUNT}\s*(?:年|个月)")
 _TERMS = re.compile(r"届|任期")
+# A fee's standard, limit, rate or base (党费的缴纳标准, 住宿费限额): asks for an amount of money or a
+# rate, whatever else the question says — unless it asks who sets it or which text does.
+_FEE_AMOUNT = re.compile(r"费[^，。？?；]{0,6}?(?:标准|限额|比例|基数)")
+_ASKS_OTHER = re.compile(alternation(WHO, (WHICH,)))
 _ASKS_KIND = {
     "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
@@ -146,15 +153,17 @@ ONCE = re.compile(r"(?:一|1)次$")
 
 
 def figure_kind(text: str) -> str:
-    """The kind of figure a number question asks for ("people", "money", "time", "when", "date",
-    "start" — from when a span runs —, "frequency" — how often —, "term" — how often a body is elected —,
-    or "count:种" — how many items, with the counter it counts them by), or "" when its words do
-    not say (多少)."""
+    """The kind of figure a number question asks for ("people", "money", "amount" — of a fee,
+    money or a rate —, "time", "when", "date", "start" — from when a span runs —, "frequency" —
+    how often —, "term" — how often a body is elected —, or "count:种" — how many items, with the
+    counter it counts them by), or "" when its words do not say (多少)."""
     # 哪几条 asks which, 好几条 says "several": neither asks how many
     if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
         return f"count:{counted.group(1)}"
     if ASKS_FREQUENCY.search(text):
         return "term" if _TERMS.search(text) else "frequency"
+    if _FEE_AMOUNT.search(text) and not _ASKS_OTHER.search(text):
+        return "amount"
     return next((kind for kind, asks in _ASKS_KIND.items() if asks.search(text)), "")
 
 

@@ -276,3 +276,12 @@ def test_which_day_is_answered_only_by_a_date(assistant: Assistant) -> None:
     # 每月开展1次主题党日 says how often, not on which day
     ans = assistant.ask("主题党日定在每个月的哪一天")
     assert ans.abstained and ans.text.startswith("已收录文件没有写明"), ans.text[:80]
+
+
+def test_a_fees_standard_asks_for_an_amount(assistant: Assistant) -> None:
+    from rag.forms import figure_kind
+
+    assert figure_kind("培训费的开支标准") == "amount" and figure_kind("差旅费标准由谁制定") == ""
+    # the documents hold rules on fees (按照规定标准…), never their amounts: refused, with the rules near
+    ans = assistant.ask("会议费开支标准")
+    assert ans.abstained and ans.text.startswith("已收录文件没有写明"), ans.text[:80]
