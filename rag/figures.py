@@ -74,17 +74,18 @@ class Figure:
 def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | None:
     """What figure a number question asks for, or None when it does not ask for a number, a time
     limit or a frequency. `weigh`: a text's words weighted by idf (rag/search.py)."""
-    kind = figure_kind(q.text)
+    # a choice question's options are what it asks among, not what it says (三种 of A.三种 B.四种)
+    text = q.form.stem if q.form.options else q.text
+    kind = figure_kind(text)
     if not (q.form.asks_number or kind.startswith("count:") or kind == "amount"
-            or _ASKS_NUMBER.search(q.text)):
+            or _ASKS_NUMBER.search(text)):
         return None
     # a claim to check states its figure; any other question states only figures it is not asking for
-    given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(q.text), *MONEY.findall(q.text))))
+    given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(text), *MONEY.findall(text))))
     # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
-    thing = _THING.search(q.text) if not q.claim and ASKS_FREQUENCY.search(q.text) else None
+    thing = _THING.search(text) if not q.claim and ASKS_FREQUENCY.search(text) else None
     # …leaving out the period the question names itself (组织生活会一年开几次: 一年 is when, not what)
     subject = tuple(weigh(_without(thing.group(1), given)).items()) if thing else ()
-    text = q.text
     if kind in ("frequency", "term") and (often := ASKS_FREQUENCY.search(text)):
         text = f"{text[:often.start()]}{ONCE.sub('', often.group())}{text[often.end():]}"
     return Figure(weigh(_QUESTION_WORDS.sub(" ", text)), given, kind, subject)
@@ -131,6 +132,7 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
     return pairs, "\x00".join(text for _n, text in pairs)
 
 
+_NOT_CHARS = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
 _CLAUSES = re.compile(r"(?<=[，；：])")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
 _ANCHORED = ("when", "start", "date")
@@ -218,6 +220,11 @@ def not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: Rank
     answer 党旗的长宽比例是多少."""
     if figure is None or any((fig := figure_sentence(figure, qu.unit, r)) is not None and fig in qu.sents
                             for qu in quotes):
+        return ""
+    # a choice question offers its figures: a quoted sentence holding one is read option by option
+    # (rag/direct.py), however it words the rest (党的纪律处分有几种 over 对党员的纪律处分有五种)
+    if any(_NOT_CHARS.sub("", v) in qu.unit.sentences[n] for o in q.form.options for v in o.variants
+           for qu in quotes for n in qu.sents if n is not None and _NUMBER.search(v)):
         return ""
     thing = _THING.search(q.text)
     return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"

@@ -285,3 +285,10 @@ def test_a_fees_standard_asks_for_an_amount(assistant: Assistant) -> None:
     # the documents hold rules on fees (按照规定标准…), never their amounts: refused, with the rules near
     ans = assistant.ask("会议费开支标准")
     assert ans.abstained and ans.text.startswith("已收录文件没有写明"), ans.text[:80]
+
+
+def test_a_choice_questions_figures_are_its_options_not_what_it_states(assistant: Assistant) -> None:
+    # 三种…六种 are asked among; 对党员的纪律处分有五种 states one of them though it words the rest
+    # otherwise (党的纪律处分): read option by option, not refused as a missing figure
+    line = first_line(assistant, "党的纪律处分有几种？\nA.三种\nB.四种\nC.五种\nD.六种")
+    assert line.startswith("应选 C"), line
