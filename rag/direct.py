@@ -506,7 +506,8 @@ _DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
 
 def _defining(stem: str, q: Quote) -> int | None:
     """For a question for what X is, the sentence of the unit that defines X: X's longest ending
-    (at least two characters: 党的基本路线 → 基本路线, 入党誓词 → 誓词) right before 是/如下/：…;
+    (at least two characters: 党的基本路线 → 基本路线, 入党誓词 → 誓词) or opening (开除党籍处分 →
+    开除党籍: a text names a sanction without the word for its kind) right before 是/如下/：…;
     of those the longest, the first on a tie. None when the unit has none."""
     m = _WHAT_IS.match(stem.strip())
     if not m:
@@ -515,7 +516,7 @@ def _defining(stem: str, q: Quote) -> int | None:
     best: tuple[int, int] | None = None
     for n, sentence in enumerate(q.unit.sentences):
         for k in range(len(term), 1, -1):
-            if any(term[-k:] + mark in sentence for mark in _DEFINING):
+            if any(part + mark in sentence for part in (term[-k:], term[:k]) for mark in _DEFINING):
                 if best is None or k > best[0]:
                     best = (k, n)
                 break

@@ -223,6 +223,8 @@ def test_what_is_opens_with_the_sentence_that_defines_it(assistant: Assistant) -
     assert first_line(assistant, "入党誓词是什么").startswith("誓词如下：我志愿加入中国共产党")
     # not 第一，坚持党的基本路线 but the sentence that says what it is
     assert "基本路线是：" in first_line(assistant, "党的基本路线是什么")
+    # the text names the sanction without the word for its kind: 开除党籍是党内的最高处分
+    assert first_line(assistant, "什么是开除党籍处分").startswith("开除党籍是党内的最高处分")
 
 
 def test_a_short_best_article_is_quoted_whole(assistant: Assistant) -> None:
