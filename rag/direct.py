@@ -104,6 +104,7 @@ ALL_ABOVE = re.compile(r"^(?:以上|上述|[A-H]{2,})(?:选项|各项|三项|四
                        r"(?:是|对|正确|属于|包括)?$|^以上全部$")
 PRESENT = 0.75  # share of an option's character bigrams one sentence must hold for the option to be "stated"
 ABSENT = 0.5  # …and below this share it is not stated anywhere (an exclusion question's odd one out)
+ODD_MARGIN = 0.25  # …or up to ABSENT, when it is this much further from stated than every other option
 
 
 def _written(option: Option) -> tuple[str, ...]:
@@ -247,8 +248,13 @@ def _choice(form: Form, quotes: Sequence[Quote]) -> Block | None:
                        key=lambda w: _share(form.stem, _context(w[1], w[2])))
         return _chosen(every, q, n)  # "以上都是": every other option is stated
     if form.exclusion:
-        absent = [o for o in options if where[o.letter][0] < ABSENT]
+        # the odd one out: the only option not stated, and stated clearly less than any other
+        # (选举党的中央委员会 shares half its words with 选举同级党的委员会, the others are there)
+        absent = [o for o in options if where[o.letter][0] < PRESENT]
         if len(absent) != 1 or len(stated) != len(options) - 1:
+            return None
+        odd = where[absent[0].letter][0]
+        if odd >= ABSENT and odd > min(where[o.letter][0] for o in stated) - ODD_MARGIN:
             return None
         text = f"不包括：{absent[0].letter}. {absent[0].text}（其余各项原文均有，这一项没有）"
         return _answer(where[stated[0].letter][1], text)

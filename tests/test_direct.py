@@ -294,3 +294,10 @@ def test_a_choice_questions_figures_are_its_options_not_what_it_states(assistant
     # otherwise (党的纪律处分): read option by option, not refused as a missing figure
     line = first_line(assistant, "党的纪律处分有几种？\nA.三种\nB.四种\nC.五种\nD.六种")
     assert line.startswith("应选 C"), line
+
+
+def test_exclusion_names_an_odd_option_that_is_half_like_a_listed_one(assistant: Assistant) -> None:
+    # 选举中央委员会 shares half its words with （四）选举同级党的委员会; the others are listed
+    q = ("党的地方各级代表大会的职权不包括（ ）。A.听取和审查同级委员会的报告 B.选举中央委员会 "
+         "C.审查同级纪律检查委员会的报告 D.讨论本地区范围内的重大问题并作出决议")
+    assert first_line(assistant, q).startswith("不包括：B. 选举中央委员会")
