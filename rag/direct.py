@@ -32,6 +32,8 @@ from .forms import (
     STATES_PROCEDURE,
     Form,
     Option,
+    defined_term,
+    defines,
     figure_kind,
     kind_figure,
 )
@@ -503,29 +505,18 @@ def _procedure(quotes: Sequence[Quote]) -> Block | None:
 
 # -- definitions -------------------------------------------------------------------------------
 
-# "X是什么" / "什么是X" / "X指什么": a question for what X is.
-_WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|"
-                      r"^(.{2,20}?)(?:是指什么|是什么|指什么|是啥)[？?。！!\s]*$")
-# What follows a term where a text defines it or sets it out: 基本路线是：…, 誓词如下：…
-_DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
-
 
 def _defining(stem: str, q: Quote) -> int | None:
-    """For a question for what X is, the sentence of the unit that defines X: X's longest ending
-    (at least two characters: 党的基本路线 → 基本路线, 入党誓词 → 誓词) or opening (开除党籍处分 →
-    开除党籍: a text names a sanction without the word for its kind) right before 是/如下/：…;
-    of those the longest, the first on a tie. None when the unit has none."""
-    m = _WHAT_IS.match(stem.strip())
-    if not m:
+    """For a question for what X is, the sentence of the unit that defines X (forms.defines): of
+    those the one with the longest part of X, the first on a tie. None when the unit has none."""
+    term = defined_term(stem)
+    if not term:
         return None
-    term = _squash(m.group(1) or m.group(2))
     best: tuple[int, int] | None = None
     for n, sentence in enumerate(q.unit.sentences):
-        for k in range(len(term), 1, -1):
-            if any(part + mark in sentence for part in (term[-k:], term[:k]) for mark in _DEFINING):
-                if best is None or k > best[0]:
-                    best = (k, n)
-                break
+        k = defines(term, sentence)
+        if k and (best is None or k > best[0]):
+            best = (k, n)
     return best[1] if best else None
 
 

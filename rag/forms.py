@@ -69,6 +69,33 @@ ASKS_PROCEDURE = re.compile(alternation(PROCEDURES))
 # ("严格按照规定程序…").
 STATES_PROCEDURE = re.compile(rf"(?:{alternation(PROCEDURES)})(?:是|为|如下)?[：:]|"
                               rf"、[^，。；]{{2,12}}的(?:{alternation(PROCEDURES)})")
+# "X是什么" / "什么是X" / "X指什么": a question for what X is.
+_WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|"
+                      r"^(.{2,20}?)(?:是指什么|是什么|指什么|是啥)[？?。！!\s]*$")
+# What follows a term where a text defines it or sets it out: 基本路线是：…, 誓词如下：…
+_DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
+_DEFINING_WORDS = _DEFINING[:-2]  # a bare colon also closes a list's lead (…给予开除党籍处分：)
+_NOT_TERM = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
+
+
+def defined_term(text: str) -> str:
+    """X of a question for what X is ("" for any other question)."""
+    m = _WHAT_IS.match(text.strip())
+    return _NOT_TERM.sub("", m.group(1) or m.group(2)) if m else ""
+
+
+def defines(term: str, sentence: str, shortest: int = 2, *, colon: bool = True) -> int:
+    """How long a part of `term` a sentence defines — states right before 是/如下/：… —, 0 for none:
+    its ending (党的基本路线 → 基本路线是：, 入党誓词 → 誓词如下：) or its opening (开除党籍处分 →
+    开除党籍是…: a text names a sanction without the word for its kind), `shortest` characters at
+    least; `colon=False`: a word must say it (是, 如下…), a bare colon may close a list's lead."""
+    marks = _DEFINING if colon else _DEFINING_WORDS
+    for k in range(len(term), max(shortest, 2) - 1, -1):
+        if any(part + mark in sentence for part in (term[-k:], term[:k]) for mark in marks):
+            return k
+    return 0
+
+
 # Which option is NOT right: 不包括, 不属于, 错误的是… — where the question asks, at the end of its
 # stem (the same words inside a quoted rule, "…不符合本地区…的实际情况…", ask nothing)
 EXCLUSION = re.compile(

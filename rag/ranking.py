@@ -57,6 +57,8 @@ class RankSettings:
     answer_cover: float = 0.5  # share of a number or list question's words the answering sentence must hold
     # share of a how-often question's subject (党员大会 of 党员大会多久开一次) said up to the figure
     subject_cover: float = 0.75
+    # share of a what-is question's term a sentence must define (forms.defines) for the shape bonus
+    define_cover: float = 0.75
     claim_share: float = 0.6  # share of a claim's character bigrams a sentence must hold to decide it
     choice_read: float = 0.5  # share of a choice stem's bigrams the sentence stating an option must hold
     verbatim_run: int = 14  # characters of a question found in a row in a unit: the question quotes it

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from .catalog import Catalog
 from .embed import Embedder
 from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
-from .forms import ASKS_PROCEDURE, BLANK, STATES_PROCEDURE
+from .forms import ASKS_PROCEDURE, BLANK, STATES_PROCEDURE, defined_term, defines
 from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
@@ -90,11 +91,13 @@ def _quoted(text: str) -> list[str]:
 
 def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                  list_words: dict[str, float] | None, who_words: dict[str, float] | None = None,
-                 steps_words: dict[str, float] | None = None) -> float:
+                 steps_words: dict[str, float] | None = None, term: str = "") -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim, a sentence that names who acts (由…) on what a
-    who-question asks about, a sentence that sets out the procedure a question asks for."""
+    who-question asks about, a sentence that sets out the procedure a question asks for, a sentence
+    that defines what a what-is question asks about (党的基层组织是…; `define_cover` of its name at least:
+    党员是… does not define 流动党员)."""
     bonus = 0.0
     if figure is not None and figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
@@ -110,6 +113,9 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                                      for s in unit.sentences):
         bonus += r.shape_bonus
     if steps_words is not None and procedure_sentence(steps_words, unit, r) is not None:
+        bonus += r.shape_bonus
+    defining = math.ceil(r.define_cover * len(term))
+    if term and any(defines(term, s, defining, colon=False) for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus
 
@@ -157,6 +163,7 @@ class Asks:
     options: tuple[str, ...] = ()  # a choice question's options as the documents write them
     who_words: dict[str, float] | None = None  # a who-question's words (入党积极分子由谁来确定)
     steps_words: dict[str, float] | None = None  # a procedure question's words, its 程序 left out
+    term: str = ""  # what a what-is question asks about (forms.defined_term)
 
 
 def asks(ctx: Context, q: Query) -> Asks:
@@ -167,7 +174,8 @@ def asks(ctx: Context, q: Query) -> Asks:
     figure = figure_of(q, lambda text: _weighted_words(ctx, text))
     steps = (_weighted_words(ctx, ASKS_PROCEDURE.sub(" ", _ASKS_LIST.sub(" ", q.text)))
              if q.form.procedure else None)
-    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who, steps)
+    term = defined_term(q.form.stem) if q.form.kind == "fact" else ""
+    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who, steps, term)
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -188,11 +196,11 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
     figure, list_words, options, who_words = shape.figure, shape.list_words, shape.options, shape.who_words
-    steps_words = shape.steps_words
+    steps_words, term = shape.steps_words, shape.term
     top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
     # else every bonus is 0
     shaped = (figure is not None or list_words is not None or bool(q.claim) or who_words is not None
-              or steps_words is not None)
+              or steps_words is not None or bool(term))
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
@@ -201,7 +209,7 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = r.primary_edge if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words, steps_words) if shaped else 0.0
+        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words, steps_words, term) if shaped else 0.0
         strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 

@@ -301,3 +301,9 @@ def test_exclusion_names_an_odd_option_that_is_half_like_a_listed_one(assistant:
     q = ("党的地方各级代表大会的职权不包括（ ）。A.听取和审查同级委员会的报告 B.选举中央委员会 "
          "C.审查同级纪律检查委员会的报告 D.讨论本地区范围内的重大问题并作出决议")
     assert first_line(assistant, q).startswith("不包括：B. 选举中央委员会")
+
+
+def test_what_is_ranks_first_the_article_that_defines_it(assistant: Assistant) -> None:
+    # 党员组织关系是指党员对党的基层组织的隶属关系 names it and says 是指, of another term
+    line = first_line(assistant, "党的基层组织是指什么")
+    assert line.startswith("党的基层组织是党在社会基层组织中的战斗堡垒") and "第三十二条" in line
