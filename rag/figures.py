@@ -77,8 +77,7 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
     # a choice question's options are what it asks among, not what it says (三种 of A.三种 B.四种)
     text = q.form.stem if q.form.options else q.text
     kind = figure_kind(text)
-    if not (q.form.asks_number or kind.startswith("count:") or kind == "amount"
-            or _ASKS_NUMBER.search(text)):
+    if not (q.form.asks_number or kind or _ASKS_NUMBER.search(text)):
         return None
     # a claim to check states its figure; any other question states only figures it is not asking for
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(text), *MONEY.findall(text))))

@@ -166,7 +166,8 @@ _ASKS_OTHER = re.compile(alternation(WHO, (WHICH,)))
 _ASKS_KIND = {
     "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
-    "start": re.compile(alternation(FROM_WHEN)),
+    # 从什么时候算起, and how a date or a length of membership is counted (党龄怎么算)
+    "start": re.compile(rf"{alternation(FROM_WHEN)}|(?:日期|日子|时间|党龄)(?:怎么|如何)(?:算|计算)"),
     "time": re.compile(alternation(ASKS_TIME)),
     "date": re.compile(alternation(DAY_PHRASES)),
     "when": re.compile(alternation(WHEN, WHEN_PHRASES[:2])),

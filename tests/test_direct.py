@@ -242,6 +242,8 @@ def test_from_when_is_answered_by_the_point_a_span_starts(assistant: Assistant) 
     ans = assistant.ask("党龄从什么时候算起")
     assert not ans.abstained and "之日算起" in ans.text.split("\n", 1)[0]
     assert first_line(assistant, "预备期从什么时候算起").startswith("预备期从党支部党员大会通过其为预备党员之日算起")
+    # how a date or a length of membership is counted asks from when, as 从什么时候算起 does
+    assert "从预备期满转为正式党员之日算起" in first_line(assistant, "党龄怎么算")
 
 
 def test_who_opens_with_a_sentence_that_names_who_acts(assistant: Assistant) -> None:
