@@ -36,6 +36,7 @@ from .forms import (
     defines,
     figure_kind,
     kind_figure,
+    verdict_options,
 )
 from .numerals import int_to_cn
 from .records import Block, Line
@@ -347,7 +348,11 @@ def _judge(form: Form, quotes: Sequence[Quote]) -> Block | None:
     verdict, q, n = _verdict(form.claim, quotes)
     if verdict is None or q is None:
         return None
-    return _answer(q, f"{'对' if verdict else '错'}。原文：{q.unit.sentences[n]}", whole=n)
+    said = "对" if verdict else "错"
+    if chosen := verdict_options(form.options).get(verdict):  # pasted as A.正确 B.错误
+        named = chosen.text if chosen.text == said else f"{chosen.text}（{said}）"
+        return _answer(q, f"应选 {chosen.letter}：{named}\n原文：{q.unit.sentences[n]}", whole=n)
+    return _answer(q, f"{said}。原文：{q.unit.sentences[n]}", whole=n)
 
 
 def _statements(form: Form, quotes: Sequence[Quote]) -> Block | None:

@@ -25,13 +25,16 @@ from .vocabulary import (
     HOW_OFTEN,
     INTERROGATIVES,
     ITEM_COUNTERS,
+    JUDGE_FALSE,
     JUDGE_HEADS,
+    JUDGE_TRUE,
     LIMITS,
     MONEY_COUNTERS,
     PEOPLE_COUNTERS,
     POLAR_HEADS,
     POLAR_TAILS,
     PROCEDURES,
+    REQUESTS,
     TIME_ANCHORS,
     TIME_UNITS,
     WHEN,
@@ -115,8 +118,13 @@ NUMBER_BLANK = re.compile(rf"(?:{BLANK.pattern})\s*(?:{alternation(FIGURE_UNITS)
 # punctuation was lost: a capital not inside a Latin word (options_of keeps only runs A, B, C…).
 _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:：)）]|"
                      r"(?<![A-Za-z])([A-H])\s+(?=[\u4e00-\u9fff]))\s*")
-# "…，对吗？" and its kin: a statement offered for checking.
-_POLAR_TAIL = re.compile(rf"[，,\s]*(?:{alternation(POLAR_TAILS)})[？?。！!\s]*$")
+# "…，对吗？" and its kin: a statement offered for checking (after a comma or a full stop).
+_POLAR_TAIL = re.compile(rf"[，,。\s]*(?:{alternation(POLAR_TAILS)})[？?。！!\s]*$")
+# One declarative sentence with its full stop, asking nothing and requesting nothing: a statement
+# offered for checking (a 判断题 pasted without its bracket). Interrogatives and requests are
+# A sentence asking (an interrogative) or requesting (请) is not one.
+_STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR_TAILS)}))"
+                        r"[^。？?！!]{6,}。\s*$")
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
@@ -267,12 +275,27 @@ def options_of(text: str) -> tuple[str, tuple[Option, ...]]:
     return text, ()
 
 
+def verdict_options(options: tuple[Option, ...]) -> dict[bool, Option]:
+    """A 判断题 pasted as a choice (A.正确 B.错误): which option says 对 and which 错; {} when the
+    options are not exactly such a pair."""
+    if len(options) != 2:
+        return {}
+    said = {o.text.strip("。. "): o for o in options}
+    true = next((o for t, o in said.items() if t in JUDGE_TRUE), None)
+    false = next((o for t, o in said.items() if t in JUDGE_FALSE), None)
+    return {True: true, False: false} if true is not None and false is not None else {}
+
+
 def claim_of(text: str) -> str:
-    """The statement of a true/false question ("…，对吗？", "判断：…", "…。（ ）"), else ""."""
+    """The statement of a true/false question ("…，对吗？", "判断：…", "…。（ ）", or one
+    sentence stated and closed, as a 判断题 list pastes it without its number: "留党察看最长不超过
+    一年。"), else ""."""
     if _JUDGE_TAIL.search(text) or _JUDGE_HEAD.match(text):
         claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", _JUDGE_TAIL.sub("", text))).strip("，,。 ")
         return claim if len(claim) >= 5 else ""
     if not _POLAR_TAIL.search(text) or len(text) < 8:
+        if _STATEMENT.match(text) and not BLANK.search(text):  # a blank makes it a fill-in
+            return text.strip("。 ")
         return ""
     claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", text)).strip("，,。 ")
     return claim if len(claim) >= 5 and not _ASKING.search(claim) else ""
@@ -281,6 +304,9 @@ def claim_of(text: str) -> str:
 def form_of(text: str) -> Form:
     """The form of a normalised question (see rag/text.normalize_question)."""
     stem, options = options_of(text)
+    if verdict_options(options):  # a 判断题 set as a choice: its stem is the claim
+        claim = claim_of(stem) or BLANK.sub("", stem).strip("。（）() ")
+        return Form("polar", claim, options, claim=claim)
     number = bool(ASKS_NUMBER.search(stem))
     listing = bool(ASKS_LIST.search(stem))
     count = bool(ASKS_COUNT.search(stem))

@@ -103,6 +103,9 @@ ASK_OPENERS = ("请问",)
 REQUESTS = (*ASK_OPENERS, "请", "一下")
 # Opening words of a 判断题 (判断题：…), and of any statement offered for checking (是不是…).
 JUDGE_HEADS = ("判断题", "请判断", "判断")
+# The two options a 判断题 is pasted with when a page sets it as a choice (A.正确 B.错误).
+JUDGE_TRUE = ("正确", "对", "√", "是")
+JUDGE_FALSE = ("错误", "错", "×", "否")
 POLAR_HEADS = (*JUDGE_HEADS, *ASK_OPENERS, "判断一下", "是不是", *WHETHER)
 
 # -- where and what text ----------------------------------------------------------------------

@@ -309,3 +309,16 @@ def test_what_is_ranks_first_the_article_that_defines_it(assistant: Assistant) -
     # 党员组织关系是指党员对党的基层组织的隶属关系 names it and says 是指, of another term
     line = first_line(assistant, "党的基层组织是指什么")
     assert line.startswith("党的基层组织是党在社会基层组织中的战斗堡垒") and "第三十二条" in line
+
+
+def test_a_true_false_pasted_as_a_choice_names_the_option_that_judges_it(assistant: Assistant) -> None:
+    line = first_line(assistant, "预备党员的预备期为两年。A.正确 B.错误")
+    assert line == "应选 B：错误（错）", line
+    assert first_line(assistant, "预备党员的预备期为一年。 A.对 B.错") == "应选 A：对"
+
+
+def test_a_statement_closed_by_a_full_stop_is_checked(assistant: Assistant) -> None:
+    # a 判断题 pasted without its bracket or number
+    assert first_line(assistant, "留党察看最长不超过一年。").startswith("错。原文：留党察看最长不超过两年")
+    # …and one with a polar tail after the full stop
+    assert first_line(assistant, "预备党员的预备期为一年。对还是错？").startswith("对。")
