@@ -18,6 +18,7 @@ from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
     DAY_PHRASES,
+    EXAM_VERBS,
     FIGURE_UNITS,
     FROM_WHEN,
     HOW_MANY,
@@ -120,11 +121,11 @@ _OPTION = re.compile(r"(?:[（(]([A-H])[)）]|(?<![A-Za-z])([A-H])\s*[.．、:�
                      r"(?<![A-Za-z])([A-H])\s+(?=[\u4e00-\u9fff]))\s*")
 # "…，对吗？" and its kin: a statement offered for checking (after a comma or a full stop).
 _POLAR_TAIL = re.compile(rf"[，,。\s]*(?:{alternation(POLAR_TAILS)})[？?。！!\s]*$")
-# One declarative sentence with its full stop, asking nothing and requesting nothing: a statement
-# offered for checking (a 判断题 pasted without its bracket). Interrogatives and requests are
-# A sentence asking (an interrogative) or requesting (请) is not one.
-_STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR_TAILS)}))"
-                        r"[^。？?！!]{6,}。\s*$")
+# One declarative sentence with its full stop: a statement offered for checking (a 判断题 pasted
+# without its bracket or number). A sentence asking (an interrogative), requesting (请) or setting
+# an exam task (简述…, 名词解释：…) is not one.
+_STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR_TAILS, EXAM_VERBS)}))"
+                        r"[^。？?！!：:]{6,80}。\s*$")
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")

@@ -101,6 +101,8 @@ def test_a_statement_is_a_claim_but_a_question_request_or_fill_in_is_not() -> No
     assert claim_of("留党察看最长不超过一年。") == "留党察看最长不超过一年"
     assert claim_of("预备期多长。") == "" and claim_of("请列出党员的义务。") == ""
     assert claim_of("党员每月以（ ）为计算基数交纳党费。") == ""
+    # an exam's open question states nothing to check
+    assert claim_of("简述党员的八项义务。") == "" and claim_of("名词解释：民主集中制。") == ""
     stem, options = options_of("预备期为两年。A.正确 B.错误")
     assert {v: o.letter for v, o in verdict_options(options).items()} == {True: "A", False: "B"}
     assert verdict_options(options_of("预备期为（ ）。A.一年 B.两年")[1]) == {}
