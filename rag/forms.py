@@ -52,7 +52,9 @@ FormKind = Literal["fact", "number", "list", "polar", "choice", "blank", "why"]
 
 # A list question: 有哪些, 哪几项, 包括什么…
 ASKS_LIST = re.compile(
-    r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么"
+    r"有哪些|哪些|哪几[种类项个条方面]|有几[种类项]|几种|包括什么|包括哪|分为|分别是什么|都有什么|"
+    # an exam's 简述…, 列举…: the points of what it names
+    rf"^(?:{alternation(EXAM_VERBS[:6])})"
 )
 # A number, time limit or frequency question.
 ASKS_NUMBER = re.compile(

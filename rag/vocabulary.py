@@ -103,8 +103,9 @@ ASK_OPENERS = ("请问",)
 REQUESTS = (*ASK_OPENERS, "请", "一下")
 # Opening words of a 判断题 (判断题：…), and of any statement offered for checking (是不是…).
 JUDGE_HEADS = ("判断题", "请判断", "判断")
-# The verbs an exam's open question opens with (简述…。): an instruction, not a statement to check.
-EXAM_VERBS = ("简述", "简答", "试述", "论述", "阐述", "概述", "谈谈", "说说", "说明", "列举", "解释", "分析",
+# The verbs an exam's open question opens with (简述…。): an instruction, not a statement to check;
+# the first six ask for the points of what they name, as 有哪些 does.
+EXAM_VERBS = ("简述", "列举", "概述", "试述", "阐述", "论述", "简答", "谈谈", "说说", "说明", "解释", "分析",
               "回答")
 # The two options a 判断题 is pasted with when a page sets it as a choice (A.正确 B.错误).
 JUDGE_TRUE = ("正确", "对", "√", "是")

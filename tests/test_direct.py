@@ -322,3 +322,9 @@ def test_a_statement_closed_by_a_full_stop_is_checked(assistant: Assistant) -> N
     assert first_line(assistant, "留党察看最长不超过一年。").startswith("错。原文：留党察看最长不超过两年")
     # …and one with a polar tail after the full stop
     assert first_line(assistant, "预备党员的预备期为一年。对还是错？").startswith("对。")
+
+
+def test_an_exam_task_to_outline_is_answered_as_a_list(assistant: Assistant) -> None:
+    # 简述X asks for X's points, as 有哪些 does: the counted list, every item
+    ans = assistant.ask("简述党员的权利。")
+    assert ans.text.startswith("共八项：党员享有下列权利") and all(f"（{n}）" in ans.text for n in "一二三四五六七八")
