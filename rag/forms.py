@@ -94,10 +94,15 @@ def defines(term: str, sentence: str, shortest: int = 2, *, colon: bool = True) 
     """How long a part of `term` a sentence defines — states right before 是/如下/：… —, 0 for none:
     its ending (党的基本路线 → 基本路线是：, 入党誓词 → 誓词如下：) or its opening (开除党籍处分 →
     开除党籍是…: a text names a sanction without the word for its kind), `shortest` characters at
-    least; `colon=False`: a word must say it (是, 如下…), a bare colon may close a list's lead."""
+    least (an opening, half the term and four characters); `colon=False`: a word must say it
+    (是, 如下…), a bare colon may close a list's lead."""
     marks = _DEFINING if colon else _DEFINING_WORDS
+    # an opening says less of the term than an ending (群众 of 群众路线的基本内容 is not it): half
+    # of it, four characters at least
+    opening = max(4, (len(term) + 1) // 2)
     for k in range(len(term), max(shortest, 2) - 1, -1):
-        if any(part + mark in sentence for part in (term[-k:], term[:k]) for mark in marks):
+        parts = (term[-k:], term[:k]) if k >= opening else (term[-k:],)
+        if any(part + mark in sentence for part in parts for mark in marks):
             return k
     return 0
 

@@ -106,3 +106,11 @@ def test_a_statement_is_a_claim_but_a_question_request_or_fill_in_is_not() -> No
     stem, options = options_of("预备期为两年。A.正确 B.错误")
     assert {v: o.letter for v, o in verdict_options(options).items()} == {True: "A", False: "B"}
     assert verdict_options(options_of("预备期为（ ）。A.一年 B.两年")[1]) == {}
+
+
+def test_a_definition_names_the_term_not_a_word_of_it() -> None:
+    from rag.forms import defines
+
+    # 开除党籍 of 开除党籍处分 is it; 群众 of 群众路线的基本内容 is not
+    assert defines("开除党籍处分", "开除党籍是党内的最高处分。") == 4
+    assert defines("群众路线的基本内容", "团结信教群众为经济社会发展作贡献。") == 0
