@@ -18,6 +18,7 @@ from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
     DAY_PHRASES,
+    DURATION_PHRASES,
     EXAM_VERBS,
     FIGURE_UNITS,
     FROM_WHEN,
@@ -30,6 +31,7 @@ from .vocabulary import (
     JUDGE_HEADS,
     JUDGE_TRUE,
     LIMITS,
+    MEETING_VERBS,
     MONEY_COUNTERS,
     PEOPLE_COUNTERS,
     POLAR_HEADS,
@@ -191,7 +193,10 @@ _ASKS_KIND = {
 
 
 ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；？?]{{0,6}}?(?:一|1)次|"
-                            rf"{alternation(HOW_OFTEN)}")
+                            rf"{alternation(HOW_OFTEN)}|"
+                            # 多久召开 with no 一次: how long until a meeting is held again
+                            rf"(?:{alternation(HOW_MUCH[1:], DURATION_PHRASES)})"
+                            rf"(?:{alternation(MEETING_VERBS)})[？?。！!\s]*$")
 # The "once" of 多久开一次: part of how the question asks, not of what it is about.
 ONCE = re.compile(r"(?:一|1)次$")
 

@@ -62,6 +62,8 @@ ASKS_TIME = ("多久", "多长时间", "几年", "几个月", "几天", "多少�
 TIME_ANCHORS = ("之日", "之前", "以前", "之后", "以后", "期满", "届满", "算起", "起算")
 # "From when": asks for the point a span starts (从什么时候算起): only an anchor answers it.
 FROM_WHEN = ("算起", "起算")
+# The verbs a meeting or an election is held with: 多久召开 asks how often, as 多久召开一次 does.
+MEETING_VERBS = ("召开", "举行", "开展", "开会", "换届", "开")
 # "How often": a span asked with 一次 after it (多久开一次, 多长时间开展一次), or a count of times.
 HOW_OFTEN = ("几次", "多少次")
 # Which way a figure bounds: at most (最长不超过一年, 三年以下) or at least (至少, 三年以上). A

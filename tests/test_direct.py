@@ -184,7 +184,7 @@ def test_an_option_that_looks_like_a_title_is_not_a_missing_document(assistant: 
 def test_how_often_is_answered_only_by_a_frequency_said_of_what_is_asked_about(assistant: Assistant) -> None:
     # the corpus gives the frequency of 组织生活会 (…以党员大会、党支部委员会会议或者党小组会形式进行),
     # of 主题党日 and of 民主评议党员, not of 党小组会 or of 支部委员会会议
-    for question in ("党小组会一般多久召开一次", "支部委员会会议多久开一次"):
+    for question in ("党小组会一般多久召开一次", "支部委员会会议多久开一次", "支部委员会会议多久召开"):
         ans = assistant.ask(question)
         assert ans.abstained and ans.text.startswith("已收录文件没有写明"), question
     assert "每月开展1次主题党日" in first_line(assistant, "主题党日多长时间开展一次")
