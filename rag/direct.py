@@ -30,6 +30,7 @@ from .forms import (
     FIGURE_OR_FREQUENCY,
     SINGLE,
     STATES_PROCEDURE,
+    STATES_REASON,
     Form,
     Option,
     defined_term,
@@ -49,7 +50,6 @@ _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
 UNQUOTED_MARGIN = 0.2  # how much closer to the question an unquoted sentence must be to open the answer
-WHY_WORDS = re.compile(r"为了|旨在|目的是|目的在于|因为|由于|以便|是为")
 
 
 def _squash(text: str) -> str:
@@ -545,7 +545,7 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
             _count(quotes) if form.count or form.kind == "list" else None)
         if head is None and form.kind == "number":
             head = _number(form, quotes)
-    elif form.kind == "why" and not any(WHY_WORDS.search(q.unit.sentences[n])
+    elif form.kind == "why" and not any(STATES_REASON.search(q.unit.sentences[n])
                                         for q, n in _sentences(quotes[:1])):
         notes = (Block(kind="note", text="（原文没有说明原因；以上是相关规定。）"),)
     if head is None and form.procedure:

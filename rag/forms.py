@@ -37,6 +37,7 @@ from .vocabulary import (
     POLAR_HEADS,
     POLAR_TAILS,
     PROCEDURES,
+    REASONS,
     REQUESTS,
     TIME_ANCHORS,
     TIME_UNITS,
@@ -70,6 +71,8 @@ ASKS_NUMBER = re.compile(
 # How many items a list has: 有多少条, 几项, 几个方面.
 ASKS_COUNT = re.compile(r"(?:多少|几)(条|项|个方面|种|类|点)")
 ASKS_WHY = re.compile(rf"{alternation(WHY, WHY_PHRASES)}|why", re.I)
+# A sentence that gives a reason or a purpose (为了…, 旨在…): what a why-question asks for.
+STATES_REASON = re.compile(alternation(REASONS))
 # A procedure asked for: its steps are the answer (see `STATES_PROCEDURE`).
 ASKS_PROCEDURE = re.compile(alternation(PROCEDURES))
 # A sentence that sets a procedure out: "…的手续是：…", "…主要程序是：", "步骤如下", or the steps

@@ -26,7 +26,7 @@ from .catalog import Catalog
 from .embed import Embedder
 from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
-from .forms import ASKS_PROCEDURE, BLANK, STATES_PROCEDURE, defined_term, defines
+from .forms import ASKS_PROCEDURE, ASKS_WHY, BLANK, STATES_PROCEDURE, STATES_REASON, defined_term, defines
 from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
@@ -91,11 +91,13 @@ def _quoted(text: str) -> list[str]:
 
 def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                  list_words: dict[str, float] | None, who_words: dict[str, float] | None = None,
-                 steps_words: dict[str, float] | None = None, term: str = "") -> float:
+                 steps_words: dict[str, float] | None = None, term: str = "",
+                 why_words: dict[str, float] | None = None) -> float:
     """Evidence that a unit has the shape of the answer asked for: a sentence stating the figure a
     number question asks for, a （一）…（N） list whose lead names what a list question asks for,
     a sentence that decides a true/false claim, a sentence that names who acts (由…) on what a
-    who-question asks about, a sentence that sets out the procedure a question asks for, a sentence
+    who-question asks about, a sentence that gives a reason or purpose (为了…) for what a why-question
+    asks about, a sentence that sets out the procedure a question asks for, a sentence
     that defines what a what-is question asks about (党的基层组织是…; `define_cover` of its name at least:
     党员是… does not define 流动党员)."""
     bonus = 0.0
@@ -110,6 +112,9 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
     # article of the chapter shares (第二章入党积极分子的确定和培养教育)
     own = unit.title if kinds.titled(unit) else ""
     if who_words is not None and any(_AGENT.search(s) and covers(who_words, own + s) >= r.answer_cover
+                                     for s in unit.sentences):
+        bonus += r.shape_bonus
+    if why_words is not None and any(STATES_REASON.search(s) and covers(why_words, own + s) >= r.answer_cover
                                      for s in unit.sentences):
         bonus += r.shape_bonus
     if steps_words is not None and procedure_sentence(steps_words, unit, r) is not None:
@@ -164,6 +169,7 @@ class Asks:
     who_words: dict[str, float] | None = None  # a who-question's words (入党积极分子由谁来确定)
     steps_words: dict[str, float] | None = None  # a procedure question's words, its 程序 left out
     term: str = ""  # what a what-is question asks about (forms.defined_term)
+    why_words: dict[str, float] | None = None  # a why-question's words, its 为什么 left out
 
 
 def asks(ctx: Context, q: Query) -> Asks:
@@ -175,7 +181,9 @@ def asks(ctx: Context, q: Query) -> Asks:
     steps = (_weighted_words(ctx, ASKS_PROCEDURE.sub(" ", _ASKS_LIST.sub(" ", q.text)))
              if q.form.procedure else None)
     term = defined_term(q.form.stem) if q.form.kind == "fact" else ""
-    return Asks(figure, _list_words(ctx, q), options if q.form.kind == "choice" else (), who, steps, term)
+    why = _weighted_words(ctx, ASKS_WHY.sub(" ", q.text)) if q.form.kind == "why" else None
+    choice = options if q.form.kind == "choice" else ()
+    return Asks(figure, _list_words(ctx, q), choice, who, steps, term, why)
 
 
 def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | None = None) -> tuple[Hit, ...]:
@@ -196,11 +204,11 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     phrases = _quoted(q.text)
     shape = shape or asks(ctx, q)
     figure, list_words, options, who_words = shape.figure, shape.list_words, shape.options, shape.who_words
-    steps_words, term = shape.steps_words, shape.term
+    steps_words, term, why_words = shape.steps_words, shape.term, shape.why_words
     top = [(h, found[1]) for h in hits[:r.window] if (found := ctx.unit(h.key))]
     # else every bonus is 0
     shaped = (figure is not None or list_words is not None or bool(q.claim) or who_words is not None
-              or steps_words is not None or bool(term))
+              or steps_words is not None or bool(term) or why_words is not None)
     quoting = _quoting(q.form.stem, [u for _h, u in top], _names(ctx, q), r.verbatim_run)
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
@@ -209,7 +217,8 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
         edge = r.primary_edge if h.doc_id == primary else 0.0
-        bonus = _shape_bonus(r, q, unit, figure, list_words, who_words, steps_words, term) if shaped else 0.0
+        bonus = (_shape_bonus(r, q, unit, figure, list_words, who_words, steps_words, term, why_words)
+                 if shaped else 0.0)
         strength = r.ranking_strength(h) + edge + bonus
         return (not (exact or unit.key in read), -read.get(unit.key, 0.0), -strength)
 

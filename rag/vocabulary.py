@@ -75,6 +75,8 @@ AT_LEAST = ("不少于", "不得少于", "不能少于", "不低于", "至少", 
 # The nouns a question asks for a procedure with (转正要经过哪些程序, 办理手续是什么), and a text
 # sets one out with (预备党员转正的手续是：…; 按照个人自评、党员互评…的程序).
 PROCEDURES = ("程序", "流程", "步骤", "手续", "环节")
+# The words a text gives a reason or a purpose with (为了…，制定本条例): what answers a why-question.
+REASONS = ("为了", "旨在", "目的是", "目的在于", "因为", "由于", "以便", "是为")
 # Other ways to ask why; patterns only.
 WHY_PHRASES = ("为何", "什么原因", "原因是什么")
 

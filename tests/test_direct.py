@@ -328,3 +328,9 @@ def test_an_exam_task_to_outline_is_answered_as_a_list(assistant: Assistant) -> 
     # 简述X asks for X's points, as 有哪些 does: the counted list, every item
     ans = assistant.ask("简述党员的权利。")
     assert ans.text.startswith("共八项：党员享有下列权利") and all(f"（{n}）" in ans.text for n in "一二三四五六七八")
+
+
+def test_why_opens_with_the_purpose_the_text_states(assistant: Assistant) -> None:
+    # a regulation's 第一条 says what it is for (为了…，制定本条例): that is the reason, not how to run it
+    ans = assistant.ask("为什么要开展党史学习教育")
+    assert ans.text.startswith("为了推动党史学习教育常态化长效化") and "原文没有说明原因" not in ans.text
