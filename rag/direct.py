@@ -419,8 +419,9 @@ def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
     (机关正式党员3人以上 before 支部书记…每届任期一般为3年)."""
     q = quotes[0]
     kind = figure_kind(form.stem)
-    # 从什么时候算起 is answered by the point a span starts (…之日算起), not by the span (为一年)
-    said = kind_figure(kind) if kind in ("when", "start", "date") else FIGURE
+    # a figure of the kind asked for (多少年 is not answered by 7人以上); 从什么时候算起 by the
+    # point a span starts (…之日算起), not by the span (为一年)
+    said = kind_figure(kind) if kind else FIGURE
     quoted = [n for n in q.sents if n is not None]
     with_figure = ([n for n in quoted if said.search(q.unit.sentences[n])]
                    or [n for n in quoted if FIGURE.search(q.unit.sentences[n])])

@@ -334,3 +334,17 @@ def test_why_opens_with_the_purpose_the_text_states(assistant: Assistant) -> Non
     # a regulation's 第一条 says what it is for (为了…，制定本条例): that is the reason, not how to run it
     ans = assistant.ask("为什么要开展党史学习教育")
     assert ans.text.startswith("为了推动党史学习教育常态化长效化") and "原文没有说明原因" not in ans.text
+
+
+def test_a_number_answer_states_a_figure_of_the_kind_asked_for(assistant: Assistant) -> None:
+    from rag import direct
+    from rag.answer import Quote
+    from rag.forms import form_of
+
+    found = assistant.ctx.unit("jiguan-jiceng-zuzhi-gongzuo-tiaoli-2019#7")
+    assert found is not None
+    doc, unit = found
+    quote = Quote(doc, unit, tuple(range(len(unit.sentences))))
+    # 正式党员7人以上的党支部，设立支部委员会 shares the most with the question, but 多少年 asks for time
+    head = direct._number(form_of("正式党员7人以上的党支部设立支部委员会，任期多少年"), [quote])
+    assert head is not None and "3年" in head.text and "7人" not in head.text, head
