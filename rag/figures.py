@@ -21,7 +21,7 @@ from functools import lru_cache
 from . import answer as compose
 from . import kinds
 from .answer import Quote
-from .forms import ASKS_FREQUENCY, MONEY, ONCE, figure_kind, kind_figure
+from .forms import ASKS_FREQUENCY, COUNTING, MONEY, ONCE, figure_kind, kind_figure
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .query import Query
@@ -87,6 +87,8 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
     subject = tuple(weigh(_without(thing.group(1), given)).items()) if thing else ()
     if kind in ("frequency", "term") and (often := ASKS_FREQUENCY.search(text)):
         text = f"{text[:often.start()]}{ONCE.sub('', often.group())}{text[often.end():]}"
+    elif kind == "start":
+        text = COUNTING.sub(" ", text)
     return Figure(weigh(_QUESTION_WORDS.sub(" ", text)), given, kind, subject)
 
 

@@ -244,6 +244,8 @@ def test_from_when_is_answered_by_the_point_a_span_starts(assistant: Assistant) 
     assert first_line(assistant, "预备期从什么时候算起").startswith("预备期从党支部党员大会通过其为预备党员之日算起")
     # how a date or a length of membership is counted asks from when, as 从什么时候算起 does
     assert "从预备期满转为正式党员之日算起" in first_line(assistant, "党龄怎么算")
+    # …also asked 什么时候开始算, with a second half typed after a space: the counting is the frame
+    assert "从预备期满转为正式党员之日算起" in first_line(assistant, "党龄从什么时候开始算 具体怎么计算")
 
 
 def test_who_opens_with_a_sentence_that_names_who_acts(assistant: Assistant) -> None:
