@@ -383,12 +383,26 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
         if (steps_words is not None and (step := procedure_sentence(steps_words, unit, r)) is not None
                 and step not in sents):
             sents = [step, *sents[:1]]
+        if hit is chosen[0]:  # a question of several (什么是X？什么情况下…？): a sentence for each
+            for part in _parts(q.text):
+                share, n = _claim_sentence(unit, part)
+                if share >= r.stem_share and n not in sents:
+                    sents.append(n)
         if hit is chosen[0] and not kinds.titled(unit) and len(unit.sentences) <= r.whole_unit:
             sents = list(dict.fromkeys([*sents, *range(len(unit.sentences))]))  # the picked ones lead
         # a list asked for, or counted (共八项…见下): every item of it, not the best ones with gaps
         whole = bool(_ASKS_LIST.search(q.text)) or q.form.count or q.form.procedure
         quotes.append(compose.quote(doc, unit, sents, whole_lists=whole))
     return quotes
+
+
+_PARTS = re.compile(r"[^？?]{4,}[？?]")
+
+
+def _parts(text: str) -> list[str]:
+    """The questions of a text that asks several (…？…？); none for a text that asks one."""
+    parts = _PARTS.findall(text)
+    return parts if len(parts) > 1 else []
 
 
 def _weighted_words(ctx: Context, text: str) -> dict[str, float]:

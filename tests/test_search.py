@@ -106,3 +106,9 @@ def test_within_one_named_document_a_question_in_own_words_is_ordered_by_strengt
     assert docs == ["lijie-jieyue-fandui-langfei-tiaoli-2025"]
     assert ranked(assistant.ctx, q, docs=docs) == rank_documents(signals(assistant.ctx, q, docs=docs), q,
                                                                   assistant.ctx)
+
+
+def test_a_text_asking_two_questions_quotes_a_sentence_for_each(assistant: Assistant) -> None:
+    ans = assistant.ask("什么是党员组织关系？什么情况下应当转移组织关系？")
+    assert "党员组织关系是指党员对党的基层组织的隶属关系" in ans.text
+    assert "应当转移组织关系" in ans.text
