@@ -41,6 +41,7 @@ from .vocabulary import (
     REQUESTS,
     TIME_ANCHORS,
     TIME_UNITS,
+    WHAT_HOW,
     WHEN,
     WHEN_PHRASES,
     WHICH,
@@ -184,12 +185,13 @@ _TERMS = re.compile(r"届|任期")
 # rate, whatever else the question says — unless it asks who sets it or which text does.
 _FEE_AMOUNT = re.compile(r"费[^，。？?；]{0,6}?(?:标准|限额|比例|基数)")
 _ASKS_OTHER = re.compile(alternation(WHO, (WHICH,)))
+_HOW = alternation(WHAT_HOW[2:])  # 怎么, 怎样, 如何
 _ASKS_KIND = {
     "people": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(PEOPLE_COUNTERS)})"),
     "money": re.compile(rf"(?:{alternation(HOW_MUCH[:1])}|{HOW_MANY})(?:{alternation(MONEY_COUNTERS)})"),
     # 从什么时候算起, and how a date or a length of membership is counted (党龄怎么算)
-    "start": re.compile(rf"{alternation(FROM_WHEN)}|(?:日期|日子|时间|党龄)是?(?:怎么|如何|怎样)(?:算|计算)|"
-                        r"(?:什么时候|何时)开始算"),
+    "start": re.compile(rf"{alternation(FROM_WHEN)}|(?:日期|日子|时间|党龄)是?(?:{_HOW})(?:算|计算)|"
+                        rf"(?:{alternation(WHEN, WHEN_PHRASES[:1])})开始算"),
     "time": re.compile(alternation(ASKS_TIME)),
     "date": re.compile(alternation(DAY_PHRASES)),
     "when": re.compile(alternation(WHEN, WHEN_PHRASES[:2])),
@@ -204,7 +206,7 @@ ASKS_FREQUENCY = re.compile(rf"(?:{alternation(HOW_MUCH, ASKS_TIME)})[^，。；
 # The "once" of 多久开一次: part of how the question asks, not of what it is about.
 ONCE = re.compile(r"(?:一|1)次$")
 # …and the counting of 党龄是怎么计算的, 什么时候开始算 (a from-when question's frame).
-COUNTING = re.compile(r"是?(?:怎么|如何|怎样)(?:算|计算)的?|开始算")
+COUNTING = re.compile(rf"是?(?:{_HOW})(?:算|计算)的?|开始算")
 
 
 def figure_kind(text: str) -> str:
