@@ -348,7 +348,7 @@ def _judge(form: Form, quotes: Sequence[Quote]) -> Block | None:
     verdict, q, n = _verdict(form.claim, quotes)
     if verdict is None or q is None:
         return None
-    said = "对" if verdict else "错"
+    said = form.answers[0] if verdict else form.answers[1]
     if chosen := verdict_options(form.options).get(verdict):  # pasted as A.正确 B.错误
         named = chosen.text if chosen.text == said else f"{chosen.text}（{said}）"
         return _answer(q, f"应选 {chosen.letter}：{named}\n原文：{q.unit.sentences[n]}", whole=n)

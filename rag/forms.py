@@ -139,6 +139,14 @@ _POLAR_TAIL = re.compile(rf"[，,。\s]*(?:{alternation(POLAR_TAILS)})[？?。�
 # an exam task (简述…, 名词解释：…) is not one.
 _STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR_TAILS, EXAM_VERBS)}))"
                         r"[^。？?！!：:]{6,80}。\s*$")
+# A yes/no question asked by A-not-A (能不能, 有没有, 是否…): the positive it asks about, and the
+# words a person answers it with (能 / 不能) instead of 对 / 错.
+_POSITIVE = {"能否": "能", "可否": "可以", "能不能": "能", "可不可以": "可以", "会不会": "会", "要不要": "要",
+             "是不是": "是", "有没有": "有", "是否": ""}
+_ANSWERS = {"能否": ("能", "不能"), "可否": ("可以", "不可以"), "能不能": ("能", "不能"),
+            "可不可以": ("可以", "不可以"), "会不会": ("会", "不会"), "要不要": ("要", "不要"),
+            "是不是": ("是", "不是"), "有没有": ("有", "没有"), "是否": ("是", "否")}
+_A_NOT_A = re.compile(alternation(_POSITIVE))
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
@@ -267,6 +275,8 @@ class Form:
     exclusion: bool = False
     statements: bool = False  # the options are statements (下列说法正确的是)
     claim: str = ""
+    # how a yes/no question is answered: 对/错, or the question's own words (能不能 → 能/不能)
+    answers: tuple[str, str] = ("对", "错")
     count: bool = False
     asks_number: bool = False
     procedure: bool = False  # asks for the steps of a procedure (…要经过哪些程序)
@@ -317,9 +327,29 @@ def claim_of(text: str) -> str:
     if not _POLAR_TAIL.search(text) or len(text) < 8:
         if _STATEMENT.match(text) and not BLANK.search(text):  # a blank makes it a fill-in
             return text.strip("。 ")
+        # 能不能当入党介绍人: the positive form is the claim (能当入党介绍人); "…，是不是？" offers the
+        # statement before it
+        if (m := _A_NOT_A.search(text)) and not _ASKING.search(text[:m.start()] + text[m.end():]):
+            if not text[m.end():].strip("？?。！! ") and text[:m.start()].endswith(("，", ",")):
+                claim = text[:m.start()]
+            else:
+                claim = text[:m.start()] + _POSITIVE[m.group()] + text[m.end():]
+            claim = _POLAR_HEAD.sub("", claim).strip("，,。？? ")
+            return claim if len(claim) >= 5 else ""
         return ""
     claim = _POLAR_HEAD.sub("", _POLAR_TAIL.sub("", text)).strip("，,。 ")
     return claim if len(claim) >= 5 and not _ASKING.search(claim) else ""
+
+
+def _answers(text: str) -> tuple[str, str]:
+    """How a yes/no question is answered: in its own words when it asks by A-not-A inside
+    (党总支能不能审批预备党员 → 能 / 不能), else 对 / 错 — also for "…，是不是？", which offers the
+    statement before it."""
+    asked = None if _POLAR_TAIL.search(text) else _A_NOT_A.search(text)
+    if asked is None or (not text[asked.end():].strip("？?。！! ")
+                         and text[:asked.start()].endswith(("，", ","))):
+        return ("对", "错")
+    return _ANSWERS[asked.group()]
 
 
 def form_of(text: str) -> Form:
@@ -338,7 +368,7 @@ def form_of(text: str) -> Form:
                     statements=bool(STATEMENTS.search(stem)))
     claim = claim_of(text)
     if claim:
-        return Form("polar", claim, claim=claim)
+        return Form("polar", claim, claim=claim, answers=_answers(text))
     if BLANK.search(stem):
         return Form("blank", stem, asks_number=number or bool(NUMBER_BLANK.search(stem)))
     if ASKS_WHY.search(stem):

@@ -350,3 +350,11 @@ def test_a_number_answer_states_a_figure_of_the_kind_asked_for(assistant: Assist
     # 正式党员7人以上的党支部，设立支部委员会 shares the most with the question, but 多少年 asks for time
     head = direct._number(form_of("正式党员7人以上的党支部设立支部委员会，任期多少年"), [quote])
     assert head is not None and "3年" in head.text and "7人" not in head.text, head
+
+
+def test_a_yes_no_question_asked_by_a_not_a_is_answered_in_its_own_words(assistant: Assistant) -> None:
+    assert first_line(assistant, "党总支能不能审批预备党员？").startswith("不能。原文：党总支不能审批预备党员")
+    assert first_line(assistant, "预备党员有没有表决权").startswith("没有。原文：")
+    # "…，是不是？" offers the statement before it: 对 / 错
+    line = first_line(assistant, "预备党员的预备期为一年，是不是？")
+    assert line.startswith("对。原文：预备党员的预备期为一年"), line

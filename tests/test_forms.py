@@ -62,7 +62,8 @@ def test_multi_select_only_when_it_says_so() -> None:
     ("判断：预备党员的预备期为两年。", "预备党员的预备期为两年"),  # a 判断 head with a colon sets it for judging
     ("判断题：党员的党龄从预备期满转为正式党员之日算起，对吗？", "党员的党龄从预备期满转为正式党员之日算起"),
     ("党支部每月开展1次主题党日，对还是错？", "党支部每月开展1次主题党日"),
-    ("判断一下预备党员有没有表决权", ""),  # no colon: a question about it, not a statement
+    # no colon: not a statement but a yes/no question by A-not-A, whose positive is the claim
+    ("判断一下预备党员有没有表决权", "预备党员有表决权"),
     ("预备党员的预备期为一年。（ ）", "预备党员的预备期为一年"),
     ("预备党员的预备期是多久吗", ""),  # still a question
 ])
@@ -114,3 +115,11 @@ def test_a_definition_names_the_term_not_a_word_of_it() -> None:
     # 开除党籍 of 开除党籍处分 is it; 群众 of 群众路线的基本内容 is not
     assert defines("开除党籍处分", "开除党籍是党内的最高处分。") == 4
     assert defines("群众路线的基本内容", "团结信教群众为经济社会发展作贡献。") == 0
+
+
+def test_an_a_not_a_question_claims_its_positive() -> None:
+    assert claim_of("党总支能不能审批预备党员？") == "党总支能审批预备党员"
+    assert claim_of("预备党员是否可以担任入党介绍人") == "预备党员可以担任入党介绍人"
+    assert claim_of("党总支能不能审批哪些预备党员？") == ""  # it asks something else too
+    assert form_of("预备党员有没有表决权").answers == ("有", "没有")
+    assert form_of("预备期为一年，是不是？").answers == ("对", "错")
