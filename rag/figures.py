@@ -27,6 +27,7 @@ from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .query import Query
 from .ranking import RankSettings
 from .records import Unit
+from .text import PUNCTUATION
 from .vocabulary import (
     COUNTERS,
     DAY_PHRASES,
@@ -82,10 +83,11 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
     # a claim to check states its figure; any other question states only figures it is not asking for
     given = () if q.claim else tuple(dict.fromkeys((*_NUMBER.findall(text), *MONEY.findall(text))))
     # how often a thing happens: the figure must be said of that thing (see `_of_subject`)
-    thing = _THING.search(text) if not q.claim and ASKS_FREQUENCY.search(text) else None
+    often = ASKS_FREQUENCY.search(text)
+    thing = _THING.search(text) if not q.claim and often else None
     # …leaving out the period the question names itself (组织生活会一年开几次: 一年 is when, not what)
     subject = tuple(weigh(_without(thing.group(1), given)).items()) if thing else ()
-    if kind in ("frequency", "term") and (often := ASKS_FREQUENCY.search(text)):
+    if kind in ("frequency", "term") and often:
         text = f"{text[:often.start()]}{ONCE.sub('', often.group())}{text[often.end():]}"
     elif kind == "start":
         text = COUNTING.sub(" ", text)
@@ -133,7 +135,6 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
     return pairs, "\x00".join(text for _n, text in pairs)
 
 
-_NOT_CHARS = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
 _CLAUSES = re.compile(r"(?<=[，；：])")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
 _ANCHORED = ("when", "start", "date")
@@ -198,7 +199,7 @@ def figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
         pairs = tuple(sorted({*pairs, *((n, f"{unit.title}{s}") for n, s in enumerate(unit.sentences)
                                         if said.search(s))}))
     if figure.given or figure.kind or figure.subject:
-        own = unit.title if kinds.titled(unit) else ""
+        own = kinds.own_heading(unit)
         pairs = tuple((n, text) for n, text in pairs
                       if (n in leads or _states(unit.sentences[n], figure.given, figure.kind))
                       and _of_subject(figure, own, unit.sentences[n], r.subject_cover))
@@ -224,7 +225,7 @@ def not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: Rank
         return ""
     # a choice question offers its figures: a quoted sentence holding one is read option by option
     # (rag/direct.py), however it words the rest (党的纪律处分有几种 over 对党员的纪律处分有五种)
-    if any(_NOT_CHARS.sub("", v) in qu.unit.sentences[n] for o in q.form.options for v in o.variants
+    if any(PUNCTUATION.sub("", v) in qu.unit.sentences[n] for o in q.form.options for v in o.variants
            for qu in quotes for n in qu.sents if n is not None and _NUMBER.search(v)):
         return ""
     thing = _THING.search(q.text)

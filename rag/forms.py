@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .numerals import int_to_cn
+from .text import PUNCTUATION
 from .vocabulary import (
     ASKS_TIME,
     COUNTERS,
@@ -87,13 +88,12 @@ _WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|
 # What follows a term where a text defines it or sets it out: 基本路线是：…, 誓词如下：…
 _DEFINING = ("是", "为", "如下", "指", "包括", "：", ":")
 _DEFINING_WORDS = _DEFINING[:-2]  # a bare colon also closes a list's lead (…给予开除党籍处分：)
-_NOT_TERM = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
 
 
 def defined_term(text: str) -> str:
     """X of a question for what X is ("" for any other question)."""
     m = _WHAT_IS.match(text.strip())
-    return _NOT_TERM.sub("", m.group(1) or m.group(2)) if m else ""
+    return PUNCTUATION.sub("", m.group(1) or m.group(2)) if m else ""
 
 
 def defines(term: str, sentence: str, shortest: int = 2, *, colon: bool = True) -> int:
@@ -141,12 +141,13 @@ _STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR
                         r"[^。？?！!：:]{6,80}。\s*$")
 # A yes/no question asked by A-not-A (能不能, 有没有, 是否…): the positive it asks about, and the
 # words a person answers it with (能 / 不能) instead of 对 / 错.
-_POSITIVE = {"能否": "能", "可否": "可以", "能不能": "能", "可不可以": "可以", "会不会": "会", "要不要": "要",
-             "是不是": "是", "有没有": "有", "是否": ""}
-_ANSWERS = {"能否": ("能", "不能"), "可否": ("可以", "不可以"), "能不能": ("能", "不能"),
-            "可不可以": ("可以", "不可以"), "会不会": ("会", "不会"), "要不要": ("要", "不要"),
-            "是不是": ("是", "不是"), "有没有": ("有", "没有"), "是否": ("是", "否")}
-_A_NOT_A = re.compile(alternation(_POSITIVE))
+_A_NOT_A_WORDS = {
+    "能否": ("能", "能", "不能"), "可否": ("可以", "可以", "不可以"), "能不能": ("能", "能", "不能"),
+    "可不可以": ("可以", "可以", "不可以"), "会不会": ("会", "会", "不会"), "要不要": ("要", "要", "不要"),
+    "是不是": ("是", "是", "不是"), "有没有": ("有", "有", "没有"),
+    "是否": ("", "是", "否"),  # 是否可以担任 asks of 可以担任
+}
+_A_NOT_A = re.compile(alternation(_A_NOT_A_WORDS))
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
@@ -330,10 +331,10 @@ def claim_of(text: str) -> str:
         # 能不能当入党介绍人: the positive form is the claim (能当入党介绍人); "…，是不是？" offers the
         # statement before it
         if (m := _A_NOT_A.search(text)) and not _ASKING.search(text[:m.start()] + text[m.end():]):
-            if not text[m.end():].strip("？?。！! ") and text[:m.start()].endswith(("，", ",")):
+            if _offers(text, m):
                 claim = text[:m.start()]
             else:
-                claim = text[:m.start()] + _POSITIVE[m.group()] + text[m.end():]
+                claim = text[:m.start()] + _A_NOT_A_WORDS[m.group()][0] + text[m.end():]
             claim = _POLAR_HEAD.sub("", claim).strip("，,。？? ")
             return claim if len(claim) >= 5 else ""
         return ""
@@ -341,15 +342,19 @@ def claim_of(text: str) -> str:
     return claim if len(claim) >= 5 and not _ASKING.search(claim) else ""
 
 
+def _offers(text: str, asked: re.Match[str]) -> bool:
+    """An A-not-A that closes the text after a comma ("…，是不是？") offers the statement before it."""
+    return not text[asked.end():].strip("？?。！! ") and text[:asked.start()].endswith(("，", ","))
+
+
 def _answers(text: str) -> tuple[str, str]:
     """How a yes/no question is answered: in its own words when it asks by A-not-A inside
-    (党总支能不能审批预备党员 → 能 / 不能), else 对 / 错 — also for "…，是不是？", which offers the
-    statement before it."""
+    (党总支能不能审批预备党员 → 能 / 不能), else 对 / 错 — also for "…，是不是？" (`_offers`)."""
     asked = None if _POLAR_TAIL.search(text) else _A_NOT_A.search(text)
-    if asked is None or (not text[asked.end():].strip("？?。！! ")
-                         and text[:asked.start()].endswith(("，", ","))):
+    if asked is None or _offers(text, asked):
         return ("对", "错")
-    return _ANSWERS[asked.group()]
+    _positive, yes, no = _A_NOT_A_WORDS[asked.group()]
+    return (yes, no)
 
 
 def form_of(text: str) -> Form:

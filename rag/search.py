@@ -31,7 +31,7 @@ from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
 from .records import Document, Hit, Unit, unit_key
-from .text import char_bigrams
+from .text import PUNCTUATION, char_bigrams
 from .vocabulary import WHO, alternation
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
@@ -108,28 +108,30 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
         bonus += r.shape_bonus
-    # the unit's own heading counts (a notice item's title), not its chapter's, which every
-    # article of the chapter shares (第二章入党积极分子的确定和培养教育)
-    own = unit.title if kinds.titled(unit) else ""
-    if who_words is not None and any(_AGENT.search(s) and covers(who_words, own + s) >= r.answer_cover
-                                     for s in unit.sentences):
+    if who_words is not None and _says(_AGENT, who_words, unit, r):
         bonus += r.shape_bonus
-    if why_words is not None and any(STATES_REASON.search(s) and covers(why_words, own + s) >= r.answer_cover
-                                     for s in unit.sentences):
+    if why_words is not None and _says(STATES_REASON, why_words, unit, r):
         bonus += r.shape_bonus
     if steps_words is not None and procedure_sentence(steps_words, unit, r) is not None:
         bonus += r.shape_bonus
-    defining = math.ceil(r.define_cover * len(term))
-    if term and any(defines(term, s, defining, colon=False) for s in unit.sentences):
+    if term and any(defines(term, s, math.ceil(r.define_cover * len(term)), colon=False)
+                    for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus
+
+
+def _says(marker: re.Pattern[str], words: dict[str, float], unit: Unit, r: RankSettings) -> bool:
+    """Some sentence of the unit has `marker` (由…, 为了…) and, with the unit's own heading, holds
+    `answer_cover` of the question's words."""
+    own = kinds.own_heading(unit)
+    return any(marker.search(s) and covers(words, own + s) >= r.answer_cover for s in unit.sentences)
 
 
 def procedure_sentence(words: dict[str, float], unit: Unit, r: RankSettings) -> int | None:
     """The sentence of a unit that sets out the procedure a question asks for: it states one
     (forms.STATES_PROCEDURE) and, with the unit's own heading, holds `answer_cover` of the question's
     words (预备党员转正的手续是：… for 预备党员转正要经过哪些程序, not 接收预备党员的主要程序是：)."""
-    own = unit.title if kinds.titled(unit) else ""
+    own = kinds.own_heading(unit)
     stating = [(covers(words, own + s), n) for n, s in enumerate(unit.sentences)
                if STATES_PROCEDURE.search(s)]
     best = max(stating, default=None)
@@ -290,14 +292,11 @@ def _confident(hits: Sequence[Hit], r: RankSettings) -> bool:
     return best == best and best >= r.min_strength  # NaN-safe
 
 
-_NOT_TEXT = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
-
-
 @lru_cache(maxsize=4096)  # ~6 KB each at most
 def _bigrams(text: str) -> frozenset[str]:
     """Character bigrams, punctuation out. Cached: a true/false question compares its claim with
     every sentence of the best 40 units, and the corpus's sentences recur from question to question."""
-    return char_bigrams(text, _NOT_TEXT)
+    return char_bigrams(text, PUNCTUATION)
 
 
 def _claim_sentence(unit: Unit, claim: str) -> tuple[float, int]:

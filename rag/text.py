@@ -21,6 +21,8 @@ def titled(shortest: int = 1, longest: int | None = None) -> str:
 
 
 TITLED = re.compile(titled())
+# Punctuation and spaces: what a comparison of words leaves out (a term, an option, a bigram set).
+PUNCTUATION = re.compile(r"[\s，。；：、“”《》（）,.;:()？?！!]")
 # A sentence that opens with a pronoun (它既是…, 这是…) says something about the sentence before it.
 REFERS_BACK = re.compile(r"^(?:它|这|其|此|该)")
 

@@ -25,7 +25,7 @@ from . import notice, plain, regulation
 from .base import DocKind
 
 __all__ = ["DEFAULT", "KINDS", "NAMES", "OTHER_GENRES", "PLAN_GENRES", "REF_WORDS", "RULE_GENRES", "DocKind",
-           "detect", "get", "numbered", "of", "parse", "titled"]
+           "detect", "get", "numbered", "of", "own_heading", "parse", "titled"]
 
 KINDS: tuple[DocKind, ...] = (regulation.KIND, notice.KIND, plain.KIND)
 DEFAULT = notice.KIND  # what a manifest entry without `kind` has always meant
@@ -76,3 +76,10 @@ def numbered(unit: Unit) -> bool:
 def titled(unit: Unit) -> bool:
     """The unit's first sentence is its own heading (a notice item's), quoted apart from its text."""
     return unit.kind in _TITLED
+
+
+def own_heading(unit: Unit) -> str:
+    """The unit's own heading (a notice item's title), "" for a unit that has none: an article's
+    `title` is its chapter's, which every article of the chapter shares (第二章入党积极分子的确定和
+    培养教育), so a check of what one sentence says reads the sentence with this, not with that."""
+    return unit.title if titled(unit) else ""
