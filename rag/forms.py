@@ -42,6 +42,8 @@ from .vocabulary import (
     REQUESTS,
     TIME_ANCHORS,
     TIME_UNITS,
+    VERB_ANSWERS,
+    VERB_COMPOUNDS,
     WHAT_HOW,
     WHEN,
     WHEN_PHRASES,
@@ -349,12 +351,31 @@ def _offers(text: str, asked: re.Match[str]) -> bool:
 
 def _answers(text: str) -> tuple[str, str]:
     """How a yes/no question is answered: in its own words when it asks by A-not-A inside
-    (党总支能不能审批预备党员 → 能 / 不能), else 对 / 错 — also for "…，是不是？" (`_offers`)."""
-    asked = None if _POLAR_TAIL.search(text) else _A_NOT_A.search(text)
+    (党总支能不能审批预备党员 → 能 / 不能) or by a verb and 吗 (预备党员有表决权吗 → 有 / 没有), else
+    对 / 错 — also for "…，是不是？" (`_offers`)."""
+    if tail := _POLAR_TAIL.search(text):
+        bare = tail.group().strip("，,。？?！! \n\t") == "吗"  # not 对吗, 是吗: those ask if it is true
+        return _verb_answers(text[:tail.start()]) if bare else ("对", "错")
+    asked = _A_NOT_A.search(text)
     if asked is None or _offers(text, asked):
         return ("对", "错")
     _positive, yes, no = _A_NOT_A_WORDS[asked.group()]
     return (yes, no)
+
+
+_VERBS = re.compile(alternation(VERB_ANSWERS, VERB_COMPOUNDS))
+
+
+def _verb_answers(claim: str) -> tuple[str, str]:
+    """The yes and no of the verb a …吗 question asks with: its first verb of `VERB_ANSWERS` that is
+    not part of a longer word; 对 / 错 when there is none, or when the claim is negated first
+    (预备党员不能当介绍人吗: 能 or 不能 would not say which way)."""
+    for m in _VERBS.finditer(claim):
+        if m.group() in VERB_ANSWERS:
+            return VERB_ANSWERS[m.group()]
+        if m.group().startswith(("不", "没")):
+            break
+    return ("对", "错")
 
 
 def form_of(text: str) -> Form:

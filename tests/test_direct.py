@@ -63,12 +63,12 @@ def test_exclusion_names_the_missing_option(assistant: Assistant) -> None:
 def test_true_false_says_right_or_wrong_from_the_deciding_sentence(assistant: Assistant) -> None:
     ans = assistant.ask("选举采用记名投票的方式。（ ）")
     assert ans.text.startswith("错。原文：选举采用无记名投票的方式。")
-    assert first_line(assistant, "党员有退党的自由吗").startswith("对。")
+    assert first_line(assistant, "党员有退党的自由吗").startswith("有。")  # answered with its verb
     # a range is one figure: 五年 is not 三年至五年
     assert first_line(assistant, "党的基层委员会每届任期五年，对吗？").startswith("错。")
     # 没有表决权、选举权… denies 有选举权; 不能作入党介绍人 denies 能当入党介绍人
-    assert first_line(assistant, "预备党员有选举权吗").startswith("错。")
-    assert first_line(assistant, "受留党察看处分的党员能当入党介绍人吗").startswith("错。")
+    assert first_line(assistant, "预备党员有选举权吗").startswith("没有。")
+    assert first_line(assistant, "受留党察看处分的党员能当入党介绍人吗").startswith("不能。")
     # a frequency is a figure too: 每年 is not 每半年, 每半年 is
     assert first_line(assistant, "入党积极分子每年考察一次，对吗").startswith("错。")
     assert first_line(assistant, "党支部每半年对入党积极分子进行一次考察，对吗").startswith("对。")
@@ -355,6 +355,8 @@ def test_a_number_answer_states_a_figure_of_the_kind_asked_for(assistant: Assist
 def test_a_yes_no_question_asked_by_a_not_a_is_answered_in_its_own_words(assistant: Assistant) -> None:
     assert first_line(assistant, "党总支能不能审批预备党员？").startswith("不能。原文：党总支不能审批预备党员")
     assert first_line(assistant, "预备党员有没有表决权").startswith("没有。原文：")
+    # …and by a verb and 吗
+    assert first_line(assistant, "受留党察看处分的党员有表决权吗？").startswith("没有。原文：党员受留党察看处分期间")
     # "…，是不是？" offers the statement before it: 对 / 错
     line = first_line(assistant, "预备党员的预备期为一年，是不是？")
     assert line.startswith("对。原文：预备党员的预备期为一年"), line

@@ -142,6 +142,10 @@ def test_real_question_metrics_read_the_first_line_and_the_key() -> None:
     judged = Question("r2", "选举采用记名投票。（ ）", ("d#11",), True, form="true_false", key="错")
     assert score(judged, "错。原文：选举采用无记名投票的方式。", False, (), ())["answer_correct"] == 1
     assert score(judged, "对。原文：…", False, (), ())["answer_correct"] == 0
+    # a question asked with its verb is answered with it: 没有 is its 错, 有 its 对
+    worded = Question("r2b", "预备党员有表决权吗？", ("d#7",), True, form="true_false", key="错")
+    assert score(worded, "没有。原文：预备党员的权利，除了没有表决权…", False, (), ())["answer_correct"] == 1
+    assert score(worded, "有。原文：…", False, (), ())["answer_correct"] == 0
     late = Question("r3", "x", ("d#1",), True, must_include=("半数",), form="typed")
     s = score(late, "甲" * 200 + "半数", False, (), ())
     assert s["answer_correct"] == 1 and s["answer_first"] == 0  # right, but not first

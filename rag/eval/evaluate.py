@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DangjianError
+from ..forms import form_of
 from ..records import Answer
+from ..text import normalize_question
 
 METRICS = ("hit_at_1", "recall_at_5", "mrr", "citation_precision", "abstention_accuracy",
            "must_include_rate", "latency_ms_p50", "latency_ms_p95")
@@ -83,7 +85,10 @@ def _correct(q: Question, answer: str) -> bool:
         m = _CHOSEN.match(first)
         return m is not None and set(m.group(1)) == set(key)
     if q.form == "true_false" and q.key.strip() in _JUDGED:
-        return first.startswith(_JUDGED[q.key.strip()])
+        # 对/错, or the question's own yes and no (预备党员有表决权吗 → 有 / 没有, rag/forms.py)
+        said = _JUDGED[q.key.strip()]
+        yes, no = form_of(normalize_question(q.question)).answers
+        return first.startswith(said) or first.startswith(yes if said == "对" else no)
     return all(m in answer for m in q.must_include)
 
 
