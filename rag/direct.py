@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import kinds
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
 from .forms import (
     BLANK,
@@ -49,7 +50,6 @@ _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
-UNQUOTED_MARGIN = 0.2  # how much closer to the question an unquoted sentence must be to open the answer
 
 
 def _squash(text: str) -> str:
@@ -558,8 +558,9 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
         quoted = [n for n in q.sents if n is not None]
         if not quoted:
             return None, notes
-        # the quoted sentence of the best unit that shares most with the question (the first on a tie);
-        # in a long unit (党章总纲) a sentence search did not pick may state it far better
+        # the sentence of the best unit that shares most with the question, quoted by search or not:
+        # search orders sentences by BM25 and meaning, which favour a short sentence that shares the
+        # question's common words over a longer one that also holds the word it asks about
         def share(n: int) -> float:
             return _share(form.stem, q.unit.sentences[n])
 
@@ -572,12 +573,15 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
             return max(tied, key=lambda n: (_run(form.stem, q.unit.sentences[n]), -n))
 
         best = closest(quoted)
-        other = closest(range(len(q.unit.sentences)))
+        # any sentence of the unit but a titled unit's heading (it names the item; it requires nothing)
+        heading = 1 if kinds.titled(q.unit) and len(q.unit.sentences) > 1 else 0
+        other = closest(range(heading, len(q.unit.sentences)))
         if form.kind == "fact" and (defined := _defining(form.stem, q)) is not None:
             best = other = defined
-        if share(other) >= share(best) + UNQUOTED_MARGIN or (
-                share(other) == share(best) and _run(form.stem, q.unit.sentences[other])
-                > _run(form.stem, q.unit.sentences[best]) + 1):
+        # search's choice stands unless another sentence is closer (a question in English shares
+        # nothing with any: search read its meaning), or as close with a longer shared run
+        if share(other) > share(best) or (share(other) == share(best) and _run(
+                form.stem, q.unit.sentences[other]) > _run(form.stem, q.unit.sentences[best]) + 1):
             best = other
         if q.unit.sentences[best].rstrip().endswith(("：", ":")):  # a list's lead: its count opens
             return _count(quotes), notes

@@ -360,3 +360,36 @@ def test_a_yes_no_question_asked_by_a_not_a_is_answered_in_its_own_words(assista
     # "…，是不是？" offers the statement before it: 对 / 错
     line = first_line(assistant, "预备党员的预备期为一年，是不是？")
     assert line.startswith("对。原文：预备党员的预备期为一年"), line
+
+
+def test_the_sentence_closest_to_the_question_opens_quoted_by_search_or_not(assistant: Assistant) -> None:
+    from rag import direct
+    from rag.answer import Quote
+    from rag.forms import form_of
+
+    found = assistant.ctx.unit("dangzhang-2022#7")
+    assert found is not None
+    doc, unit = found
+    duties = next(n for n, s in enumerate(unit.sentences) if s.startswith("预备党员的义务"))
+    rights = next(n for n, s in enumerate(unit.sentences) if s.startswith("预备党员的权利"))
+    # search quoted the short sentence on duties; the question asks about rights
+    head, _notes = direct.answer_first(form_of("预备党员的权利和正式党员的权利一样吗有何不同"),
+                                       [Quote(doc, unit, (duties,))])
+    assert head is not None and head.text.startswith("预备党员的权利"), head
+    # a question that shares nothing with any sentence (asked in English) keeps search's choice
+    head, _notes = direct.answer_first(form_of("What duties does a probationary member have?"),
+                                       [Quote(doc, unit, (duties,))])
+    assert head is not None and head.text.startswith("预备党员的义务"), head
+
+
+def test_a_titled_items_heading_does_not_open_the_answer(assistant: Assistant) -> None:
+    from rag import direct
+    from rag.answer import Quote
+    from rag.forms import form_of
+
+    found = assistant.ctx.unit(f"{assistant.primary.doc_id}#17")
+    assert found is not None
+    doc, unit = found
+    # the heading (督促…严格落实“一岗双责”) shares the most; a sentence that requires something opens
+    head, _notes = direct.answer_first(form_of("怎么严格落实一岗双责"), [Quote(doc, unit, (1,))])
+    assert head is not None and not head.text.startswith(unit.sentences[0]), head
