@@ -293,17 +293,21 @@ def compose_section(question: str, doc: Document, section_no: int, *, per_item: 
 
 
 def compose_search(question: str, quotes: Sequence[Quote], *, order: Sequence[str],
-                   retrieved: Sequence[str], head: Block | None = None,
+                   retrieved: Sequence[str], heads: Sequence[Block] = (),
                    notes: Sequence[Block] = ()) -> Answer:
-    """The answer first (`head`: a direct answer, or a lead), then the evidence that states it —
-    the unit `head` quotes first, the others in document order — and any notes."""
+    """The answer first (`heads`: a direct answer — one for each question of a text that asks
+    several — or a lead), then the evidence that states it — the units the answers quote first,
+    the others in document order — and any notes."""
     evidence, cites = _evidences(quotes, order=order)
-    if head is not None and head.kind == "answer":
-        evidence.sort(key=lambda b: b.key != head.key)
-        evidence = _without(evidence, head)
-        cites = [*_citations_of(head, quotes), *cites]
-    blocks = [*([head] if head is not None else []), *evidence, *notes]
-    focus = head.key if head is not None and head.key else quotes[0].unit.key if quotes else ""
+    answers = [h for h in heads if h.kind == "answer"]
+    if answers:
+        keys = [h.key for h in answers]
+        evidence.sort(key=lambda b: keys.index(b.key) if b.key in keys else len(keys))
+        for h in answers:
+            evidence = _without(evidence, h)
+        cites = [*(c for h in answers for c in _citations_of(h, quotes)), *cites]
+    blocks = [*heads, *evidence, *notes]
+    focus = heads[0].key if heads and heads[0].key else quotes[0].unit.key if quotes else ""
     return _answer(question, blocks, cites, "general", focus=[focus] if focus else [], retrieved=retrieved)
 
 

@@ -34,10 +34,13 @@ from .forms import (
     STATES_REASON,
     Form,
     Option,
+    asked_about,
     defined_term,
     defines,
     figure_kind,
+    form_of,
     kind_figure,
+    parts,
     verdict_options,
 )
 from .numerals import int_to_cn
@@ -427,8 +430,9 @@ def _number(form: Form, quotes: Sequence[Quote]) -> Block | None:
                    or [n for n in quoted if FIGURE.search(q.unit.sentences[n])])
     if not with_figure:
         return None
+    about = asked_about(form.stem) or form.stem
     n = max(with_figure, key=lambda n: (_agrees(form.stem, q.unit.sentences[n]),
-                                        _share(form.stem, q.unit.sentences[n]), -n))
+                                        _share(about, q.unit.sentences[n]), -n))
     sentence = q.unit.sentences[n]
     clause = _clause(sentence, form.stem)
     if clause and clause != sentence.rstrip("。"):
@@ -529,8 +533,33 @@ def _defining(stem: str, q: Quote) -> int | None:
 # -- the answer first -------------------------------------------------------------------------
 
 
-def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tuple[Block, ...]]:
-    """The direct answer for `form` from `quotes` (the evidence search picked), and notes."""
+def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
+    """The direct answer(s) for `form` from `quotes` (the evidence search picked), and notes: one
+    answer, or one for each question of a text that asks several (`_each_part`)."""
+    if len(heads := _each_part(form, quotes)) > 1:
+        return heads, ()
+    head, notes = _answer_first(form, quotes)
+    return ((head,) if head is not None else ()), notes
+
+
+def _each_part(form: Form, quotes: Sequence[Quote]) -> tuple[Block, ...]:
+    """A text that asks several questions (预备期为多少年，延长时不能超过多长时间？, forms.parts): the
+    answer to each that its form answers — a figure, a verdict, a count, a definition — in order,
+    none twice; a part answered only by the sentence closest to it adds nothing."""
+    if form.kind in ("choice", "blank") or len(ps := parts(form.stem)) < 2:
+        return ()
+    heads: list[Block] = []
+    for p in ps:
+        head, _notes = _answer_first(form_of(p), quotes, closest=False)
+        if head is not None and all(head.text != h.text for h in heads):
+            heads.append(head)
+    return tuple(heads)
+
+
+def _answer_first(form: Form, quotes: Sequence[Quote], *,
+                  closest: bool = True) -> tuple[Block | None, tuple[Block, ...]]:
+    """The direct answer for `form` from `quotes`, and notes; without `closest`, None where only
+    the sentence closest to the question would answer."""
     if not quotes:
         return None, ()
     notes: tuple[Block, ...] = ()
@@ -553,7 +582,11 @@ def answer_first(form: Form, quotes: Sequence[Quote]) -> tuple[Block | None, tup
         head = _procedure(quotes)
     if head is None and form.kind in ("fact", "list", "blank"):
         head = _remaining(form, quotes)
-    if head is None:
+    if head is None and form.kind == "fact" and not closest:
+        q = quotes[0]
+        defined = _defining(form.stem, q)
+        return (_sentence_answer(q, defined) if defined is not None else None), notes
+    if head is None and closest:
         q = quotes[0]
         quoted = [n for n in q.sents if n is not None]
         if not quoted:

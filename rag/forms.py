@@ -378,6 +378,44 @@ def _verb_answers(claim: str) -> tuple[str, str]:
     return ("对", "错")
 
 
+_PARTS = re.compile(r"[^？?]{4,}[？?]")
+_CLAUSES = re.compile(r"[^，,？?]+[，,？?]?")
+# a clause that asks: an interrogative, a yes/no word, or a closing question particle
+_ASKS = re.compile(rf"{alternation(INTERROGATIVES, _A_NOT_A_WORDS, WHEN_PHRASES, DURATION_PHRASES)}"
+                   r"|[吗呢么][？?]?$")
+
+
+# the words a question asks with (多长时间, 几年, 什么时候, 多少…), longest first
+_ASKING_WORDS = re.compile(alternation(ASKS_TIME, DURATION_PHRASES, WHEN_PHRASES, DAY_PHRASES, HOW_OFTEN,
+                                       INTERROGATIVES))
+
+
+def asked_about(stem: str) -> str:
+    """A question without the words it asks with: what it is about (预备期 of 预备期是多长时间), for
+    comparing with sentences — 多长时间 shares 时间 with 延长时间, which says nothing of 预备期."""
+    return _ASKING_WORDS.sub("", stem)
+
+
+def parts(text: str) -> list[str]:
+    """The questions of a text that asks several, each on its own: closed by their own question
+    marks (什么是预备党员？要交党费吗？), or, within one, clauses that each ask (预备期为多少年，延长时
+    不能超过多长时间？) — a clause that asks nothing (需要延长预备期时) goes with the one after it.
+    [] for a text that asks one question."""
+    found = _PARTS.findall(text)
+    if len(found) > 1:
+        return [p.strip() for p in found]
+    out, pending = [], ""
+    for clause in _CLAUSES.findall(text):
+        pending += clause
+        if _ASKS.search(clause.rstrip("，,？? ")):
+            out.append(pending)
+            pending = ""
+    if pending and out:
+        out[-1] += pending
+    out = [p.strip("，, ") for p in out]
+    return out if len(out) > 1 and all(len(p) >= 4 for p in out) else []
+
+
 def form_of(text: str) -> Form:
     """The form of a normalised question (see rag/text.normalize_question)."""
     stem, options = options_of(text)

@@ -307,9 +307,9 @@ def by_search(ctx: Context, q: Query) -> Answer:
         several = len({d.doc_id for d in q.named}) > 1
         from .direct import answer_first  # free questions only: a reference lookup does not load it
 
-        head, notes_ = answer_first(q.form, found.quotes) if not several else (None, ())
+        heads, notes_ = answer_first(q.form, found.quotes) if not several else ((), ())
         ans = compose.compose_search(q.question, found.quotes, order=ctx.order, retrieved=found.retrieved,
-                                     head=head, notes=notes_)
+                                     heads=heads, notes=notes_)
     notes = (checklist_note(q.role),) if q.role else ()  # "我是新任支部书记…": the role's checklist too
     return replace(ans, retrieved=found.retrieved, timings_ms=found.timings_ms, notes=ans.notes + notes)
 
@@ -339,7 +339,7 @@ def role_duties(ctx: Context, q: Query) -> Answer:
     lead = (f"「{role(q.role).title}」今年要抓的重点——《{ctx.catalog.primary.meta.title}》中"
             f"写给这一角色的条目（逐字引用；完整职责清单见下方提示）：")
     ans = compose.compose_search(q.question, quotes, order=ctx.order, retrieved=list(wanted),
-                                 head=compose.lead(lead))
+                                 heads=(compose.lead(lead),))
     return replace(ans, notes=(checklist_note(q.role),))
 
 

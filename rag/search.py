@@ -26,7 +26,16 @@ from .catalog import Catalog
 from .embed import Embedder
 from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
-from .forms import ASKS_PROCEDURE, ASKS_WHY, BLANK, STATES_PROCEDURE, STATES_REASON, defined_term, defines
+from .forms import (
+    ASKS_PROCEDURE,
+    ASKS_WHY,
+    BLANK,
+    STATES_PROCEDURE,
+    STATES_REASON,
+    defined_term,
+    defines,
+    parts,
+)
 from .index_load import Index
 from .query import Query
 from .ranking import DEFAULT, RankSettings
@@ -383,7 +392,7 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
                 and step not in sents):
             sents = [step, *sents[:1]]
         if hit is chosen[0]:  # a question of several (什么是X？什么情况下…？): a sentence for each
-            for part in _parts(q.text):
+            for part in parts(q.text):
                 share, n = _claim_sentence(unit, part)
                 if share >= r.stem_share and n not in sents:
                     sents.append(n)
@@ -393,15 +402,6 @@ def pick(ctx: Context, hits: Sequence[Hit], q: Query, docs: Sequence[str],
         whole = bool(_ASKS_LIST.search(q.text)) or q.form.count or q.form.procedure
         quotes.append(compose.quote(doc, unit, sents, whole_lists=whole))
     return quotes
-
-
-_PARTS = re.compile(r"[^？?]{4,}[？?]")
-
-
-def _parts(text: str) -> list[str]:
-    """The questions of a text that asks several (…？…？); none for a text that asks one."""
-    parts = _PARTS.findall(text)
-    return parts if len(parts) > 1 else []
 
 
 def _weighted_words(ctx: Context, text: str) -> dict[str, float]:

@@ -373,13 +373,13 @@ def test_the_sentence_closest_to_the_question_opens_quoted_by_search_or_not(assi
     duties = next(n for n, s in enumerate(unit.sentences) if s.startswith("预备党员的义务"))
     rights = next(n for n, s in enumerate(unit.sentences) if s.startswith("预备党员的权利"))
     # search quoted the short sentence on duties; the question asks about rights
-    head, _notes = direct.answer_first(form_of("预备党员的权利和正式党员的权利一样吗有何不同"),
-                                       [Quote(doc, unit, (duties,))])
-    assert head is not None and head.text.startswith("预备党员的权利"), head
+    (head,), _notes = direct.answer_first(form_of("预备党员的权利和正式党员的权利一样吗有何不同"),
+                                          [Quote(doc, unit, (duties,))])
+    assert head.text.startswith(unit.sentences[rights]), head
     # a question that shares nothing with any sentence (asked in English) keeps search's choice
-    head, _notes = direct.answer_first(form_of("What duties does a probationary member have?"),
-                                       [Quote(doc, unit, (duties,))])
-    assert head is not None and head.text.startswith("预备党员的义务"), head
+    (head,), _notes = direct.answer_first(form_of("What duties does a probationary member have?"),
+                                          [Quote(doc, unit, (duties,))])
+    assert head.text.startswith("预备党员的义务"), head
 
 
 def test_a_titled_items_heading_does_not_open_the_answer(assistant: Assistant) -> None:
@@ -391,5 +391,16 @@ def test_a_titled_items_heading_does_not_open_the_answer(assistant: Assistant) -
     assert found is not None
     doc, unit = found
     # the heading (督促…严格落实“一岗双责”) shares the most; a sentence that requires something opens
-    head, _notes = direct.answer_first(form_of("怎么严格落实一岗双责"), [Quote(doc, unit, (1,))])
-    assert head is not None and not head.text.startswith(unit.sentences[0]), head
+    (head,), _notes = direct.answer_first(form_of("怎么严格落实一岗双责"), [Quote(doc, unit, (1,))])
+    assert not head.text.startswith(unit.sentences[0]), head
+
+
+def test_a_text_that_asks_two_questions_answers_each_first(assistant: Assistant) -> None:
+    ans = assistant.ask("预备期是多长时间，延长预备期最长不超过多久？")
+    heads = [b for b in ans.blocks if b.kind == "answer"]
+    assert len(heads) == 2, ans.text
+    assert "预备期为一年" in heads[0].text and "不超过一年" in heads[1].text
+    assert ans.blocks[0] is heads[0] and ans.blocks[1] is heads[1]  # both before the evidence
+    # the same answer to both parts is said once
+    ans = assistant.ask("支部委员会多久换届一次，任期几年？")
+    assert sum(b.kind == "answer" for b in ans.blocks) == 1

@@ -134,3 +134,14 @@ def test_a_question_closed_by_ma_is_answered_with_its_verb() -> None:
     assert form_of("预备党员不能当入党介绍人吗").answers == ("对", "错")
     assert form_of("预备期为一年，对吗？").answers == ("对", "错")
     assert form_of("预备期为一年，是吗？").answers == ("对", "错")
+
+
+def test_a_text_that_asks_several_questions_is_cut_into_them() -> None:
+    from rag.forms import parts
+
+    assert parts("什么是预备党员？要交党费吗？") == ["什么是预备党员？", "要交党费吗？"]
+    # clauses that each ask; one that asks nothing goes with the next
+    assert parts("预备期为多少年，需要延长预备期时，不能超过多长时间？") == [
+        "预备期为多少年", "需要延长预备期时，不能超过多长时间？"]
+    assert parts("因工作变动需要转移党组织关系，社区无法接受，怎么办？") == []
+    assert parts("预备党员有表决权吗") == []
