@@ -550,15 +550,15 @@ def _each_part(form: Form, quotes: Sequence[Quote]) -> tuple[Block, ...]:
         return ()
     heads: list[Block] = []
     for p in ps:
-        head, _notes = _answer_first(form_of(p), quotes, closest=False)
+        head, _notes = _answer_first(form_of(p), quotes, fallback=False)
         if head is not None and all(head.text != h.text for h in heads):
             heads.append(head)
     return tuple(heads)
 
 
 def _answer_first(form: Form, quotes: Sequence[Quote], *,
-                  closest: bool = True) -> tuple[Block | None, tuple[Block, ...]]:
-    """The direct answer for `form` from `quotes`, and notes; without `closest`, None where only
+                  fallback: bool = True) -> tuple[Block | None, tuple[Block, ...]]:
+    """The direct answer for `form` from `quotes`, and notes; without `fallback`, None where only
     the sentence closest to the question would answer."""
     if not quotes:
         return None, ()
@@ -582,11 +582,11 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
         head = _procedure(quotes)
     if head is None and form.kind in ("fact", "list", "blank"):
         head = _remaining(form, quotes)
-    if head is None and form.kind == "fact" and not closest:
+    if head is None and form.kind == "fact" and not fallback:
         q = quotes[0]
         defined = _defining(form.stem, q)
         return (_sentence_answer(q, defined) if defined is not None else None), notes
-    if head is None and closest:
+    if head is None and fallback:
         q = quotes[0]
         quoted = [n for n in q.sents if n is not None]
         if not quoted:
