@@ -6,7 +6,7 @@ into articles by its 第N条 heading (Chinese numerals, optionally indented with
 spaces), cuts the notice into its header, preamble and numbered items (lines "N. " / "N．" / "（N）"),
 and checks every row:
 
-* fields present and typed; ids unique and prefixed rd/rt/rp by file; form and category known;
+* fields present and typed; ids unique and prefixed rd/rt/rp/rc by file; form and category known;
 * answerable rows: every gold ``doc_id#ref`` exists, and every must_include appears verbatim (after
   removing all whitespace) in at least one gold unit;
 * unanswerable rows: no gold, no must_include;
@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 FILES = [ROOT / "eval" / "questions-real-dev.jsonl", ROOT / "eval" / "questions-real-test.jsonl",
          # tuned on, found after the splits were frozen (eval/REAL-QUESTIONS.md, last section)
-         ROOT / "eval" / "questions-real-probe.jsonl"]
+         ROOT / "eval" / "questions-real-probe.jsonl",
+         # never tuned on, failures not read: a second check beside the test split (REAL-QUESTIONS.md)
+         ROOT / "eval" / "questions-real-check.jsonl"]
 FORMS = {"single_choice", "multi_choice", "true_false", "fill_blank", "short_answer", "typed"}
 CATEGORIES = {"real_answerable", "real_unanswerable", "named_absent"}
 
@@ -133,7 +135,7 @@ def check(units: dict[str, str]) -> list[str]:
     seen: set[str] = set()
     squashed = {k: squash(v) for k, v in units.items()}
     for path in FILES:
-        prefix = {"dev": "rd", "test": "rt", "probe": "rp"}[path.stem.rsplit("-", 1)[-1]]
+        prefix = {"dev": "rd", "test": "rt", "probe": "rp", "check": "rc"}[path.stem.rsplit("-", 1)[-1]]
         if not path.exists():
             errors.append(f"{path.name}: missing")
             continue

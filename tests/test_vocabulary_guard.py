@@ -22,7 +22,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]{4,}")
 # General question grammar: interrogative frames every set shares with everyday Chinese.
 _GRAMMAR = ("什么时候 分别是什 别是什么 原因是什 因是什么 多长时间 什么要求 要求什么 怎么要求 具体规定 条要求什 几次修订 第几次修 "
             # in the code before the probe set (eval/questions-real-probe.jsonl) that also uses them
-            "多少个月 是指什么")
+            "多少个月 是指什么 "
+            # …and before the check set (eval/questions-real-check.jsonl, 2026-12-06): 下列说法正确的是,
+            # the polar tail 是否正确
+            "正确的是 是否正确")
 # How a release note names a revised regulation (rag/ingest/meta.py: 印发了新修订的《…》).
 _RELEASE = "新修订的"
 # Words that point at "this document" and the 公文 header fields (GB/T 9704 element names).
@@ -38,7 +41,7 @@ _CHECKLISTS = ("不参加组 产党支部 党宣誓的 党支部工 党支部的
 # (rag/onboarding/terms.toml). The notice's own router words now come with it (corpus/manifest.toml).
 _PRODUCT = "今年要抓 四强党支 强党支部"
 # The synthetic bench corpus's sample questions (rag/bench_corpus.py), not an eval set's.
-_BENCH = "党章第三 章第三十"
+_BENCH = "党章第三 章第三十 怎样管理"  # 怎样管理: there before the check set, which also uses it
 ALLOWED = frozenset(" ".join([_GRAMMAR, _RELEASE, _DOCUMENT, _ROLES, _CHECKLISTS, _PRODUCT, _BENCH]).split())
 
 
