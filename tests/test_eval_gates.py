@@ -35,6 +35,7 @@ def _gate(assistant: Assistant, questions: str, thresholds: str) -> tuple[list[s
     ("questions-heldout.jsonl", "thresholds-heldout.toml"),
     ("questions-real-dev.jsonl", "thresholds-real-dev.toml"),
     ("questions-real-test.jsonl", "thresholds-real-test.toml"),
+    ("questions-real-check.jsonl", "thresholds-real-check.toml"),
 ])
 def test_set_meets_its_thresholds_on_all_documents(assistant: Assistant, questions: str, thresholds: str) -> None:
     breaches, metrics = _gate(assistant, questions, thresholds)

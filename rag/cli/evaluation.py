@@ -145,12 +145,14 @@ def run_eval(assistant: Assistant, args: argparse.Namespace) -> int:
     return EXIT_ERROR if breaches else 0
 
 
-REAL_SETS = (("dev", "eval/questions-real-dev.jsonl"), ("test", "eval/questions-real-test.jsonl"))
+REAL_SETS = (("dev", "eval/questions-real-dev.jsonl"), ("test", "eval/questions-real-test.jsonl"),
+             ("check", "eval/questions-real-check.jsonl"))
 
 
 def _real_sets(assistant: Assistant, args: argparse.Namespace) -> int:
-    """The real-question sets side by side: dev (tuned on) and test (never tuned on: only its
-    totals are shown, so nobody tunes on its failures by accident). Each is gated on its own file."""
+    """The real-question sets side by side: dev (tuned on), test and check (never tuned on: only
+    their totals are shown, so nobody tunes on their failures by accident). Each is gated on its
+    own file."""
     from ..eval import evaluate as ev
 
     assistant.search("党建工作")  # load the lazy parts before timing answers

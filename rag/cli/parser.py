@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-gate", action="store_true", help="只报告，不按阈值判定失败")
     p.add_argument("--ablation", action="store_true", help="消融实验并写入 eval/report.md")
     p.add_argument("--real", action="store_true",
-                   help="真实题集：开发集与测试集（eval/questions-real-dev/test.jsonl）并排报告，各按门槛判定；"
-                        "测试集只报告汇总，不列出失败题")
+                   help="真实题集：开发集、测试集与核对集（eval/questions-real-dev/test/check.jsonl）并排报告，"
+                        "各按门槛判定；测试集和核对集只报告汇总，不列出失败题")
     p.add_argument("--report", default="eval/report.md")
     p.add_argument("--update-golden", action="store_true", help="重新生成黄金答案文件")
     p.add_argument("--mode", choices=list(ANSWER_MODES), default="extractive",
