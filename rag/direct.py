@@ -568,6 +568,9 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
         head = _statements(form, quotes) if form.statements else _choice(form, quotes)
     elif form.kind == "polar":
         head = _judge(form, quotes)
+        if head is None:  # the closest rule follows, but it does not say yes or no: say so
+            yes, no = form.answers
+            notes = (Block(kind="note", text=f"（原文没有直接说{yes}还是{no}；以上是相关规定。）"),)
     elif form.kind == "blank":
         head = _blank(form, quotes) or (_number(form, quotes) if form.asks_number else None)
     elif form.kind in ("number", "list"):  # how many items → the count; a figure → its clause

@@ -404,3 +404,11 @@ def test_a_text_that_asks_two_questions_answers_each_first(assistant: Assistant)
     # the same answer to both parts is said once
     ans = assistant.ask("支部委员会多久换届一次，任期几年？")
     assert sum(b.kind == "answer" for b in ans.blocks) == 1
+
+
+def test_a_yes_no_question_the_text_does_not_decide_says_so(assistant: Assistant) -> None:
+    ans = assistant.ask("预备党员需要交党费吗？")  # 党章 says 义务同正式党员一样, not 需要交 in so many words
+    assert not ans.abstained and not ans.text.startswith(("需要。", "不需要。"))
+    assert ans.blocks[-1].kind == "note" and ans.blocks[-1].text == "（原文没有直接说需要还是不需要；以上是相关规定。）"
+    decided = assistant.ask("受留党察看处分的党员有表决权吗？")
+    assert not any(b.kind == "note" for b in decided.blocks)
