@@ -97,17 +97,18 @@ WHETHER = ("是否",)
 A_NOT_A = ("能否", "可否", "能不能", "可不可以", "会不会", "要不要", "是不是", "有没有")
 POLAR = (*WHETHER, *A_NOT_A)
 # A yes/no question closed by 吗 is answered with its verb, as a person answers it (预备党员有表决权吗
-# → 没有; 可以担任吗 → 不可以): the verbs that ask it, each with its yes and its no. 是 is not one:
-# it is part of too many words (还是, 但是, 就是) to be read as the verb without a parse.
+# → 没有; 可以担任吗 → 不可以): the verbs that ask it, each with its yes and its no. 是 and 会 are not
+# among them: 是 is part of too many words (还是, 但是, 就是), 会 ends the name of every meeting and
+# body (工会, 生活会, 常委会), to be read as the verb without a parse.
 VERB_ANSWERS = {"有": ("有", "没有"), "能": ("能", "不能"), "可以": ("可以", "不可以"),
-                "需要": ("需要", "不需要"), "要": ("要", "不要"), "会": ("会", "不会"),
+                "需要": ("需要", "不需要"), "要": ("要", "不要"),
                 "应当": ("应当", "不应当"), "应该": ("应该", "不应该"), "必须": ("必须", "不必")}
-# …and the words those verbs are only a part of (所有, 有关, 只要, 会议): no verb that asks.
+# …and the words those verbs are only a part of (所有, 有关, 只要, 能力): no verb that asks; the
+# negated verbs (不能, 没有) stop the search, a claim negated first is judged 对 / 错.
 VERB_COMPOUNDS = ("所有", "具有", "拥有", "享有", "占有", "只有", "含有", "持有", "没有", "共有", "有关",
-                  "有效", "有些", "有的", "有利", "有序", "有力", "主要", "重要", "只要",
-                  "要求", "要点", "纪要", "会议", "大会", "委员会", "全会", "机会", "社会", "学会",
-                  "能力", "功能", "职能", "可能", "不能", "不可以", "不需要", "不要", "不会", "不应当",
-                  "不应该", "不必")
+                  "有效", "有些", "有的", "有利", "有序", "有力", "主要", "重要", "只要", "必要", "要素",
+                  "要件", "摘要", "要求", "要点", "纪要", "能力", "功能", "职能", "效能", "技能", "赋能",
+                  "可能", "才能", "不能", "不可以", "不需要", "不要", "不应当", "不应该", "不必")
 # The modal verbs a question is phrased with (能不能, 可以…吗, 该, 想): what the asker may or should do.
 ASKING_MODALS = ("能", "不能", "可以", "该", "想", "需要", "应该")
 # The modal verbs a rule states an obligation with; a document title states none.

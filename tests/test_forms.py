@@ -130,6 +130,8 @@ def test_a_question_closed_by_ma_is_answered_with_its_verb() -> None:
     assert form_of("党总支可以审批预备党员吗").answers == ("可以", "不可以")
     assert form_of("党员大会有权讨论接收预备党员吗").answers == ("有", "没有")  # 大会 is no verb
     assert form_of("所有党员都需要参加组织生活吗").answers == ("需要", "不需要")  # nor 所有
+    assert form_of("机关工会有经费吗").answers == ("有", "没有")  # 会 of 工会 is no verb
+    assert form_of("党员的能力提升要纳入考核吗").answers == ("要", "不要")  # nor 能 of 能力
     # negated first, or asked whether a statement is true: 对 / 错
     assert form_of("预备党员不能当入党介绍人吗").answers == ("对", "错")
     assert form_of("预备期为一年，对吗？").answers == ("对", "错")
