@@ -46,7 +46,7 @@ from .forms import (
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
-from .vocabulary import AT_LEAST, AT_MOST, WHICH, WHICH_WHAT, alternation
+from .vocabulary import AT_LEAST, AT_MOST, OBLIGATION, WHICH, WHICH_WHAT, alternation
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
@@ -328,10 +328,27 @@ def _denied(claim: str, sentence: str) -> bool:
     return False
 
 
+# Words of obligation a claim may ask with where the rule says another (要按期交纳党费 ↔ 应当按期
+# 交纳党费): one for another, the claim's is left out of the comparison with a sentence that obliges
+# the same act (its word of obligation, unnegated, right before the claim's next words). Permission
+# (可以, 能) is not obligation, and an obligation of another act (对信仰宗教的党员，应当加强思想教育)
+# says nothing of 要信仰宗教.
+_OBLIGED = re.compile(rf"(?<![不没未无])(?:{alternation(OBLIGATION)})")
+
+
 def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
     """Whether the quoted text states a claim (True), plainly contradicts it (False: another figure,
     不X for X) or neither (None); with the deciding sentence."""
-    scored = [(_share(claim, q.unit.sentences[n]), q, n) for q, n in _sentences(quotes)]
+    obliged = _OBLIGED.search(claim)
+    act = claim[obliged.end():obliged.end() + 2] if obliged else ""
+    bare = claim[:obliged.start()] + claim[obliged.end():] if obliged else claim
+
+    def closeness(sentence: str) -> float:
+        same_act = len(act) == 2 and any(sentence[m.end():m.end() + 2] == act
+                                         for m in _OBLIGED.finditer(sentence))
+        return _share(bare if same_act else claim, sentence)
+
+    scored = [(closeness(q.unit.sentences[n]), q, n) for q, n in _sentences(quotes)]
     if not scored:
         return None, None, 0
     share, q, n = max(scored, key=lambda v: v[0])

@@ -113,6 +113,8 @@ VERB_COMPOUNDS = ("所有", "具有", "拥有", "享有", "占有", "只有", "�
 ASKING_MODALS = ("能", "不能", "可以", "该", "想", "需要", "应该")
 # The modal verbs a rule states an obligation with; a document title states none.
 RULE_MODALS = ("应当", "必须", "可以", "不得")
+# The words of obligation, one as good as another in a question (要交党费吗 asks what 应当交纳党费 says).
+OBLIGATION = ("应当", "应该", "必须", "需要", "要")
 # "…，对吗？": the tails that offer a statement for checking.
 POLAR_TAILS = ("对吗", "对不对", "是否正确", "是不是这样", "是吗", "正确吗", "对么", "是真的吗", "对还是错",
                "正确还是错误", "是对是错", "吗")

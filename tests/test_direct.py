@@ -412,3 +412,11 @@ def test_a_yes_no_question_the_text_does_not_decide_says_so(assistant: Assistant
     assert ans.blocks[-1].kind == "note" and ans.blocks[-1].text == "（原文没有直接说需要还是不需要；以上是相关规定。）"
     decided = assistant.ask("受留党察看处分的党员有表决权吗？")
     assert not any(b.kind == "note" for b in decided.blocks)
+
+
+def test_one_word_of_obligation_judges_a_claim_made_with_another(assistant: Assistant) -> None:
+    # 要 asks what 应当 obliges: the same act, right after it
+    assert first_line(assistant, "党员要按期交纳党费吗").startswith("要。原文：党员应当按期交纳党费")
+    # an obligation of another act, or a permission asked, decides nothing
+    for q in ("党员要信仰宗教吗", "党员可以信仰宗教吗"):
+        assert not first_line(assistant, q).startswith(("要。", "可以。", "对。")), q
