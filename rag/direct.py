@@ -295,14 +295,20 @@ def _figures(text: str) -> set[str]:
     return set(FIGURE_OR_FREQUENCY.findall(text))
 
 
-def _negation_clash(claim: str, sentence: str) -> bool:
-    """One says 不X / 无X / 非X where the other says X: 无记名投票 against 记名投票."""
+def _negation_clash(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
+    """One says 不X / 无X / 非X where the other says X — with `same_subject`, of the same subject
+    (half the claim's words before X are before it in the sentence too): 无记名投票 against 记名投票;
+    基层党委，不能审批预备党员 says nothing of 党支部能审批预备党员, though it denies someone the act."""
     for a, b in ((claim, sentence), (sentence, claim)):
         for i, ch in enumerate(a):
             if ch in _NEGATIONS and i + 3 <= len(a):
                 word = a[i + 1:i + 3]
                 if len(_squash(word)) == 2 and word in b and (ch + word) not in b:
-                    return True
+                    j = b.find(word)
+                    before = (a[:i], b[:j]) if a is claim else (b[:j], a[:i])  # (claim's, sentence's)
+                    subject = _bigrams(before[0])
+                    if not same_subject or len(subject & _bigrams(before[1])) >= 0.5 * len(subject):
+                        return True
     return False
 
 
@@ -312,9 +318,11 @@ _DENIALS = (("没有", "有"), ("不能", "能"), ("不能", "可以"), ("不得
 _CLAUSE_END = re.compile(r"[，。；！？]")
 
 
-def _denied(claim: str, sentence: str) -> bool:
+def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
     """The sentence denies what the claim asserts: it says 没有/不能/不得… of what the claim says
-    有/能/可以 of (most of the claim's words after its verb recur after the denial, in its clause)."""
+    有/能/可以 of — most of the claim's words after its verb recur after the denial, in its clause,
+    and half of those before it (its subject) before the denial: 基层党委，不能审批预备党员 denies
+    nothing of 党支部 (though 党支部 is named later in the sentence)."""
     for neg, pos in _DENIALS:
         for m in re.finditer(neg, sentence):
             stop = _CLAUSE_END.search(sentence, m.end())
@@ -322,8 +330,10 @@ def _denied(claim: str, sentence: str) -> bool:
             for c in re.finditer(pos, claim):
                 if c.start() > 0 and claim[c.start() - 1] in _NEGATIONS:
                     continue  # the claim denies too
-                said = _bigrams(claim[c.end():])
-                if said and len(said & _bigrams(span)) >= 0.6 * len(said):
+                said, subject = _bigrams(claim[c.end():]), _bigrams(claim[:c.start()])
+                if (said and len(said & _bigrams(span)) >= 0.6 * len(said)
+                        and (not same_subject
+                             or len(subject & _bigrams(sentence[:m.start()])) >= 0.5 * len(subject))):
                     return True
     return False
 
@@ -359,6 +369,9 @@ def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | 
     if ((claimed and stated and not claimed <= stated) or _negation_clash(claim, sentence)
             or _denied(claim, sentence)):
         return False, q, n
+    # a sentence that denies the act to another subject neither states nor denies the claim
+    if _negation_clash(claim, sentence, same_subject=False) or _denied(claim, sentence, same_subject=False):
+        return None, q, n
     if share >= JUDGE_AGREE and (not claimed or claimed <= stated):
         return True, q, n
     return None, q, n

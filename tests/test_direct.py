@@ -420,3 +420,21 @@ def test_one_word_of_obligation_judges_a_claim_made_with_another(assistant: Assi
     # an obligation of another act, or a permission asked, decides nothing
     for q in ("党员要信仰宗教吗", "党员可以信仰宗教吗"):
         assert not first_line(assistant, q).startswith(("要。", "可以。", "对。")), q
+
+
+def test_a_denial_decides_only_of_its_own_subject() -> None:
+    from rag.direct import _denied, _negation_clash
+
+    sentence = "乡镇（街道）党委所属的基层党委，不能审批预备党员，但应当对党支部党员大会通过接收的预备党员进行审议。"
+    # 党支部 is named in the sentence, but after the denial: it is not who may not approve
+    assert not _negation_clash("党支部能审批预备党员", sentence)
+    assert _negation_clash("党支部能审批预备党员", sentence, same_subject=False)
+    assert _negation_clash("基层党委能审批预备党员", sentence)
+    assert not _denied("党支部可以审批预备党员", sentence)
+    assert _denied("党总支可以审批预备党员", "党总支不能审批预备党员，但应当对党支部党员大会通过接收的预备党员进行审议。")
+
+
+def test_a_rule_denying_the_act_to_another_is_no_yes(assistant: Assistant) -> None:
+    for q in ("党支部能不能审批预备党员", "党支部可以审批预备党员吗"):
+        line = first_line(assistant, q)
+        assert not line.startswith(("能。", "可以。", "对。")), (q, line)
