@@ -297,8 +297,9 @@ def _figures(text: str) -> set[str]:
 
 def _negation_clash(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
     """One says 不X / 无X / 非X where the other says X — with `same_subject`, of the same subject
-    (half the claim's words before X are before it in the sentence too): 无记名投票 against 记名投票;
-    基层党委，不能审批预备党员 says nothing of 党支部能审批预备党员, though it denies someone the act."""
+    (more than half the claim's words before X are before it in the sentence too): 无记名投票
+    against 记名投票; 基层党委，不能审批预备党员 says nothing of 党支部能审批预备党员, though it denies
+    someone the act."""
     for a, b in ((claim, sentence), (sentence, claim)):
         for i, ch in enumerate(a):
             if ch in _NEGATIONS and i + 3 <= len(a):
@@ -307,7 +308,7 @@ def _negation_clash(claim: str, sentence: str, *, same_subject: bool = True) -> 
                     j = b.find(word)
                     before = (a[:i], b[:j]) if a is claim else (b[:j], a[:i])  # (claim's, sentence's)
                     subject = _bigrams(before[0])
-                    if not same_subject or len(subject & _bigrams(before[1])) >= 0.5 * len(subject):
+                    if not same_subject or len(subject & _bigrams(before[1])) > 0.5 * len(subject):
                         return True
     return False
 
@@ -321,7 +322,7 @@ _CLAUSE_END = re.compile(r"[，。；！？]")
 def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
     """The sentence denies what the claim asserts: it says 没有/不能/不得… of what the claim says
     有/能/可以 of — most of the claim's words after its verb recur after the denial, in its clause,
-    and half of those before it (its subject) before the denial: 基层党委，不能审批预备党员 denies
+    and more than half of those before it (its subject) before the denial: 基层党委，不能审批预备党员 denies
     nothing of 党支部 (though 党支部 is named later in the sentence)."""
     for neg, pos in _DENIALS:
         for m in re.finditer(neg, sentence):
@@ -333,7 +334,7 @@ def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
                 said, subject = _bigrams(claim[c.end():]), _bigrams(claim[:c.start()])
                 if (said and len(said & _bigrams(span)) >= 0.6 * len(said)
                         and (not same_subject
-                             or len(subject & _bigrams(sentence[:m.start()])) >= 0.5 * len(subject))):
+                             or len(subject & _bigrams(sentence[:m.start()])) > 0.5 * len(subject))):
                     return True
     return False
 
