@@ -41,18 +41,29 @@ from .forms import (
     form_of,
     kind_figure,
     parts,
+    verbs,
     verdict_options,
 )
 from .numerals import int_to_cn
 from .records import Block, Line
 from .text import char_bigrams
-from .vocabulary import AT_LEAST, AT_MOST, OBLIGATION, WHICH, WHICH_WHAT, alternation
+from .vocabulary import (
+    AT_LEAST,
+    AT_MOST,
+    OBLIGATION,
+    RULE_MODALS,
+    VERB_ANSWERS,
+    WHICH,
+    WHICH_WHAT,
+    alternation,
+)
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
+NEAR_CLAUSE = 0.3  # share of a claim's bigrams a clause of the deciding sentence holds to be about it
 
 
 def _squash(text: str) -> str:
@@ -313,29 +324,46 @@ def _negation_clash(claim: str, sentence: str, *, same_subject: bool = True) -> 
     return False
 
 
-# A denial and the assertion it denies: 没有表决权 denies 有表决权, 不能作入党介绍人 denies 能当入党介绍人.
+# A denial and the assertion it denies: 没有表决权 denies 有表决权, 不能作入党介绍人 denies 能当入党介绍人…
 _DENIALS = (("没有", "有"), ("不能", "能"), ("不能", "可以"), ("不得", "可以"), ("不得", "能"),
             ("不可以", "可以"), ("严禁", "可以"), ("禁止", "可以"))
+# …and the other way round, a claim that denies what the rule requires or allows: 不必坚持 against
+# 必须坚持, 不应当 against 应当.
+_REFUSALS = (("不必", "必须"), ("无须", "必须"), ("不应当", "应当"), ("不应该", "应该"), ("不需要", "需要"),
+             ("没有", "有"), ("不能", "能"), ("不可以", "可以"))
 _CLAUSE_END = re.compile(r"[，。；！？]")
 
 
+def _clause_after(text: str, at: int) -> str:
+    stop = _CLAUSE_END.search(text, at)
+    return text[at:stop.start() if stop else len(text)]
+
+
+def _asserted(text: str, word: str) -> list[re.Match[str]]:
+    """Where `text` says `word` as a verb, unnegated (能 not of 功能, 可以 not of 不可以)."""
+    return [m for m in re.finditer(re.escape(word), text)
+            if (m.group() not in VERB_ANSWERS or any(v.start() == m.start() and v.group() == word
+                                                     for v in verbs(text)))
+            and not (m.start() > 0 and text[m.start() - 1] in _NEGATIONS)]
+
+
 def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
-    """The sentence denies what the claim asserts: it says 没有/不能/不得… of what the claim says
-    有/能/可以 of — most of the claim's words after its verb recur after the denial, in its clause,
-    and more than half of those before it (its subject) before the denial: 基层党委，不能审批预备党员 denies
-    nothing of 党支部 (though 党支部 is named later in the sentence)."""
-    for neg, pos in _DENIALS:
-        for m in re.finditer(neg, sentence):
-            stop = _CLAUSE_END.search(sentence, m.end())
-            span = sentence[m.end():stop.start() if stop else len(sentence)]
-            for c in re.finditer(pos, claim):
-                if c.start() > 0 and claim[c.start() - 1] in _NEGATIONS:
-                    continue  # the claim denies too
-                said, subject = _bigrams(claim[c.end():]), _bigrams(claim[:c.start()])
-                if (said and len(said & _bigrams(span)) >= 0.6 * len(said)
-                        and (not same_subject
-                             or len(subject & _bigrams(sentence[:m.start()])) > 0.5 * len(subject))):
-                    return True
+    """One denies what the other asserts: the sentence says 没有/不能/不得… of what the claim says
+    有/能/可以 of, or the claim says 不必/不应当… of what the sentence says 必须/应当 of — most of the
+    claim's words after its verb recur after the other's, in its clause, and with `same_subject`
+    more than half of the claim's words before it (its subject) before the other's: 基层党委，不能审批
+    预备党员 denies nothing of 党支部 (though 党支部 is named later in the sentence)."""
+    for pairs, claim_denies in ((_DENIALS, False), (_REFUSALS, True)):
+        for neg, pos in pairs:
+            for m in (_asserted(sentence, pos) if claim_denies else re.finditer(neg, sentence)):
+                span = _bigrams(_clause_after(sentence, m.end()))
+                for c in (re.finditer(neg, claim) if claim_denies else _asserted(claim, pos)):
+                    said = _bigrams(_clause_after(claim, c.end()))  # what the claim says it of
+                    subject = _bigrams(claim[:c.start()])
+                    if (said and len(said & span) >= 0.6 * len(said)
+                            and (not same_subject
+                                 or len(subject & _bigrams(sentence[:m.start()])) > 0.5 * len(subject))):
+                        return True
     return False
 
 
@@ -345,6 +373,22 @@ def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
 # (可以, 能) is not obligation, and an obligation of another act (对信仰宗教的党员，应当加强思想教育)
 # says nothing of 要信仰宗教.
 _OBLIGED = re.compile(rf"(?<![不没未无])(?:{alternation(OBLIGATION)})")
+
+
+_ANCHOR = re.compile(rf"(?<![不没未无])(?:{alternation(OBLIGATION, RULE_MODALS, ('能', '有'))})")
+
+
+def _said_of(claim: str, sentence: str) -> bool:
+    """The sentence says the claim's act of the claim's subject: the words after the claim's modal
+    or 有 (its act) stand in the sentence, and more than half of the words before it (its subject)
+    before them. 党员领导干部应当自觉参加双重组织生活 does not say 党组织应当自觉参加…. True for a
+    claim with no such verb, or no subject before it."""
+    m = _ANCHOR.search(claim)
+    if m is None:
+        return True
+    act, subject = claim[m.end():m.end() + 2], _bigrams(claim[:m.start()])
+    at = sentence.find(act) if len(act) == 2 else -1
+    return not subject or (at >= 0 and len(subject & _bigrams(sentence[:at])) > 0.5 * len(subject))
 
 
 def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
@@ -367,13 +411,16 @@ def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | 
     if share < JUDGE_NEAR:
         return None, q, n
     claimed, stated = _figures(claim), _figures(sentence)
-    if ((claimed and stated and not claimed <= stated) or _negation_clash(claim, sentence)
+    # a 不X / 无X is read in the clauses that speak of what the claim does: 党政机关应当建立国内公务接待
+    # 审批控制制度 is what the sentence says, whatever its later clause says of 非公务活动
+    near = "".join(c for c in _CLAUSE_SPLIT.split(sentence) if c and _share(claim, c) >= NEAR_CLAUSE)
+    if ((claimed and stated and not claimed <= stated) or _negation_clash(claim, near)
             or _denied(claim, sentence)):
         return False, q, n
     # a sentence that denies the act to another subject neither states nor denies the claim
-    if _negation_clash(claim, sentence, same_subject=False) or _denied(claim, sentence, same_subject=False):
+    if _negation_clash(claim, near, same_subject=False) or _denied(claim, sentence, same_subject=False):
         return None, q, n
-    if share >= JUDGE_AGREE and (not claimed or claimed <= stated):
+    if share >= JUDGE_AGREE and (not claimed or claimed <= stated) and _said_of(claim, sentence):
         return True, q, n
     return None, q, n
 

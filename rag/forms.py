@@ -10,6 +10,7 @@ wording of particular questions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -366,11 +367,17 @@ def _answers(text: str) -> tuple[str, str]:
 _VERBS = re.compile(alternation(VERB_ANSWERS, VERB_COMPOUNDS))
 
 
+def verbs(text: str) -> Iterator[re.Match[str]]:
+    """The verbs of `VERB_ANSWERS` (有, 能, 可以…) in a text, and the words they are only part of
+    (功能, 所有…) as words of their own, in order: a caller that wants the verb skips the rest."""
+    return _VERBS.finditer(text)
+
+
 def _verb_answers(claim: str) -> tuple[str, str]:
     """The yes and no of the verb a …吗 question asks with: its first verb of `VERB_ANSWERS` that is
     not part of a longer word; 对 / 错 when there is none, or when the claim is negated first
     (预备党员不能当介绍人吗: 能 or 不能 would not say which way)."""
-    for m in _VERBS.finditer(claim):
+    for m in verbs(claim):
         if m.group() in VERB_ANSWERS:
             return VERB_ANSWERS[m.group()]
         if m.group().startswith(("不", "没")):

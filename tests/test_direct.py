@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag import Assistant
+from rag.answer import Quote
 
 
 def first_line(assistant: Assistant, question: str) -> str:
@@ -438,3 +441,31 @@ def test_a_rule_denying_the_act_to_another_is_no_yes(assistant: Assistant) -> No
     for q in ("党支部能不能审批预备党员", "党支部可以审批预备党员吗"):
         line = first_line(assistant, q)
         assert not line.startswith(("能。", "可以。", "对。")), (q, line)
+
+
+def _sentences_of(assistant: Assistant) -> list[tuple[Quote, str]]:
+    return [(Quote(d, u, (n,)), s.rstrip("。；：").strip()) for d in assistant.ctx.index.docs
+            for u in d.units for n, s in enumerate(u.sentences) if len(s) >= 8]
+
+
+def test_every_sentence_of_the_documents_is_judged_no_wrong_of_itself(assistant: Assistant) -> None:
+    """A sentence quoted as it stands is never 错: a later clause's 非公务活动 once made 党政机关应当建立
+    国内公务接待审批控制制度 错, and 功能 of 具有接待功能 read as 能."""
+    from rag.direct import _verdict
+
+    wrong = [claim for q, claim in _sentences_of(assistant) if _verdict(claim, [q])[0] is False]
+    assert wrong == []
+
+
+def test_a_sentence_with_its_obligation_denied_is_never_right(assistant: Assistant) -> None:
+    """应当 → 不应当, 可以 → 不可以, 必须 → 不必: the rule says the opposite, so never 对 (不必坚持… was)."""
+    from rag.direct import _verdict
+
+    flip = {"应当": "不应当", "可以": "不可以", "必须": "不必"}
+    modal = re.compile(r"(?<![不没未无])(应当|可以|必须)")
+    judged = []
+    for q, claim in _sentences_of(assistant):
+        if m := modal.search(claim):
+            judged.append(_verdict(claim[:m.start()] + flip[m.group()] + claim[m.end():], [q])[0])
+    assert len(judged) > 300 and True not in judged
+    assert judged.count(False) > 0.9 * len(judged)
