@@ -387,8 +387,10 @@ def _said_of(claim: str, sentence: str) -> bool:
     if m is None:
         return True
     act, subject = claim[m.end():m.end() + 2], _bigrams(claim[:m.start()])
-    at = sentence.find(act) if len(act) == 2 else -1
-    return not subject or (at >= 0 and len(subject & _bigrams(sentence[:at])) > 0.5 * len(subject))
+    if not subject or len(act) < 2:  # nothing before it, or nothing after it (…第一要务) to place
+        return True
+    at = [i for i in range(len(sentence)) if sentence.startswith(act, i)]
+    return any(len(subject & _bigrams(sentence[:i])) > 0.5 * len(subject) for i in at)
 
 
 def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
