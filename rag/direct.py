@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from . import kinds
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
@@ -306,22 +307,33 @@ def _figures(text: str) -> set[str]:
     return set(FIGURE_OR_FREQUENCY.findall(text))
 
 
-def _negation_clash(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
-    """One says 不X / 无X / 非X where the other says X — with `same_subject`, of the same subject
-    (more than half the claim's words before X are before it in the sentence too): 无记名投票
-    against 记名投票; 基层党委，不能审批预备党员 says nothing of 党支部能审批预备党员, though it denies
-    someone the act."""
-    for a, b in ((claim, sentence), (sentence, claim)):
+# Whom a denial speaks of: the claim's own subject, another's, or no denial at all.
+Denial = Literal["own", "other", ""]
+
+
+def _of_subject(claim_before: str, sentence_before: str) -> bool:
+    """More than half the claim's words before its act (its subject) stand before the sentence's:
+    both speak of one subject."""
+    subject = _bigrams(claim_before)
+    return len(subject & _bigrams(sentence_before)) > 0.5 * len(subject)
+
+
+def _negation_clash(claim: str, sentence: str) -> Denial:
+    """One says 不X / 无X / 非X where the other says X: "own" when of the same subject (more than
+    half the claim's words before X are before it in the sentence too: 无记名投票 against 记名投票),
+    "other" when only of another (基层党委，不能审批预备党员 says nothing of 党支部能审批预备党员,
+    though it denies someone the act), "" for no such clash."""
+    found: Denial = ""
+    for a, b, claim_negates in ((claim, sentence, True), (sentence, claim, False)):
         for i, ch in enumerate(a):
             if ch in _NEGATIONS and i + 3 <= len(a):
                 word = a[i + 1:i + 3]
                 if len(_squash(word)) == 2 and word in b and (ch + word) not in b:
                     j = b.find(word)
-                    before = (a[:i], b[:j]) if a is claim else (b[:j], a[:i])  # (claim's, sentence's)
-                    subject = _bigrams(before[0])
-                    if not same_subject or len(subject & _bigrams(before[1])) > 0.5 * len(subject):
-                        return True
-    return False
+                    if _of_subject(a[:i], b[:j]) if claim_negates else _of_subject(b[:j], a[:i]):
+                        return "own"
+                    found = "other"
+    return found
 
 
 # A denial and the assertion it denies: 没有表决权 denies 有表决权, 不能作入党介绍人 denies 能当入党介绍人…
@@ -347,24 +359,25 @@ def _asserted(text: str, word: str) -> list[re.Match[str]]:
             and not (m.start() > 0 and text[m.start() - 1] in _NEGATIONS)]
 
 
-def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
+def _denied(claim: str, sentence: str) -> Denial:
     """One denies what the other asserts: the sentence says 没有/不能/不得… of what the claim says
     有/能/可以 of, or the claim says 不必/不应当… of what the sentence says 必须/应当 of — most of the
-    claim's words after its verb recur after the other's, in its clause, and with `same_subject`
-    more than half of the claim's words before it (its subject) before the other's: 基层党委，不能审批
-    预备党员 denies nothing of 党支部 (though 党支部 is named later in the sentence)."""
+    claim's words after its verb recur after the other's, in its clause. "own" when more than half
+    of the claim's words before it (its subject) stand before the other's, "other" when not
+    (基层党委，不能审批预备党员 denies nothing of 党支部, though 党支部 is named later in the sentence),
+    "" for no denial."""
+    found: Denial = ""
     for pairs, claim_denies in ((_DENIALS, False), (_REFUSALS, True)):
         for neg, pos in pairs:
             for m in (_asserted(sentence, pos) if claim_denies else re.finditer(neg, sentence)):
                 span = _bigrams(_clause_after(sentence, m.end()))
                 for c in (re.finditer(neg, claim) if claim_denies else _asserted(claim, pos)):
                     said = _bigrams(_clause_after(claim, c.end()))  # what the claim says it of
-                    subject = _bigrams(claim[:c.start()])
-                    if (said and len(said & span) >= 0.6 * len(said)
-                            and (not same_subject
-                                 or len(subject & _bigrams(sentence[:m.start()])) > 0.5 * len(subject))):
-                        return True
-    return False
+                    if said and len(said & span) >= 0.6 * len(said):
+                        if _of_subject(claim[:c.start()], sentence[:m.start()]):
+                            return "own"
+                        found = "other"
+    return found
 
 
 # Words of obligation a claim may ask with where the rule says another (要按期交纳党费 ↔ 应当按期
@@ -373,24 +386,24 @@ def _denied(claim: str, sentence: str, *, same_subject: bool = True) -> bool:
 # (可以, 能) is not obligation, and an obligation of another act (对信仰宗教的党员，应当加强思想教育)
 # says nothing of 要信仰宗教.
 _OBLIGED = re.compile(rf"(?<![不没未无])(?:{alternation(OBLIGATION)})")
-
-
+# The verb after which a claim says its act, and before which its subject: an obligation, a rule's
+# modal, 能 or 有 (`_said_of`).
 _ANCHOR = re.compile(rf"(?<![不没未无])(?:{alternation(OBLIGATION, RULE_MODALS, ('能', '有'))})")
 
 
 def _said_of(claim: str, sentence: str) -> bool:
     """The sentence says the claim's act of the claim's subject: the words after the claim's modal
-    or 有 (its act) stand in the sentence, and more than half of the words before it (its subject)
-    before them. 党员领导干部应当自觉参加双重组织生活 does not say 党组织应当自觉参加…. True for a
-    claim with no such verb, or no subject before it."""
+    or 有 (its act) stand in the sentence, with the claim's subject before them (`_of_subject`).
+    党员领导干部应当自觉参加双重组织生活 does not say 党组织应当自觉参加…. True for a claim with no
+    such verb, or no subject before it."""
     m = _ANCHOR.search(claim)
     if m is None:
         return True
-    act, subject = claim[m.end():m.end() + 2], _bigrams(claim[:m.start()])
-    if not subject or len(act) < 2:  # nothing before it, or nothing after it (…第一要务) to place
+    act, before = claim[m.end():m.end() + 2], claim[:m.start()]
+    if not _bigrams(before) or len(act) < 2:  # nothing before it, or nothing after it (…第一要务) to place
         return True
-    at = [i for i in range(len(sentence)) if sentence.startswith(act, i)]
-    return any(len(subject & _bigrams(sentence[:i])) > 0.5 * len(subject) for i in at)
+    every = re.finditer(f"(?={re.escape(act)})", sentence)  # each place the act stands, overlaps too
+    return any(_of_subject(before, sentence[:at.start()]) for at in every)
 
 
 def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | None, int]:
@@ -416,11 +429,10 @@ def _verdict(claim: str, quotes: Sequence[Quote]) -> tuple[bool | None, Quote | 
     # a 不X / 无X is read in the clauses that speak of what the claim does: 党政机关应当建立国内公务接待
     # 审批控制制度 is what the sentence says, whatever its later clause says of 非公务活动
     near = "".join(c for c in _CLAUSE_SPLIT.split(sentence) if c and _share(claim, c) >= NEAR_CLAUSE)
-    if ((claimed and stated and not claimed <= stated) or _negation_clash(claim, near)
-            or _denied(claim, sentence)):
+    denials = (_negation_clash(claim, near), _denied(claim, sentence))
+    if (claimed and stated and not claimed <= stated) or "own" in denials:
         return False, q, n
-    # a sentence that denies the act to another subject neither states nor denies the claim
-    if _negation_clash(claim, near, same_subject=False) or _denied(claim, sentence, same_subject=False):
+    if any(denials):  # a sentence that denies the act to another subject neither states nor denies it
         return None, q, n
     if share >= JUDGE_AGREE and (not claimed or claimed <= stated) and _said_of(claim, sentence):
         return True, q, n
