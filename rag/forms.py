@@ -17,6 +17,7 @@ from typing import Literal
 from .numerals import int_to_cn
 from .text import PUNCTUATION
 from .vocabulary import (
+    A_NOT_A_ANSWERS,
     ASKS_TIME,
     COUNTERS,
     DAY_PHRASES,
@@ -142,15 +143,8 @@ _POLAR_TAIL = re.compile(rf"[，,。\s]*(?:{alternation(POLAR_TAILS)})[？?。�
 # an exam task (简述…, 名词解释：…) is not one.
 _STATEMENT = re.compile(rf"^(?!.*(?:{alternation(INTERROGATIVES, REQUESTS, POLAR_TAILS, EXAM_VERBS)}))"
                         r"[^。？?！!：:]{6,80}。\s*$")
-# A yes/no question asked by A-not-A (能不能, 有没有, 是否…): the positive it asks about, and the
-# words a person answers it with (能 / 不能) instead of 对 / 错.
-_A_NOT_A_WORDS = {
-    "能否": ("能", "能", "不能"), "可否": ("可以", "可以", "不可以"), "能不能": ("能", "能", "不能"),
-    "可不可以": ("可以", "可以", "不可以"), "会不会": ("会", "会", "不会"), "要不要": ("要", "要", "不要"),
-    "是不是": ("是", "是", "不是"), "有没有": ("有", "有", "没有"),
-    "是否": ("", "是", "否"),  # 是否可以担任 asks of 可以担任
-}
-_A_NOT_A = re.compile(alternation(_A_NOT_A_WORDS))
+# A yes/no question asked by A-not-A (能不能, 有没有, 是否…): vocabulary.A_NOT_A_ANSWERS.
+_A_NOT_A = re.compile(alternation(A_NOT_A_ANSWERS))
 # "判断题：…" / "判断：…": the whole text after the head is the statement, with or without a tail
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
@@ -337,7 +331,7 @@ def claim_of(text: str) -> str:
             if _offers(text, m):
                 claim = text[:m.start()]
             else:
-                claim = text[:m.start()] + _A_NOT_A_WORDS[m.group()][0] + text[m.end():]
+                claim = text[:m.start()] + A_NOT_A_ANSWERS[m.group()][0] + text[m.end():]
             claim = _POLAR_HEAD.sub("", claim).strip("，,。？? ")
             return claim if len(claim) >= 5 else ""
         return ""
@@ -360,7 +354,7 @@ def _answers(text: str) -> tuple[str, str]:
     asked = _A_NOT_A.search(text)
     if asked is None or _offers(text, asked):
         return ("对", "错")
-    _positive, yes, no = _A_NOT_A_WORDS[asked.group()]
+    _positive, yes, no = A_NOT_A_ANSWERS[asked.group()]
     return (yes, no)
 
 
@@ -388,7 +382,7 @@ def _verb_answers(claim: str) -> tuple[str, str]:
 _PARTS = re.compile(r"[^？?]{4,}[？?]")
 _CLAUSES = re.compile(r"[^，,？?]+[，,？?]?")
 # a clause that asks: an interrogative, a yes/no word, or a closing question particle
-_ASKS = re.compile(rf"{alternation(INTERROGATIVES, _A_NOT_A_WORDS, WHEN_PHRASES, DURATION_PHRASES)}"
+_ASKS = re.compile(rf"{alternation(INTERROGATIVES, A_NOT_A_ANSWERS, WHEN_PHRASES, DURATION_PHRASES)}"
                    r"|[吗呢么][？?]?$")
 
 

@@ -94,7 +94,15 @@ TONE_PARTICLES = ("吧", "啊")
 PARTICLE_VARIANTS = ("嗎", "呀")
 WHETHER = ("是否",)
 # A-not-A and its literary forms: 能不能, 能否, 有没有.
-A_NOT_A = ("能否", "可否", "能不能", "可不可以", "会不会", "要不要", "是不是", "有没有")
+# Each with the positive it asks about and the words a person answers it with (能 / 不能) instead
+# of 对 / 错; 是否 asks of the verb after it (是否可以担任 asks of 可以担任).
+A_NOT_A_ANSWERS = {
+    "能否": ("能", "能", "不能"), "可否": ("可以", "可以", "不可以"), "能不能": ("能", "能", "不能"),
+    "可不可以": ("可以", "可以", "不可以"), "会不会": ("会", "会", "不会"), "要不要": ("要", "要", "不要"),
+    "是不是": ("是", "是", "不是"), "有没有": ("有", "有", "没有"),
+    **{w: ("", "是", "否") for w in WHETHER},
+}
+A_NOT_A = tuple(w for w in A_NOT_A_ANSWERS if w not in WHETHER)
 POLAR = (*WHETHER, *A_NOT_A)
 # A yes/no question closed by 吗 is answered with its verb, as a person answers it (预备党员有表决权吗
 # → 没有; 可以担任吗 → 不可以): the verbs that ask it, each with its yes and its no. 是 and 会 are not
