@@ -61,6 +61,9 @@ from .vocabulary import (
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
+# A clause that only sets a condition or a topic: "…的，" (机关党员50人以上、100人以下的，设立…),
+# "对于…，" (对于受到留党察看处分一年的党员，…应当延长…).
+_CONDITION = re.compile(r"的[，；]$|^(?:对于|凡是?)")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
@@ -503,6 +506,13 @@ def _clause(sentence: str, stem: str) -> str:
     # a clause that opens with its figure ("每届任期三年至五年") reads better with the one before it
     if i > 0 and len(_squash(best)) < 12:
         best = clauses[i - 1] + best
+    # a condition ("机关党员50人以上、100人以下的，") says nothing by itself: what holds under it
+    # follows, up to the first clause that is not a condition too
+    last = clauses[i]
+    while _CONDITION.search(last) and i + 1 < len(clauses):
+        i += 1
+        last = clauses[i]
+        best += last
     return best.rstrip("，；：。")
 
 

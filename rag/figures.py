@@ -136,6 +136,8 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
+# What follows a how-often question's interrogative and is not what is done: 一次, particles.
+_ASKED_AFTER = re.compile(rf"^时间|(?:一|1)次|{alternation(QUESTION_PARTICLES)}")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
 _ANCHORED = ("when", "start", "date")
 # Counters that name a kind of list (几种 → a lead on 种类, 几个方面 → one on 方面); 几条, 几项 count any.
@@ -229,4 +231,11 @@ def not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: Rank
            for qu in quotes for n in qu.sents if n is not None and _NUMBER.search(v)):
         return ""
     thing = _THING.search(q.text)
-    return f"“{thing.group(1)}”的具体数字或期限" if thing else "问题所问的具体数字或期限"
+    if not thing:
+        return "问题所问的具体数字或期限"
+    # how often what is done, when the question says it after asking (党支部多久换届: 换届 of 党支部),
+    # so that the refusal does not read as if the documents gave no figure of 党支部 at all
+    rest = PUNCTUATION.split(q.text[thing.end():], maxsplit=1)[0]  # up to the clause's end
+    done = _ASKED_AFTER.sub("", rest) if figure.kind in ("frequency", "term") else ""
+    what = thing.group(1).rstrip(_PREPOSITIONS) + (done if 2 <= len(done) <= 4 else "")
+    return f"“{what}”的具体数字或期限"

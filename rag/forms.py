@@ -182,10 +182,13 @@ KIND_FIGURES["date"] = re.compile(rf"{_DAY}月{_DAY}[日号]|{_DAY}[日号](?:�
 # 每年至少开几次, whose period the question names) — not a time limit (一个月内) nor a length (一年).
 _PERIOD = r"(?:半年|年|个月|月|季度|季|周|日|天)"
 KIND_FIGURES["frequency"] = re.compile(rf"每[^，。；：]{{0,3}}?{_PERIOD}|{_AMOUNT}\s*次")
-# How often a body is elected (换届) is also said by its term of office (每届任期三年至五年), which
-# says nothing of how often it meets.
+# How often a body is elected (换届) is said by its term of office (每届任期三年至五年), which says
+# nothing of how often it meets, or by how often the congress that elects it is held (每五年举行一次)
+# — not by how often the body does something else (党支部每半年对入党积极分子进行一次考察).
+_HELD = alternation(MEETING_VERBS[:2], ("选举",))  # 召开, 举行: a congress is held
 KIND_FIGURES["term"] = re.compile(
-    rf"{KIND_FIGURES['frequency'].pattern}|每届|任期[^，。；]{{0,4}}?{_AMOUNT}\s*(?:年|个月)")
+    rf"每[^，。；：]{{0,3}}?{_PERIOD}(?:[^，。；：]{{0,2}}?(?:{_HELD}))|(?:{_HELD})[^，。；：]{{0,4}}?{_AMOUNT}\s*次|"
+    rf"每届|任期[^，。；]{{0,4}}?{_AMOUNT}\s*(?:年|个月)")
 _TERMS = re.compile(r"届|任期")
 # A fee's standard, limit, rate or base (党费的缴纳标准, 住宿费限额): asks for an amount of money or a
 # rate, whatever else the question says — unless it asks who sets it or which text does.

@@ -85,6 +85,15 @@ def test_number_question_opens_with_the_clause_that_states_it(assistant: Assista
     assert "最长不超过一年" in first_line(assistant, "预备期最多能延长多久")
 
 
+def test_a_number_answer_that_is_a_condition_goes_on_to_what_holds_under_it(assistant: Assistant) -> None:
+    """"机关党员50人以上、100人以下的" alone states nothing; the clause that follows does."""
+    assert first_line(assistant, "机关党员多少人可以设立总支部委员会").startswith(
+        "机关党员50人以上、100人以下的，设立党的总支部委员会")
+    # a topic (对于…的党员，) runs on through the condition after it to what is said of them
+    line = first_line(assistant, "党员受到留党察看处分期限多长")
+    assert line.startswith("对于受到留党察看处分一年的党员，期满后仍不符合恢复党员权利条件的，应当延长一年留党察看期限")
+
+
 def test_count_of_a_list(assistant: Assistant) -> None:
     assert first_line(assistant, "党员必须履行的义务有多少条").startswith("共八项")
 

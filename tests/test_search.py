@@ -112,3 +112,19 @@ def test_a_text_asking_two_questions_quotes_a_sentence_for_each(assistant: Assis
     ans = assistant.ask("什么是党员组织关系？什么情况下应当转移组织关系？")
     assert "党员组织关系是指党员对党的基层组织的隶属关系" in ans.text
     assert "应当转移组织关系" in ans.text
+
+
+def test_a_how_often_question_is_not_answered_by_a_figure_of_something_else_its_subject_does(
+        assistant: Assistant) -> None:
+    """党支部每半年对入党积极分子进行一次考察 gives how often 党支部 does something else: a term (换届)
+    is said by 每届任期… or by how often an electing congress is held, and the refusal names both the
+    body and what is asked of it."""
+    ans = assistant.ask("党支部多久换届")
+    assert ans.abstained and "每半年" not in ans.text.splitlines()[0]
+    assert "“党支部换届”的具体数字或期限" in ans.text
+    assert "每届任期三年至五年" in first_line(assistant, "支部委员会多久换届一次")
+    assert "每五年举行一次" in first_line(assistant, "党的全国代表大会多久换届一次")
+
+
+def first_line(assistant: Assistant, question: str) -> str:
+    return assistant.ask(question).text.splitlines()[0]
