@@ -61,9 +61,11 @@ from .vocabulary import (
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
-# A clause that only sets a condition or a topic: "…的，" (机关党员50人以上、100人以下的，设立…),
-# "对于…，" (对于受到留党察看处分一年的党员，…应当延长…).
-_CONDITION = re.compile(r"的[，；]$|^(?:对于|凡是?)")
+# A clause that only sets a condition or a topic: "…的，" (机关党员50人以上、100人以下的，设立…), a
+# figure that picks out what the clause is about (正式党员7人以上的党支部，设立…), "对于…，"
+# (对于受到留党察看处分一年的党员，…应当延长…).
+_CONDITION = re.compile(rf"的[，；]$|(?:{FIGURE.pattern})[^，；。的》]{{0,3}}的[^，；。的]{{1,4}}[，；]$|"
+                        r"^(?:对于|凡是?)")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错

@@ -89,6 +89,12 @@ def test_a_number_answer_that_is_a_condition_goes_on_to_what_holds_under_it(assi
     """"机关党员50人以上、100人以下的" alone states nothing; the clause that follows does."""
     assert first_line(assistant, "机关党员多少人可以设立总支部委员会").startswith(
         "机关党员50人以上、100人以下的，设立党的总支部委员会")
+    # a figure that picks out what its clause is about (7人以上的党支部，) is not what is said of it…
+    assert first_line(assistant, "正式党员多少人以上的党支部设立支部委员会").startswith(
+        "正式党员7人以上的党支部，设立支部委员会")
+    # …while a figure in a title before 的 is not a condition (…（2024—2026年）》的落实，)
+    from rag.direct import _CONDITION
+    assert not _CONDITION.search("抓好《市直机关基层党组织建设强基工程实施方案（2024—2026年）》的落实，")
     # a topic (对于…的党员，) runs on through the condition after it to what is said of them
     line = first_line(assistant, "党员受到留党察看处分期限多长")
     assert line.startswith("对于受到留党察看处分一年的党员，期满后仍不符合恢复党员权利条件的，应当延长一年留党察看期限")
