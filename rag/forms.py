@@ -85,7 +85,10 @@ ASKS_PROCEDURE = re.compile(alternation(PROCEDURES))
 # named before the noun ("按照个人自评、党员互评、民主测评的程序") — not a mere mention of one
 # ("严格按照规定程序…").
 STATES_PROCEDURE = re.compile(rf"(?:{alternation(PROCEDURES)})(?:是|为|如下)?[：:]|"
-                              rf"、[^，。；]{{2,12}}的(?:{alternation(PROCEDURES)})")
+                              rf"、[^，。；]{{2,12}}的(?:{alternation(PROCEDURES)})|"
+                              # the steps a thing must go through, two or more of them: 要经过支部
+                              # 大会通过和上级党组织批准，并且经过预备期的考察
+                              r"要经过[^，。；]{2,20}(?:和|、)[^，。；]{2,20}")
 # "X是什么" / "什么是X" / "X指什么": a question for what X is.
 _WHAT_IS = re.compile(r"^(?:什么是|何为|何谓)(.{2,20}?)[？?。！!\s]*$|"
                       r"^(.{2,20}?)(?:是指什么|是什么|指什么|是啥)[？?。！!\s]*$")

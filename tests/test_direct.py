@@ -283,6 +283,9 @@ def test_a_procedure_question_opens_with_the_sentence_that_sets_out_its_steps(as
     # a list's lead: every step below it
     ans = assistant.ask("接收预备党员的程序")
     assert ans.text.startswith("共四项") and all(f"（{n}）" in ans.text for n in "一二三四")
+    # the steps a thing must go through (要经过…和…，并且经过…), not the notice's mention of 规定程序
+    line = first_line(assistant, "发展党员要经过哪些程序")
+    assert "要经过支部大会通过和上级党组织批准，并且经过预备期的考察" in line and "第五条" in line
 
 
 def test_a_mention_of_a_procedure_does_not_set_one_out() -> None:
@@ -290,6 +293,8 @@ def test_a_mention_of_a_procedure_does_not_set_one_out() -> None:
 
     assert not STATES_PROCEDURE.search("严把政治标准，严格按照规定程序发展党员。")
     assert STATES_PROCEDURE.search("预备党员转正的手续是：本人向党支部提出书面转正申请；")
+    assert STATES_PROCEDURE.search("要经过支部大会通过和上级党组织批准")
+    assert not STATES_PROCEDURE.search("确需调整的，要经过批准。")  # one step is a condition, not steps
     assert form_of("发展党员要经过哪些步骤").procedure and not form_of("发展党员要注意什么").procedure
 
 
