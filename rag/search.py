@@ -112,7 +112,8 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
     bonus = 0.0
     if figure is not None and figure_sentence(figure, unit, r) is not None:
         bonus += r.shape_bonus
-    if list_words is not None and any(covers(list_words, unit.sentences[rng[0]]) >= r.answer_cover
+    if list_words is not None and any(covers(list_words, lead := unit.sentences[rng[0]]) >= r.answer_cover
+                                      and _names_kinds(q.text, lead)
                                       for rng in compose.enumerations(unit)):
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
@@ -127,6 +128,16 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
                     for s in unit.sentences):
         bonus += r.shape_bonus
     return bonus
+
+
+# A list question that asks which kinds (哪几种, 有哪些类): its list's lead names kinds (种类, 分为…类),
+# as a count of kinds is answered (rag/figures.py `_counted_leads`), not principles or duties.
+_ASKS_KINDS = re.compile(r"(?:哪几|哪些|有几|几)([种类])")
+
+
+def _names_kinds(question: str, lead: str) -> bool:
+    asked = _ASKS_KINDS.search(question)
+    return asked is None or asked.group(1) in lead
 
 
 def _says(marker: re.Pattern[str], words: dict[str, float], unit: Unit, r: RankSettings) -> bool:

@@ -128,3 +128,18 @@ def test_a_how_often_question_is_not_answered_by_a_figure_of_something_else_its_
 
 def first_line(assistant: Assistant, question: str) -> str:
     return assistant.ask(question).text.splitlines()[0]
+
+
+def test_a_list_question_for_kinds_is_given_a_list_of_kinds(assistant: Assistant) -> None:
+    """党的纪律处分有哪几种: 纪律处分条例第四条's list of principles (党的纪律处分工作应当坚持以下原则：)
+    holds all its words but names no kinds; the lead that does (…纪律处分种类：) is the list asked for."""
+    from rag.search import _names_kinds, asks, rank_documents, signals
+
+    assert not _names_kinds("党的纪律处分有哪几种", "党的纪律处分工作应当坚持以下原则：")
+    assert _names_kinds("党的纪律处分有哪几种", "对党员的纪律处分种类：")
+    assert _names_kinds("党员有哪些权利", "党员享有下列权利：")  # not asked for kinds: any lead
+    q = assistant.understand("党的纪律处分有哪几种？")
+    assert asks(assistant.ctx, q).list_words is not None
+    order = [h.key for h in rank_documents(signals(assistant.ctx, q), q, assistant.ctx)]
+    # the principles no longer lead; 党章第四十一条 (对党员的纪律处分有五种) is among the first two
+    assert order[0] != "jilv-chufen-tiaoli-2023#4" and "dangzhang-2022#41" in order[:2]
