@@ -41,7 +41,7 @@ from .query import Query
 from .ranking import DEFAULT, RankSettings
 from .records import Document, Hit, Unit, unit_key
 from .text import PUNCTUATION, char_bigrams
-from .vocabulary import WHO, alternation
+from .vocabulary import HOW_MANY, WHICH, WHICH_WHAT, WHO, alternation
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
@@ -132,7 +132,7 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
 
 # A list question that asks which kinds (哪几种, 有哪些类): its list's lead names kinds (种类, 分为…类),
 # as a count of kinds is answered (rag/figures.py `_counted_leads`), not principles or duties.
-_ASKS_KINDS = re.compile(r"(?:哪几|哪些|有几|几)([种类])")
+_ASKS_KINDS = re.compile(rf"(?:{WHICH_WHAT[0]}|{WHICH}{HOW_MANY}?|有?{HOW_MANY})([种类])")
 
 
 def _names_kinds(question: str, lead: str) -> bool:
