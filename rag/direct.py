@@ -701,8 +701,17 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
         # the sentence of the best unit that shares most with the question, quoted by search or not:
         # search orders sentences by BM25 and meaning, which favour a short sentence that shares the
         # question's common words over a longer one that also holds the word it asks about
+        # a yes/no question's own verb (可以 of 预备党员可以选举吗) is where its answer goes, not what
+        # it is about: a rule that says 可以 of something else is not closer for it
+        pieces = (form.stem.split(form.answers[0]) if form.kind == "polar" and form.answers[0] in form.stem
+                  else [form.stem])
+        want = frozenset().union(*(_bigrams(p) for p in pieces))
+
         def share(n: int) -> float:
-            return _share(form.stem, q.unit.sentences[n])
+            return len(want & _bigrams(q.unit.sentences[n])) / len(want) if want else 0.0
+
+        def run(n: int) -> int:
+            return max(_run(p, q.unit.sentences[n]) for p in pieces)
 
         def closest(nos: Sequence[int]) -> int:
             """Most shared bigrams; on a tie the longer shared run (群众路线 over 基本…路线)."""
@@ -710,7 +719,7 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
             tied = [n for n in nos if share(n) == top]
             if len(tied) == 1:
                 return tied[0]
-            return max(tied, key=lambda n: (_run(form.stem, q.unit.sentences[n]), -n))
+            return max(tied, key=lambda n: (run(n), -n))
 
         best = closest(quoted)
         # any sentence of the unit but a titled unit's heading (it names the item; it requires nothing)
@@ -720,8 +729,7 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
             best = other = defined
         # search's choice stands unless another sentence is closer (a question in English shares
         # nothing with any: search read its meaning), or as close with a longer shared run
-        if share(other) > share(best) or (share(other) == share(best) and _run(
-                form.stem, q.unit.sentences[other]) > _run(form.stem, q.unit.sentences[best]) + 1):
+        if share(other) > share(best) or (share(other) == share(best) and run(other) > run(best) + 1):
             best = other
         if q.unit.sentences[best].rstrip().endswith(("：", ":")):  # a list's lead: its count opens
             return _count(quotes), notes

@@ -437,6 +437,13 @@ def test_a_yes_no_question_the_text_does_not_decide_says_so(assistant: Assistant
     assert not any(b.kind == "note" for b in decided.blocks)
 
 
+def test_an_undecided_yes_no_question_opens_with_the_rule_on_what_it_asks_about(assistant: Assistant) -> None:
+    """预备党员可以选举吗: the rule on 选举权 opens, not one that shares the question's 可以 (可以延长预备期)."""
+    ans = assistant.ask("预备党员可以选举吗")
+    assert ans.text.startswith("预备党员的权利，除了没有表决权、选举权和被选举权以外")
+    assert ans.blocks[-1].kind == "note"  # 没有选举权 is not 不可以选举 in so many words
+
+
 def test_one_word_of_obligation_judges_a_claim_made_with_another(assistant: Assistant) -> None:
     # 要 asks what 应当 obliges: the same act, right after it
     assert first_line(assistant, "党员要按期交纳党费吗").startswith("要。原文：党员应当按期交纳党费")
