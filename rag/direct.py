@@ -27,10 +27,12 @@ from typing import Literal
 from . import kinds
 from .answer import Quote, antecedent_span, clause_text, enumerations, is_clause, list_leads, marker
 from .forms import (
+    ASKS_WHO,
     BLANK,
     FIGURE,
     FIGURE_OR_FREQUENCY,
     SINGLE,
+    STATES_AGENT,
     STATES_PROCEDURE,
     STATES_REASON,
     Form,
@@ -65,7 +67,8 @@ _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
 # figure that picks out what the clause is about (正式党员7人以上的党支部，设立…), "对于…，"
 # (对于受到留党察看处分一年的党员，…应当延长…).
 _CONDITION = re.compile(rf"的[，；]$|(?:{FIGURE.pattern})[^，；。的》]{{0,3}}的[^，；。的]{{1,4}}[，；]$|"
-                        r"^(?:对于|凡是?)")
+                        r"^(?:对于|凡是?)|^对[^，；。]*的[^，；。的]{1,8}[，；]$|"
+                        r"^在[^，；。]*(?:上|中|下|时|后|前|期间)[，；]$")
 _NEGATIONS = "不无非未没"
 JUDGE_AGREE = 0.8  # share of a claim's character bigrams the deciding sentence must hold for 对
 JUDGE_NEAR = 0.5  # …and at least this much to call a contradiction 错
@@ -727,6 +730,12 @@ def _answer_first(form: Form, quotes: Sequence[Quote], *,
         other = closest(range(heading, len(q.unit.sentences)))
         if form.kind == "fact" and (defined := _defining(form.stem, q)) is not None:
             best = other = defined
+        elif form.kind == "fact" and ASKS_WHO.search(form.stem) and (
+                agents := [n for n in range(heading, len(q.unit.sentences))
+                           if STATES_AGENT.search(q.unit.sentences[n])]):
+            # who is asked for: of the unit's sentences that name who acts (由…), the closest —
+            # 预备党员必须由党委审批, not …基层党委，不能审批预备党员 that shares more words
+            best = other = closest(agents)
         # search's choice stands unless another sentence is closer (a question in English shares
         # nothing with any: search read its meaning), or as close with a longer shared run
         if share(other) > share(best) or (share(other) == share(best) and run(other) > run(best) + 1):

@@ -79,6 +79,9 @@ ASKS_COUNT = re.compile(r"(?:多少|几)(条|项|个方面|种|类|点)")
 ASKS_WHY = re.compile(rf"{alternation(WHY, WHY_PHRASES)}|why", re.I)
 # A sentence that gives a reason or a purpose (为了…, 旨在…): what a why-question asks for.
 STATES_REASON = re.compile(alternation(REASONS))
+# Who is asked for (由谁, 谁): a sentence that names who acts (由…), not 由于, 理由, 自由.
+ASKS_WHO = re.compile(alternation(WHO))
+STATES_AGENT = re.compile(r"(?<![理自缘])由(?!于)")
 # A procedure asked for: its steps are the answer (see `STATES_PROCEDURE`).
 ASKS_PROCEDURE = re.compile(alternation(PROCEDURES))
 # A sentence that sets a procedure out: "…的手续是：…", "…主要程序是：", "步骤如下", or the steps

@@ -28,8 +28,10 @@ from .figures import Figure, covers, figure_of, figure_sentence, not_stated
 from .forms import ASKS_LIST as _ASKS_LIST
 from .forms import (
     ASKS_PROCEDURE,
+    ASKS_WHO,
     ASKS_WHY,
     BLANK,
+    STATES_AGENT,
     STATES_PROCEDURE,
     STATES_REASON,
     defined_term,
@@ -41,14 +43,11 @@ from .query import Query
 from .ranking import DEFAULT, RankSettings
 from .records import Document, Hit, Unit, unit_key
 from .text import PUNCTUATION, char_bigrams
-from .vocabulary import HOW_MANY, WHICH, WHICH_WHAT, WHO, alternation
+from .vocabulary import HOW_MANY, WHICH, WHICH_WHAT
 
 if TYPE_CHECKING:  # retrieval (numpy, BM25, the stores) loads with the first free question
     from .retrieve import Evidence
 
-# Who acts: 由谁 in a question, 由…研究决定 in a text (not 由于, 理由, 自由).
-_WHO = re.compile(alternation(WHO))
-_AGENT = re.compile(r"(?<![理自缘])由(?!于)")
 _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’]{2,20})[”\"」』’]")
 
 
@@ -118,7 +117,7 @@ def _shape_bonus(r: RankSettings, q: Query, unit: Unit, figure: Figure | None,
         bonus += r.shape_bonus
     if q.claim and _claim_sentence(unit, q.claim)[0] >= r.claim_share:
         bonus += r.shape_bonus
-    if who_words is not None and _says(_AGENT, who_words, unit, r):
+    if who_words is not None and _says(STATES_AGENT, who_words, unit, r):
         bonus += r.shape_bonus
     if why_words is not None and _says(STATES_REASON, why_words, unit, r):
         bonus += r.shape_bonus
@@ -197,8 +196,8 @@ class Asks:
 def asks(ctx: Context, q: Query) -> Asks:
     options = tuple(dict.fromkeys(w for o in q.form.options for v in o.variants
                                   if len(w := _NOT_CHARS.sub("", v)) >= 2))
-    asks_who = q.form.kind == "fact" and _WHO.search(q.text) is not None
-    who = _weighted_words(ctx, _WHO.sub(" ", q.text)) if asks_who else None
+    asks_who = q.form.kind == "fact" and ASKS_WHO.search(q.text) is not None
+    who = _weighted_words(ctx, ASKS_WHO.sub(" ", q.text)) if asks_who else None
     figure = figure_of(q, lambda text: _weighted_words(ctx, text))
     steps = (_weighted_words(ctx, ASKS_PROCEDURE.sub(" ", _ASKS_LIST.sub(" ", q.text)))
              if q.form.procedure else None)

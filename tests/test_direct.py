@@ -95,6 +95,10 @@ def test_a_number_answer_that_is_a_condition_goes_on_to_what_holds_under_it(assi
     # …while a figure in a title before 的 is not a condition (…（2024—2026年）》的落实，)
     from rag.direct import _CONDITION
     assert not _CONDITION.search("抓好《市直机关基层党组织建设强基工程实施方案（2024—2026年）》的落实，")
+    # "对…的X，" and "在…的基础上，" frame the clause that says what is done
+    line = first_line(assistant, "入党积极分子培养多长时间才能列为发展对象")
+    assert line.startswith("对经过一年以上培养教育和考察、基本具备党员条件的入党积极分子，在听取")
+    assert "党支部委员会会议研究讨论" in line
     # a topic (对于…的党员，) runs on through the condition after it to what is said of them
     line = first_line(assistant, "党员受到留党察看处分期限多长")
     assert line.startswith("对于受到留党察看处分一年的党员，期满后仍不符合恢复党员权利条件的，应当延长一年留党察看期限")
@@ -514,3 +518,10 @@ def test_a_sentence_with_its_obligation_denied_is_never_right(assistant: Assista
             judged.append(_verdict(claim[:m.start()] + flip[m.group()] + claim[m.end():], [q])[0])
     assert len(judged) > 300 and True not in judged
     assert judged.count(False) > 0.9 * len(judged)
+
+
+def test_a_who_question_opens_with_the_sentence_that_names_who_acts(assistant: Assistant) -> None:
+    """谁负责审批预备党员: 预备党员必须由党委审批 (由…), not the sentence of the same article that
+    shares more of the question's words (…基层党委，不能审批预备党员)."""
+    assert first_line(assistant, "谁负责审批预备党员").startswith("预备党员必须由党委审批")
+    assert "由中央委员会召集" in first_line(assistant, "党的全国代表大会由谁召集")
