@@ -34,9 +34,11 @@ from .vocabulary import (
     DURATION_PHRASES,
     HOW_MANY,
     HOW_MUCH,
+    INTERROGATIVES,
     ITEM_COUNTERS,
     LIMITS,
     QUESTION_PARTICLES,
+    WHAT_HOW_FORMS,
     WHEN,
     WHEN_PHRASES,
     WHETHER,
@@ -136,6 +138,9 @@ def _number_sentences(title: str, sentences: tuple[str, ...]) -> tuple[tuple[tup
 
 
 _CLAUSES = re.compile(r"(?<=[，；：])")
+# A short question in Chinese characters only: it names what it asks for (党费交纳标准).
+_NAMES_ONLY = re.compile(r"[\u4e00-\u9fff]{2,16}")
+_ASKING = re.compile(alternation(INTERROGATIVES, WHAT_HOW_FORMS))
 # What follows a how-often question's interrogative and is not what is done: 一次, particles.
 _ASKED_AFTER = re.compile(rf"^时间|(?:一|1)次|{alternation(QUESTION_PARTICLES)}")
 # Kinds of figure a point in time answers as well as a number does (forms.figure_kind).
@@ -232,6 +237,10 @@ def not_stated(figure: Figure | None, q: Query, quotes: Sequence[Quote], r: Rank
         return ""
     thing = _THING.search(q.text)
     if not thing:
+        # a question that names what it asks for and no more (党员组织关系介绍信有效期) is quoted whole
+        named = PUNCTUATION.sub("", q.text)
+        if _NAMES_ONLY.fullmatch(named) and not _ASKING.search(named):
+            return f"“{named}”的具体数字或期限"
         return "问题所问的具体数字或期限"
     # how often what is done, when the question says it after asking (党支部多久换届: 换届 of 党支部),
     # so that the refusal does not read as if the documents gave no figure of 党支部 at all

@@ -43,6 +43,7 @@ from .vocabulary import (
     REASONS,
     REQUESTS,
     TIME_ANCHORS,
+    TIME_NOUNS,
     TIME_UNITS,
     VERB_ANSWERS,
     VERB_COMPOUNDS,
@@ -71,7 +72,8 @@ ASKS_NUMBER = re.compile(
     rf"(?<!哪){HOW_MANY}[{COUNTERS}{ITEM_COUNTERS}]|"
     r"几年|几个月|多大|上限|下限|比例|标准是|how many|how long|how much|when|"
     # "…的标准" closing the question asks for the standard itself, as "标准是" does
-    r"(?<!什么)(?<!政治)标准[\d\s年？?]*$",
+    r"(?<!什么)(?<!政治)标准[\d\s年？?]*$|"
+    rf"(?:{alternation(TIME_NOUNS)})[？?。！!\s]*$",
     re.I,
 )
 # How many items a list has: 有多少条, 几项, 几个方面.
@@ -207,7 +209,7 @@ _ASKS_KIND = {
     # 从什么时候算起, and how a date or a length of membership is counted (党龄怎么算)
     "start": re.compile(rf"{alternation(FROM_WHEN)}|(?:日期|日子|时间|党龄)是?(?:{_HOW})(?:算|计算)|"
                         rf"(?:{alternation(WHEN, WHEN_PHRASES[:1])})开始算"),
-    "time": re.compile(alternation(ASKS_TIME)),
+    "time": re.compile(rf"{alternation(ASKS_TIME)}|(?:{alternation(TIME_NOUNS)})[？?。！!\s]*$"),
     "date": re.compile(alternation(DAY_PHRASES)),
     "when": re.compile(alternation(WHEN, WHEN_PHRASES[:2])),
 }

@@ -143,3 +143,17 @@ def test_a_list_question_for_kinds_is_given_a_list_of_kinds(assistant: Assistant
     order = [h.key for h in rank_documents(signals(assistant.ctx, q), q, assistant.ctx)]
     # the principles no longer lead; 党章第四十一条 (对党员的纪律处分有五种) is among the first two
     assert order[0] != "jilv-chufen-tiaoli-2023#4" and "dangzhang-2022#41" in order[:2]
+
+
+def test_a_question_closing_with_a_span_of_time_asks_for_one(assistant: Assistant) -> None:
+    """…有效期, …期限: a figure is asked for, so a rule that states none does not answer it; a
+    question that only names what it asks for is quoted whole in the refusal."""
+    from rag.forms import figure_kind, form_of
+
+    assert form_of("党员组织关系介绍信有效期").asks_number and figure_kind("留党察看的期限") == "time"
+    ans = assistant.ask("党员组织关系介绍信有效期")
+    assert ans.abstained and "“党员组织关系介绍信有效期”的具体数字或期限" in ans.text
+    assert first_line(assistant, "留党察看的期限").startswith("留党察看期限最长不得超过二年")
+    # a question with an interrogative is not quoted whole (今年的主题党日具体安排在哪一天)
+    asked = assistant.ask("党员交费基数怎么算")
+    assert asked.abstained and "“" not in asked.text.splitlines()[0]
