@@ -234,10 +234,14 @@ def rank_documents(hits: Sequence[Hit], q: Query, ctx: Context, shape: Asks | No
     # a choice question: the units holding the sentence its stem was made from lead, best read first
     read = _read_options(ctx, q, [u for _h, u in top], options)
 
+    # what a term is, when the regulations use it too, is asked of them: a work plan (the notice)
+    # sets tasks and does not define terms (流动党员); one only the notice uses (红番计划) is its own
+    defined_elsewhere = bool(term) and any(term in u.text for h, u in top if h.doc_id != primary)
+
     def key(pair: tuple[Hit, Unit]) -> tuple[bool, float, float]:
         h, unit = pair
         exact = (bool(phrases) and any(p in unit.text for p in phrases)) or unit.key in quoting
-        edge = r.primary_edge if h.doc_id == primary else 0.0
+        edge = r.primary_edge if h.doc_id == primary and not defined_elsewhere else 0.0
         bonus = (_shape_bonus(r, q, unit, figure, list_words, who_words, steps_words, term, why_words)
                  if shaped else 0.0)
         strength = r.ranking_strength(h) + edge + bonus

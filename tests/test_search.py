@@ -157,3 +157,18 @@ def test_a_question_closing_with_a_span_of_time_asks_for_one(assistant: Assistan
     # a question with an interrogative is not quoted whole (今年的主题党日具体安排在哪一天)
     asked = assistant.ask("党员交费基数怎么算")
     assert asked.abstained and "“" not in asked.text.splitlines()[0]
+
+
+def test_what_a_term_the_regulations_use_is_is_not_asked_of_the_notice(assistant: Assistant) -> None:
+    """The notice's edge (it is what the deployment is about) is not given to a what-is question
+    whose term the regulations use too: a work plan sets tasks, it does not define 三会一课."""
+    from rag.search import rank_documents, signals
+
+    def first(question: str) -> str:
+        q = assistant.understand(question)
+        return rank_documents(signals(assistant.ctx, q), q, assistant.ctx)[0].key
+
+    assert first("三会一课是什么").startswith("dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019#")
+    assert first("什么是流动党员").startswith("dangyuan-jiaoyu-guanli-gongzuo-tiaoli-2019#")
+    # a term only the notice uses keeps it
+    assert first("什么是四强党支部") == "dongzhi-2025-3#8"
