@@ -21,7 +21,7 @@ from functools import lru_cache
 from . import answer as compose
 from . import kinds
 from .answer import Quote
-from .forms import ASKS_FREQUENCY, COUNTING, MONEY, ONCE, figure_kind, kind_figure
+from .forms import ASKS_FREQUENCY, COUNTING, MONEY, ONCE, TERMS, figure_kind, kind_figure
 from .forms import ASKS_NUMBER as _ASKS_NUMBER
 from .forms import FIGURE_OR_FREQUENCY as _NUMBER
 from .query import Query
@@ -93,7 +93,10 @@ def figure_of(q: Query, weigh: Callable[[str], dict[str, float]]) -> Figure | No
         text = f"{text[:often.start()]}{ONCE.sub('', often.group())}{text[often.end():]}"
     elif kind == "start":
         text = COUNTING.sub(" ", text)
-    return Figure(weigh(_QUESTION_WORDS.sub(" ", text)), given, kind, subject)
+    words = weigh(_QUESTION_WORDS.sub(" ", text))
+    if kind == "term":  # 换届 asks for the term, as 一次 asks how often: the figure is of the body
+        words = {t: w for t, w in words.items() if not TERMS.search(t)} or words
+    return Figure(words, given, kind, subject)
 
 
 def _without(text: str, figures: Sequence[str]) -> str:
@@ -118,8 +121,19 @@ def covers(words: dict[str, float], text: str) -> float:
 
 
 def covered(items: Sequence[tuple[str, float]], total: float, text: str) -> float:
-    """Share of the weight `total` held by the words of `items` that `text` contains."""
-    return sum(w for t, w in items if t in text) / total if total else 1.0
+    """Share of the weight `total` held by the words of `items` that `text` contains, read also
+    without the 的 of 党的 (`without_de`)."""
+    if not total:
+        return 1.0
+    short = without_de(text)
+    return sum(w for t, w in items if t in text or t in short) / total
+
+
+def without_de(text: str) -> str:
+    """A text with 党的 read as 党: the party's bodies and rules are named in full with 的 (党的支部委员会,
+    党的委员会, 党的纪律, 党的代表大会) and called by the same characters without it (党支部, 党委, 党纪,
+    党代表)."""
+    return text.replace("党的", "党")
 
 
 @lru_cache(maxsize=8192)
@@ -216,7 +230,8 @@ def figure_sentence(figure: Figure, unit: Unit, r: RankSettings) -> int | None:
         return None
     words = figure.words
     total = sum(words.values())
-    items = [(t, w) for t, w in words.items() if t in joined]
+    short = without_de(joined)
+    items = [(t, w) for t, w in words.items() if t in joined or t in short]
     if covered(items, total, joined) < r.answer_cover:
         return None
     best = max((covered(items, total, text), n) for n, text in pairs)

@@ -197,7 +197,7 @@ _HELD = alternation(MEETING_VERBS[:2], ("选举",))  # 召开, 举行: a congres
 KIND_FIGURES["term"] = re.compile(
     rf"每[^，。；：]{{0,3}}?{_PERIOD}(?:[^，。；：]{{0,2}}?(?:{_HELD}))|(?:{_HELD})[^，。；：]{{0,4}}?{_AMOUNT}\s*次|"
     rf"每届|任期[^，。；]{{0,4}}?{_AMOUNT}\s*(?:年|个月)")
-_TERMS = re.compile(r"届|任期")
+TERMS = re.compile(r"届|任期")  # what a term of office is asked by (换届, 任期)
 # A fee's standard, limit, rate or base (党费的缴纳标准, 住宿费限额): asks for an amount of money or a
 # rate, whatever else the question says — unless it asks who sets it or which text does.
 _FEE_AMOUNT = re.compile(r"费[^，。？?；]{0,6}?(?:标准|限额|比例|基数)")
@@ -235,7 +235,7 @@ def figure_kind(text: str) -> str:
     if (counted := ASKS_COUNT.search(text)) and text[counted.start() - 1:counted.start()] not in ("哪", "好"):
         return f"count:{counted.group(1)}"
     if ASKS_FREQUENCY.search(text):
-        return "term" if _TERMS.search(text) else "frequency"
+        return "term" if TERMS.search(text) else "frequency"
     if _FEE_AMOUNT.search(text) and not _ASKS_OTHER.search(text):
         return "amount"
     return next((kind for kind, asks in _ASKS_KIND.items() if asks.search(text)), "")

@@ -117,17 +117,27 @@ def test_a_text_asking_two_questions_quotes_a_sentence_for_each(assistant: Assis
 def test_a_how_often_question_is_not_answered_by_a_figure_of_something_else_its_subject_does(
         assistant: Assistant) -> None:
     """党支部每半年对入党积极分子进行一次考察 gives how often 党支部 does something else: a term (换届)
-    is said by 每届任期… or by how often an electing congress is held, and the refusal names both the
-    body and what is asked of it."""
-    ans = assistant.ask("党支部多久换届")
-    assert ans.abstained and "每半年" not in ans.text.splitlines()[0]
-    assert "“党支部换届”的具体数字或期限" in ans.text
+    is said by 每届任期… or by how often an electing congress is held. 党的支部委员会 is the 党支部's
+    committee (`without_de`), so its term answers; the refusal names both the body and what is asked."""
+    line = first_line(assistant, "党支部多久换届")
+    assert "每半年" not in line and line.startswith("党的支部委员会和不设支部委员会的支部书记、副书记，每届任期一般为3年")
+    assert "每届任期一般为3年" in first_line(assistant, "党总支多久换届一次")  # 党的总支部委员会…
+    ans = assistant.ask("党小组多久换届")  # no term is set for a 党小组
+    assert ans.abstained and "“党小组换届”的具体数字或期限" in ans.text
     assert "每届任期三年至五年" in first_line(assistant, "支部委员会多久换届一次")
     assert "每五年举行一次" in first_line(assistant, "党的全国代表大会多久换届一次")
 
 
 def first_line(assistant: Assistant, question: str) -> str:
     return assistant.ask(question).text.splitlines()[0]
+
+
+def test_the_party_s_bodies_are_read_also_without_the_de_of_dang_de() -> None:
+    from rag.figures import covers, without_de
+
+    assert without_de("党的总支部委员会由党员大会选举产生") == "党总支部委员会由党员大会选举产生"
+    assert covers({"党总支": 1.0}, "党的总支部委员会") == 1.0 and covers({"党委": 1.0}, "党的委员会") == 1.0
+    assert covers({"党纪": 1.0}, "违反党的纪律") == 1.0 and covers({"党纪": 1.0}, "纪律处分") == 0.0
 
 
 def test_a_list_question_for_kinds_is_given_a_list_of_kinds(assistant: Assistant) -> None:
