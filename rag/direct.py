@@ -63,6 +63,7 @@ from .vocabulary import (
 
 _NOISE = re.compile(r"[\s，。；：、“”‘’《》（）()〔〕,.;:？?！!·—…\-]")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，；：])")
+_CLAUSE_START = re.compile(r"[，；：。]")
 # A clause that only sets a condition or a topic: "…的，" (机关党员50人以上、100人以下的，设立…), a
 # figure that picks out what the clause is about (正式党员7人以上的党支部，设立…), "对于…，"
 # (对于受到留党察看处分一年的党员，…应当延长…).
@@ -178,6 +179,7 @@ class _Slot:
     after: str = ""
     uncut: str = ""
     before: str = ""
+    at: int = 0  # where the stem's words after the blank begin in the squashed sentence
     rest: str = ""  # the sentence from the blank on, when the words before it were found
 
 
@@ -210,7 +212,7 @@ def _slots(form: Form, quotes: Sequence[Quote]) -> list[_Slot]:
                 head = post[:k]
                 if len(head) < k or (i := squashed.find(head)) <= 0:
                     continue
-                out.append(_Slot(k + share, q, n, before=squashed[max(0, i - 24):i]))
+                out.append(_Slot(k + share, q, n, before=squashed[max(0, i - 24):i], at=i))
                 break
     return sorted(out, key=lambda sl: -sl.score)
 
@@ -603,8 +605,21 @@ def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
         if slot.after:
             filled = _clause_of(slot.after, sentence)
             return _answer(slot.q, f"答案：{filled}\n原文：{sentence}", whole=slot.n)
+        if slot.before and BLANK.match(form.stem.strip()) and (filled := _clause_before(slot.at, sentence)):
+            # the blank opens the stem (___是党的各级组织…): what opens the sentence's clause fills it
+            return _answer(slot.q, f"答案：{filled}\n原文：{sentence}", whole=slot.n)
         return _sentence_answer(slot.q, slot.n, lead="原文：")
     return None
+
+
+def _clause_before(chars: int, sentence: str) -> str:
+    """The words of `sentence` before the stem's words resume — `chars` characters when punctuation
+    is squashed out, as `_slots` counts them — from the start of their clause."""
+    seen = end = 0
+    while end < len(sentence) and seen < chars:
+        seen += 0 if _NOISE.fullmatch(sentence[end]) else 1
+        end += 1
+    return _CLAUSE_START.split(sentence[:end])[-1].strip() if seen == chars else ""
 
 
 def _procedure(quotes: Sequence[Quote]) -> Block | None:

@@ -157,8 +157,10 @@ _A_NOT_A = re.compile(alternation(A_NOT_A_ANSWERS))
 _JUDGE_HEAD = re.compile(rf"^(?:{alternation(JUDGE_HEADS)})\s*[：:]")
 _POLAR_HEAD = re.compile(rf"^(?:{alternation(POLAR_HEADS)})[：:，,\s]*")
 _ASKING = re.compile(alternation(INTERROGATIVES))
-# A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks).
-_JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）])\s*$")
+# A 判断题 pasted as set: a full statement, then an empty answer bracket (or √/× marks), or the
+# form's label in brackets (…。（判断题）).
+_JUDGE_TAIL = re.compile(r"(?<=[。！；])\s*(?:[（(]\s*[)）]|[（(]\s*[√×对错]?\s*[)）]|"
+                         rf"[（(]\s*(?:{alternation(JUDGE_HEADS)})\s*[)）])\s*$")
 
 
 # A figure: digits, or a Chinese numeral with a unit (not the determiner 一个/一项 "每一个党员"); a
@@ -324,6 +326,14 @@ def verdict_options(options: tuple[Option, ...]) -> dict[bool, Option]:
     true = next((o for t, o in said.items() if t in JUDGE_TRUE), None)
     false = next((o for t, o in said.items() if t in JUDGE_FALSE), None)
     return {True: true, False: false} if true is not None and false is not None else {}
+
+
+def without_judge_label(text: str) -> str:
+    """A 判断题 without the words that set it (判断题：…, …。（判断题）, …。（ ）): they are not what the
+    statement is about, and searching with them ranks other articles."""
+    if not (_JUDGE_TAIL.search(text) or _JUDGE_HEAD.match(text)):
+        return text
+    return _JUDGE_HEAD.sub("", _JUDGE_TAIL.sub("", text)).strip() or text
 
 
 def claim_of(text: str) -> str:

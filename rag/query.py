@@ -15,7 +15,7 @@ from . import citegraph, intents, kinds
 from .catalog import Catalog
 from .config import MAX_QUESTION_CHARS
 from .errors import InputError
-from .forms import Form, form_of
+from .forms import Form, form_of, without_judge_label
 from .records import Document, Key
 from .refs import SELF_REFERENCE, RefQuery, parse_refs
 from .roles import asks_duties, role_in_question
@@ -157,6 +157,7 @@ def understand(question: str, catalog: Catalog, *, state: State = State(),
         elif target is not None:
             targets.append((target, numbers))
     form = form_of(text)
+    text = without_judge_label(text)
     # a choice question's options are candidate answers, not documents the asker wants read
     asked = form.stem if form.options else text
     return Query(

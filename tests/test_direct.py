@@ -110,6 +110,16 @@ def test_count_of_a_list(assistant: Assistant) -> None:
 
 def test_blank_is_filled_from_the_sentence(assistant: Assistant) -> None:
     assert first_line(assistant, "预备党员的预备期为（ ）。") == "答案：一年"
+    # a blank that opens the stem: the words that open the sentence's clause fill it
+    assert first_line(assistant, "___是党的各级组织和全体党员必须遵守的行为规则。") == "答案：党的纪律"
+    assert first_line(assistant, "（ ）是党内的最高处分。") == "答案：开除党籍"
+
+
+def test_a_true_false_label_does_not_change_what_is_found(assistant: Assistant) -> None:
+    """…。（判断题） and 判断题：… are searched as the statement alone."""
+    plain = assistant.ask("预备党员可以担任入党介绍人。")
+    for text in ("预备党员可以担任入党介绍人。（判断题）", "判断题：预备党员可以担任入党介绍人。"):
+        assert assistant.ask(text).text == plain.text, text
 
 
 def test_answer_block_comes_first_and_its_sentence_is_not_repeated(assistant: Assistant) -> None:

@@ -147,3 +147,13 @@ def test_a_text_that_asks_several_questions_is_cut_into_them() -> None:
         "预备期为多少年", "需要延长预备期时，不能超过多长时间？"]
     assert parts("因工作变动需要转移党组织关系，社区无法接受，怎么办？") == []
     assert parts("预备党员有表决权吗") == []
+
+
+def test_a_true_false_statement_labelled_as_one_is_judged_and_searched_without_the_label() -> None:
+    from rag.forms import form_of, without_judge_label
+
+    for text in ("留党察看最长不超过两年。（判断题）", "留党察看最长不超过两年。(判断)", "判断题：留党察看最长不超过两年。"):
+        form = form_of(text)
+        assert form.kind == "polar" and form.claim == "留党察看最长不超过两年", text
+        assert without_judge_label(text).strip("。") == "留党察看最长不超过两年", text
+    assert without_judge_label("留党察看最长不超过几年？") == "留党察看最长不超过几年？"
