@@ -131,7 +131,9 @@ EXCLUSION = re.compile(
     r"(?:不包括|不包含|不属于|不是|错误的是|错误的一项|不正确的是|不正确的一项|不符合|不应|不能作为|除外)"
     r"[^，。；,;]{0,12}$"
 )
-MULTI = re.compile(r"多选|多项选择|不定项|哪些")
+# …and "下列属于X的有（ ）": a stem closing on 的有 before its blank asks for every option that is
+# (…的是（ ） asks for one).
+MULTI = re.compile(r"多选|多项选择|不定项|哪些|的有\s*(?:[（(]\s*[)）]|_{2,}|＿{2,})")
 # "下列说法正确的是", "以下关于…的表述，错误的是": the options are statements to judge one by one
 STATEMENTS = re.compile(r"(?:下列|以下|下面)[^。？?]{0,20}?(?:说法|表述|描述|论述|叙述|做法|理解)"
                         r"[^。？?]{0,6}?(?:正确|错误|准确|符合)")

@@ -115,6 +115,11 @@ def test_blank_is_filled_from_the_sentence(assistant: Assistant) -> None:
     assert first_line(assistant, "（ ）是党内的最高处分。") == "答案：开除党籍"
 
 
+def test_a_multiple_choice_stem_closing_on_de_you_gets_every_stated_option(assistant: Assistant) -> None:
+    line = first_line(assistant, "下列属于党的纪律处分的有（ ）。A.警告 B.严重警告 C.记过 D.开除党籍")
+    assert line.startswith("应选 ABD")
+
+
 def test_a_true_false_label_does_not_change_what_is_found(assistant: Assistant) -> None:
     """…。（判断题） and 判断题：… are searched as the statement alone."""
     plain = assistant.ask("预备党员可以担任入党介绍人。")

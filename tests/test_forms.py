@@ -157,3 +157,10 @@ def test_a_true_false_statement_labelled_as_one_is_judged_and_searched_without_t
         assert form.kind == "polar" and form.claim == "留党察看最长不超过两年", text
         assert without_judge_label(text).strip("。") == "留党察看最长不超过两年", text
     assert without_judge_label("留党察看最长不超过几年？") == "留党察看最长不超过几年？"
+
+
+def test_a_stem_closing_on_de_you_asks_for_every_option_that_is() -> None:
+    from rag.forms import form_of
+
+    assert form_of("下列属于党的纪律处分的有（ ）。A.警告 B.严重警告 C.记过 D.开除党籍").multi
+    assert not form_of("下列属于党的纪律处分的是（ ）。A.记过 B.降级 C.警告 D.罚款").multi
