@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from . import kinds
 from .records import Answer, AnswerKind, Block, Citation, Document, Line, Unit
@@ -97,11 +98,13 @@ def _starts_list(sents: Sequence[str], i: int) -> bool:
     return sents[i].rstrip().endswith(_LEAD_END) and i + 1 < len(sents) and is_clause(sents[i + 1])
 
 
-def enumerations(unit: Unit) -> list[range]:
+@lru_cache(maxsize=4096)
+def enumerations(unit: Unit) -> tuple[range, ...]:
     """Sentence ranges lead..last item of each （一）…（N） list in a unit.
 
     An item may run over several sentences; the list ends at its last （N） item's sentence, or
-    where a new list starts.
+    where a new list starts. Cached: a choice question reads every option against every sentence
+    of the best units with its list's lead, which asked this of the same units thousands of times.
     """
     sents, out, i = unit.sentences, [], 0
     while i < len(sents):
@@ -116,7 +119,7 @@ def enumerations(unit: Unit) -> list[range]:
                 break
         out.append(range(i, last + 1))
         i = last + 1
-    return out
+    return tuple(out)
 
 
 def with_enumerations(unit: Unit, wanted: Sequence[int], *, whole: bool = False) -> tuple[int | None, ...]:
