@@ -281,7 +281,8 @@ def threads_sweep(corpus: Path, index: Path, cwd: Path, questions: dict[str, lis
         try:
             for threads in (1, 2):
                 stats = _worker(corpus, index, questions, repeat, cwd, threads=threads)
-                search = [stats["by_kind"][k] for k in ("keyword", "paraphrase", "out_of_scope")]
+                search = [stats["by_kind"][k] for k in ("keyword", "paraphrase", "out_of_scope", "real")
+                          if k in stats["by_kind"]]
                 out[f"{'loaded' if loaded else 'as_is'}_threads_{threads}"] = {
                     **stats["encoder"], "search_p50_ms": max(x["p50_ms"] for x in search),
                     "search_p95_ms": max(x["p95_ms"] for x in search)}
