@@ -586,10 +586,7 @@ def _clause_of(fill: str, sentence: str) -> str:
     start = _squash(sentence).find(fill)
     if start < 0:
         return fill
-    seen, i = 0, 0
-    while i < len(sentence) and seen < start:  # map the squashed offset back onto the sentence
-        seen += bool(_squash(sentence[i]))
-        i += 1
+    i = _unsquashed(start, sentence)
     out: list[str] = []
     for ch in sentence[i:]:
         if ch in "，。；：！？,;:" or len(_squash("".join(out))) >= len(fill):
@@ -615,11 +612,18 @@ def _blank(form: Form, quotes: Sequence[Quote]) -> Block | None:
 def _clause_before(chars: int, sentence: str) -> str:
     """The words of `sentence` before the stem's words resume — `chars` characters when punctuation
     is squashed out, as `_slots` counts them — from the start of their clause."""
-    seen = end = 0
-    while end < len(sentence) and seen < chars:
-        seen += 0 if _NOISE.fullmatch(sentence[end]) else 1
-        end += 1
-    return _CLAUSE_START.split(sentence[:end])[-1].strip() if seen == chars else ""
+    end = _unsquashed(chars, sentence)
+    return _CLAUSE_START.split(sentence[:end])[-1].strip() if len(_squash(sentence[:end])) == chars else ""
+
+
+def _unsquashed(offset: int, sentence: str) -> int:
+    """A squashed offset (punctuation out, as `_squash` counts) mapped back onto the sentence: the
+    index just after its first `offset` characters that are not punctuation."""
+    seen, i = 0, 0
+    while i < len(sentence) and seen < offset:
+        seen += bool(_squash(sentence[i]))
+        i += 1
+    return i
 
 
 def _procedure(quotes: Sequence[Quote]) -> Block | None:
