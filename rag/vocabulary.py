@@ -58,8 +58,9 @@ LIMITS = ("期限", "时限")
 PEOPLE_COUNTERS = ("名", "人", "位", "个人")
 MONEY_COUNTERS = ("元", "钱", "块", "万元")
 ASKS_TIME = ("多久", "多长时间", "几年", "几个月", "几天", "多少年", "多少天", "多少个月")
-# Nouns for a span of time that, closing a question, ask for it (党员组织关系介绍信有效期).
-TIME_NOUNS = ("有效期", "期限", "时限")
+# Nouns for a span of time that, closing a question, ask for it (党员组织关系介绍信有效期): the
+# limits above and 有效期.
+TIME_NOUNS = ("有效期", *LIMITS)
 # A point in time a text sets a rule from (之日起, 期满, 以前): what answers 什么时候 besides a date.
 TIME_ANCHORS = ("之日", "之前", "以前", "之后", "以后", "期满", "届满", "算起", "起算")
 # "From when": asks for the point a span starts (从什么时候算起): only an anchor answers it.
